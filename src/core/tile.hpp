@@ -1,0 +1,105 @@
+#pragma once
+// A tile: cols x rows cells of one cell type, one or more bands (band-sequential), stored in the
+// cell type's native width (Bool: one byte per cell). Cells read as double give NaN for NoData,
+// like GeoTrellis' getDouble.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+
+#include "core/cell_type.hpp"
+
+namespace trellis {
+
+// Calls f(T{}) with T the storage type of the kind.
+template <class F>
+decltype(auto) dispatch_kind(CellKind k, F&& f) {
+  switch (k) {
+    case CellKind::Bool: return f(std::uint8_t{});
+    case CellKind::Int8: return f(std::int8_t{});
+    case CellKind::UInt8: return f(std::uint8_t{});
+    case CellKind::Int16: return f(std::int16_t{});
+    case CellKind::UInt16: return f(std::uint16_t{});
+    case CellKind::Int32: return f(std::int32_t{});
+    case CellKind::Float32: return f(float{});
+    case CellKind::Float64: return f(double{});
+  }
+  throw std::logic_error("bad cell kind");
+}
+
+// Converts a double to the storage type T the way GeoTrellis' setDouble does: NaN -> NoData,
+// integers truncate toward zero and wrap like the JVM's narrowing (d2i then toByte/toShort).
+template <class T>
+inline T narrow_from_double(double v, const CellType& ct) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (std::isnan(v) && ct.mode == NoDataMode::UserDefined) return static_cast<T>(ct.user_nodata);
+    return static_cast<T>(v);
+  } else {
+    if (std::isnan(v)) return ct.has_nodata() ? static_cast<T>(static_cast<std::int64_t>(ct.nodata())) : T{0};
+    double t = std::trunc(v);
+    std::int32_t i;
+    if (t >= 2147483647.0) i = 2147483647;
+    else if (t <= -2147483648.0) i = std::numeric_limits<std::int32_t>::min();
+    else i = static_cast<std::int32_t>(t);
+    if (ct.kind == CellKind::Bool) return static_cast<T>(i & 1);
+    return static_cast<T>(static_cast<std::make_unsigned_t<T>>(static_cast<std::uint32_t>(i)));
+  }
+}
+
+class Tile {
+ public:
+  Tile() = default;
+  // A tile filled with NoData (zeros for raw types), like GeoTrellis' ArrayTile.empty.
+  Tile(CellType ct, int cols, int rows, int bands = 1);
+
+  const CellType& cell_type() const { return ct_; }
+  int cols() const { return cols_; }
+  int rows() const { return rows_; }
+  int bands() const { return bands_; }
+  std::size_t cells() const { return static_cast<std::size_t>(cols_) * rows_; }
+  bool empty_shape() const { return cols_ == 0 || rows_ == 0; }
+
+  std::byte* band_data(int b) { return data_.data() + static_cast<std::size_t>(b) * cells() * ct_.bytes(); }
+  const std::byte* band_data(int b) const {
+    return data_.data() + static_cast<std::size_t>(b) * cells() * ct_.bytes();
+  }
+  template <class T>
+  T* band_as(int b) { return reinterpret_cast<T*>(band_data(b)); }
+  template <class T>
+  const T* band_as(int b) const { return reinterpret_cast<const T*>(band_data(b)); }
+  std::vector<std::byte>& raw() { return data_; }
+  const std::vector<std::byte>& raw() const { return data_; }
+  std::size_t byte_size() const { return data_.size(); }
+
+  // Cell value as double; NaN for NoData.
+  double get(int band, int col, int row) const;
+  // Stores v (NaN -> NoData), converting like GeoTrellis' setDouble.
+  void set(int band, int col, int row, double v);
+  bool is_nodata(int band, int col, int row) const { return std::isnan(get(band, col, row)); }
+  // Fills every cell of every band with NoData (zeros for raw types).
+  void fill_nodata();
+  // True when every cell of every band is NoData.
+  bool all_nodata() const;
+
+  // Copies cells of `src` (same cell type and band count) into this tile wherever this tile is NoData
+  // and `src` is not: GeoTrellis' merge of tiles with the same extent.
+  void merge_fill(const Tile& src);
+
+  // A tile of `ct` with every cell converted (convert_data_type semantics of GeoTrellis).
+  Tile convert(const CellType& ct) const;
+
+  bool operator==(const Tile& o) const {
+    return ct_ == o.ct_ && cols_ == o.cols_ && rows_ == o.rows_ && bands_ == o.bands_ && data_ == o.data_;
+  }
+
+ private:
+  CellType ct_;
+  int cols_ = 0, rows_ = 0, bands_ = 0;
+  std::vector<std::byte> data_;
+};
+
+}  // namespace trellis

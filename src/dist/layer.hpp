@@ -1,0 +1,59 @@
+#pragma once
+// Distributed layers. Every rank holds the same metadata and only the tiles (or raster windows) it owns.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/crs.hpp"
+#include "core/extent.hpp"
+#include "core/metadata.hpp"
+#include "core/tile.hpp"
+#include "dist/partitioner.hpp"
+
+namespace trellis::dist {
+
+// One input raster file (the same list on every rank).
+struct RasterSource {
+  std::string path;          // GDAL path
+  GridExtent grid;           // georeferenced extent and size
+  CellType cell_type;
+  int bands = 1;
+  Crs crs;
+  std::int64_t instant = 0;  // epoch ms for spacetime layers
+};
+
+// A window of a source: the unit of reading. Windows are at most max_tile_size on a side.
+struct RasterWindow {
+  int source = 0;
+  long col0 = 0, row0 = 0;
+  int cols = 0, rows = 0;
+  std::uint32_t ordinal = 0;  // global order of the window (source order, then row-major): merge order
+};
+
+// An untiled raster layer (GeoPySpark RasterLayer): the sources, and the windows this rank reads.
+// Windows are read on demand (streamed), never held all at once.
+struct RasterLayer {
+  std::vector<RasterSource> sources;
+  std::vector<RasterWindow> windows;  // this rank's share
+  std::size_t total_windows = 0;      // over all ranks
+  bool temporal = false;
+
+  GridExtent window_grid(const RasterWindow& w) const;
+  // Reads the window's cells (all bands).
+  Tile read(const RasterWindow& w) const;
+};
+
+// A tiled layer: metadata + the tiles this rank owns (by the partitioner's curve ranges).
+struct TiledLayer {
+  LayerMetadata md;
+  Partitioner partitioner;
+  std::map<SpaceTimeKey, Tile> tiles;
+};
+
+// Layers by zoom (a pyramid), highest zoom first.
+struct Pyramid {
+  std::map<int, TiledLayer, std::greater<int>> levels;
+};
+
+}  // namespace trellis::dist

@@ -1,0 +1,41 @@
+#pragma once
+// Ownership of tiles: each rank owns a contiguous range of the layer's space-filling-curve index
+// (Z-order by default, Hilbert as an option), balanced by tile count.
+#include <cstdint>
+#include <vector>
+
+#include "core/key.hpp"
+#include "index/key_index.hpp"
+
+namespace trellis::dist {
+
+// Position of a key along the curve: the curve index, then the instant.
+struct CurvePos {
+  std::uint64_t index = 0;
+  std::int64_t instant = 0;
+  auto operator<=>(const CurvePos&) const = default;
+};
+
+class Partitioner {
+ public:
+  Partitioner() = default;
+  // Collective: every rank passes the keys it will produce (duplicates allowed, across ranks too).
+  // Returns the same partitioner on every rank, splitting the distinct keys into `nranks` contiguous
+  // curve ranges of (nearly) equal counts.
+  static Partitioner balance(const std::vector<SpaceTimeKey>& local_keys, IndexKind kind,
+                             const KeyBounds& bounds);
+
+  int owner(const SpaceTimeKey& k) const;
+  CurvePos position(const SpaceTimeKey& k) const;
+  IndexKind kind() const { return kind_; }
+  const KeyBounds& bounds() const { return bounds_; }
+  std::size_t total_keys() const { return total_; }
+
+ private:
+  IndexKind kind_ = IndexKind::ZOrder;
+  KeyBounds bounds_;
+  std::vector<CurvePos> starts_;  // starts_[r] = first position owned by rank r (starts_[0] = minimum)
+  std::size_t total_ = 0;
+};
+
+}  // namespace trellis::dist

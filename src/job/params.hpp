@@ -1,0 +1,108 @@
+#pragma once
+// Parameter values of a job step, independent of YAML: the job engine converts YAML nodes to
+// ParamValues (keeping file:line:col marks); ops read them through Params, already validated against
+// their ParamSpecs and completed with defaults.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace trellis::job {
+
+struct Mark {
+  std::string file;
+  int line = 0, col = 0;  // 1-based; 0 when unknown
+  // "file:line:col" (or just "file" when line is unknown)
+  std::string str() const;
+};
+
+struct ParamValue;
+using ParamList = std::vector<ParamValue>;
+using ParamMap = std::map<std::string, ParamValue>;
+
+struct ParamValue {
+  std::variant<std::monostate, bool, std::int64_t, double, std::string, ParamList, ParamMap> v;
+  Mark mark;
+
+  bool is_null() const { return std::holds_alternative<std::monostate>(v); }
+  bool is_bool() const { return std::holds_alternative<bool>(v); }
+  bool is_int() const { return std::holds_alternative<std::int64_t>(v); }
+  bool is_number() const { return is_int() || std::holds_alternative<double>(v); }
+  bool is_string() const { return std::holds_alternative<std::string>(v); }
+  bool is_list() const { return std::holds_alternative<ParamList>(v); }
+  bool is_map() const { return std::holds_alternative<ParamMap>(v); }
+  bool as_bool() const { return std::get<bool>(v); }
+  std::int64_t as_int() const { return std::get<std::int64_t>(v); }
+  double as_double() const { return is_int() ? static_cast<double>(as_int()) : std::get<double>(v); }
+  const std::string& as_string() const { return std::get<std::string>(v); }
+  const ParamList& as_list() const { return std::get<ParamList>(v); }
+  const ParamMap& as_map() const { return std::get<ParamMap>(v); }
+  // A short rendering for messages and docs ("256", "[min, max]", "{uri: x}").
+  std::string to_string() const;
+};
+
+enum class ParamType {
+  Bool,
+  Int,
+  Double,
+  String,      // free text; with `choices` an enumeration (case-insensitive, GeoPySpark spellings allowed)
+  StringList,  // a list of strings, or one string taken as a one-element list
+  InputPath,   // a file/folder/glob/list read by the op: resolved against the job folder, must exist
+  OutputPath,  // a file written by the op: resolved against the job folder, its folder must be creatable
+  Crs,         // anything Crs::from_user accepts; must be known to PROJ
+  CellTypeName,
+  Any,         // a scalar, list or map the op checks itself (its validate hook)
+};
+
+const char* param_type_name(ParamType t);
+
+struct ParamSpec {
+  std::string name;
+  ParamType type = ParamType::String;
+  bool required = false;
+  std::optional<ParamValue> default_value;  // applied when absent
+  std::vector<std::string> choices;         // canonical lower-case values for enumerations
+  std::optional<double> min, max;           // inclusive numeric range
+  std::string help;
+  std::vector<std::string> aliases;         // other accepted names (GeoPySpark spellings)
+};
+
+// The validated parameters of one step.
+class Params {
+ public:
+  Params() = default;
+  Params(std::string step_id, std::string op, Mark step_mark, ParamMap values)
+      : step_id_(std::move(step_id)), op_(std::move(op)), step_mark_(std::move(step_mark)),
+        values_(std::move(values)) {}
+
+  bool has(const std::string& name) const { return values_.count(name) && !values_.at(name).is_null(); }
+  const ParamValue& raw(const std::string& name) const;
+  bool get_bool(const std::string& name) const { return raw(name).as_bool(); }
+  std::int64_t get_int(const std::string& name) const { return raw(name).as_int(); }
+  double get_double(const std::string& name) const { return raw(name).as_double(); }
+  // Strings of enumerations are already normalised to their canonical choice.
+  const std::string& get_string(const std::string& name) const { return raw(name).as_string(); }
+  std::vector<std::string> get_strings(const std::string& name) const;
+  Mark mark(const std::string& name) const { return has(name) ? raw(name).mark : step_mark_; }
+
+  const std::string& step_id() const { return step_id_; }
+  const std::string& op() const { return op_; }
+  const Mark& step_mark() const { return step_mark_; }
+  const ParamMap& values() const { return values_; }
+  ParamMap& mutable_values() { return values_; }
+
+  // A JobError "FILE:LINE:COL: step 'ID' (OP): message" at the parameter's mark.
+  JobError error(const std::string& name, const std::string& message) const;
+  JobError step_error(const std::string& message) const;
+
+ private:
+  std::string step_id_, op_;
+  Mark step_mark_;
+  ParamMap values_;
+};
+
+}  // namespace trellis::job

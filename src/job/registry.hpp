@@ -1,0 +1,52 @@
+#pragma once
+// The op registry: each op declares its parameters (type, default, choices, range, help), the kinds
+// of value it takes and gives, an optional validation hook, and its implementation. The same
+// registry validates jobs, prints `trellis ops` and generates the op reference in docs/.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "job/params.hpp"
+#include "job/value.hpp"
+
+namespace trellis::job {
+
+struct StepContext;
+
+enum class Inputs {
+  None,   // a source op (read_geotiff)
+  One,    // `input` (defaults to the previous step)
+  Named,  // `inputs: {a: step, b: step}`
+};
+
+struct OpSpec {
+  std::string name;
+  std::vector<std::string> aliases;  // e.g. to_tiled_layer for tile_to_layout
+  std::string help;                  // one line
+  std::string group;                 // "io", "tiling", "stats", ...
+  std::vector<ParamSpec> params;
+  Inputs inputs = Inputs::One;
+  std::vector<ValueKind> accepts;    // kinds accepted as input (empty: any)
+  ValueKind produces = ValueKind::None;
+  // Extra checks beyond the ParamSpecs, run on every rank before any work; throw JobError via
+  // params.error(...). May not do collective communication.
+  std::function<void(const Params&)> validate;
+  // The implementation; called on every rank.
+  std::function<StepValue(StepContext&)> run;
+};
+
+class Registry {
+ public:
+  void add(OpSpec spec);
+  const OpSpec* find(const std::string& name_or_alias) const;
+  std::vector<const OpSpec*> all() const;  // sorted by name
+  std::vector<std::string> names() const;  // names and aliases, for did-you-mean
+
+ private:
+  std::vector<std::unique_ptr<OpSpec>> ops_;
+  std::map<std::string, const OpSpec*> by_name_;
+};
+
+}  // namespace trellis::job

@@ -1,0 +1,25 @@
+#pragma once
+// What a step gives: a layer (untiled or tiled), a pyramid, or a result (numbers, tables).
+#include <string>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "dist/layer.hpp"
+
+namespace trellis::job {
+
+enum class ValueKind { None, RasterLayer, TiledLayer, Pyramid, Result };
+const char* value_kind_name(ValueKind k);
+
+// A result: JSON rows/numbers; written to `output` (JSON, or CSV when the name ends in .csv) and logged.
+struct Result {
+  nlohmann::json data;
+};
+
+struct Nothing {};
+
+using StepValue = std::variant<Nothing, dist::RasterLayer, dist::TiledLayer, dist::Pyramid, Result>;
+ValueKind kind_of(const StepValue& v);
+
+}  // namespace trellis::job

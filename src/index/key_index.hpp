@@ -55,4 +55,20 @@ class HilbertSpaceTimeIndex {
 // RowMajorSpatialKeyIndex(keyBounds)
 std::uint64_t rowmajor_index(const KeyBounds& bounds, const SpatialKey& k);
 
+// Errors: the Hilbert functions throw JobError when a coordinate (after the minKey offset) does not fit
+// in its bit count (uzaygezen's "value doesn't fit"), and when resolutions are negative or sum above 63
+// (ndims in [1, 64], bits sum <= 64 for compact_hilbert_index); rowmajor_index throws JobError for a key
+// outside the bounds' col/row range or an index above 2^31-1; zorder_spacetime_index throws JobError
+// for temporal_resolution_ms <= 0. Z-order otherwise masks coordinates like GeoTrellis (31 / 21 bits).
+
+// Curve index of a spatial key for an index kind with GeoTrellis' default parameters for `bounds`:
+// Z2 (absolute), Hilbert with resolutions from the bounds, or row-major.
+std::uint64_t spatial_index(IndexKind kind, const KeyBounds& bounds, const SpatialKey& k);
+
+// Tile file names (catalog spec 1.1): Index.digits / Index.encode.
+// maxWidth = index_digits(toIndex(keyIndex.keyBounds.maxKey)).
+int index_digits(std::uint64_t index);
+// decimal `index` left-padded with '0' to at least `max_width` characters (never truncated).
+std::string encode_index_filename(std::uint64_t index, int max_width);
+
 }  // namespace trellis

@@ -22,8 +22,9 @@ class Crs {
   bool valid() const { return !definition_.empty(); }
   const std::string& definition() const { return definition_; }
   std::optional<int> epsg() const { return epsg_; }
-  std::string wkt() const;     // WKT2 (what GDAL wants)
-  std::string proj4() const;   // PROJ.4 string as GeoTrellis records it ("+proj=longlat +datum=WGS84 +no_defs ")
+  std::string wkt() const;  // WKT2 (what GDAL wants)
+  // PROJ.4 string as GeoTrellis records it ("+proj=longlat +datum=WGS84 +no_defs ")
+  std::string proj4() const;
   bool is_geographic() const;
   bool is_latlng() const { return epsg_ == 4326; }
   bool is_webmercator() const { return epsg_ == 3857; }
@@ -32,7 +33,8 @@ class Crs {
   bool operator==(const Crs& o) const { return equivalent(o); }
 
  private:
-  std::string definition_;  // canonical text: "EPSG:n" when it has a code, else the user's text
+  friend struct CrsBuilder;  // crs.cpp builds instances
+  std::string definition_;   // canonical text: "EPSG:n" when it has a code, else the user's text
   std::optional<int> epsg_;
 };
 

@@ -60,6 +60,9 @@ struct FloatingLayoutScheme {
   }
   // LocalLayoutScheme.zoomOut: same extent, ceil(n/2) tiles per axis (at least 1), same tile size.
   static LayoutDefinition zoom_out(const LayoutDefinition& ld);
+  // LocalLayoutScheme.inferLayoutLevel: the zoom of a floating layout in a local pyramid, i.e. how many
+  // zoom_out steps lead to one tile: max(ceil(log2(layoutCols)), ceil(log2(layoutRows))).
+  static int infer_layout_level(const LayoutDefinition& ld);
 };
 
 inline constexpr double kEarthRadius = 6378137.0;

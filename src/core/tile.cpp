@@ -1,0 +1,149 @@
+#include "core/tile.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace trellis {
+
+namespace {
+
+// The stored value of NoData (zero for raw types) in storage type T.
+template <class T>
+T nodata_fill(const CellType& ct) {
+  if (!ct.has_nodata()) return T{0};
+  if constexpr (std::is_floating_point_v<T>) {
+    return static_cast<T>(ct.nodata());  // NaN or the user value
+  } else {
+    return static_cast<T>(static_cast<std::int64_t>(ct.nodata()));
+  }
+}
+
+// Cell value as double with NaN for NoData, for a known storage type.
+template <class T>
+inline double read_cell(T x, const CellType& ct) {
+  double v = static_cast<double>(x);
+  return ct.is_nodata(v) ? std::numeric_limits<double>::quiet_NaN() : v;
+}
+
+[[maybe_unused]] void check_index(const Tile& t, int band, int col, int row) {
+  if (band < 0 || band >= t.bands() || col < 0 || col >= t.cols() || row < 0 || row >= t.rows())
+    throw std::out_of_range("tile cell (" + std::to_string(band) + ", " + std::to_string(col) + ", " +
+                            std::to_string(row) + ") outside a " + std::to_string(t.bands()) + "x" +
+                            std::to_string(t.cols()) + "x" + std::to_string(t.rows()) + " tile");
+}
+
+}  // namespace
+
+Tile::Tile(CellType ct, int cols, int rows, int bands) : ct_(ct), cols_(cols), rows_(rows), bands_(bands) {
+  if (cols < 0 || rows < 0 || bands < 0) throw std::invalid_argument("negative tile dimensions");
+  data_.resize(cells() * static_cast<std::size_t>(bands_) * static_cast<std::size_t>(ct_.bytes()));
+  fill_nodata();
+}
+
+double Tile::get(int band, int col, int row) const {
+#ifndef NDEBUG
+  check_index(*this, band, col, row);
+#endif
+  std::size_t i =
+      static_cast<std::size_t>(row) * static_cast<std::size_t>(cols_) + static_cast<std::size_t>(col);
+  return dispatch_kind(ct_.kind, [&](auto tag) -> double {
+    using T = decltype(tag);
+    return read_cell<T>(band_as<T>(band)[i], ct_);
+  });
+}
+
+void Tile::set(int band, int col, int row, double v) {
+#ifndef NDEBUG
+  check_index(*this, band, col, row);
+#endif
+  std::size_t i =
+      static_cast<std::size_t>(row) * static_cast<std::size_t>(cols_) + static_cast<std::size_t>(col);
+  dispatch_kind(ct_.kind, [&](auto tag) {
+    using T = decltype(tag);
+    band_as<T>(band)[i] = narrow_from_double<T>(v, ct_);
+  });
+}
+
+void Tile::fill_nodata() {
+  dispatch_kind(ct_.kind, [&](auto tag) {
+    using T = decltype(tag);
+    T fill = nodata_fill<T>(ct_);
+    T* p = reinterpret_cast<T*>(data_.data());
+    std::fill(p, p + cells() * static_cast<std::size_t>(bands_), fill);
+  });
+}
+
+bool Tile::all_nodata() const {
+  return dispatch_kind(ct_.kind, [&](auto tag) -> bool {
+    using T = decltype(tag);
+    const T* p = reinterpret_cast<const T*>(data_.data());
+    std::size_t n = cells() * static_cast<std::size_t>(bands_);
+    for (std::size_t i = 0; i < n; ++i)
+      if (!std::isnan(read_cell<T>(p[i], ct_))) return false;
+    return true;
+  });
+}
+
+void Tile::merge_fill(const Tile& src) {
+  if (src.cols_ != cols_ || src.rows_ != rows_ || src.bands_ != bands_)
+    throw std::invalid_argument("merge_fill: tiles of different shapes");
+  std::size_t n = cells() * static_cast<std::size_t>(bands_);
+  if (src.ct_ == ct_) {
+    dispatch_kind(ct_.kind, [&](auto tag) {
+      using T = decltype(tag);
+      T* d = reinterpret_cast<T*>(data_.data());
+      const T* s = reinterpret_cast<const T*>(src.data_.data());
+      for (std::size_t i = 0; i < n; ++i)
+        if (std::isnan(read_cell<T>(d[i], ct_)) && !std::isnan(read_cell<T>(s[i], ct_))) d[i] = s[i];
+    });
+    return;
+  }
+  for (int b = 0; b < bands_; ++b)
+    for (int r = 0; r < rows_; ++r)
+      for (int c = 0; c < cols_; ++c) {
+        if (!is_nodata(b, c, r)) continue;
+        double v = src.get(b, c, r);
+        if (!std::isnan(v)) set(b, c, r, v);
+      }
+}
+
+Tile Tile::convert(const CellType& ct) const {
+  if (ct == ct_) return *this;
+  Tile out(ct, cols_, rows_, bands_);
+  std::size_t n = cells() * static_cast<std::size_t>(bands_);
+  const bool src_float = ct_.is_float();
+  dispatch_kind(ct_.kind, [&](auto stag) {
+    using S = decltype(stag);
+    const S* s = reinterpret_cast<const S*>(data_.data());
+    dispatch_kind(ct.kind, [&](auto dtag) {
+      using D = decltype(dtag);
+      D* d = reinterpret_cast<D*>(out.data_.data());
+      if (src_float) {
+        // GeoTrellis: target.setDouble(getDouble)
+        for (std::size_t i = 0; i < n; ++i) d[i] = narrow_from_double<D>(read_cell<S>(s[i], ct_), ct);
+        return;
+      }
+      // GeoTrellis: target.set(get) with Int NoData = Int.MinValue.
+      for (std::size_t i = 0; i < n; ++i) {
+        double v = read_cell<S>(s[i], ct_);
+        std::int32_t z = std::isnan(v) ? kIntNoData : static_cast<std::int32_t>(v);
+        if constexpr (std::is_floating_point_v<D>) {
+          if (z == kIntNoData && ct.has_nodata())
+            d[i] = static_cast<D>(ct.nodata());
+          else
+            d[i] = static_cast<D>(z);
+        } else {
+          if (z == kIntNoData && ct.has_nodata())
+            d[i] = static_cast<D>(static_cast<std::int64_t>(ct.nodata()));
+          else
+            d[i] = narrow_from_double<D>(static_cast<double>(z), ct);
+        }
+      }
+    });
+  });
+  return out;
+}
+
+}  // namespace trellis

@@ -1,0 +1,386 @@
+#include "io/warp.hpp"
+
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <gdalwarper.h>
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+
+#include "core/error.hpp"
+
+namespace trellis::io {
+
+namespace {
+
+struct MethodInfo {
+  ResampleMethod method;
+  const char* name;       // canonical snake_case
+  const char* gdal_name;  // gdalwarp -r
+  GDALResampleAlg alg;
+};
+
+constexpr std::array<MethodInfo, 14> kMethods{{
+    {ResampleMethod::NearestNeighbor, "nearest_neighbor", "near", GRA_NearestNeighbour},
+    {ResampleMethod::Bilinear, "bilinear", "bilinear", GRA_Bilinear},
+    {ResampleMethod::CubicConvolution, "cubic_convolution", "cubic", GRA_Cubic},
+    {ResampleMethod::CubicSpline, "cubic_spline", "cubicspline", GRA_CubicSpline},
+    {ResampleMethod::Lanczos, "lanczos", "lanczos", GRA_Lanczos},
+    {ResampleMethod::Average, "average", "average", GRA_Average},
+    {ResampleMethod::Mode, "mode", "mode", GRA_Mode},
+    {ResampleMethod::Median, "median", "med", GRA_Med},
+    {ResampleMethod::Max, "max", "max", GRA_Max},
+    {ResampleMethod::Min, "min", "min", GRA_Min},
+    {ResampleMethod::Q1, "q1", "q1", GRA_Q1},
+    {ResampleMethod::Q3, "q3", "q3", GRA_Q3},
+    {ResampleMethod::Sum, "sum", "sum", GRA_Sum},
+    {ResampleMethod::Rms, "rms", "rms", GRA_RMS},
+}};
+
+const MethodInfo& info(ResampleMethod m) {
+  for (const auto& i : kMethods)
+    if (i.method == m) return i;
+  throw std::logic_error("bad resample method");
+}
+
+GDALResampleAlg to_gdal(ResampleMethod m) {
+  return info(m).alg;
+}
+
+void ensure_gdal_registered() {
+  static std::once_flag once;
+  std::call_once(once, [] { GDALAllRegister(); });
+}
+
+// Collects the GDAL errors raised on this thread while it lives (GDAL's handler stack is per thread).
+class ErrorScope {
+ public:
+  ErrorScope() { CPLPushErrorHandlerEx(&ErrorScope::handler, this); }
+  ~ErrorScope() { CPLPopErrorHandler(); }
+  ErrorScope(const ErrorScope&) = delete;
+  ErrorScope& operator=(const ErrorScope&) = delete;
+
+  [[noreturn]] void fail(const std::string& what) const {
+    std::string msg = "warp: " + what;
+    if (!messages_.empty()) msg += ": " + messages_;
+    throw IoError(msg);
+  }
+
+ private:
+  static void CPL_STDCALL handler(CPLErr cls, CPLErrorNum, const char* text) {
+    auto* self = static_cast<ErrorScope*>(CPLGetErrorHandlerUserData());
+    if (self == nullptr || (cls != CE_Failure && cls != CE_Fatal)) return;  // warnings, debug: dropped
+    if (!self->messages_.empty()) self->messages_ += "; ";
+    self->messages_ += text ? text : "(no message)";
+  }
+
+  std::string messages_;
+};
+
+struct DatasetCloser {
+  void operator()(void* h) const {
+    if (h) GDALClose(static_cast<GDALDatasetH>(h));
+  }
+};
+using DatasetPtr = std::unique_ptr<void, DatasetCloser>;
+
+struct TransformerDestroyer {
+  void operator()(void* t) const {
+    if (t) GDALDestroyTransformer(t);
+  }
+};
+using TransformerPtr = std::unique_ptr<void, TransformerDestroyer>;
+
+struct WarpOptionsDestroyer {
+  void operator()(GDALWarpOptions* o) const {
+    if (o) GDALDestroyWarpOptions(o);
+  }
+};
+
+// The GDAL type a kind is warped as (Int8 goes through an Int16 copy: GDAL 3.6 has no Int8).
+GDALDataType gdal_type(CellKind k) {
+  switch (k) {
+    case CellKind::Bool:
+      return GDT_Byte;
+    case CellKind::Int8:
+      return GDT_Int16;
+    case CellKind::UInt8:
+      return GDT_Byte;
+    case CellKind::Int16:
+      return GDT_Int16;
+    case CellKind::UInt16:
+      return GDT_UInt16;
+    case CellKind::Int32:
+      return GDT_Int32;
+    case CellKind::Float32:
+      return GDT_Float32;
+    case CellKind::Float64:
+      return GDT_Float64;
+  }
+  throw std::logic_error("bad cell kind");
+}
+
+// NoData given to GDAL for a source of this cell type (raw float: NaN, which Tile::get reads as NoData).
+std::optional<double> source_nodata(const CellType& ct) {
+  if (ct.has_nodata()) return ct.nodata();
+  if (ct.is_float()) return std::numeric_limits<double>::quiet_NaN();
+  return std::nullopt;
+}
+
+// NoData given to GDAL for a destination of this cell type (none for raw types).
+std::optional<double> dest_nodata(const CellType& ct) {
+  if (ct.has_nodata()) return ct.nodata();
+  return std::nullopt;
+}
+
+// The SRS text handed to GDAL: "EPSG:n" when the CRS has a code (GDAL resolves it from PROJ's
+// database, as gdalwarp -t_srs EPSG:n does, and faster than parsing WKT), else the CRS's WKT.
+std::string gdal_srs(const Crs& crs) {
+  if (auto code = crs.epsg()) return "EPSG:" + std::to_string(*code);
+  return crs.wkt();
+}
+
+int checked_int(long v, const char* what) {
+  if (v < 0 || v > INT_MAX) throw std::invalid_argument(std::string("warp: ") + what + " out of range");
+  return static_cast<int>(v);
+}
+
+// A MEM dataset whose bands are the band-sequential buffer `data` (not copied, not owned).
+DatasetPtr wrap_buffer(std::byte* data, GDALDataType type, int cols, int rows, int bands,
+                       const GridExtent& grid, const ErrorScope& errors) {
+  GDALDriverH drv = GDALGetDriverByName("MEM");
+  if (drv == nullptr) errors.fail("GDAL's MEM driver is not available");
+  DatasetPtr ds(GDALCreate(drv, "", cols, rows, 0, type, nullptr));
+  if (!ds) errors.fail("cannot create a MEM dataset");
+  const std::size_t band_bytes =
+      static_cast<std::size_t>(cols) * static_cast<std::size_t>(rows) * GDALGetDataTypeSizeBytes(type);
+  for (int b = 0; b < bands; ++b) {
+    char opt[64];
+    std::snprintf(opt, sizeof opt, "DATAPOINTER=%p", static_cast<void*>(data + b * band_bytes));
+    const char* options[] = {opt, nullptr};
+    if (GDALAddBand(ds.get(), type, const_cast<char**>(options)) != CE_None)
+      errors.fail("cannot wrap a tile band in a MEM dataset");
+  }
+  double gt[6] = {grid.extent.xmin, grid.cell_width(), 0.0, grid.extent.ymax, 0.0, -grid.cell_height()};
+  if (GDALSetGeoTransform(ds.get(), gt) != CE_None) errors.fail("cannot set a geotransform");
+  return ds;
+}
+
+// Int8 tiles are warped as Int16.
+std::vector<std::int16_t> widen_int8(const Tile& t) {
+  const auto* p = reinterpret_cast<const std::int8_t*>(t.raw().data());
+  return std::vector<std::int16_t>(p, p + t.cells() * static_cast<std::size_t>(t.bands()));
+}
+
+// Back from the Int16 work buffer to Int8, with GDAL's clamping and "avoid NoData" rule (what GDAL's
+// kernel does when it writes an out-of-range value into a type with a NoData value).
+void narrow_to_int8(const std::vector<std::int16_t>& work, Tile& dst) {
+  auto* out = reinterpret_cast<std::int8_t*>(dst.raw().data());
+  const std::optional<double> nd = dest_nodata(dst.cell_type());
+  for (std::size_t i = 0; i < work.size(); ++i) {
+    const std::int16_t v = work[i];
+    if (v >= -128 && v <= 127) {
+      out[i] = static_cast<std::int8_t>(v);
+      continue;
+    }
+    int c = v < -128 ? -128 : 127;
+    if (nd && static_cast<double>(c) == *nd) c = (c == 127) ? 126 : c + 1;
+    out[i] = static_cast<std::int8_t>(c);
+  }
+}
+
+// Float `ud` tiles: NaN cells read as NoData too, but GDAL takes one NoData value; a copy with NaN
+// replaced by the user-defined value, made only when the tile has a NaN.
+template <class T>
+std::optional<std::vector<T>> ud_float_without_nan(const Tile& t) {
+  const T* p = reinterpret_cast<const T*>(t.raw().data());
+  const std::size_t n = t.cells() * static_cast<std::size_t>(t.bands());
+  if (std::none_of(p, p + n, [](T v) { return std::isnan(v); })) return std::nullopt;
+  std::vector<T> copy(p, p + n);
+  const T nd = static_cast<T>(t.cell_type().user_nodata);
+  for (auto& v : copy)
+    if (std::isnan(v)) v = nd;
+  return copy;
+}
+
+void check_shapes(const WarpSource& src, const Tile& dst, const GridExtent& dst_grid) {
+  if (src.tile == nullptr) throw std::invalid_argument("warp: no source tile");
+  const Tile& s = *src.tile;
+  if (s.cols() != src.grid.cols || s.rows() != src.grid.rows)
+    throw std::invalid_argument("warp: the source tile is " + std::to_string(s.cols()) + "x" +
+                                std::to_string(s.rows()) + " but its grid is " +
+                                std::to_string(src.grid.cols) + "x" + std::to_string(src.grid.rows));
+  if (dst.cols() != dst_grid.cols || dst.rows() != dst_grid.rows)
+    throw std::invalid_argument("warp: the destination tile is " + std::to_string(dst.cols()) + "x" +
+                                std::to_string(dst.rows()) + " but its grid is " +
+                                std::to_string(dst_grid.cols) + "x" + std::to_string(dst_grid.rows));
+  if (&s == &dst) throw std::invalid_argument("warp: the destination tile is the source tile");
+  if (s.bands() != dst.bands())
+    throw std::invalid_argument("warp: the source has " + std::to_string(s.bands()) +
+                                " bands, the destination " + std::to_string(dst.bands()));
+}
+
+}  // namespace
+
+ResampleMethod parse_resample_method(const std::string& canonical) {
+  for (const auto& i : kMethods)
+    if (canonical == i.name) return i.method;
+  std::string valid;
+  for (const auto& i : kMethods) valid += (valid.empty() ? "" : ", ") + std::string(i.name);
+  throw JobError("unknown resample method '" + canonical + "' (valid: " + valid + ")");
+}
+
+const std::vector<std::string>& resample_method_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const auto& i : kMethods) n.emplace_back(i.name);
+    return n;
+  }();
+  return names;
+}
+
+const std::string& resample_method_name(ResampleMethod m) {
+  const auto& names = resample_method_names();
+  for (std::size_t i = 0; i < kMethods.size(); ++i)
+    if (kMethods[i].method == m) return names[i];
+  throw std::logic_error("bad resample method");
+}
+
+const char* gdal_resample_name(ResampleMethod m) {
+  return info(m).gdal_name;
+}
+
+int to_gdal_resample_alg(ResampleMethod m) {
+  return static_cast<int>(to_gdal(m));
+}
+
+void warp_into(const WarpSource& src, Tile& dst, const GridExtent& dst_grid, const Crs& dst_crs,
+               ResampleMethod m, int threads) {
+  check_shapes(src, dst, dst_grid);
+  const Tile& st = *src.tile;
+  if (st.empty_shape() || dst.empty_shape() || st.bands() == 0) return;
+  if (src.grid.extent.empty() || dst_grid.extent.empty())
+    throw std::invalid_argument("warp: empty extent (" + src.grid.extent.to_string() + " -> " +
+                                dst_grid.extent.to_string() + ")");
+  if (src.crs.valid() != dst_crs.valid())
+    throw std::invalid_argument("warp: one of the source and destination CRSs is missing");
+  const bool reproject = src.crs.valid() && !src.crs.equivalent(dst_crs);
+  // Same frame and disjoint extents: no destination cell centre falls on the source.
+  if (!reproject && !src.grid.extent.intersects(dst_grid.extent)) return;
+
+  const int src_cols = checked_int(src.grid.cols, "source columns");
+  const int src_rows = checked_int(src.grid.rows, "source rows");
+  const int dst_cols = checked_int(dst_grid.cols, "destination columns");
+  const int dst_rows = checked_int(dst_grid.rows, "destination rows");
+  const int bands = st.bands();
+  const CellType& sct = st.cell_type();
+  const CellType& dct = dst.cell_type();
+
+  ensure_gdal_registered();
+  ErrorScope errors;
+
+  // Source buffer: the tile's own, except for Int8 (widened) and float ud tiles holding NaN.
+  std::vector<std::int16_t> src_i16;
+  std::optional<std::vector<float>> src_f32;
+  std::optional<std::vector<double>> src_f64;
+  std::byte* src_data = const_cast<std::byte*>(st.raw().data());  // GDAL only reads the source
+  if (sct.kind == CellKind::Int8) {
+    src_i16 = widen_int8(st);
+    src_data = reinterpret_cast<std::byte*>(src_i16.data());
+  } else if (sct.mode == NoDataMode::UserDefined && sct.kind == CellKind::Float32) {
+    if ((src_f32 = ud_float_without_nan<float>(st))) src_data = reinterpret_cast<std::byte*>(src_f32->data());
+  } else if (sct.mode == NoDataMode::UserDefined && sct.kind == CellKind::Float64) {
+    if ((src_f64 = ud_float_without_nan<double>(st)))
+      src_data = reinterpret_cast<std::byte*>(src_f64->data());
+  }
+
+  // Destination buffer: the tile's own (GDAL overlays onto it), or an Int16 copy for Int8.
+  std::vector<std::int16_t> dst_i16;
+  std::byte* dst_data = dst.raw().data();
+  if (dct.kind == CellKind::Int8) {
+    dst_i16 = widen_int8(dst);
+    dst_data = reinterpret_cast<std::byte*>(dst_i16.data());
+  }
+
+  DatasetPtr src_ds = wrap_buffer(src_data, gdal_type(sct.kind), src_cols, src_rows, bands, src.grid, errors);
+  DatasetPtr dst_ds = wrap_buffer(dst_data, gdal_type(dct.kind), dst_cols, dst_rows, bands, dst_grid, errors);
+
+  // The transformer, as gdalwarp builds it: GenImgProj (+ approximation at 0.125 pixel).
+  CPLStringList to_options;
+  if (reproject) {
+    to_options.SetNameValue("SRC_SRS", gdal_srs(src.crs).c_str());
+    to_options.SetNameValue("DST_SRS", gdal_srs(dst_crs).c_str());
+  }
+  TransformerPtr gen(GDALCreateGenImgProjTransformer2(src_ds.get(), dst_ds.get(), to_options.List()));
+  if (!gen)
+    errors.fail("cannot build the transformation from " + src.crs.definition() + " to " +
+                dst_crs.definition());
+  TransformerPtr approx(GDALCreateApproxTransformer(GDALGenImgProjTransform, gen.get(), 0.125));
+  if (!approx) errors.fail("cannot build the approximate transformer");
+  GDALApproxTransformerOwnsSubtransformer(approx.get(), TRUE);
+  gen.release();  // now owned by `approx`
+
+  std::unique_ptr<GDALWarpOptions, WarpOptionsDestroyer> wo(GDALCreateWarpOptions());
+  wo->hSrcDS = src_ds.get();
+  wo->hDstDS = dst_ds.get();
+  wo->eResampleAlg = to_gdal(m);
+  wo->nBandCount = bands;
+  wo->panSrcBands = static_cast<int*>(CPLMalloc(sizeof(int) * bands));
+  wo->panDstBands = static_cast<int*>(CPLMalloc(sizeof(int) * bands));
+  for (int b = 0; b < bands; ++b) wo->panSrcBands[b] = wo->panDstBands[b] = b + 1;
+  if (auto nd = source_nodata(sct)) {
+    wo->padfSrcNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double) * bands));
+    for (int b = 0; b < bands; ++b) wo->padfSrcNoDataReal[b] = *nd;
+    wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "UNIFIED_SRC_NODATA", "NO");
+  }
+  if (auto nd = dest_nodata(dct)) {
+    wo->padfDstNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double) * bands));
+    for (int b = 0; b < bands; ++b) wo->padfDstNoDataReal[b] = *nd;
+  }
+  // No INIT_DEST: the existing destination cells are read and only covered cells are overwritten.
+  if (threads > 1)
+    wo->papszWarpOptions =
+        CSLSetNameValue(wo->papszWarpOptions, "NUM_THREADS", std::to_string(threads).c_str());
+  wo->pfnTransformer = GDALApproxTransform;
+  wo->pTransformerArg = approx.get();
+
+  {
+    GDALWarpOperation op;
+    if (op.Initialize(wo.get()) != CE_None) errors.fail("cannot initialise the warp");
+    if (op.ChunkAndWarpImage(0, 0, dst_cols, dst_rows) != CE_None) errors.fail("the warp failed");
+  }
+  // The MEM datasets wrap our buffers; closing them flushes nothing we need, but close before reading.
+  wo.reset();
+  dst_ds.reset();
+  src_ds.reset();
+
+  if (dct.kind == CellKind::Int8) narrow_to_int8(dst_i16, dst);
+  if (dct.kind == CellKind::Bool) {
+    auto* p = reinterpret_cast<std::uint8_t*>(dst.raw().data());
+    for (std::size_t i = 0, n = dst.raw().size(); i < n; ++i)
+      if (p[i] > 1) p[i] = 1;
+  }
+}
+
+Tile warp(const WarpSource& src, const GridExtent& dst_grid, const Crs& dst_crs, const CellType& ct,
+          ResampleMethod m, int threads) {
+  if (src.tile == nullptr) throw std::invalid_argument("warp: no source tile");
+  Tile out(ct, checked_int(dst_grid.cols, "destination columns"),
+           checked_int(dst_grid.rows, "destination rows"), src.tile->bands());
+  warp_into(src, out, dst_grid, dst_crs, m, threads);
+  return out;
+}
+
+}  // namespace trellis::io

@@ -1,0 +1,99 @@
+#pragma once
+// Warping (resampling and/or reprojecting) an in-memory tile from one georeferenced grid onto
+// another with GDAL's warp kernels (GDALWarpOperation over MEM datasets that wrap the tiles'
+// buffers; nothing goes through files and no kernel is re-implemented here).
+//
+// How a call is set up (it mirrors what `gdalwarp -te .. -ts .. -t_srs .. -r .. -dstnodata ..`
+// does, so gdalwarp is the reference in the tests):
+//   * transformer: GDALCreateGenImgProjTransformer2 between the two grids' geotransforms (with
+//     SRC_SRS/DST_SRS, "EPSG:n" when the CRS has a code else its WKT, only when the CRSs are not
+//     equivalent), wrapped in GDAL's approximate transformer with gdalwarp's default error
+//     threshold of 0.125 pixel (the exact transformer gives measurably different cells);
+//   * the kernel's scale factors (XSCALE/YSCALE), source window, chunking and working data type
+//     are left to GDALWarpOperation, i.e. gdalwarp's defaults (average of 2x2 cells when
+//     downsampling by 2, etc.);
+//   * the destination is the `dst` tile's own buffer and INIT_DEST is *not* set: GDAL reads the
+//     existing cells and overwrites only those for which the kernel found valid source data
+//     (GDAL's overlay/mosaic mode, as when gdalwarp writes into an existing file). So warp_into
+//     composites and never needs a scratch tile or an alpha band, for raw types too;
+//   * NoData. Source: the tile's cell type NoData per band (UNIFIED_SRC_NODATA=NO: bands are
+//     independent, like the bands of a GeoTrellis MultibandTile): the constant NoData of integer
+//     kinds, NaN for constant float kinds, the user-defined value for `ud` kinds; raw float kinds use
+//     NaN (a NaN cell reads as NoData through Tile::get); NaN cells of a float `ud` tile are NoData
+//     too. Raw integer kinds and Bool have no NoData: every source cell is data. Destination: the
+//     dst cell type's NoData is given to GDAL as the destination NoData, so a valid result that
+//     would equal it is moved off it by GDAL (its "avoid NoData" rule), exactly like gdalwarp
+//     -dstnodata; raw destination kinds get no destination NoData.
+//   * Bool is warped as Byte (0/1); a result above 1 (only `sum` can give one) is stored as 1.
+//     Int8 has no GDAL 3.6 type: it is warped through an Int16 copy and narrowed back with GDAL's
+//     clamping and "avoid NoData" rule.
+// Thread safety: every call builds its own datasets, transformer and warp operation; concurrent
+// calls on different tiles (OpenMP threads) are safe. GDAL errors raised during a call are
+// collected by an error handler installed for that call (on that thread) and rethrown as IoError.
+#include <string>
+#include <vector>
+
+#include "core/cell_type.hpp"
+#include "core/crs.hpp"
+#include "core/extent.hpp"
+#include "core/tile.hpp"
+
+namespace trellis::io {
+
+// GeoPySpark's ResampleMethod list plus the extra GDAL kernels.
+enum class ResampleMethod {
+  NearestNeighbor,
+  Bilinear,
+  CubicConvolution,
+  CubicSpline,
+  Lanczos,
+  Average,
+  Mode,
+  Median,
+  Max,
+  Min,
+  Q1,
+  Q3,
+  Sum,
+  Rms
+};
+
+// Parses a canonical snake_case name ("nearest_neighbor", "bilinear", "cubic_convolution",
+// "cubic_spline", "lanczos", "average", "mode", "median", "max", "min", "q1", "q3", "sum", "rms").
+// Throws JobError listing the valid names.
+ResampleMethod parse_resample_method(const std::string& canonical);
+// The canonical names, in enum order (for the op registry's choices).
+const std::vector<std::string>& resample_method_names();
+// The canonical name of a method.
+const std::string& resample_method_name(ResampleMethod m);
+// gdalwarp's -r spelling ("near", "bilinear", "cubic", "cubicspline", "lanczos", "average", "mode",
+// "med", "max", "min", "q1", "q3", "sum", "rms").
+const char* gdal_resample_name(ResampleMethod m);
+// The GDALResampleAlg value (as an int, to keep GDAL's headers out of this one).
+int to_gdal_resample_alg(ResampleMethod m);
+
+// A source: a tile, the grid it covers (tile->cols() x tile->rows() cells) and its CRS.
+struct WarpSource {
+  const Tile* tile = nullptr;
+  GridExtent grid;
+  Crs crs;
+};
+
+// Warps `src` onto `dst_grid` in `dst_crs`, writing into `dst` (already allocated:
+// dst_grid.cols x dst_grid.rows, the same band count as the source; its cell type decides the output
+// type). Only cells for which the source has valid data are written; the others (outside the
+// source, or where the kernel only saw source NoData) keep their value: call it once per source to
+// mosaic (a later source overwrites an earlier one where both have data).
+// Both CRSs must be valid, or both invalid (then the grids are taken to be in the same frame).
+// `threads` > 1 lets GDAL's kernel use that many threads (NUM_THREADS) for this one call.
+// `dst` must not be the source tile. Throws IoError on a GDAL failure (with GDAL's message),
+// std::invalid_argument on inconsistent shapes (a caller's bug).
+void warp_into(const WarpSource& src, Tile& dst, const GridExtent& dst_grid, const Crs& dst_crs,
+               ResampleMethod m, int threads = 1);
+
+// A new tile of `ct` (dst_grid.cols x dst_grid.rows, the source's band count) filled with NoData
+// (zeros for raw types), then warp_into.
+Tile warp(const WarpSource& src, const GridExtent& dst_grid, const Crs& dst_crs, const CellType& ct,
+          ResampleMethod m, int threads = 1);
+
+}  // namespace trellis::io

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -95,6 +96,15 @@ class Params {
   const ParamMap& values() const { return values_; }
   ParamMap& mutable_values() { return values_; }
 
+  // The absolute folder of the job file (relative paths inside Any parameters resolve against it).
+  const std::string& job_dir() const { return job_dir_; }
+  void set_job_dir(std::string dir) { job_dir_ = std::move(dir); }
+  // A path written in the job, resolved like InputPath/OutputPath parameters (see resolve_job_path).
+  std::string resolve_path(const std::string& path) const;
+  // The step's inputs: {"input": step id} for Inputs::One, {name: step id} for Inputs::Named.
+  const std::map<std::string, std::string>& inputs() const { return inputs_; }
+  void set_inputs(std::map<std::string, std::string> inputs) { inputs_ = std::move(inputs); }
+
   // A JobError "FILE:LINE:COL: step 'ID' (OP): message" at the parameter's mark.
   JobError error(const std::string& name, const std::string& message) const;
   JobError step_error(const std::string& message) const;
@@ -103,6 +113,14 @@ class Params {
   std::string step_id_, op_;
   Mark step_mark_;
   ParamMap values_;
+  std::string job_dir_;
+  std::map<std::string, std::string> inputs_;
 };
+
+// True for GDAL virtual paths (/vsi...) and URIs (anything containing "://"): kept as written.
+bool is_virtual_path(const std::string& path);
+// Resolves a path written in a job against the job folder: "~/" expands to $HOME, relative paths are
+// joined to `job_dir` and normalised; absolute paths are normalised; virtual paths are kept as written.
+std::string resolve_job_path(const std::string& job_dir, const std::string& path);
 
 }  // namespace trellis::job

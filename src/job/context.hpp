@@ -1,0 +1,34 @@
+#pragma once
+// What an op's implementation sees: its validated parameters, its input values, the job and the
+// progress reporter. Ops never see YAML nodes or raw MPI calls.
+#include <map>
+#include <string>
+
+#include "job/log.hpp"
+#include "job/params.hpp"
+#include "job/progress.hpp"
+#include "job/value.hpp"
+
+namespace trellis::job {
+
+struct JobInfo {
+  std::string file;  // as given on the command line
+  std::string dir;   // absolute folder of the job file
+  std::string name;
+};
+
+struct StepContext {
+  const Params& params;
+  std::map<std::string, const StepValue*> inputs;  // "input" for single-input ops
+  const JobInfo& job;
+  Logger& log;
+  Progress& progress;
+
+  const StepValue& input(const std::string& name = "input") const;
+  template <class T>
+  const T& input_as(const std::string& name = "input") const {
+    return std::get<T>(input(name));
+  }
+};
+
+}  // namespace trellis::job

@@ -1,0 +1,162 @@
+#include "job/params.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+namespace trellis::job {
+
+namespace fs = std::filesystem;
+
+std::string Mark::str() const {
+  if (line <= 0) return file;
+  std::string s = file;
+  s += ':';
+  s += std::to_string(line);
+  if (col > 0) {
+    s += ':';
+    s += std::to_string(col);
+  }
+  return s;
+}
+
+namespace {
+
+std::string format_double(double d) {
+  if (std::isnan(d)) return "nan";
+  if (std::isinf(d)) return d < 0 ? "-inf" : "inf";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  std::string s(buf, r.ptr);
+  // Keep doubles recognisable as such ("2.0", not "2").
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+
+void render(const ParamValue& p, std::string& out) {
+  struct Visitor {
+    std::string& out;
+    void operator()(std::monostate) const { out += "null"; }
+    void operator()(bool b) const { out += b ? "true" : "false"; }
+    void operator()(std::int64_t i) const { out += std::to_string(i); }
+    void operator()(double d) const { out += format_double(d); }
+    void operator()(const std::string& s) const { out += s.empty() ? "\"\"" : s; }
+    void operator()(const ParamList& l) const {
+      out += '[';
+      for (std::size_t i = 0; i < l.size(); ++i) {
+        if (i) out += ", ";
+        render(l[i], out);
+      }
+      out += ']';
+    }
+    void operator()(const ParamMap& m) const {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, v] : m) {
+        if (!first) out += ", ";
+        first = false;
+        out += k + ": ";
+        render(v, out);
+      }
+      out += '}';
+    }
+  };
+  std::visit(Visitor{out}, p.v);
+}
+
+}  // namespace
+
+std::string ParamValue::to_string() const {
+  std::string s;
+  render(*this, s);
+  return s;
+}
+
+const char* param_type_name(ParamType t) {
+  switch (t) {
+    case ParamType::Bool:
+      return "bool";
+    case ParamType::Int:
+      return "int";
+    case ParamType::Double:
+      return "number";
+    case ParamType::String:
+      return "string";
+    case ParamType::StringList:
+      return "string list";
+    case ParamType::InputPath:
+      return "input path";
+    case ParamType::OutputPath:
+      return "output path";
+    case ParamType::Crs:
+      return "crs";
+    case ParamType::CellTypeName:
+      return "cell type";
+    case ParamType::Any:
+      return "any";
+  }
+  return "?";
+}
+
+const ParamValue& Params::raw(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end() || it->second.is_null())
+    throw std::out_of_range("internal error: step '" + step_id_ + "' (" + op_ + ") read parameter '" + name +
+                            "', which is not set and has no default");
+  return it->second;
+}
+
+std::vector<std::string> Params::get_strings(const std::string& name) const {
+  std::vector<std::string> out;
+  if (!has(name)) return out;
+  const ParamValue& v = raw(name);
+  if (v.is_list()) {
+    for (const auto& e : v.as_list()) out.push_back(e.is_string() ? e.as_string() : e.to_string());
+  } else {
+    out.push_back(v.is_string() ? v.as_string() : v.to_string());
+  }
+  return out;
+}
+
+std::string Params::resolve_path(const std::string& path) const {
+  return resolve_job_path(job_dir_, path);
+}
+
+namespace {
+JobError located(const Mark& m, const std::string& step_id, const std::string& op,
+                 const std::string& message) {
+  std::string where = m.str();
+  std::string msg = where.empty() ? std::string() : where + ": ";
+  msg += "step '" + step_id + "'";
+  if (!op.empty()) msg += " (" + op + ")";
+  msg += ": " + message;
+  return JobError(msg);
+}
+}  // namespace
+
+JobError Params::error(const std::string& name, const std::string& message) const {
+  return located(mark(name), step_id_, op_, message);
+}
+
+JobError Params::step_error(const std::string& message) const {
+  return located(step_mark_, step_id_, op_, message);
+}
+
+bool is_virtual_path(const std::string& path) {
+  return path.rfind("/vsi", 0) == 0 || path.find("://") != std::string::npos;
+}
+
+std::string resolve_job_path(const std::string& job_dir, const std::string& path) {
+  if (path.empty() || is_virtual_path(path)) return path;
+  fs::path p(path);
+  if (path == "~" || path.rfind("~/", 0) == 0) {
+    const char* home = std::getenv("HOME");
+    if (home && *home) p = fs::path(home) / path.substr(path.size() > 1 ? 2 : 1);
+  }
+  if (p.is_relative()) p = fs::path(job_dir.empty() ? fs::current_path() : fs::path(job_dir)) / p;
+  return p.lexically_normal().string();
+}
+
+}  // namespace trellis::job

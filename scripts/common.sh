@@ -1,0 +1,61 @@
+# Shared by the set-up scripts: package list, idempotent install, build. Source it; don't run it.
+# shellcheck shell=bash
+set -euo pipefail
+
+TRELLIS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export TRELLIS_ROOT
+export TRELLIS_DATA=${TRELLIS_DATA:-$TRELLIS_ROOT/data}
+BUILD_DIR=${TRELLIS_BUILD_DIR:-$TRELLIS_ROOT/build/release}
+
+# Debian 12 packages trellis builds and runs with (../shared/notes/toolchain.md).
+TRELLIS_PACKAGES=(
+  build-essential cmake ninja-build pkg-config
+  libopenmpi-dev openmpi-bin
+  libhdf5-openmpi-dev hdf5-tools
+  libgdal-dev gdal-bin libproj-dev proj-data libgeos-dev
+  libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libpng-dev zlib1g-dev libcli11-dev libavro-dev
+)
+
+log() { printf '[trellis setup] %s\n' "$*" >&2; }
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    log "missing Debian packages: ${missing[*]} (run as root, or install them)"; return 1
+  fi
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if [ $apt_updated = 0 ]; then apt-get -o DPkg::Lock::Timeout=600 update -qq; apt_updated=1; fi
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_packages() {
+  apt_install "${TRELLIS_PACKAGES[@]}"
+  # mpirun must resolve this host's name locally, else start-up can stall for seconds.
+  if [ "$(id -u)" = 0 ] && ! getent hosts "$(hostname)" >/dev/null; then
+    echo "127.0.0.1 $(hostname)" >> /etc/hosts
+  fi
+}
+
+# Open MPI defaults for a workstation or CI box (root, more ranks than cores).
+mpi_env() {
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_pml=ob1
+}
+
+build() {
+  local werror=${TRELLIS_WERROR:-ON}
+  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    log "configuring in $BUILD_DIR"
+    cmake -S "$TRELLIS_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRELLIS_WERROR="$werror" >/dev/null
+  fi
+  log "building"
+  cmake --build "$BUILD_DIR" -- -j"$(nproc)" | { grep -v '^\[' || true; }
+  test "${PIPESTATUS[0]}" = 0
+}

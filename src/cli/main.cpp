@@ -1,0 +1,79 @@
+// trellis: run | validate | ops | info | --version (job-format.md). Every rank runs the same command;
+// output is printed by rank 0; an error is printed once, by the rank that saw it first.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+#include "dist/failure.hpp"
+#include "dist/runtime.hpp"
+#include "trellis/version.hpp"
+
+using namespace trellis;
+
+namespace {
+
+int dispatch(int argc, char** argv) {
+  CLI::App app{"trellis: the GeoTrellis/GeoPySpark raster engine as one MPI program, run from YAML jobs"};
+  app.set_version_flag("--version", std::string("trellis ") + kVersion);
+  app.require_subcommand(1);
+
+  cli::RunArgs run_args;
+  auto* run = app.add_subcommand("run", "run a job on every rank (mpirun/srun), or as one process with all cores");
+  run->add_option("job", run_args.job, "the job file (YAML)")->required();
+  run->add_option("--var", run_args.vars, "KEY=VALUE for ${KEY} in the job (repeatable)");
+  run->add_option("--log-level", run_args.log_level, "debug, info or warn")
+      ->check(CLI::IsMember({"debug", "info", "warn"}));
+
+  cli::RunArgs val_args;
+  auto* validate = app.add_subcommand("validate", "check a job without running it (exit 2 and file:line:col if wrong)");
+  validate->add_option("job", val_args.job, "the job file (YAML)")->required();
+  validate->add_option("--var", val_args.vars, "KEY=VALUE for ${KEY} in the job (repeatable)");
+
+  std::string op_name;
+  auto* ops = app.add_subcommand("ops", "list the ops, or one op's parameters");
+  ops->add_option("op", op_name, "an op name");
+
+  std::string info_path;
+  auto* info = app.add_subcommand("info", "describe a raster file: CRS, extent, size, cell type, bands");
+  info->add_option("path", info_path, "a raster file (any GDAL path)")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    if (dist::Runtime::rank() == 0) app.exit(e);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    if (msg.empty()) msg = "bad command line";
+    throw JobError(msg + " (trellis --help for usage)");
+  }
+  if (*run) return cli::command_run(run_args);
+  if (*validate) return cli::command_validate(val_args);
+  if (*ops) return cli::command_ops(op_name);
+  if (*info) return cli::command_info(info_path);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  dist::Runtime::init(&argc, &argv);
+  int code = 0;
+  try {
+    code = dispatch(argc, argv);
+  } catch (const dist::PeerFailure& e) {
+    code = e.code();  // another rank failed and printed its error
+  } catch (const Error& e) {
+    dist::Failure f = dist::report_failure(e.code());
+    if (f.rank == dist::Runtime::rank()) cli::print_error(e.what());
+    code = f.code;
+  } catch (const std::exception& e) {
+    dist::Failure f = dist::report_failure(kExitInternal);
+    if (f.rank == dist::Runtime::rank()) cli::print_error(std::string("internal error: ") + e.what());
+    code = f.code;
+  }
+  dist::Runtime::finalize();
+  return code;
+}

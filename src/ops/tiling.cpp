@@ -1,0 +1,419 @@
+// tile_to_layout / to_tiled_layer / cut_tiles: an untiled raster layer cut into the tiles of a layout.
+// Metadata (extent, finest cell size, cell type union) comes from the shared source headers; each rank
+// streams its windows, cuts each into pieces of the destination keys (a direct copy when the grids
+// align, GDAL's warp kernels otherwise) and sends the pieces to the keys' owners in bounded rounds.
+// Overlaps merge as GeoTrellis merges (NoData cells are filled); where two sources both have data the
+// later source in input order wins, whatever the rank count or arrival order.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "dist/exchange.hpp"
+#include "dist/partitioner.hpp"
+#include "dist/runtime.hpp"
+#include "io/warp.hpp"
+#include "job/context.hpp"
+#include "ops/families.hpp"
+#include "ops/param_helpers.hpp"
+#include "ops/tiling.hpp"
+
+namespace trellis::ops {
+
+using job::ParamType;
+
+namespace {
+
+bool near_integer(double v, double tol = 1e-6) { return std::fabs(v - std::round(v)) <= tol; }
+
+// Parses `extent`: [xmin, ymin, xmax, ymax] or {xmin:, ymin:, xmax:, ymax:}.
+Extent parse_extent(const job::Params& p, const std::string& name) {
+  const auto& v = p.raw(name);
+  Extent e;
+  if (v.is_list() && v.as_list().size() == 4) {
+    const auto& l = v.as_list();
+    for (const auto& x : l)
+      if (!x.is_number()) throw p.error(name, "extent values must be numbers");
+    e = {l[0].as_double(), l[1].as_double(), l[2].as_double(), l[3].as_double()};
+  } else if (v.is_map()) {
+    const auto& m = v.as_map();
+    auto get = [&](const char* k) {
+      auto it = m.find(k);
+      if (it == m.end() || !it->second.is_number()) throw p.error(name, std::string("extent needs a number '") + k + "'");
+      return it->second.as_double();
+    };
+    e = {get("xmin"), get("ymin"), get("xmax"), get("ymax")};
+  } else {
+    throw p.error(name, "extent must be [xmin, ymin, xmax, ymax] or {xmin, ymin, xmax, ymax}");
+  }
+  if (e.empty()) throw p.error(name, "extent is empty (xmax <= xmin or ymax <= ymin)");
+  return e;
+}
+
+TileLayout parse_tile_layout(const job::Params& p, const std::string& name) {
+  const auto& v = p.raw(name);
+  if (!v.is_map()) throw p.error(name, "layout must be a map {layout_cols, layout_rows, tile_cols, tile_rows}");
+  const auto& m = v.as_map();
+  auto get = [&](const char* k) -> long {
+    auto it = m.find(k);
+    if (it == m.end() || !it->second.is_int() || it->second.as_int() < 1)
+      throw p.error(name, std::string("layout needs a positive integer '") + k + "'");
+    return static_cast<long>(it->second.as_int());
+  };
+  for (const auto& [k, _] : m)
+    if (k != "layout_cols" && k != "layout_rows" && k != "tile_cols" && k != "tile_rows")
+      throw p.error(name, "unknown layout field '" + k + "' (layout_cols, layout_rows, tile_cols, tile_rows)");
+  return TileLayout{get("layout_cols"), get("layout_rows"), static_cast<int>(get("tile_cols")),
+                    static_cast<int>(get("tile_rows"))};
+}
+
+void validate_tiling(const job::Params& p) {
+  bool has_extent = p.has("extent"), has_layout = p.has("layout");
+  if (has_extent != has_layout)
+    throw p.step_error("`extent` and `layout` go together (an explicit layout); give both or neither");
+  if (has_extent) {
+    parse_extent(p, "extent");
+    parse_tile_layout(p, "layout");
+    if (p.get_string("scheme") == "zoom") throw p.error("scheme", "scheme 'zoom' cannot be combined with an explicit layout");
+  }
+  if (p.has("zoom") && p.get_string("scheme") != "zoom") throw p.error("zoom", "`zoom` needs scheme: zoom");
+}
+
+// Copies the cells of `src` (on grid sg) that fall in the destination tile grid `tg` when both grids
+// have the same cell size and are aligned; returns false when they are not.
+bool aligned(const GridExtent& sg, const GridExtent& tg) {
+  double cw = tg.cell_width(), ch = tg.cell_height();
+  if (std::fabs(sg.cell_width() - cw) > 1e-9 * cw || std::fabs(sg.cell_height() - ch) > 1e-9 * ch) return false;
+  return near_integer((sg.extent.xmin - tg.extent.xmin) / cw) && near_integer((tg.extent.ymax - sg.extent.ymax) / ch);
+}
+
+}  // namespace
+
+dist::Piece cut_piece(const Tile& src, const GridExtent& sg, const Crs& crs, const LayoutDefinition& layout,
+                      const SpaceTimeKey& key, io::ResampleMethod method, bool* any) {
+  GridExtent tg = layout.tile_grid(key.col, key.row);
+  dist::Piece piece;
+  piece.key = key;
+  *any = false;
+  if (aligned(sg, tg)) {
+    double cw = tg.cell_width(), ch = tg.cell_height();
+    long dx = std::lround((sg.extent.xmin - tg.extent.xmin) / cw);  // source col 0 in tile cols
+    long dy = std::lround((tg.extent.ymax - sg.extent.ymax) / ch);
+    long c0 = std::max(0L, dx), r0 = std::max(0L, dy);
+    long c1 = std::min<long>(tg.cols, dx + sg.cols), r1 = std::min<long>(tg.rows, dy + sg.rows);
+    if (c1 <= c0 || r1 <= r0) return piece;
+    int w = static_cast<int>(c1 - c0), h = static_cast<int>(r1 - r0);
+    Tile t(src.cell_type(), w, h, src.bands());
+    int bytes = src.cell_type().bytes();
+    for (int b = 0; b < src.bands(); ++b)
+      for (int r = 0; r < h; ++r)
+        std::memcpy(t.band_data(b) + static_cast<std::size_t>(r) * w * bytes,
+                    src.band_data(b) + ((r0 + r - dy) * src.cols() + (c0 - dx)) * bytes, static_cast<std::size_t>(w) * bytes);
+    piece.col_off = static_cast<int>(c0);
+    piece.row_off = static_cast<int>(r0);
+    piece.tile = std::move(t);
+    *any = true;
+    return piece;
+  }
+  // Not aligned: resample the source onto the cells of the tile it covers with GDAL's kernels. As in
+  // GeoTrellis, a cell whose centre lies exactly on the source's edge is covered (it takes the edge
+  // cell), so the source gets a one-cell border replicating its edge cells before warping.
+  Extent cover = sg.extent.intersection(tg.extent);
+  if (cover.width() < 0 || cover.height() < 0) return piece;
+  double cw = tg.cell_width(), ch = tg.cell_height();
+  long c0 = std::max(0L, static_cast<long>(std::ceil((cover.xmin - tg.extent.xmin) / cw - 0.5 - 1e-9)));
+  long c1 = std::min<long>(tg.cols, static_cast<long>(std::floor((cover.xmax - tg.extent.xmin) / cw - 0.5 + 1e-9)) + 1);
+  long r0 = std::max(0L, static_cast<long>(std::ceil((tg.extent.ymax - cover.ymax) / ch - 0.5 - 1e-9)));
+  long r1 = std::min<long>(tg.rows, static_cast<long>(std::floor((tg.extent.ymax - cover.ymin) / ch - 0.5 + 1e-9)) + 1);
+  if (c1 <= c0 || r1 <= r0) return piece;
+  GridExtent sub{{tg.extent.xmin + c0 * cw, tg.extent.ymax - r1 * ch, tg.extent.xmin + c1 * cw, tg.extent.ymax - r0 * ch},
+                 c1 - c0, r1 - r0};
+  Tile padded(src.cell_type(), src.cols() + 2, src.rows() + 2, src.bands());
+  int bytes = src.cell_type().bytes();
+  for (int b = 0; b < src.bands(); ++b)
+    for (int r = 0; r < padded.rows(); ++r) {
+      int sr = std::clamp(r - 1, 0, src.rows() - 1);
+      std::byte* dst = padded.band_data(b) + static_cast<std::size_t>(r) * padded.cols() * bytes;
+      const std::byte* row = src.band_data(b) + static_cast<std::size_t>(sr) * src.cols() * bytes;
+      std::memcpy(dst + bytes, row, static_cast<std::size_t>(src.cols()) * bytes);
+      std::memcpy(dst, row, bytes);
+      std::memcpy(dst + static_cast<std::size_t>(src.cols() + 1) * bytes, row + static_cast<std::size_t>(src.cols() - 1) * bytes, bytes);
+    }
+  double scw = sg.cell_width(), sch = sg.cell_height();
+  GridExtent pg{{sg.extent.xmin - scw, sg.extent.ymin - sch, sg.extent.xmax + scw, sg.extent.ymax + sch},
+                sg.cols + 2, sg.rows + 2};
+  piece.tile = io::warp(io::WarpSource{&padded, pg, crs}, sub, crs, src.cell_type(), method);
+  piece.col_off = static_cast<int>(c0);
+  piece.row_off = static_cast<int>(r0);
+  *any = true;
+  return piece;
+}
+
+// Merges pieces into tiles, deterministically: a cell takes a piece's data when it is still NoData (or
+// never written, for raw types) or when the piece comes later in the global order.
+class PieceMerger {
+ public:
+  PieceMerger(CellType ct, int tile_cols, int tile_rows, int bands)
+      : ct_(ct), tc_(tile_cols), tr_(tile_rows), bands_(bands) {}
+
+  void add(dist::Piece&& p) {
+    auto it = states_.find(p.key);
+    bool full = p.col_off == 0 && p.row_off == 0 && p.tile.cols() == tc_ && p.tile.rows() == tr_;
+    if (it == states_.end()) {
+      State s;
+      if (full) {
+        s.tile = std::move(p.tile);
+        s.first_order = p.order;
+      } else {
+        s.tile = Tile(ct_, tc_, tr_, bands_);
+        s.order.assign(s.tile.cells() * bands_, 0);
+        merge(s, p);
+      }
+      states_.emplace(p.key, std::move(s));
+      return;
+    }
+    State& s = it->second;
+    if (s.order.empty()) materialize(s);
+    merge(s, p);
+  }
+
+  std::map<SpaceTimeKey, Tile> take() {
+    std::map<SpaceTimeKey, Tile> out;
+    for (auto& [k, s] : states_) out.emplace(k, std::move(s.tile));
+    states_.clear();
+    return out;
+  }
+
+ private:
+  struct State {
+    Tile tile;
+    std::uint64_t first_order = 0;     // the only piece so far covered the whole tile
+    std::vector<std::uint64_t> order;  // per band and cell: order of the piece that wrote it (0: none)
+  };
+
+  void materialize(State& s) {
+    s.order.assign(s.tile.cells() * bands_, 0);
+    bool raw = !ct_.has_nodata();
+    for (int b = 0; b < bands_; ++b)
+      for (int r = 0; r < tr_; ++r)
+        for (int c = 0; c < tc_; ++c)
+          if (raw || !std::isnan(s.tile.get(b, c, r)))
+            s.order[(static_cast<std::size_t>(b) * tr_ + r) * tc_ + c] = s.first_order;
+  }
+
+  void merge(State& s, const dist::Piece& p) {
+    const Tile& t = p.tile;
+    bool raw = !ct_.has_nodata();
+    dispatch_kind(ct_.kind, [&](auto zero) {
+      using T = decltype(zero);
+      for (int b = 0; b < bands_; ++b) {
+        T* dst = s.tile.band_as<T>(b);
+        const T* src = t.band_as<T>(b);
+        for (int r = 0; r < t.rows(); ++r)
+          for (int c = 0; c < t.cols(); ++c) {
+            T v = src[static_cast<std::size_t>(r) * t.cols() + c];
+            if (!raw && ct_.is_nodata(static_cast<double>(v))) continue;
+            std::size_t di = static_cast<std::size_t>(r + p.row_off) * tc_ + (c + p.col_off);
+            std::uint64_t& o = s.order[static_cast<std::size_t>(b) * tr_ * tc_ + di];
+            bool empty = o == 0 || (!raw && ct_.is_nodata(static_cast<double>(dst[di])));
+            if (empty || p.order > o) {
+              dst[di] = v;
+              o = p.order;
+            }
+          }
+      }
+    });
+  }
+
+  CellType ct_;
+  int tc_, tr_, bands_;
+  std::map<SpaceTimeKey, State> states_;
+};
+
+LayerMetadata plan_layout(const dist::RasterLayer& in, const job::Params& p) {
+  if (in.sources.empty()) throw p.step_error("the input layer has no rasters");
+  const auto& first = in.sources.front();
+  LayerMetadata md;
+  md.crs = first.crs;
+  md.bands = first.bands;
+  md.cell_type = first.cell_type;
+  md.extent = first.grid.extent;
+  md.temporal = in.temporal;
+  CellSize cs = first.grid.cell_size();
+  auto res = [](const CellSize& c) { return std::sqrt(c.width * c.height); };
+  for (const auto& s : in.sources) {
+    if (!s.crs.equivalent(md.crs))
+      throw p.step_error("the rasters have different CRSs ('" + md.crs.definition() + "' and '" + s.crs.definition() +
+                         "'); read them with one `crs` or reproject them first");
+    if (s.bands != md.bands)
+      throw p.step_error("the rasters have different band counts (" + std::to_string(md.bands) + " and " +
+                         std::to_string(s.bands) + ")");
+    md.extent = md.extent.combine(s.grid.extent);
+    md.cell_type = md.cell_type.union_with(s.cell_type);
+    if (res(s.grid.cell_size()) < res(cs)) cs = s.grid.cell_size();  // the finest resolution wins
+  }
+  if (p.has("cell_type")) md.cell_type = CellType::parse(p.get_string("cell_type"));
+  const std::string scheme = p.get_string("scheme");
+  if (p.has("extent")) {
+    md.layout = LayoutDefinition{parse_extent(p, "extent"), parse_tile_layout(p, "layout")};
+  } else if (scheme == "zoom") {
+    ZoomedLayoutScheme zs(md.crs, static_cast<int>(p.get_int("tile_size")), p.get_double("resolution_threshold"));
+    LayoutLevel lvl = p.has("zoom") ? zs.level_for_zoom(static_cast<int>(p.get_int("zoom"))) : zs.level_for(md.extent, cs);
+    md.layout = lvl.layout;
+    md.zoom = lvl.zoom;
+  } else {
+    int ts = static_cast<int>(p.get_int("tile_size"));
+    md.layout = FloatingLayoutScheme{ts, ts}.level_for(md.extent, cs);
+    md.zoom = 0;
+  }
+  GridBounds gb = md.layout.extent_to_bounds(md.extent).intersection(md.layout.layout_bounds());
+  if (gb.empty()) throw p.step_error("the rasters do not intersect the layout");
+  std::int64_t tmin = 0, tmax = 0;
+  if (in.temporal) {
+    tmin = tmax = first.instant;
+    for (const auto& s : in.sources) tmin = std::min(tmin, s.instant), tmax = std::max(tmax, s.instant);
+  }
+  md.bounds = KeyBounds{{static_cast<std::int32_t>(gb.col_min), static_cast<std::int32_t>(gb.row_min), tmin},
+                        {static_cast<std::int32_t>(gb.col_max), static_cast<std::int32_t>(gb.row_max), tmax}};
+  return md;
+}
+
+dist::TiledLayer tile_raster_layer(const dist::RasterLayer& in, const LayerMetadata& md, io::ResampleMethod method,
+                                   IndexKind index, std::size_t round_bytes, job::Progress* progress) {
+  const LayoutDefinition& L = md.layout;
+  const GridBounds lb = L.layout_bounds();
+  auto keys_of = [&](const dist::RasterWindow& w) {
+    GridBounds gb = L.extent_to_bounds(in.window_grid(w).extent).intersection(lb);
+    std::vector<SpaceTimeKey> ks;
+    std::int64_t t = in.temporal ? in.sources[w.source].instant : 0;
+    for (long r = gb.row_min; r <= gb.row_max && !gb.empty(); ++r)
+      for (long c = gb.col_min; c <= gb.col_max; ++c)
+        ks.push_back({static_cast<std::int32_t>(c), static_cast<std::int32_t>(r), t});
+    return ks;
+  };
+  std::vector<SpaceTimeKey> local_keys;
+  for (const auto& w : in.windows) {
+    auto ks = keys_of(w);
+    local_keys.insert(local_keys.end(), ks.begin(), ks.end());
+  }
+  dist::TiledLayer out;
+  out.md = md;
+  out.partitioner = dist::Partitioner::balance(local_keys, index, md.bounds);
+  local_keys.clear();
+  local_keys.shrink_to_fit();
+
+  if (progress) progress->begin(in.windows.size(), "windows");
+  PieceMerger merger(md.cell_type, L.tile_layout.tile_cols, L.tile_layout.tile_rows, md.bands);
+  std::size_t next = 0;
+  auto produce = [&](std::vector<dist::Outgoing>& outgoing) -> bool {
+    // Take windows worth about round_bytes of cells, cut them in parallel, keep the window order.
+    std::size_t end = next, bytes = 0;
+    while (end < in.windows.size() && (end == next || bytes < round_bytes)) {
+      const auto& w = in.windows[end++];
+      bytes += static_cast<std::size_t>(w.cols) * w.rows * md.bands * md.cell_type.bytes();
+    }
+    std::vector<std::vector<dist::Piece>> pieces(end - next);
+    std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (std::size_t i = next; i < end; ++i) {
+      try {
+        const auto& w = in.windows[i];
+        Tile src = in.read(w);
+        if (!(src.cell_type() == md.cell_type)) src = src.convert(md.cell_type);
+        GridExtent sg = in.window_grid(w);
+        for (const auto& k : keys_of(w)) {
+          bool any = false;
+          dist::Piece pc = cut_piece(src, sg, md.crs, L, k, method, &any);
+          if (!any) continue;
+          pc.order = w.ordinal;
+          pieces[i - next].push_back(std::move(pc));
+        }
+        if (progress) progress->advance();
+      } catch (...) {
+#pragma omp critical
+        if (!failure) failure = std::current_exception();
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
+    for (auto& v : pieces)
+      for (auto& pc : v) {
+        int dest = out.partitioner.owner(pc.key);
+        outgoing.push_back({dest, std::move(pc)});
+      }
+    next = end;
+    return next < in.windows.size();
+  };
+  dist::exchange(produce, [&](dist::Piece&& p) { merger.add(std::move(p)); });
+  out.tiles = merger.take();
+  return out;
+}
+
+namespace {
+
+job::StepValue run_tiling(job::StepContext& ctx) {
+  const auto& p = ctx.params;
+  const auto& in = ctx.input_as<dist::RasterLayer>();
+  LayerMetadata md = plan_layout(in, p);
+  auto method = io::parse_resample_method(p.get_string("resample_method"));
+  IndexKind index = parse_index_kind(p.get_string("partition_index"));
+  std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
+  return tile_raster_layer(in, md, method, index, round, &ctx.progress);
+}
+
+std::vector<job::ParamSpec> tiling_params() {
+  return {
+      with_default(with_range(param("tile_size", ParamType::Int, "tile width and height in cells"), 1, 65536),
+                   pv_int(256)),
+      param("extent", ParamType::Any, "layout extent [xmin, ymin, xmax, ymax] (with `layout`)"),
+      param("layout", ParamType::Any,
+            "TileLayout {layout_cols, layout_rows, tile_cols, tile_rows} (with `extent`): an explicit layout"),
+      with_default(with_choices(param("scheme", ParamType::String,
+                                      "float: GeoTrellis FloatingLayoutScheme at native resolution (GeoPySpark "
+                                      "LocalLayout); zoom: ZoomedLayoutScheme of the layer's CRS (GlobalLayout)"),
+                                {"float", "zoom"}),
+                   pv_string("float")),
+      with_range(param("zoom", ParamType::Int, "zoom level for scheme: zoom (default: from the resolution)"), 0, 30),
+      with_default(with_range(param("resolution_threshold", ParamType::Double,
+                                    "scheme: zoom picks the next zoom when the resolution is this close to it"),
+                              0, 1),
+                   pv_double(0.1)),
+      with_default(with_choices(param("resample_method", ParamType::String,
+                                      "resampling kernel (GDAL's) when source and layout grids differ"),
+                                io::resample_method_names()),
+                   pv_string("nearest_neighbor")),
+      param("cell_type", ParamType::CellTypeName, "cell type of the tiles (default: the union of the sources')"),
+      with_default(with_choices(param("partition_index", ParamType::String,
+                                      "space-filling curve whose contiguous ranges the ranks own"),
+                                {"zorder", "hilbert"}),
+                   pv_string("zorder")),
+      with_default(with_range(param("round_mb", ParamType::Int,
+                                    "MiB of cells each rank cuts and sends per exchange round (bounds memory)"),
+                              1, 1 << 20),
+                   pv_int(64)),
+  };
+}
+
+}  // namespace
+
+void register_tiling_ops(job::Registry& reg) {
+  job::OpSpec op;
+  op.name = "tile_to_layout";
+  op.aliases = {"to_tiled_layer"};
+  op.group = "tiling";
+  op.help = "cut a raster layer into the tiles of a layout (floating, zoomed or explicit), merging overlaps";
+  op.accepts = {job::ValueKind::RasterLayer};
+  op.produces = job::ValueKind::TiledLayer;
+  op.params = tiling_params();
+  op.validate = validate_tiling;
+  op.run = run_tiling;
+  reg.add(op);
+
+  op.name = "cut_tiles";
+  op.aliases = {};
+  op.help = "like tile_to_layout: cut each raster into the layout's tiles (overlaps merged in input order)";
+  reg.add(op);
+}
+
+}  // namespace trellis::ops

@@ -1,0 +1,47 @@
+#pragma once
+// Helpers for end-to-end tests: write a job into a temporary folder and run it on N ranks.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "util/test_util.hpp"
+
+namespace trellis::test {
+
+// Runs `trellis run job.yaml` in `dir` (the job text is written there first) on np ranks.
+inline RunResult run_job_text(const TempDir& dir, const std::string& yaml, int np, const std::string& extra = "") {
+  write_file(dir / "job.yaml", yaml);
+  return run_trellis("run '" + (dir / "job.yaml").string() + "' " + extra, np);
+}
+
+// The lines trellis itself printed on stderr ("trellis: ...").
+inline std::vector<std::string> trellis_lines(const std::string& err) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < err.size()) {
+    std::size_t nl = err.find('\n', pos);
+    std::string line = err.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    if (line.rfind("trellis: ", 0) == 0) out.push_back(line);
+    if (nl == std::string::npos) break;
+    pos = nl + 1;
+  }
+  return out;
+}
+
+inline nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(read_file(p)); }
+
+// The real sample data fetched by scripts/fetch-data.sh; skips the test when it is missing.
+#define TRELLIS_REQUIRE_DATA(name)                                                                   \
+  do {                                                                                               \
+    if (!fs::exists(::trellis::test::data_dir() / (name)))                                           \
+      GTEST_SKIP() << "sample data " << (name) << " not found in " << ::trellis::test::data_dir()     \
+                   << " (run scripts/fetch-data.sh)";                                                \
+  } while (0)
+
+#define TRELLIS_REQUIRE_SHARED()                                                                     \
+  do {                                                                                               \
+    if (!::trellis::test::shared_dir()) GTEST_SKIP() << "../shared is absent: test skipped";         \
+  } while (0)
+
+}  // namespace trellis::test

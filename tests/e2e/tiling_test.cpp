@@ -1,0 +1,204 @@
+// read_geotiff -> tile_to_layout -> write_geotiff / get_min_max on real and generated rasters, on 1-4
+// ranks, checked against the source rasters (pixel for pixel) and GDAL's statistics.
+#include <cmath>
+#include <sstream>
+#include <tuple>
+
+#include "e2e/e2e_util.hpp"
+
+namespace trellis::test {
+namespace {
+
+std::string roundtrip_job(const std::string& src, int tile_size, int max_tile_size, const std::string& extra = "") {
+  return "version: 1\nsteps:\n"
+         "  - id: src\n    op: read_geotiff\n    uri: " + src + "\n    max_tile_size: " + std::to_string(max_tile_size) +
+         "\n  - id: tiled\n    op: tile_to_layout\n    tile_size: " + std::to_string(tile_size) + "\n" +
+         "  - op: get_min_max\n    input: tiled\n    output: minmax.json\n"
+         "  - op: write_geotiff\n    input: tiled\n    uri: out.tif\n" + extra;
+}
+
+// GDAL's own statistics of band b (exact, not approximate).
+std::pair<double, double> gdal_min_max(const fs::path& p) {
+  auto r = run_command("gdalinfo -stats -json '" + p.string() + "'");
+  EXPECT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto& b : j["bands"]) {
+    lo = std::min(lo, b["minimum"].get<double>());
+    hi = std::max(hi, b["maximum"].get<double>());
+  }
+  return {lo, hi};
+}
+
+TEST(Tiling, LuxembourgElevationRoundTripsOnAnyRankCount) {
+  TRELLIS_REQUIRE_DATA("elev.tif");
+  fs::path src = data_dir() / "elev.tif";
+  Raster want = read_raster(src);
+  auto [gmin, gmax] = gdal_min_max(src);
+  struct Case {
+    int tile, window;
+  };
+  for (Case c : {Case{16, 256}, Case{32, 20}, Case{64, 64}, Case{256, 33}}) {
+    for (int np : {1, 2, 3, 4}) {
+      TempDir d;
+      auto r = run_job_text(d, roundtrip_job(src.string(), c.tile, c.window), np);
+      ASSERT_EQ(r.status, 0) << "tile " << c.tile << " np " << np << "\n" << r.err;
+      Raster got = read_raster(d / "out.tif");
+      std::string why;
+      EXPECT_TRUE(same_cells(want, got, &why)) << "tile " << c.tile << " window " << c.window << " np " << np << ": " << why;
+      EXPECT_EQ(got.nodata, want.nodata);
+      EXPECT_EQ(got.gdal_type, want.gdal_type);
+      auto mm = read_json(d / "minmax.json");
+      EXPECT_EQ(mm["min"].get<double>(), gmin);
+      EXPECT_EQ(mm["max"].get<double>(), gmax);
+    }
+  }
+}
+
+TEST(Tiling, MultibandLandsatRoundTrips) {
+  TRELLIS_REQUIRE_SHARED();
+  fs::path src = *shared_dir() / "data/landsat-rgb/RGB.byte.tif";
+  Raster want = read_raster(src);
+  auto [gmin, gmax] = gdal_min_max(src);
+  for (int np : {1, 3}) {
+    TempDir d;
+    auto r = run_job_text(d, roundtrip_job(src.string(), 128, 100), np);
+    ASSERT_EQ(r.status, 0) << r.err;
+    Raster got = read_raster(d / "out.tif");
+    std::string why;
+    EXPECT_TRUE(same_cells(want, got, &why)) << "np " << np << ": " << why;
+    EXPECT_EQ(got.bands, 3);
+    auto mm = read_json(d / "minmax.json");
+    EXPECT_EQ(mm["min"].get<double>(), gmin);
+    EXPECT_EQ(mm["max"].get<double>(), gmax);
+  }
+}
+
+TEST(Tiling, OutputsAreIdenticalForOneToFourRanks) {
+  // A generated float raster with NoData holes, unaligned windows and tiles, and a COG output.
+  TempDir d;
+  int cols = 203, rows = 157;
+  std::vector<double> cells(static_cast<size_t>(cols) * rows);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c)
+      cells[static_cast<size_t>(r) * cols + c] = (c * 7 + r * 13) % 17 == 0 ? -9999.0 : std::sin(c * 0.1) * r;
+  write_raster(d / "src.tif", "Float32", cols, rows, 1, {10.0, 0.01, 0, 50.0, 0, -0.01}, "EPSG:4326", -9999.0, {cells});
+  Raster want = read_raster(d / "src.tif");
+  std::optional<Raster> first;
+  for (int np : {1, 2, 3, 4}) {
+    TempDir o;
+    auto r = run_job_text(o, roundtrip_job((d / "src.tif").string(), 48, 37) + "    cog: true\n", np);
+    ASSERT_EQ(r.status, 0) << r.err;
+    Raster got = read_raster(o / "out.tif");
+    std::string why;
+    EXPECT_TRUE(same_cells(want, got, &why)) << "np " << np << ": " << why;
+    if (!first) first = got;
+    EXPECT_TRUE(same_cells(*first, got, &why)) << "np " << np << " differs from np 1: " << why;
+    auto info = run_command("gdalinfo '" + (o / "out.tif").string() + "'");
+    EXPECT_NE(info.out.find("LAYOUT=COG"), std::string::npos) << info.out;
+  }
+}
+
+TEST(Tiling, TileToLayoutConformanceOverlappingSources) {
+  // gt-cuttiles-overlapping (GeoTrellis CutTilesSpec): two 4x5 rasters of 20-unit cells cut into the
+  // layout extent [0,0,160,200], TileLayout(4, 4, 4, 5) (10-unit cells); raster 2 wins where both overlap.
+  TempDir d;
+  std::vector<double> ones(20, 1.0), twos(20, 2.0);
+  write_raster(d / "a1.tif", "Int32", 4, 5, 1, {20, 20, 0, 175, 0, -20}, "EPSG:3857", -2147483648.0, {ones});
+  write_raster(d / "a2.tif", "Int32", 4, 5, 1, {60, 20, 0, 125, 0, -20}, "EPSG:3857", -2147483648.0, {twos});
+  std::string job =
+      "version: 1\nsteps:\n  - op: read_geotiff\n    uri: [a1.tif, a2.tif]\n"
+      "  - id: tiled\n    op: tile_to_layout\n    extent: [0, 0, 160, 200]\n"
+      "    layout: {layout_cols: 4, layout_rows: 4, tile_cols: 4, tile_rows: 5}\n"
+      "  - op: write_geotiff\n    uri: out.tif\n";
+  for (int np : {1, 2, 3}) {
+    auto r = run_job_text(d, job, np);
+    ASSERT_EQ(r.status, 0) << r.err;
+    Raster got = read_raster(d / "out.tif");
+    // The file covers the data extent [20, 25, 140, 175] snapped outward to the 10-unit grid:
+    // [20, 20, 140, 180], 12 x 16 cells.
+    ASSERT_EQ(got.cols, 12);
+    ASSERT_EQ(got.rows, 16);
+    auto cell = [&](int key_col, int key_row, int c, int r) {  // cell (c, r) of key (key_col, key_row)
+      return got.at(0, key_col * 4 + c - 2, key_row * 5 + r - 2);
+    };
+    const double n = NAN;
+    double k12[5][4] = {{1, 1, 2, 2}, {1, 1, 2, 2}, {1, 1, 2, 2}, {n, n, 2, 2}, {n, n, 2, 2}};
+    double k11[5][4] = {{1, 1, 1, 1}, {1, 1, 1, 1}, {1, 1, 2, 2}, {1, 1, 2, 2}, {1, 1, 2, 2}};
+    for (int r = 0; r < 5; ++r)
+      for (int c = 0; c < 4; ++c) {
+        double a = cell(1, 2, c, r), b = k12[r][c];
+        EXPECT_TRUE((std::isnan(a) && std::isnan(b)) || a == b) << "np " << np << " key (1,2) cell " << c << "," << r << ": " << a;
+        a = cell(1, 1, c, r);
+        b = k11[r][c];
+        EXPECT_TRUE(a == b) << "np " << np << " key (1,1) cell " << c << "," << r << ": " << a;
+      }
+    // 14 tiles: the timing table reports the tiled step's tile count.
+    bool found = false;
+    std::istringstream is(r.err);
+    for (std::string line; std::getline(is, line);)
+      if (line.rfind("tiled ", 0) == 0) {
+        std::istringstream ls(line);
+        std::string id, op;
+        double wall;
+        std::size_t tiles;
+        ls >> id >> op >> wall >> tiles;
+        EXPECT_EQ(tiles, 14u) << line;
+        found = true;
+      }
+    EXPECT_TRUE(found) << r.err;
+  }
+}
+
+TEST(Tiling, StitchRoundTripConformance) {
+  // gt-stitch-roundtrip: an 8x8 raster cut into TileLayout(2, 2, 4, 4) and stitched back is the identity.
+  TempDir d;
+  std::vector<double> cells = {1,  1,  2,  2,  3,  3,  4,  4,  1,  1,  2,  2,  3,  3,  4,  4,  5,  5,  6,  6,  7,  7,
+                               8,  8,  5,  5,  6,  6,  7,  7,  8,  8,  9,  9,  10, 10, 11, 11, 12, 12, 9,  9,  10, 10,
+                               11, 11, 12, 12, 13, 13, 13, 13, 14, 14, 15, 15, 13, 13, 13, 13, 14, 14, 15, 15};
+  std::vector<double> band1 = cells;
+  for (auto& v : band1) v *= 10;  // gt-stitch-roundtrip-multiband
+  write_raster(d / "src.tif", "Int32", 8, 8, 2, {0, 1, 0, 8, 0, -1}, "EPSG:3857", std::nullopt, {cells, band1});
+  auto r = run_job_text(d, roundtrip_job("src.tif", 4, 3), 2);
+  ASSERT_EQ(r.status, 0) << r.err;
+  Raster got = read_raster(d / "out.tif");
+  std::string why;
+  EXPECT_TRUE(same_cells(read_raster(d / "src.tif"), got, &why)) << why;
+}
+
+TEST(Tiling, GetMinMaxConformance) {
+  // gps-minmax-multibands: 4 bands of 1..4 -> (1.0, 4.0); gps-minmax-all-zeros (NoData -500) -> (0, 0).
+  TempDir d;
+  std::vector<std::vector<double>> bands;
+  for (int b = 1; b <= 4; ++b) bands.push_back(std::vector<double>(4, b));
+  write_raster(d / "multi.tif", "Float64", 4, 1, 4, {0, 2.5, 0, 10, 0, -10}, "EPSG:3857", -500.0, bands);
+  write_raster(d / "zeros.tif", "Float64", 16, 16, 1, {0, 0.625, 0, 10, 0, -0.625}, "EPSG:3857", -500.0,
+               {std::vector<double>(256, 0.0)});
+  for (auto [file, lo, hi] : {std::tuple{"multi.tif", 1.0, 4.0}, std::tuple{"zeros.tif", 0.0, 0.0}}) {
+    std::string job = std::string("version: 1\nsteps:\n  - op: read_geotiff\n    uri: ") + file +
+                      "\n  - op: get_min_max\n    output: mm.json\n";
+    auto r = run_job_text(d, job, 2);
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto mm = read_json(d / "mm.json");
+    EXPECT_EQ(mm["min"].get<double>(), lo) << file;
+    EXPECT_EQ(mm["max"].get<double>(), hi) << file;
+  }
+}
+
+TEST(Tiling, SparseLayerWritesNoDataWhereTilesAreMissing) {
+  TempDir d;
+  write_raster(d / "w.tif", "Int16", 10, 10, 1, {0, 1, 0, 100, 0, -1}, "EPSG:3857", -1.0, {std::vector<double>(100, 5)});
+  write_raster(d / "e.tif", "Int16", 10, 10, 1, {90, 1, 0, 10, 0, -1}, "EPSG:3857", -1.0, {std::vector<double>(100, 7)});
+  auto r = run_job_text(d, roundtrip_job("[w.tif, e.tif]", 10, 10), 3);
+  ASSERT_EQ(r.status, 0) << r.err;
+  Raster got = read_raster(d / "out.tif");
+  ASSERT_EQ(got.cols, 100);
+  ASSERT_EQ(got.rows, 100);
+  EXPECT_EQ(got.at(0, 0, 0), 5);
+  EXPECT_EQ(got.at(0, 99, 99), 7);
+  EXPECT_TRUE(std::isnan(got.at(0, 50, 50)));
+  EXPECT_TRUE(std::isnan(got.at(0, 99, 0)));
+}
+
+}  // namespace
+}  // namespace trellis::test

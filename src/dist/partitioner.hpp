@@ -21,21 +21,35 @@ class Partitioner {
   Partitioner() = default;
   // Collective: every rank passes the keys it will produce (duplicates allowed, across ranks too).
   // Returns the same partitioner on every rank, splitting the distinct keys into `nranks` contiguous
-  // curve ranges of (nearly) equal counts.
+  // curve ranges of (nearly) equal counts: the first total % nranks ranks get one key more; when there
+  // are fewer keys than ranks, the last ranks own empty ranges.
+  // Curve index: ZOrder z2_index(col, row) (absolute), Hilbert HilbertSpatialIndex over `bounds`,
+  // RowMajor rowmajor_index(bounds, key); the instant breaks ties. Keys must lie inside `bounds`
+  // (Hilbert and RowMajor index relative to them).
   static Partitioner balance(const std::vector<SpaceTimeKey>& local_keys, IndexKind kind,
                              const KeyBounds& bounds);
 
+  // The rank whose range holds the key's curve position (rank 0 if no rank owns any key). Keys outside
+  // the bounds are clamped into them for Hilbert and RowMajor.
   int owner(const SpaceTimeKey& k) const;
   CurvePos position(const SpaceTimeKey& k) const;
   IndexKind kind() const { return kind_; }
   const KeyBounds& bounds() const { return bounds_; }
   std::size_t total_keys() const { return total_; }
+  // Number of ranks the partitioner was balanced for.
+  int ranks() const { return ranks_; }
+  // Number of distinct keys rank r owns.
+  std::size_t count(int rank) const;
+  // starts()[r] = first position owned by rank r, for the ranks that own at least one key.
+  const std::vector<CurvePos>& starts() const { return starts_; }
 
  private:
   IndexKind kind_ = IndexKind::ZOrder;
   KeyBounds bounds_;
   std::vector<CurvePos> starts_;  // starts_[r] = first position owned by rank r (starts_[0] = minimum)
   std::size_t total_ = 0;
+  int ranks_ = 1;
+  int hilbert_xres_ = 0, hilbert_yres_ = 0;
 };
 
 }  // namespace trellis::dist

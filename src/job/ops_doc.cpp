@@ -131,9 +131,9 @@ std::string ops_markdown(const OpSpec& op) {
   o << "## Parameters\n\n";
   if (op.params.empty()) {
     o << "None.\n";
-    return o.str();
+  } else {
+    o << "| parameter | type | default | values | description |\n|---|---|---|---|---|\n";
   }
-  o << "| parameter | type | default | values | description |\n|---|---|---|---|---|\n";
   for (const auto& p : op.params) {
     std::string name = "`" + p.name + "`";
     for (const auto& a : p.aliases) name += " / `" + a + "`";
@@ -148,6 +148,7 @@ std::string ops_markdown(const OpSpec& op) {
     o << "| " << name << " | " << param_type_name(p.type) << " | " << def << " | "
       << md_escape(values_text(p)) << " | " << md_escape(p.help) << " |\n";
   }
+  if (!op.doc.empty()) o << "\n" << op.doc << (op.doc.back() == '\n' ? "" : "\n");
   return o.str();
 }
 

@@ -26,6 +26,7 @@ struct OpSpec {
   std::vector<std::string> aliases;  // e.g. to_tiled_layer for tile_to_layout
   std::string help;                  // one line
   std::string group;                 // "io", "tiling", "stats", ...
+  std::string doc;                   // Markdown: semantics, examples (the end of docs/ops/<name>.md)
   std::vector<ParamSpec> params;
   Inputs inputs = Inputs::One;
   std::vector<ValueKind> accepts;    // kinds accepted as input (empty: any)

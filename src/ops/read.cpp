@@ -122,6 +122,34 @@ void register_read_ops(job::Registry& reg) {
   op.help = "read GeoTIFFs (file, folder, glob or list; any GDAL path) as an untiled raster layer";
   op.inputs = job::Inputs::None;
   op.produces = job::ValueKind::RasterLayer;
+  op.doc = R"md(## Semantics
+
+GeoPySpark's `geotiff.get(layer_type, uri, ...)`. The result is an *untiled* raster layer: a list of
+source rasters and, on each rank, the windows (at most `max_tile_size` cells on a side) that rank will
+read. Nothing is read until a later step streams the windows, so no rank ever holds a whole large file.
+
+- `uri` may be a file, a folder (its `.tif`/`.tiff` files), a glob (`scenes/*.tif`) or a list of them;
+  the files are sorted, and that order is the merge order of overlapping rasters in `tile_to_layout`.
+  GDAL paths (`/vsis3/...`, `/vsicurl/...`, `/vsizip/...`) pass through unchecked.
+- Headers are read in parallel (rank r reads files r, r+N, ...) and shared with every rank; windows are
+  numbered in (file, row, column) order and each rank takes a contiguous share of them.
+- The cell type follows GeoTrellis' GeoTIFF reader: the band type, and the NoData value as constant
+  (`int16`, `float32`, ...) or user-defined (`int16ud-9999`, `float32ud-3.4028234663852886E38`); a file
+  without NoData gives a raw type (`uint8raw`). UInt32 files are read as `float64`.
+- `crs` overrides the files' CRS (and is required for files without one).
+- `rdd_type: spacetime` reads each file's instant from the metadata item `time_tag`, parsed with
+  `time_format` (strptime syntax, UTC).
+- Rotated or south-up rasters are rejected; a file that cannot be opened fails the job with status 3.
+
+## Example
+
+```yaml
+- id: scenes
+  op: read_geotiff
+  uri: ${DATA}/scenes/*.tif
+  max_tile_size: 512
+```
+)md";
   op.params = {
       required(param("uri", ParamType::InputPath, "file, folder, glob or list of them; GDAL /vsi paths pass through")),
       with_default(with_choices(param("rdd_type", ParamType::String, "layer type"), {"spatial", "spacetime"}),

@@ -90,6 +90,21 @@ void register_stats_ops(job::Registry& reg) {
   op.help = "minimum and maximum cell value over all bands, NoData excluded";
   op.accepts = {job::ValueKind::RasterLayer, job::ValueKind::TiledLayer};
   op.produces = job::ValueKind::Result;
+  op.doc = R"md(## Semantics
+
+GeoPySpark's `get_min_max()`: the minimum and maximum over every band of every tile (or, for an untiled
+layer, every window), NoData cells excluded. Each rank scans what it owns; the partial results are
+reduced. The result is `{"min": ..., "max": ...}` (both `null` when the layer has no data cell), logged,
+and written to `output` when given.
+
+## Example
+
+```yaml
+- op: get_min_max
+  input: tiled
+  output: out/min-max.json
+```
+)md";
   op.params = {output_param()};
   op.run = run_get_min_max;
   reg.add(std::move(op));

@@ -405,6 +405,40 @@ void register_tiling_ops(job::Registry& reg) {
   op.help = "cut a raster layer into the tiles of a layout (floating, zoomed or explicit), merging overlaps";
   op.accepts = {job::ValueKind::RasterLayer};
   op.produces = job::ValueKind::TiledLayer;
+  op.doc = R"md(## Semantics
+
+GeoPySpark's `tile_to_layout` / `to_tiled_layer` (GeoTrellis `CollectTileLayerMetadata` + `cutTiles` +
+merge).
+
+- **Metadata**: the extent is the union of the rasters' extents, the cell size the finest of theirs, the
+  cell type the union of theirs (GeoTrellis' `CellType.union`) unless `cell_type` is given. The rasters
+  must share one CRS and band count.
+- **Layout**: `scheme: float` (default) is GeoTrellis' FloatingLayoutScheme: `tile_size` tiles anchored at
+  the data extent's north-west corner, padded east and south, at native resolution, zoom 0. `scheme: zoom`
+  is the ZoomedLayoutScheme of the layer's CRS (2^z x 2^z tiles over the CRS's world extent); the zoom is
+  `zoom`, or chosen from the resolution with `resolution_threshold` exactly as GeoTrellis does.
+  `extent` + `layout` give an explicit LayoutDefinition.
+- **Cutting**: each rank streams its windows; a window is cut into every key its extent intersects
+  (GeoTrellis' rule for exact tile edges). When the window's grid and the layout's grid have the same
+  cell size and are aligned, the cells are copied; otherwise they are resampled with GDAL's warp kernel
+  `resample_method`. A cell whose centre lies exactly on a raster's edge takes the edge cell, as in
+  GeoTrellis. Cells no raster covers are NoData (zero for raw cell types).
+- **Merging**: pieces of one key are merged on the rank that owns the key: a cell takes a raster's data
+  where it is still NoData, and where two rasters both have data, the later one in input order wins
+  (GeoTrellis' `gt-cuttiles-overlapping` case). The result does not depend on the number of ranks.
+- **Distribution**: keys are owned by contiguous ranges of the `partition_index` curve, balanced by tile
+  count. Pieces travel in rounds of about `round_mb` MiB per rank, so memory stays bounded.
+- `cut_tiles` is the same operation: trellis keeps one tile per key, so the cut pieces are merged.
+
+## Example
+
+```yaml
+- id: tiled
+  op: tile_to_layout
+  tile_size: 512
+  resample_method: bilinear
+```
+)md";
   op.params = tiling_params();
   op.validate = validate_tiling;
   op.run = run_tiling;

@@ -107,6 +107,32 @@ void register_write_ops(job::Registry& reg) {
   op.help = "stitch a tiled layer (or each pyramid level) into one tiled, compressed GeoTIFF or COG";
   op.accepts = {job::ValueKind::TiledLayer, job::ValueKind::Pyramid};
   op.produces = job::ValueKind::None;
+  op.doc = R"md(## Semantics
+
+GeoPySpark's `save_stitched` / GeoTrellis' `stitch`: the tiles are placed at (col x tile_cols,
+row x tile_rows) of the layout grid, and the file covers the layer's data extent snapped outward to
+that grid. Tiles that do not exist (a sparse layer) read as NoData. The file's NoData value, data type
+and CRS are the layer's.
+
+- The file is tiled (blocks of the layer's tile size when it is a multiple of 16, else 256) and
+  compressed with `compression`; `cog: true` writes a Cloud Optimized GeoTIFF with overviews.
+- Tiles reach rank 0 in row-major order in rounds of about `round_mb` MiB; GDAL compresses with all of
+  rank 0's threads.
+- The file is written under a hidden temporary name beside the target and renamed when complete; a
+  failure (or a stop) removes it, so no partial file ever looks complete.
+- For a pyramid, every level is written; `{zoom}` in `uri` is replaced by the level's zoom (for a layer,
+  by its zoom, 0 for floating layouts).
+- `bands` selects bands (numbered from 0) in the given order.
+
+## Example
+
+```yaml
+- op: write_geotiff
+  input: tiled
+  uri: out/ndvi.tif
+  cog: true
+```
+)md";
   op.params = {
       required(param("uri", ParamType::OutputPath, "output file; {zoom} is replaced by the layer's zoom")),
       with_default(with_choices(param("compression", ParamType::String, "GeoTIFF compression"),

@@ -45,7 +45,7 @@ TEST(Errors, EveryValidationClassExitsTwoWithFileLineCol) {
   std::vector<JobErrorCase> cases = {
       {"yaml syntax", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: [a.tif\n", "job.yaml:"},
       {"unknown op", "version: 1\nsteps:\n  - op: read_geotif\n    uri: a.tif\n",
-       "job.yaml:3:9: step 'read_geotif-1'"},
+       "job.yaml:3:9: step 1: unknown op 'read_geotif' (did you mean 'read_geotiff'?)"},
       {"unknown parameter", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - id: tiled\n    op: tile_to_layout\n    tile_sise: 8\n",
        "job.yaml:7:5: step 'tiled' (tile_to_layout): unknown parameter 'tile_sise' (did you mean 'tile_size'?)"},
       {"missing parameter", "version: 1\nsteps:\n  - op: read_geotiff\n", "job.yaml:3:5: step 'read_geotiff-1' (read_geotiff)"},
@@ -72,7 +72,7 @@ TEST(Errors, EveryValidationClassExitsTwoWithFileLineCol) {
     write_file(d / "job.yaml", c.yaml);
     auto v = run_trellis("validate '" + (d / "job.yaml").string() + "'");
     expect_one_error(v, 2, c.fragment);
-    auto r = run_trellis("run '" + (d / "job.yaml").string() + "'", 3);
+    auto r = run_trellis("run '" + (d / "job.yaml").string() + "' --log-level warn", 3);
     expect_one_error(r, 2, c.fragment);
     EXPECT_LT(r.seconds, 30);
     EXPECT_TRUE(no_files_but(d.path(), {"a.tif", "job.yaml"})) << "something was written";
@@ -94,7 +94,7 @@ TEST(Errors, CorruptHeaderOnOneRankOnlyStopsEveryRank) {
   write_small(d / "f0.tif", 1);
   write_small(d / "f1.tif", 2);
   write_file(d / "f2.tif", "this is not a TIFF file at all");  // read by rank 2 of 3 only
-  auto r = run_job_text(d, tiling_job("[f0.tif, f1.tif, f2.tif]"), 3);
+  auto r = run_job_text(d, tiling_job("[f0.tif, f1.tif, f2.tif]"), 3, "--log-level warn");
   expect_one_error(r, 3, "rank 2: ");
   EXPECT_NE(r.err.find("f2.tif"), std::string::npos);
   EXPECT_LT(r.seconds, 30);
@@ -126,7 +126,7 @@ TEST(Errors, CorruptCellsInOneWindowStopEveryRankAndLeaveNoOutput) {
     f.write(junk.data(), size);
   }
   for (int np : {1, 3}) {
-    auto r = run_job_text(d, tiling_job("bad.tif"), np);
+    auto r = run_job_text(d, tiling_job("bad.tif"), np, "--log-level warn");
     expect_one_error(r, 3, "bad.tif");
     EXPECT_LT(r.seconds, 30);
     EXPECT_TRUE(no_files_but(d.path(), {"bad.tif", "job.yaml"})) << "np " << np;

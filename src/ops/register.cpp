@@ -11,6 +11,9 @@ const job::Registry& registry() {
     register_tiling_ops(r);
     register_stats_ops(r);
     register_write_ops(r);
+    register_pyramid_ops(r);
+    register_reproject_ops(r);
+    register_zonal_ops(r);
     return r;
   }();
   return reg;

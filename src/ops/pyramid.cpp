@@ -1,0 +1,659 @@
+// pyramid: a tiled layer resampled level by level down to a lower zoom (GeoTrellis' Pyramid.up,
+// GeoPySpark's `pyramid`). Each level is built from the one below: every child tile, with a halo of its
+// neighbours' cells when the kernel reaches beyond it, is resampled with GDAL's warp kernels onto the
+// cells of the parent level whose centres it covers (for power-of-two and even layouts: a quarter of the
+// parent tile, GeoTrellis 3.x's "downsample each child, merge into the parent's prototype"), and the
+// pieces travel to the ranks that own the parent keys in bounded rounds. Parents are never gathered.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dist/exchange.hpp"
+#include "dist/halo.hpp"
+#include "dist/partitioner.hpp"
+#include "io/warp.hpp"
+#include "job/context.hpp"
+#include "ops/families.hpp"
+#include "ops/param_helpers.hpp"
+#include "ops/tiling.hpp"
+
+namespace trellis::ops {
+
+using job::ParamType;
+
+namespace {
+
+// ------------------------------------------------------------------------------------------------
+// Level geometry
+
+// True when the layer sits at a level of a power-of-two pyramid: it has a zoom z and 2^z x 2^z tiles
+// (every ZoomedLayoutScheme level, and any layout GeoTrellis' ZoomedLayoutScheme.zoomOut applies to).
+bool is_power_of_two_level(const LayerMetadata& md) {
+  if (!md.zoom || *md.zoom < 0 || *md.zoom > 30) return false;
+  const long n = 1L << *md.zoom;
+  return md.layout.tile_layout.layout_cols == n && md.layout.tile_layout.layout_rows == n;
+}
+
+// The index of the first cell of an axis whose centre lies at or after `u` (u in cell units from the
+// axis origin); a centre within 1e-7 cell of u counts as at u (GeoTrellis' GridExtent tolerance).
+long first_centre_at_or_after(double u) {
+  const double v = u - 0.5;
+  const double r = std::round(v);
+  if (std::fabs(v - r) < kGridEpsilon) return static_cast<long>(r);
+  return static_cast<long>(std::ceil(v));
+}
+
+// Cells of the parent grid whose centres lie inside the child extent E (half-open: a centre on E's
+// west or north edge belongs to E, one on its east or south edge to the next child), as global cell
+// ranges [c0, c1) x [r0, r1) of the parent layout's grid. Adjacent children get adjacent, disjoint
+// ranges because they share their edge coordinates exactly (LayoutDefinition::key_extent).
+struct CellRange {
+  long c0 = 0, c1 = 0, r0 = 0, r1 = 0;
+  bool empty() const { return c1 <= c0 || r1 <= r0; }
+};
+
+CellRange parent_cells(const LayoutDefinition& P, const Extent& e) {
+  const GridExtent g = P.grid();
+  const double cw = g.cell_width(), ch = g.cell_height();
+  CellRange cr;
+  cr.c0 = std::clamp(first_centre_at_or_after((e.xmin - P.extent.xmin) / cw), 0L, g.cols);
+  cr.c1 = std::clamp(first_centre_at_or_after((e.xmax - P.extent.xmin) / cw), 0L, g.cols);
+  cr.r0 = std::clamp(first_centre_at_or_after((P.extent.ymax - e.ymax) / ch), 0L, g.rows);
+  cr.r1 = std::clamp(first_centre_at_or_after((P.extent.ymax - e.ymin) / ch), 0L, g.rows);
+  return cr;
+}
+
+// Child and parent layouts of one pyramid step.
+struct Step {
+  LayoutDefinition child, parent;
+  // The parent tiles are exactly 2 x 2 children (same extent, half the tile counts): child key (c, r)
+  // fills quadrant (c % 2, r % 2) of parent (c / 2, r / 2).
+  bool aligned = false;
+};
+
+Step make_step(const LayoutDefinition& child, const LayoutDefinition& parent) {
+  Step s{child, parent, false};
+  const TileLayout& c = child.tile_layout;
+  const TileLayout& p = parent.tile_layout;
+  s.aligned = child.extent == parent.extent && c.layout_cols == 2 * p.layout_cols &&
+              c.layout_rows == 2 * p.layout_rows && c.tile_cols == p.tile_cols &&
+              c.tile_rows == p.tile_rows && c.tile_cols % 2 == 0 && c.tile_rows % 2 == 0;
+  return s;
+}
+
+// The parent cells child key (col, row) fills.
+CellRange child_cells(const Step& s, long col, long row) {
+  if (s.aligned) {
+    const long hc = s.child.tile_layout.tile_cols / 2, hr = s.child.tile_layout.tile_rows / 2;
+    return {col * hc, (col + 1) * hc, row * hr, (row + 1) * hr};
+  }
+  return parent_cells(s.parent, s.child.key_extent(col, row));
+}
+
+// The part of a child's cell range that falls in one parent tile.
+struct Span {
+  long key_col = 0, key_row = 0;
+  int col_off = 0, row_off = 0, cols = 0, rows = 0;  // inside the parent tile
+  long gc0 = 0, gr0 = 0;                             // first cell in the parent layout's grid
+};
+
+std::vector<Span> split_by_parent(const Step& s, const CellRange& cr) {
+  std::vector<Span> out;
+  if (cr.empty()) return out;
+  const long tc = s.parent.tile_layout.tile_cols, tr = s.parent.tile_layout.tile_rows;
+  for (long kr = cr.r0 / tr; kr <= (cr.r1 - 1) / tr; ++kr)
+    for (long kc = cr.c0 / tc; kc <= (cr.c1 - 1) / tc; ++kc) {
+      const long c0 = std::max(cr.c0, kc * tc), c1 = std::min(cr.c1, (kc + 1) * tc);
+      const long r0 = std::max(cr.r0, kr * tr), r1 = std::min(cr.r1, (kr + 1) * tr);
+      if (c1 <= c0 || r1 <= r0) continue;
+      Span sp;
+      sp.key_col = kc;
+      sp.key_row = kr;
+      sp.col_off = static_cast<int>(c0 - kc * tc);
+      sp.row_off = static_cast<int>(r0 - kr * tr);
+      sp.cols = static_cast<int>(c1 - c0);
+      sp.rows = static_cast<int>(r1 - r0);
+      sp.gc0 = c0;
+      sp.gr0 = r0;
+      out.push_back(sp);
+    }
+  return out;
+}
+
+// The grid of `cols x rows` cells of the parent layout starting at global cell (gc0, gr0).
+GridExtent sub_grid(const LayoutDefinition& P, long gc0, long gr0, long cols, long rows) {
+  const GridExtent g = P.grid();
+  const double cw = g.cell_width(), ch = g.cell_height();
+  return GridExtent{
+      {P.extent.xmin + static_cast<double>(gc0) * cw, P.extent.ymax - static_cast<double>(gr0 + rows) * ch,
+       P.extent.xmin + static_cast<double>(gc0 + cols) * cw, P.extent.ymax - static_cast<double>(gr0) * ch},
+      cols,
+      rows};
+}
+
+// The cells of a layout's grid that cover the layer's extent (the window write_geotiff writes): cells
+// outside it are not part of the level and stay NoData.
+CellRange extent_window(const LayerMetadata& md) {
+  const LayoutDefinition& L = md.layout;
+  const GridExtent g = L.grid();
+  const double cw = g.cell_width(), ch = g.cell_height();
+  const Extent e = md.extent.intersection(L.extent);
+  CellRange w;
+  w.c0 = std::clamp(floor_with_tolerance((e.xmin - L.extent.xmin) / cw), 0L, g.cols);
+  w.r0 = std::clamp(floor_with_tolerance((L.extent.ymax - e.ymax) / ch), 0L, g.rows);
+  w.c1 = std::clamp(-floor_with_tolerance(-(e.xmax - L.extent.xmin) / cw), w.c0, g.cols);
+  w.r1 = std::clamp(-floor_with_tolerance(-(L.extent.ymax - e.ymin) / ch), w.r0, g.rows);
+  return w;
+}
+
+// Metadata of the parent level (Pyramid.up steps 3 and 4): the parent layout, the key bounds the child
+// bounds' cells map to (child bounds / 2 for aligned steps), extent = keys' extent ∩ the child extent.
+LayerMetadata parent_metadata(const LayerMetadata& md, const Step& s, int zoom) {
+  LayerMetadata out = md;
+  out.layout = s.parent;
+  out.zoom = zoom;
+  const GridBounds cb = md.bounds.grid();
+  GridBounds pb;
+  if (s.aligned) {
+    pb = {cb.col_min / 2, cb.row_min / 2, cb.col_max / 2, cb.row_max / 2};
+  } else {
+    const CellRange cr = parent_cells(s.parent, s.child.bounds_extent(cb));
+    const long tc = s.parent.tile_layout.tile_cols, tr = s.parent.tile_layout.tile_rows;
+    pb = cr.empty() ? GridBounds{} : GridBounds{cr.c0 / tc, cr.r0 / tr, (cr.c1 - 1) / tc, (cr.r1 - 1) / tr};
+  }
+  out.bounds.min.col = static_cast<std::int32_t>(pb.col_min);
+  out.bounds.min.row = static_cast<std::int32_t>(pb.row_min);
+  out.bounds.max.col = static_cast<std::int32_t>(pb.col_max);
+  out.bounds.max.row = static_cast<std::int32_t>(pb.row_max);
+  if (!pb.empty()) out.extent = s.parent.bounds_extent(pb).intersection(md.extent);
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Kernels
+
+// Cells of the child's neighbours the kernel may read when halving the resolution: GDAL widens a
+// kernel of radius k by the downsampling factor (2), plus one cell for rounding. Area kernels read the
+// cells under the parent cell only (one extra cell covers the non-power-of-two steps of floating
+// layouts); nearest reads one cell.
+int kernel_halo(io::ResampleMethod m) {
+  switch (m) {
+    case io::ResampleMethod::NearestNeighbor:
+      return 0;
+    case io::ResampleMethod::Bilinear:
+      return 3;
+    case io::ResampleMethod::CubicConvolution:
+    case io::ResampleMethod::CubicSpline:
+      return 5;
+    case io::ResampleMethod::Lanczos:
+      return 7;
+    default:
+      return 1;
+  }
+}
+
+// Sets the cells of `t` (placed at global parent cell (gc0, gr0)) that lie outside window w to NoData
+// (zero for raw cell types).
+void blank_outside(Tile& t, long gc0, long gr0, const CellRange& w) {
+  const long i0 = std::clamp(w.c0 - gc0, 0L, static_cast<long>(t.cols()));
+  const long i1 = std::clamp(w.c1 - gc0, i0, static_cast<long>(t.cols()));
+  const long j0 = std::clamp(w.r0 - gr0, 0L, static_cast<long>(t.rows()));
+  const long j1 = std::clamp(w.r1 - gr0, j0, static_cast<long>(t.rows()));
+  if (i0 == 0 && j0 == 0 && i1 == t.cols() && j1 == t.rows()) return;
+  for (int b = 0; b < t.bands(); ++b)
+    for (int r = 0; r < t.rows(); ++r) {
+      const bool row_in = r >= j0 && r < j1;
+      for (int c = 0; c < t.cols(); ++c)
+        if (!row_in || c < i0 || c >= i1) t.set(b, c, r, NAN);
+    }
+}
+
+// Copies `src` into `dst` at (col_off, row_off), every band.
+void place(Tile& dst, const Tile& src, int col_off, int row_off) {
+  const std::size_t cb = static_cast<std::size_t>(dst.cell_type().bytes());
+  for (int b = 0; b < src.bands(); ++b)
+    for (int r = 0; r < src.rows(); ++r)
+      std::memcpy(dst.band_data(b) + (static_cast<std::size_t>(row_off + r) * dst.cols() + col_off) * cb,
+                  src.band_data(b) + static_cast<std::size_t>(r) * src.cols() * cb,
+                  static_cast<std::size_t>(src.cols()) * cb);
+}
+
+// Rank-count-independent merge order of a key: its row-major position in the layout, then the instant.
+std::uint64_t key_order(const LayoutDefinition& L, const SpaceTimeKey& k) {
+  return static_cast<std::uint64_t>(k.row) * static_cast<std::uint64_t>(L.tile_layout.layout_cols) +
+         static_cast<std::uint64_t>(k.col) + 1;
+}
+
+// Runs f(i) for i in [0, n) on OpenMP threads; rethrows the first exception on the calling thread.
+template <class F>
+void parallel_for(std::size_t n, F&& f) {
+  std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      f(i);
+    } catch (...) {
+#pragma omp critical(trellis_pyramid_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+// ------------------------------------------------------------------------------------------------
+// One pyramid step
+
+// Collective: the parent level of `child` with metadata `pmd` (from parent_metadata).
+dist::TiledLayer build_parent(const dist::TiledLayer& child, const Step& s, const LayerMetadata& pmd,
+                              io::ResampleMethod method, std::size_t round_bytes, job::Progress& progress) {
+  const LayerMetadata& md = child.md;
+  const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
+  const int radius = std::min({kernel_halo(method), tc, tr});
+  const GridBounds pb = pmd.bounds.grid();
+  const CellRange window = extent_window(pmd);
+
+  // Children with their halos (the same radius on every rank: the collective is entered by all).
+  std::map<SpaceTimeKey, Tile> buffered;
+  if (radius > 0) buffered = dist::halo_exchange(child, radius, round_bytes);
+
+  // GDAL works in the child's pixel frame (x = column, y = -row from the child's north-west corner,
+  // no CRS): the geometry of a 2:1 step is then exact in binary floating point, so an area kernel sees
+  // exactly its 2 x 2 cells with weight 1 and nearest picks the same cell in every tile, whatever the
+  // layout's coordinates (the geotransforms' rounding noise would otherwise tip .5 roundings).
+  struct Job {
+    SpaceTimeKey key;
+    const Tile* src;
+    Extent extent;  // the child's georeferenced extent
+    std::vector<Span> spans;
+  };
+  const GridExtent src_grid{{-static_cast<double>(radius), -static_cast<double>(tr + radius),
+                             static_cast<double>(tc + radius), static_cast<double>(radius)},
+                            tc + 2L * radius,
+                            tr + 2L * radius};
+  const double ccw = md.layout.grid().cell_width(), cch = md.layout.grid().cell_height();
+  // The parent cells of a span in the child's pixel frame.
+  auto span_grid = [&](const Job& j, const Span& sp) {
+    if (s.aligned)  // the span is the whole child: its tc/2 x tr/2 parent cells
+      return GridExtent{{0.0, -static_cast<double>(tr), static_cast<double>(tc), 0.0}, sp.cols, sp.rows};
+    if (s.child.extent == s.parent.extent) {
+      // Same extent, n child and m parent tiles per axis: parent cell g starts at child-frame coordinate
+      // (g * n - col * tc * m) / m, one correctly rounded division (exact when m is a power of two).
+      const TileLayout& cl = s.child.tile_layout;
+      const TileLayout& pl = s.parent.tile_layout;
+      auto at = [](long g, long n, long first, long m) {
+        const __int128 num = static_cast<__int128>(g) * n - static_cast<__int128>(first) * m;
+        return static_cast<double>(num) / static_cast<double>(m);
+      };
+      const long x0 = static_cast<long>(j.key.col) * tc, y0 = static_cast<long>(j.key.row) * tr;
+      return GridExtent{{at(sp.gc0, cl.layout_cols, x0, pl.layout_cols),
+                         -at(sp.gr0 + sp.rows, cl.layout_rows, y0, pl.layout_rows),
+                         at(sp.gc0 + sp.cols, cl.layout_cols, x0, pl.layout_cols),
+                         -at(sp.gr0, cl.layout_rows, y0, pl.layout_rows)},
+                        sp.cols,
+                        sp.rows};
+    }
+    const GridExtent g = sub_grid(s.parent, sp.gc0, sp.gr0, sp.cols, sp.rows);
+    return GridExtent{{(g.extent.xmin - j.extent.xmin) / ccw, (g.extent.ymin - j.extent.ymax) / cch,
+                       (g.extent.xmax - j.extent.xmin) / ccw, (g.extent.ymax - j.extent.ymax) / cch},
+                      sp.cols,
+                      sp.rows};
+  };
+  std::vector<Job> jobs;
+  jobs.reserve(child.tiles.size());
+  std::vector<SpaceTimeKey> parent_keys;
+  for (const auto& [k, t] : child.tiles) {
+    Job j;
+    j.key = k;
+    j.src = radius > 0 ? &buffered.at(k) : &t;
+    j.extent = md.layout.key_extent(k.col, k.row);
+    for (const Span& sp : split_by_parent(s, child_cells(s, k.col, k.row)))
+      if (pb.contains(sp.key_col, sp.key_row)) j.spans.push_back(sp);
+    for (const Span& sp : j.spans)
+      parent_keys.push_back(
+          {static_cast<std::int32_t>(sp.key_col), static_cast<std::int32_t>(sp.key_row), k.instant});
+    jobs.push_back(std::move(j));
+  }
+
+  dist::TiledLayer out;
+  out.md = pmd;
+  out.partitioner = dist::Partitioner::balance(parent_keys, child.partitioner.kind(), pmd.bounds);
+  parent_keys.clear();
+  parent_keys.shrink_to_fit();
+
+  progress.begin(jobs.size(), "tiles");
+  std::size_t next = 0;
+  auto produce = [&](std::vector<dist::Outgoing>& outgoing) -> bool {
+    // Children worth about round_bytes of pieces (a quarter of a child each), resampled in parallel.
+    std::size_t end = next, bytes = 0;
+    while (end < jobs.size() && (end == next || bytes < round_bytes)) {
+      bytes += child.tiles.at(jobs[end].key).byte_size() / 4 + 1;
+      ++end;
+    }
+    std::vector<std::vector<dist::Piece>> pieces(end - next);
+    parallel_for(end - next, [&](std::size_t i) {
+      const Job& j = jobs[next + i];
+      const bool blank = j.src->all_nodata();  // nothing to resample: the pieces are NoData
+      for (const Span& sp : j.spans) {
+        dist::Piece pc;
+        pc.key = {static_cast<std::int32_t>(sp.key_col), static_cast<std::int32_t>(sp.key_row),
+                  j.key.instant};
+        pc.order = key_order(md.layout, j.key);
+        pc.col_off = sp.col_off;
+        pc.row_off = sp.row_off;
+        if (blank) {
+          pc.tile = Tile(md.cell_type, sp.cols, sp.rows, md.bands);
+        } else {
+          pc.tile =
+              io::warp(io::WarpSource{j.src, src_grid, Crs{}}, span_grid(j, sp), Crs{}, md.cell_type, method);
+          blank_outside(pc.tile, sp.gc0, sp.gr0, window);
+        }
+        pieces[i].push_back(std::move(pc));
+      }
+      progress.advance();
+    });
+    for (auto& v : pieces)
+      for (auto& pc : v) {
+        const int dest = out.partitioner.owner(pc.key);
+        outgoing.push_back({dest, std::move(pc)});
+      }
+    next = end;
+    return next < jobs.size();
+  };
+  // Pieces of one parent cover disjoint cells (each parent cell's centre lies in exactly one child), so
+  // placing them in any order gives the same tile; cells no child covers keep the prototype's NoData
+  // (zeros for raw cell types), like GeoTrellis' ArrayTile.empty.
+  auto consume = [&](dist::Piece&& p) {
+    auto it = out.tiles.find(p.key);
+    if (it == out.tiles.end()) it = out.tiles.emplace(p.key, Tile(md.cell_type, tc, tr, md.bands)).first;
+    place(it->second, p.tile, p.col_off, p.row_off);
+  };
+  dist::exchange(produce, consume);
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// GeoPySpark 0.1: a layer not at start_zoom is first re-tiled to ZoomedLayoutScheme level start_zoom.
+
+dist::TiledLayer retile_to_level(const dist::TiledLayer& in, const LayoutLevel& lvl,
+                                 io::ResampleMethod method, std::size_t round_bytes, const job::Params& p,
+                                 job::Progress& progress) {
+  const LayerMetadata& md = in.md;
+  const LayoutDefinition& L = lvl.layout;
+  LayerMetadata out_md = md;
+  out_md.layout = L;
+  out_md.zoom = lvl.zoom;
+  // GeoPySpark 0.1: bounds = KeyBounds(mapKeyTransform(extent)) of the new layout.
+  const GridBounds gb = L.extent_to_bounds(md.extent).intersection(L.layout_bounds());
+  if (gb.empty())
+    throw p.error("start_zoom", "the layer's extent " + md.extent.to_string() + " lies outside zoom " +
+                                    std::to_string(lvl.zoom) + "'s layout");
+  out_md.bounds.min.col = static_cast<std::int32_t>(gb.col_min);
+  out_md.bounds.min.row = static_cast<std::int32_t>(gb.row_min);
+  out_md.bounds.max.col = static_cast<std::int32_t>(gb.col_max);
+  out_md.bounds.max.row = static_cast<std::int32_t>(gb.row_max);
+
+  auto keys_of = [&](const SpaceTimeKey& k) {
+    const GridBounds b = L.extent_to_bounds(md.layout.key_extent(k.col, k.row)).intersection(gb);
+    std::vector<SpaceTimeKey> ks;
+    for (long r = b.row_min; r <= b.row_max && !b.empty(); ++r)
+      for (long c = b.col_min; c <= b.col_max; ++c)
+        ks.push_back({static_cast<std::int32_t>(c), static_cast<std::int32_t>(r), k.instant});
+    return ks;
+  };
+  std::vector<const std::pair<const SpaceTimeKey, Tile>*> src;
+  std::vector<SpaceTimeKey> local_keys;
+  for (const auto& kv : in.tiles) {
+    src.push_back(&kv);
+    auto ks = keys_of(kv.first);
+    local_keys.insert(local_keys.end(), ks.begin(), ks.end());
+  }
+  dist::TiledLayer out;
+  out.md = out_md;
+  out.partitioner = dist::Partitioner::balance(local_keys, in.partitioner.kind(), out_md.bounds);
+  local_keys.clear();
+  local_keys.shrink_to_fit();
+
+  progress.begin(src.size(), "tiles");
+  std::map<SpaceTimeKey, std::vector<dist::Piece>> received;
+  std::size_t next = 0;
+  auto produce = [&](std::vector<dist::Outgoing>& outgoing) -> bool {
+    std::size_t end = next, bytes = 0;
+    while (end < src.size() && (end == next || bytes < round_bytes)) bytes += src[end++]->second.byte_size();
+    std::vector<std::vector<dist::Piece>> pieces(end - next);
+    parallel_for(end - next, [&](std::size_t i) {
+      const auto& [k, t] = *src[next + i];
+      const GridExtent sg = md.layout.tile_grid(k.col, k.row);
+      for (const SpaceTimeKey& nk : keys_of(k)) {
+        bool any = false;
+        dist::Piece pc = cut_piece(t, sg, md.crs, L, nk, method, &any);
+        if (!any) continue;
+        pc.order = key_order(md.layout, k);
+        pieces[i].push_back(std::move(pc));
+      }
+      progress.advance();
+    });
+    for (auto& v : pieces)
+      for (auto& pc : v) {
+        const int dest = out.partitioner.owner(pc.key);
+        outgoing.push_back({dest, std::move(pc)});
+      }
+    next = end;
+    return next < src.size();
+  };
+  dist::exchange(produce, [&](dist::Piece&& pc) { received[pc.key].push_back(std::move(pc)); });
+
+  // Merge as tile_to_layout does: a cell takes the data of the latest piece (in source key order) that
+  // has data there, whatever the arrival order.
+  const int tc = L.tile_layout.tile_cols, tr = L.tile_layout.tile_rows;
+  const bool raw = !md.cell_type.has_nodata();
+  for (auto& [k, pcs] : received) {
+    std::sort(pcs.begin(), pcs.end(),
+              [](const dist::Piece& a, const dist::Piece& b) { return a.order < b.order; });
+    Tile t(md.cell_type, tc, tr, md.bands);
+    for (const auto& pc : pcs) {
+      dispatch_kind(md.cell_type.kind, [&](auto zero) {
+        using T = decltype(zero);
+        for (int b = 0; b < md.bands; ++b) {
+          T* dst = t.band_as<T>(b);
+          const T* sp = pc.tile.band_as<T>(b);
+          for (int r = 0; r < pc.tile.rows(); ++r)
+            for (int c = 0; c < pc.tile.cols(); ++c) {
+              const T v = sp[static_cast<std::size_t>(r) * pc.tile.cols() + c];
+              if (!raw && md.cell_type.is_nodata(static_cast<double>(v))) continue;
+              dst[static_cast<std::size_t>(r + pc.row_off) * tc + (c + pc.col_off)] = v;
+            }
+        }
+      });
+    }
+    out.tiles.emplace(k, std::move(t));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+
+bool power_of_two(long n) {
+  return n > 0 && (n & (n - 1)) == 0;
+}
+
+job::StepValue run_pyramid(job::StepContext& ctx) {
+  const job::Params& p = ctx.params;
+  const auto& in = ctx.input_as<dist::TiledLayer>();
+  const LayerMetadata& md = in.md;
+  const auto method = io::parse_resample_method(p.get_string("resample_method"));
+  const std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
+  const TileLayout& tl = md.layout.tile_layout;
+  if (md.bounds.grid().empty())
+    throw p.step_error("Can not pyramid an empty layer (its key bounds are empty)");
+
+  // The layer's place in a pyramid: a power-of-two level (ZoomedLayoutScheme) at its zoom, or a
+  // floating layout at LocalLayoutScheme.inferLayoutLevel.
+  const bool zoomed = is_power_of_two_level(md);
+  const int top = zoomed ? *md.zoom : FloatingLayoutScheme::infer_layout_level(md.layout);
+  const int start = p.has("start_zoom") ? static_cast<int>(p.get_int("start_zoom")) : top;
+  const int end = static_cast<int>(p.get_int("end_zoom"));
+  if (end > start)
+    throw p.error(p.has("start_zoom") ? "start_zoom" : "end_zoom",
+                  "end_zoom " + std::to_string(end) + " is above start_zoom " + std::to_string(start) +
+                      (p.has("start_zoom") ? "" : " (the layer's zoom)") +
+                      ": a pyramid goes from start_zoom down to end_zoom");
+
+  // The tiles of the start level: the layer's, or square tiles of tile_rows when re-tiled.
+  const int btc = start == top ? tl.tile_cols : tl.tile_rows, btr = tl.tile_rows;
+  if (start > end && (btc % 2 != 0 || btr % 2 != 0))
+    throw p.step_error(
+        "pyramiding halves the resolution into tiles of the same size, so tiles must have an even number "
+        "of columns and rows (this layer's tiles are " +
+        std::to_string(btc) + "x" + std::to_string(btr) + ")");
+
+  dist::TiledLayer base;
+  if (start == top) {
+    base = in;
+    base.md.zoom = top;
+  } else {
+    // GeoPySpark 0.1: pyramid(start_zoom, ...) of a layer that is not at that zoom re-tiles it to the
+    // ZoomedLayoutScheme(crs, tileRows) level start_zoom first; tiles must be a power of two on a side.
+    if (!power_of_two(tl.tile_cols) || !power_of_two(tl.tile_rows))
+      throw p.error("start_zoom",
+                    "Tiles must have a col and row count that is a power of 2 to be re-tiled to zoom " +
+                        std::to_string(start) + " (this layer's tiles are " + std::to_string(tl.tile_cols) +
+                        "x" + std::to_string(tl.tile_rows) + " and it is at " +
+                        (zoomed ? "zoom " : "local pyramid level ") + std::to_string(top) + ")");
+    LayoutLevel lvl;
+    try {
+      lvl = ZoomedLayoutScheme(md.crs, tl.tile_rows).level_for_zoom(start);
+    } catch (const JobError& e) {
+      throw p.error("start_zoom", std::string("cannot re-tile the layer to zoom ") + std::to_string(start) +
+                                      ": " + e.what());
+    }
+    ctx.log.info("re-tiling the layer (at " + std::string(zoomed ? "zoom " : "local level ") +
+                 std::to_string(top) + ") to ZoomedLayoutScheme zoom " + std::to_string(start));
+    base = retile_to_level(in, lvl, method, round, p, ctx.progress);
+  }
+  const bool base_zoomed = is_power_of_two_level(base.md);
+
+  dist::Pyramid pyr;
+  const dist::TiledLayer* child = &pyr.levels.emplace(start, std::move(base)).first->second;
+  for (int z = start; z > end; --z) {
+    LayoutDefinition parent_layout =
+        base_zoomed ? ZoomedLayoutScheme::zoom_out(LayoutLevel{z, child->md.layout}).layout
+                    : FloatingLayoutScheme::zoom_out(child->md.layout);
+    const Step s = make_step(child->md.layout, parent_layout);
+    LayerMetadata pmd = parent_metadata(child->md, s, z - 1);
+    const TileLayout& pt = parent_layout.tile_layout;
+    ctx.log.info("zoom " + std::to_string(z - 1) + ": " + std::to_string(pt.layout_cols) + "x" +
+                 std::to_string(pt.layout_rows) + " tiles of " + std::to_string(pt.tile_cols) + "x" +
+                 std::to_string(pt.tile_rows) + (s.aligned ? "" : " (not a 2x2 split of the level below)"));
+    dist::TiledLayer parent = build_parent(*child, s, pmd, method, round, ctx.progress);
+    child = &pyr.levels.emplace(z - 1, std::move(parent)).first->second;
+  }
+  return pyr;
+}
+
+void validate_pyramid(const job::Params& p) {
+  if (p.has("start_zoom") && p.get_int("end_zoom") > p.get_int("start_zoom"))
+    throw p.error("end_zoom", "end_zoom " + std::to_string(p.get_int("end_zoom")) + " is above start_zoom " +
+                                  std::to_string(p.get_int("start_zoom")) +
+                                  ": a pyramid goes from start_zoom down to end_zoom");
+}
+
+}  // namespace
+
+void register_pyramid_ops(job::Registry& reg) {
+  job::OpSpec op;
+  op.name = "pyramid";
+  op.group = "tiling";
+  op.help = "resample a tiled layer level by level from its zoom (start_zoom) down to end_zoom: a pyramid";
+  op.accepts = {job::ValueKind::TiledLayer};
+  op.produces = job::ValueKind::Pyramid;
+  op.doc = R"md(## Semantics
+
+GeoPySpark's `pyramid(start_zoom, end_zoom, resample_method)` (0.1) / `pyramid()` (0.2+), GeoTrellis'
+`Pyramid.up` applied level after level. The value is a pyramid: the input level and every level down to
+`end_zoom`; `write_geotiff` with `{zoom}` in its `uri` writes each level.
+
+- **Layout of each level**. A layer with a zoom z and 2^z x 2^z tiles (every ZoomedLayoutScheme layer:
+  `tile_to_layout`/`reproject` with `scheme: zoom`) is pyramided with `ZoomedLayoutScheme.zoomOut`: same
+  layout extent and tile size, 2^(z-1) tiles per axis. Any other layout (a floating layout, zoom 0) is
+  pyramided with GeoTrellis' `LocalLayoutScheme` (GeoPySpark 0.2+ `LocalLayout` pyramids): the input is
+  level `max(ceil(log2 layoutCols), ceil(log2 layoutRows))` and each level has ceil(n/2) tiles per axis,
+  over the same extent, down to one tile (`gps-pyramid-local-master`: 16, 8, 4, 2, 1 tiles).
+- **start_zoom** defaults to that level. Giving another zoom follows GeoPySpark 0.1: the tiles must be a
+  power of two on a side (`gps-pyramid-wrong-layout-v0.1`: a 250-cell floating layout is rejected), and
+  the layer is first re-tiled to the `ZoomedLayoutScheme(crs, tile_rows)` level `start_zoom` with
+  `resample_method` (each tile cut into the keys it covers, as `tile_to_layout` does).
+- **Tiles**. Parent key = child key / 2 (GeoTrellis: the key of the child's centre in the next layout).
+  Each child tile is resampled with GDAL's warp kernel `resample_method` to tile_cols/2 x tile_rows/2 cells
+  covering the child's extent and placed in its quadrant of the parent (GeoTrellis 3.x: downsample each
+  child, then merge into the parent's prototype). Parents whose children are missing keep NoData there
+  (zeros for raw cell types). Tiles must have an even number of columns and rows.
+- **Exact 2:1 geometry**. GDAL works in the child's pixel frame, so an area kernel (average, mode, median,
+  max, min, q1, q3, sum, rms) sees exactly the 2 x 2 cells under a parent cell, each with weight 1, and
+  `nearest_neighbor` takes the cell south-east of the parent cell's centre (child cell (2i+1, 2j+1)),
+  whatever the layout's coordinates.
+- **Every kernel, no seams**. Kernels that read beyond the cells under a parent cell (bilinear,
+  cubic_convolution, cubic_spline, lanczos; the area kernels by one cell) get a halo of the neighbouring
+  children's cells from whichever rank holds them (up to the tile size), so each level equals GDAL's
+  resampling of the stitched level below (`gdalwarp -r <method>` to half the size, with the constant
+  scale 1/2). GeoTrellis 3.x rejects the cubic and lanczos kernels for pyramids; trellis accepts them.
+- **NoData-aware**: GDAL's kernels skip NoData source cells, so the average, max, min, mode, median,
+  sum… of NoData and data is the data; a parent cell whose source cells are all NoData is NoData.
+- **Cells outside the layer's extent** (snapped outward to the level's cell grid, the window
+  `write_geotiff` writes) are NoData in every level, so wide kernels do not spread data past the extent.
+- **Floating layouts whose tile count is odd** (3 tiles -> 2): parent tiles are not 2 x 2 children.
+  GeoTrellis sends each child to the one parent holding its centre; trellis resamples each child (with its
+  halo) onto every parent cell whose centre it covers, so such levels are also the resampling of the level
+  below.
+- **Metadata** per level (`Pyramid.up`): the zoomed-out layout, key bounds = child bounds / 2 (the parent
+  keys of the child bounds' cells for odd floating steps), extent = the new keys' extent ∩ the child
+  extent, zoom - 1; cell type, CRS and key instants are unchanged (spacetime layers keep their instants).
+- **Distribution**. Each level is balanced anew on the input's space-filling curve; pieces travel to the
+  owners of their parent keys in rounds of about `round_mb` MiB per rank, and no layer is gathered. The
+  result does not depend on the number of ranks.
+
+## Example
+
+```yaml
+- id: tiled
+  op: tile_to_layout
+  scheme: zoom
+  tile_size: 256
+- id: pyramid
+  op: pyramid
+  end_zoom: 2
+  resample_method: average
+- op: write_geotiff
+  input: pyramid
+  uri: out/levels/z{zoom}.tif
+```
+)md";
+  op.params = {
+      with_range(
+          param("start_zoom", ParamType::Int,
+                "zoom of the input level (default: the layer's zoom, or its local pyramid level for floating "
+                "layouts); another zoom re-tiles the layer to that ZoomedLayoutScheme level first "
+                "(GeoPySpark 0.1)"),
+          0, 30),
+      with_default(with_range(param("end_zoom", ParamType::Int, "lowest zoom to build"), 0, 30), pv_int(0)),
+      with_default(with_choices(param("resample_method", ParamType::String,
+                                      "GDAL kernel that halves the resolution of each level"),
+                                io::resample_method_names()),
+                   pv_string("nearest_neighbor")),
+      with_default(
+          with_range(param("round_mb", ParamType::Int,
+                           "MiB of resampled pieces each rank sends per exchange round (bounds memory)"),
+                     1, 1 << 20),
+          pv_int(64)),
+  };
+  op.validate = validate_pyramid;
+  op.run = run_pyramid;
+  reg.add(std::move(op));
+}
+
+}  // namespace trellis::ops

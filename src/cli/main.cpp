@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "dist/failure.hpp"
 #include "dist/runtime.hpp"
+#include "dist/signals.hpp"
 #include "trellis/version.hpp"
 
 using namespace trellis;
@@ -25,11 +26,17 @@ int dispatch(int argc, char** argv) {
   run->add_option("--var", run_args.vars, "KEY=VALUE for ${KEY} in the job (repeatable)");
   run->add_option("--log-level", run_args.log_level, "debug, info or warn")
       ->check(CLI::IsMember({"debug", "info", "warn"}));
+  run->add_option(
+      "--config", run_args.config,
+      "site configuration (YAML: memory_per_rank, scratch, compression, threads, log_format, ...); "
+      "default: $TRELLIS_CONFIG");
 
   cli::RunArgs val_args;
   auto* validate = app.add_subcommand("validate", "check a job without running it (exit 2 and file:line:col if wrong)");
   validate->add_option("job", val_args.job, "the job file (YAML)")->required();
   validate->add_option("--var", val_args.vars, "KEY=VALUE for ${KEY} in the job (repeatable)");
+  validate->add_option("--config", val_args.config,
+                       "site configuration to validate too (default: $TRELLIS_CONFIG)");
 
   std::string op_name;
   auto* ops = app.add_subcommand("ops", "list the ops, or one op's parameters");
@@ -65,6 +72,10 @@ int main(int argc, char** argv) {
     code = dispatch(argc, argv);
   } catch (const dist::PeerFailure& e) {
     code = e.code();  // another rank failed and printed its error
+  } catch (const dist::StopRequested& e) {
+    // Every rank agreed to stop at the same check-in (signals.hpp); rank 0 says what finished.
+    cli::print_stopped(e.what(), e.signal());
+    code = e.code();
   } catch (const Error& e) {
     dist::Failure f = dist::report_failure(e.code());
     if (f.rank == dist::Runtime::rank()) cli::print_error(e.what());

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "dist/runtime.hpp"
+#include "dist/signals.hpp"
 
 namespace trellis::dist {
 
@@ -22,7 +23,8 @@ double initial_timeout() {
 }
 
 double g_timeout = initial_timeout();
-// The failure agreed by the last check_in() on this rank (it threw PeerFailure), until the next one.
+// The failure agreed by the last check_in() on this rank (it threw PeerFailure or StopRequested), until
+// the next one.
 std::optional<Failure> g_agreed;
 
 std::string seconds_text(double s) {
@@ -48,32 +50,38 @@ PeerFailure::PeerFailure(ExitCode code, int failed_rank)
 void check_in() {
   if (!Runtime::initialized()) return;
   g_agreed.reset();
-  int in[2] = {0, INT_MIN};
-  int out[2] = {0, INT_MIN};
+  // {failure code, -failing rank, stop signal}: a healthy rank contributes {0, INT_MIN, its own stop
+  // request (0 when none)}.
+  int in[3] = {0, INT_MIN, stop_signal()};
+  int out[3] = {0, INT_MIN, 0};
   // Non-blocking on every side: report_failure() polls an MPI_Iallreduce (for its timeout), and a
   // blocking collective does not match a non-blocking one.
   MPI_Request req;
-  MPI_Iallreduce(in, out, 2, MPI_INT, MPI_MAX, Runtime::control_comm(), &req);
+  MPI_Iallreduce(in, out, 3, MPI_INT, MPI_MAX, Runtime::control_comm(), &req);
   MPI_Wait(&req, MPI_STATUS_IGNORE);
   if (out[0] != 0) {
     Failure f{to_code(out[0]), -out[1]};
     g_agreed = f;
     throw PeerFailure(f.code, f.rank);
   }
+  if (out[2] != 0) {  // some rank asked to stop: every rank stops here
+    g_agreed = Failure{kExitIo, -1};
+    throw StopRequested(out[2]);
+  }
 }
 
 Failure report_failure(ExitCode code) {
   int c = static_cast<int>(code) <= 0 ? static_cast<int>(kExitInternal) : static_cast<int>(code);
-  if (g_agreed) {  // this rank already took part in the agreement (it caught a PeerFailure)
+  if (g_agreed) {  // this rank already took part in the agreement (it caught a PeerFailure or a stop)
     Failure f = *g_agreed;
     g_agreed.reset();
     return f;
   }
   if (!Runtime::initialized()) return {to_code(c), 0};
-  int in[2] = {c, -Runtime::rank()};
-  int out[2] = {0, INT_MIN};
+  int in[3] = {c, -Runtime::rank(), stop_signal()};
+  int out[3] = {0, INT_MIN, 0};
   MPI_Request req;
-  MPI_Iallreduce(in, out, 2, MPI_INT, MPI_MAX, Runtime::control_comm(), &req);
+  MPI_Iallreduce(in, out, 3, MPI_INT, MPI_MAX, Runtime::control_comm(), &req);
   const double t0 = Runtime::wtime();
   int done = 0;
   for (long spins = 0;; ++spins) {

@@ -32,6 +32,11 @@
 // Never call a collective after catching an error (other than report_failure). report_failure() after a
 // PeerFailure on the same rank is harmless: it returns the failure already agreed without communicating.
 //
+// Stop requests (signals.hpp) ride on the same allreduce: a third int carries the highest stop signal
+// any rank received. When no rank failed and some rank asked to stop, check_in() throws StopRequested
+// (exit status 3) on every rank at that same check-in; a failure at the same check-in wins. After an
+// agreed stop, report_failure() returns {kExitIo, -1} without communicating.
+//
 // Safety net: if the other ranks do not reach a check-in within failure_timeout() seconds after
 // report_failure() (a rule was broken, or a rank is stuck), report_failure() prints one line and calls
 // MPI_Abort with the code, which ends every rank.

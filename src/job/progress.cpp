@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "dist/signals.hpp"
+
 namespace trellis::job {
 
 void Progress::begin(std::size_t total, std::string unit) {
@@ -24,9 +26,15 @@ void Progress::advance(std::size_t n) {
     std::snprintf(buf, sizeof buf, "%s: %zu/%zu %s on rank 0 (%.0f%%), %.1f %s/s, %.1f s elapsed", label_.c_str(), done,
                   total_, unit_.c_str(), total_ ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 100.0,
                   elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0, unit_.c_str(), elapsed);
-    log_.info(buf);
+    log_.info(
+        buf,
+        {{"event", "progress"}, {"done", done}, {"total", total_}, {"unit", unit_}, {"elapsed_s", elapsed}});
   }
   printing_.clear();
+}
+
+bool Progress::stop_requested() const {
+  return dist::stop_requested();
 }
 
 }  // namespace trellis::job

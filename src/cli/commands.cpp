@@ -1,16 +1,23 @@
 #include "cli/commands.hpp"
 
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 
 #include "core/error.hpp"
 #include "dist/failure.hpp"
 #include "dist/runtime.hpp"
+#include "dist/signals.hpp"
 #include "io/geotiff.hpp"
 #include "job/executor.hpp"
 #include "job/job.hpp"
 #include "job/ops_doc.hpp"
+#include "job/site_config.hpp"
 #include "ops/register.hpp"
 
 namespace trellis::cli {
@@ -19,9 +26,23 @@ void print_error(const std::string& msg) {
   std::string line = msg;
   for (auto& c : line)
     if (c == '\n') c = ' ';
+  if (job::log_format() == job::LogFormat::Json) {
+    std::fputs(job::format_log_line("error", dist::Runtime::rank(), line).c_str(), stderr);
+    std::fflush(stderr);
+    return;
+  }
   if (dist::Runtime::size() > 1 && dist::Runtime::rank() != 0)
     line = "rank " + std::to_string(dist::Runtime::rank()) + ": " + line;
   std::fprintf(stderr, "trellis: %s\n", line.c_str());
+  std::fflush(stderr);
+}
+
+void print_stopped(const std::string& msg, int signal) {
+  if (dist::Runtime::rank() != 0) return;
+  std::fputs(
+      job::format_log_line("warn", 0, msg, {{"event", "stopped"}, {"signal", dist::signal_name(signal)}})
+          .c_str(),
+      stderr);
   std::fflush(stderr);
 }
 
@@ -45,22 +66,141 @@ job::Job load(const RunArgs& a) {
   return job::load_job(a.job, parse_vars(a.vars), ops::registry());
 }
 
+// The site configuration named by --config or $TRELLIS_CONFIG (none: every default).
+job::SiteConfig load_site(const RunArgs& a) {
+  const std::string path = job::site_config_path(a.config);
+  if (path.empty()) return {};
+  if (!std::filesystem::exists(path))
+    throw JobError(path + ": no such site configuration file" +
+                   (a.config.empty() ? std::string(" (from TRELLIS_CONFIG)") : std::string()));
+  return job::load_site_config(path, ops::registry());
+}
+
+// This rank's private folder for temporary files under the site's scratch folder, removed at the end
+// (also on failure or stop). GDAL puts its temporary files there (CPL_TMPDIR); jobs can name the
+// scratch folder itself as ${TRELLIS_SCRATCH}.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const job::SiteConfig& site) {
+    if (site.scratch.empty()) return;
+    namespace fs = std::filesystem;
+    const char* jid = std::getenv("SLURM_JOB_ID");
+    const std::string tag = jid && *jid ? std::string(jid) : std::to_string(::getpid());
+    fs::path p =
+        fs::path(site.scratch) / ("trellis-" + tag + "-rank" + std::to_string(dist::Runtime::rank()));
+    std::error_code ec;
+    fs::create_directories(p, ec);
+    if (ec || ::access(p.c_str(), W_OK | X_OK) != 0)
+      throw JobError(site.mark("scratch").str() + ": scratch: cannot create a writable folder in '" +
+                     site.scratch + "'" + (ec ? ": " + ec.message() : std::string()));
+    path_ = p.string();
+    ::setenv("TRELLIS_SCRATCH", site.scratch.c_str(), 1);
+    ::setenv("CPL_TMPDIR", path_.c_str(), 1);
+  }
+  ~ScratchDir() {
+    if (path_.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+ private:
+  std::string path_;
+};
+
+// Applies what the site configuration sets for the whole process: log format, failure timeout, memory
+// budget (and GDAL's cache within it), threads.
+job::ThreadChoice apply_site(job::SiteConfig& site) {
+  job::set_log_format(site.log_format);
+  if (site.failure_timeout) dist::set_failure_timeout(*site.failure_timeout);
+  job::resolve_memory(site);
+  if (site.memory_per_rank && !std::getenv("GDAL_CACHEMAX")) {
+    // GDAL's block cache (default: 5 % of the machine per process) within an eighth of the budget.
+    const auto mb = std::max<std::uint64_t>(16, (*site.memory_per_rank >> 20) / 8);
+    ::setenv("GDAL_CACHEMAX", std::to_string(mb).c_str(), 1);
+  }
+  const job::ThreadChoice threads = job::choose_threads(site, omp_get_max_threads());
+  omp_set_num_threads(threads.threads);
+  if (auto slurm = job::slurm_info()) {
+    job::set_log_context("slurm_job_id", slurm->job_id);
+    if (!slurm->step_id.empty()) job::set_log_context("slurm_step_id", slurm->step_id);
+    if (!slurm->array_job_id.empty()) {
+      job::set_log_context("slurm_array_job_id", slurm->array_job_id);
+      job::set_log_context("slurm_array_task_id", slurm->array_task_id);
+    }
+  }
+  return threads;
+}
+
+// Rank 0 logs the Slurm job and step, ranks x threads and the site settings (once the job is known to
+// be valid: a wrong job is one error line and nothing else).
+void log_setup(const job::SiteConfig& site, const job::ThreadChoice& threads, const job::Logger& log) {
+  if (auto slurm = job::slurm_info()) {
+    log.info(job::describe_slurm(*slurm), {{"event", "slurm"},
+                                           {"nodelist", slurm->nodelist},
+                                           {"ntasks", slurm->ntasks},
+                                           {"nnodes", slurm->nnodes}});
+  }
+  log.info(std::to_string(dist::Runtime::size()) + " rank(s) x " + std::to_string(threads.threads) +
+               " thread(s) (threads from " + threads.source + ")",
+           {{"event", "layout"},
+            {"ranks", dist::Runtime::size()},
+            {"threads", threads.threads},
+            {"threads_from", threads.source}});
+  if (!site.file.empty()) {
+    std::string d = "site configuration " + site.file;
+    if (site.memory_per_rank)
+      d += ": memory_per_rank " + job::format_size(*site.memory_per_rank) + " (" + site.memory_source +
+           "; exchange rounds of " + std::to_string(job::round_mb_for_budget(*site.memory_per_rank)) +
+           " MiB)";
+    else if (site.memory_auto)
+      d += ": memory_per_rank auto, but no Slurm memory allocation (the ops' own rounds)";
+    if (!site.scratch.empty()) d += ", scratch " + site.scratch;
+    if (!site.compression.empty()) d += ", compression " + site.compression;
+    log.info(d, {{"event", "site"}, {"file", site.file}});
+  }
+}
+
 }  // namespace
 
 int command_run(const RunArgs& a) {
+  // Before anything long: a signal from now on is a request to stop at the next safe point.
+  dist::install_stop_handlers();
   job::Logger log(job::parse_log_level(a.log_level), dist::Runtime::rank());
+  job::SiteConfig site = load_site(a);
+  const job::ThreadChoice threads = apply_site(site);
+  ScratchDir scratch(site);  // before the job: ${TRELLIS_SCRATCH}
   job::Job j = load(a);
-  auto stats = job::run_job(j, log);
-  dist::check_in();
+  job::set_log_context("job", j.name);
+  log_setup(site, threads, log);
+  auto stats = job::run_job(j, log, job::run_options(site));
+  try {
+    dist::check_in();
+  } catch (const dist::StopRequested&) {
+    // Agreed after the last step had finished (every rank is here): the job is complete.
+  }
   if (log.level() <= job::LogLevel::Info && dist::Runtime::rank() == 0) {
-    std::fprintf(stderr, "trellis: job '%s' done\n%s", j.name.c_str(), job::format_stats_table(stats).c_str());
+    if (job::log_format() == job::LogFormat::Json) {
+      std::fputs(job::format_log_line("info", 0, "job '" + j.name + "' done",
+                                      {{"event", "job_done"}, {"steps", job::stats_json(stats)}})
+                     .c_str(),
+                 stderr);
+      std::fflush(stderr);
+    } else {
+      std::fprintf(stderr, "trellis: job '%s' done\n%s", j.name.c_str(),
+                   job::format_stats_table(stats).c_str());
+    }
   }
   return 0;
 }
 
 int command_validate(const RunArgs& a) {
+  job::SiteConfig site = load_site(a);
   job::Job j = load(a);
-  out(a.job + ": valid (" + std::to_string(j.steps.size()) + " step(s))\n");
+  std::string msg = a.job + ": valid (" + std::to_string(j.steps.size()) + " step(s))";
+  if (!site.file.empty()) msg += "; " + site.file + ": valid site configuration";
+  out(msg + "\n");
   return 0;
 }
 

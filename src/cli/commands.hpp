@@ -8,6 +8,7 @@ struct RunArgs {
   std::string job;
   std::vector<std::string> vars;
   std::string log_level = "info";
+  std::string config;  // --config SITE.yaml (else $TRELLIS_CONFIG)
 };
 
 int command_run(const RunArgs& a);
@@ -15,7 +16,10 @@ int command_validate(const RunArgs& a);
 int command_ops(const std::string& op);
 int command_info(const std::string& path);
 
-// One line on stderr: "trellis: <msg>", prefixed with the rank on multi-rank runs when it is not 0.
+// One line on stderr: "trellis: <msg>", prefixed with the rank on multi-rank runs when it is not 0
+// (a JSON object with level "error" when the site's log_format is json).
 void print_error(const std::string& msg);
+// The line a stopped run ends with (rank 0 prints it): which steps finished and which did not.
+void print_stopped(const std::string& msg, int signal);
 
 }  // namespace trellis::cli

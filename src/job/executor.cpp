@@ -1,15 +1,18 @@
 #include "job/executor.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <unistd.h>
 
 #include "dist/failure.hpp"
 #include "dist/reduce.hpp"
 #include "dist/runtime.hpp"
+#include "dist/signals.hpp"
 #include "dist/stats.hpp"
 #include "job/context.hpp"
 
@@ -93,7 +96,74 @@ void write_result(const Result& r, const std::string& path) {
   }
 }
 
-std::vector<StepStats> run_job(const Job& job, Logger& log) {
+namespace {
+
+// True when the job does not set the parameter: the loader gives the defaults it applies the step's
+// own mark, a place no value written in the file can have.
+bool defaulted(const Params& p, const std::string& name) {
+  if (!p.has(name)) return true;
+  const Mark& m = p.raw(name).mark;
+  const Mark& s = p.step_mark();
+  return m.line == s.line && m.col == s.col && m.file == s.file;
+}
+
+const ParamSpec* find_param(const OpSpec& op, const std::string& name) {
+  for (const auto& p : op.params)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+// The step's parameters, with the site's defaults where the job relies on the op's own.
+Params with_site_defaults(const Step& step, const RunOptions& o, const Logger& log) {
+  Params p = step.params;
+  auto note = [&](const std::string& what) {
+    log.debug("step '" + step.id + "': " + what + " (site configuration)",
+              {{"event", "site_default"}, {"step", step.id}});
+  };
+  if (o.round_mb) {
+    const ParamSpec* ps = find_param(*step.spec, "round_mb");
+    if (ps && ps->type == ParamType::Int && defaulted(p, "round_mb")) {
+      double v = static_cast<double>(*o.round_mb);
+      if (ps->min) v = std::max(v, *ps->min);
+      if (ps->max) v = std::min(v, *ps->max);
+      p.mutable_values()["round_mb"] = ParamValue{static_cast<std::int64_t>(v), p.step_mark()};
+      note("round_mb " + std::to_string(static_cast<std::int64_t>(v)));
+    }
+  }
+  if (!o.compression.empty()) {
+    const ParamSpec* ps = find_param(*step.spec, "compression");
+    if (ps && ps->type == ParamType::String && defaulted(p, "compression")) {
+      const std::string c = ps->choices.empty() ? o.compression : match_choice(o.compression, ps->choices);
+      if (!c.empty()) {
+        p.mutable_values()["compression"] = ParamValue{c, p.step_mark()};
+        note("compression " + c);
+      }
+    }
+  }
+  return p;
+}
+
+std::string step_list(const std::vector<std::string>& ids) {
+  std::string s;
+  for (std::size_t i = 0; i < ids.size(); ++i) s += (i ? ", " : "") + ids[i];
+  return s.empty() ? "none" : s;
+}
+
+}  // namespace
+
+nlohmann::json stats_json(const std::vector<StepStats>& stats) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& s : stats)
+    rows.push_back({{"step", s.id},
+                    {"op", s.op},
+                    {"wall_s", s.wall_seconds},
+                    {"tiles", s.tiles},
+                    {"bytes_moved", s.bytes_moved},
+                    {"peak_rss_bytes", s.peak_rss}});
+  return rows;
+}
+
+std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& opts) {
   JobInfo info{job.file, job.dir, job.name};
   std::map<std::string, StepValue> values;
   // The last step that uses each value: values are freed after it.
@@ -103,42 +173,100 @@ std::vector<StepStats> run_job(const Job& job, Logger& log) {
 
   std::vector<StepStats> all;
   const std::size_t n = job.steps.size();
-  log.info("job '" + job.name + "': " + std::to_string(n) + " step(s) on " + std::to_string(dist::Runtime::size()) +
-           " rank(s)");
-  for (std::size_t i = 0; i < n; ++i) {
-    const Step& step = job.steps[i];
-    const std::string label = "step " + std::to_string(i + 1) + "/" + std::to_string(n) + " '" + step.id + "' (" +
-                              step.spec->name + ")";
-    log.info(label + " started");
-    double t0 = dist::Runtime::wtime();
-    std::size_t bytes0 = dist::stats().bytes_sent;
-    Progress progress(log, label);
-    StepContext ctx{step.params, {}, info, log, progress};
-    for (const auto& [name, id] : step.inputs) ctx.inputs[name] = &values.at(id);
-    StepValue v = step.spec->run(ctx);
-    if (const auto* r = std::get_if<Result>(&v)) {
-      log.info(label + ": " + r->data.dump());
-      if (step.params.has("output") && dist::Runtime::rank() == 0) write_result(*r, step.params.get_string("output"));
+  log.info("job '" + job.name + "': " + std::to_string(n) + " step(s) on " +
+               std::to_string(dist::Runtime::size()) + " rank(s)",
+           {{"event", "job_start"}, {"steps", n}, {"ranks", dist::Runtime::size()}});
+  // Steps whose run completed on this rank, outputs committed. A stop is agreed at a check-in, which
+  // every rank reaches at the same point of the same step, so every rank holds the same count then.
+  std::size_t finished = 0;
+  bool warned_memory = false;
+  try {
+    for (std::size_t i = 0; i < n; ++i) {
+      const Step& step = job.steps[i];
+      const std::string label = "step " + std::to_string(i + 1) + "/" + std::to_string(n) + " '" + step.id +
+                                "' (" + step.spec->name + ")";
+      log.info(label + " started", {{"event", "step_start"}, {"step", step.id}, {"op", step.spec->name}});
+      double t0 = dist::Runtime::wtime();
+      std::size_t bytes0 = dist::stats().bytes_sent;
+      Progress progress(log, label, opts.progress_interval);
+      const Params params = with_site_defaults(step, opts, log);
+      StepContext ctx{params, {}, info, log, progress};
+      for (const auto& [name, id] : step.inputs) ctx.inputs[name] = &values.at(id);
+      StepValue v = step.spec->run(ctx);
+      if (const auto* r = std::get_if<Result>(&v)) {
+        log.info(label + ": " + r->data.dump(),
+                 {{"event", "result"}, {"step", step.id}, {"result", r->data}});
+        if (step.params.has("output") && dist::Runtime::rank() == 0)
+          write_result(*r, step.params.get_string("output"));
+      }
+      finished = i + 1;
+      dist::check_in();
+      StepStats s;
+      s.id = step.id;
+      s.op = step.spec->name;
+      s.wall_seconds = dist::allreduce_max(dist::Runtime::wtime() - t0);
+      s.tiles = static_cast<std::size_t>(dist::allreduce_sum(static_cast<std::int64_t>(tiles_of(v))));
+      s.bytes_moved = static_cast<std::size_t>(
+          dist::allreduce_sum(static_cast<std::int64_t>(dist::stats().bytes_sent - bytes0)));
+      s.peak_rss =
+          static_cast<std::size_t>(dist::allreduce_max(static_cast<std::int64_t>(dist::peak_rss_bytes())));
+      char buf[160];
+      std::snprintf(buf, sizeof buf, " done in %.2f s", s.wall_seconds);
+      log.info(label + buf, {{"event", "step_done"},
+                             {"step", step.id},
+                             {"op", step.spec->name},
+                             {"wall_s", s.wall_seconds},
+                             {"tiles", s.tiles},
+                             {"bytes_moved", s.bytes_moved},
+                             {"peak_rss_bytes", s.peak_rss}});
+      if (opts.memory_per_rank && s.peak_rss > *opts.memory_per_rank && !warned_memory) {
+        warned_memory = true;
+        std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(s.peak_rss) / 1048576.0);
+        std::string budget = std::to_string(*opts.memory_per_rank >> 20) + " MiB";
+        log.warn(label + ": peak memory " + buf + " on a rank exceeds the site's memory_per_rank (" + budget +
+                     "): use more ranks, or smaller rounds (round_mb)",
+                 {{"event", "memory_budget_exceeded"},
+                  {"step", step.id},
+                  {"peak_rss_bytes", s.peak_rss},
+                  {"memory_per_rank_bytes", *opts.memory_per_rank}});
+      }
+      all.push_back(s);
+      values[step.id] = std::move(v);
+      for (auto it = values.begin(); it != values.end();) {
+        auto lu = last_use.find(it->first);
+        if (lu == last_use.end() || lu->second <= i)
+          it = values.erase(it);
+        else
+          ++it;
+      }
     }
-    dist::check_in();
-    StepStats s;
-    s.id = step.id;
-    s.op = step.spec->name;
-    s.wall_seconds = dist::allreduce_max(dist::Runtime::wtime() - t0);
-    s.tiles = static_cast<std::size_t>(dist::allreduce_sum(static_cast<std::int64_t>(tiles_of(v))));
-    s.bytes_moved =
-        static_cast<std::size_t>(dist::allreduce_sum(static_cast<std::int64_t>(dist::stats().bytes_sent - bytes0)));
-    s.peak_rss = static_cast<std::size_t>(dist::allreduce_max(static_cast<std::int64_t>(dist::peak_rss_bytes())));
-    char buf[160];
-    std::snprintf(buf, sizeof buf, " done in %.2f s", s.wall_seconds);
-    log.info(label + buf);
-    all.push_back(s);
-    values[step.id] = std::move(v);
-    for (auto it = values.begin(); it != values.end();) {
-      auto lu = last_use.find(it->first);
-      if (lu == last_use.end() || lu->second <= i) it = values.erase(it);
-      else ++it;
+  } catch (const dist::StopRequested& stop) {
+    const std::string why = "stop requested by " + dist::signal_name(stop.signal());
+    if (finished == n) {
+      log.info(why + " after the last step finished: the job is complete",
+               {{"event", "stop_after_end"}, {"signal", dist::signal_name(stop.signal())}});
+      return all;
     }
+    std::vector<std::string> done, not_done;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i < finished)
+        done.push_back(job.steps[i].id);
+      else if (i == finished)
+        not_done.push_back(job.steps[i].id + " (interrupted)");
+      else
+        not_done.push_back(job.steps[i].id);
+    }
+    const Step& cur = job.steps[finished];
+    if (!all.empty() && log.level() <= LogLevel::Info) {
+      const std::string table = format_stats_table(all);
+      log.info("steps finished before the stop:\n" + table.substr(0, table.size() - 1),
+               {{"event", "stopped_stats"}, {"steps", stats_json(all)}});
+    }
+    const std::string msg = "stopped by " + dist::signal_name(stop.signal()) + " during step " +
+                            std::to_string(finished + 1) + "/" + std::to_string(n) + " '" + cur.id + "' (" +
+                            cur.spec->name + "): finished: " + step_list(done) +
+                            "; not finished: " + step_list(not_done) + "; no partial output left";
+    throw dist::StopRequested(stop.signal(), msg);
   }
   return all;
 }

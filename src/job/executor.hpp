@@ -2,6 +2,11 @@
 // Runs a validated job on every rank: steps in order, values freed after their last use, a check-in
 // after every step so that a failure anywhere stops every rank, result outputs written by rank 0,
 // progress and a per-step timing table on stderr.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "job/job.hpp"
 #include "job/log.hpp"
 
@@ -15,11 +20,26 @@ struct StepStats {
   std::size_t peak_rss = 0;      // max over ranks of the process' peak resident memory so far
 };
 
-// Collective. Throws trellis::Error (or dist::PeerFailure) on failure.
-std::vector<StepStats> run_job(const Job& job, Logger& log);
+// What the site configuration (site_config.hpp) changes in a run.
+struct RunOptions {
+  // Defaults of the ops' `round_mb` and `compression` parameters where the job does not set them
+  // (nullopt / "": the op's own default).
+  std::optional<std::int64_t> round_mb;
+  std::string compression;
+  // The memory budget per rank: a warning when a step's peak memory exceeds it.
+  std::optional<std::uint64_t> memory_per_rank;
+  double progress_interval = 5.0;  // seconds between progress lines
+};
 
-// The table printed at the end of a run.
+// Collective. Throws trellis::Error (or dist::PeerFailure) on failure.
+// A stop request (dist/signals.hpp) is agreed at a check-in: every rank then throws dist::StopRequested
+// whose message says which steps finished and which did not. A stop agreed after the last step has
+// finished is not an error: the job is complete, run_job() returns normally.
+std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& opts = {});
+
+// The table printed at the end of a run, and the same rows as JSON (for JSON-lines logs).
 std::string format_stats_table(const std::vector<StepStats>& stats);
+nlohmann::json stats_json(const std::vector<StepStats>& stats);
 
 // Writes a result as JSON, or as CSV when the path ends in .csv; atomically (temporary + rename).
 void write_result(const Result& r, const std::string& path);

@@ -17,6 +17,10 @@ TRELLIS_PACKAGES=(
   nlohmann-json3-dev libpng-dev zlib1g-dev libcli11-dev libavro-dev
 )
 
+# Slurm and munge, for the Slurm tests (tests/slurm) and scripts/slurm-up.sh. Nothing starts on install
+# (the daemons are started by hand, by scripts/slurm-up.sh).
+TRELLIS_SLURM_PACKAGES=(slurm-wlm slurmctld slurmd slurm-client munge)
+
 log() { printf '[trellis setup] %s\n' "$*" >&2; }
 
 apt_updated=0
@@ -41,6 +45,20 @@ install_packages() {
   if [ "$(id -u)" = 0 ] && ! getent hosts "$(hostname)" >/dev/null; then
     echo "127.0.0.1 $(hostname)" >> /etc/hosts
   fi
+}
+
+# Installs Slurm and munge when they are missing (idempotent). Returns 1 without installing when that
+# is not possible (not root, or no apt-get): the Slurm tests then skip.
+install_slurm_packages() {
+  local missing=()
+  for p in "${TRELLIS_SLURM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    log "cannot install ${missing[*]} (needs root and apt-get): the Slurm tests will be skipped"; return 1
+  fi
+  apt_install "${TRELLIS_SLURM_PACKAGES[@]}"
 }
 
 # Open MPI defaults for a workstation or CI box (root, more ranks than cores).

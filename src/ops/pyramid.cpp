@@ -21,6 +21,7 @@
 #include "job/context.hpp"
 #include "ops/families.hpp"
 #include "ops/param_helpers.hpp"
+#include "ops/parallel.hpp"
 #include "ops/tiling.hpp"
 
 namespace trellis::ops {
@@ -230,21 +231,6 @@ std::uint64_t key_order(const LayoutDefinition& L, const SpaceTimeKey& k) {
          static_cast<std::uint64_t>(k.col) + 1;
 }
 
-// Runs f(i) for i in [0, n) on OpenMP threads; rethrows the first exception on the calling thread.
-template <class F>
-void parallel_for(std::size_t n, F&& f) {
-  std::exception_ptr failure;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (std::size_t i = 0; i < n; ++i) {
-    try {
-      f(i);
-    } catch (...) {
-#pragma omp critical(trellis_pyramid_failure)
-      if (!failure) failure = std::current_exception();
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
-}
 
 // ------------------------------------------------------------------------------------------------
 // One pyramid step

@@ -46,6 +46,7 @@
 #include "job/context.hpp"
 #include "ops/families.hpp"
 #include "ops/param_helpers.hpp"
+#include "ops/parallel.hpp"
 
 namespace trellis::ops {
 
@@ -717,21 +718,6 @@ Tile Reprojector::warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, T
   return out;
 }
 
-// Runs body(i) for i in [0, n) on OpenMP threads; the first exception is rethrown after the loop.
-template <class F>
-void parallel_for(std::size_t n, F&& body) {
-  std::exception_ptr failure;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (std::size_t i = 0; i < n; ++i) {
-    try {
-      body(i);
-    } catch (...) {
-#pragma omp critical(trellis_reproject_failure)
-      if (!failure) failure = std::current_exception();
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
-}
 
 dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, job::Progress* progress) {
   const int nranks = dist::Runtime::size();

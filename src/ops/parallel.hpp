@@ -1,0 +1,25 @@
+#pragma once
+// OpenMP over a rank's tiles, for the ops.
+#include <cstddef>
+#include <exception>
+
+namespace trellis::ops {
+
+// Runs body(i) for i in [0, n) on the rank's OpenMP threads (dynamic schedule: tiles differ in cost);
+// the first exception thrown by any iteration is rethrown on the calling thread after the loop.
+template <class F>
+void parallel_for(std::size_t n, F&& body) {
+  std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      body(i);
+    } catch (...) {
+#pragma omp critical(trellis_parallel_for_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace trellis::ops

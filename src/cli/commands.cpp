@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 
+#include "cli/hugepages.hpp"
 #include "core/error.hpp"
 #include "dist/failure.hpp"
 #include "dist/runtime.hpp"
@@ -57,7 +58,8 @@ void out(const std::string& s) {
 
 std::map<std::string, std::string> parse_vars(const std::vector<std::string>& vars) {
   std::map<std::string, std::string> m;
-  for (const auto& v : vars) m.insert_or_assign(job::parse_var_assignment(v).first, job::parse_var_assignment(v).second);
+  for (const auto& v : vars)
+    m.insert_or_assign(job::parse_var_assignment(v).first, job::parse_var_assignment(v).second);
   return m;
 }
 
@@ -136,6 +138,7 @@ job::ThreadChoice apply_site(job::SiteConfig& site) {
 // Rank 0 logs the Slurm job and step, ranks x threads and the site settings (once the job is known to
 // be valid: a wrong job is one error line and nothing else).
 void log_setup(const job::SiteConfig& site, const job::ThreadChoice& threads, const job::Logger& log) {
+  log.debug(huge_pages_state(), {{"event", "memory"}});
   if (auto slurm = job::slurm_info()) {
     log.info(job::describe_slurm(*slurm), {{"event", "slurm"},
                                            {"nodelist", slurm->nodelist},
@@ -229,8 +232,9 @@ int command_info(const std::string& path) {
   s += buf;
   std::snprintf(buf, sizeof buf, "cell type:  %s\n", i.cell_type.name().c_str());
   s += buf;
-  std::snprintf(buf, sizeof buf, "crs:        %s\n",
-                i.crs.valid() ? (i.crs.epsg() ? i.crs.definition().c_str() : i.crs.proj4().c_str()) : "(none)");
+  std::snprintf(
+      buf, sizeof buf, "crs:        %s\n",
+      i.crs.valid() ? (i.crs.epsg() ? i.crs.definition().c_str() : i.crs.proj4().c_str()) : "(none)");
   s += buf;
   std::snprintf(buf, sizeof buf, "extent:     %.10g %.10g %.10g %.10g (xmin ymin xmax ymax)\n", g.extent.xmin,
                 g.extent.ymin, g.extent.xmax, g.extent.ymax);

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/hugepages.hpp"
 #include "core/error.hpp"
 #include "dist/failure.hpp"
 #include "dist/runtime.hpp"
@@ -21,7 +22,8 @@ int dispatch(int argc, char** argv) {
   app.require_subcommand(1);
 
   cli::RunArgs run_args;
-  auto* run = app.add_subcommand("run", "run a job on every rank (mpirun/srun), or as one process with all cores");
+  auto* run =
+      app.add_subcommand("run", "run a job on every rank (mpirun/srun), or as one process with all cores");
   run->add_option("job", run_args.job, "the job file (YAML)")->required();
   run->add_option("--var", run_args.vars, "KEY=VALUE for ${KEY} in the job (repeatable)");
   run->add_option("--log-level", run_args.log_level, "debug, info or warn")
@@ -32,7 +34,8 @@ int dispatch(int argc, char** argv) {
       "default: $TRELLIS_CONFIG");
 
   cli::RunArgs val_args;
-  auto* validate = app.add_subcommand("validate", "check a job without running it (exit 2 and file:line:col if wrong)");
+  auto* validate =
+      app.add_subcommand("validate", "check a job without running it (exit 2 and file:line:col if wrong)");
   validate->add_option("job", val_args.job, "the job file (YAML)")->required();
   validate->add_option("--var", val_args.vars, "KEY=VALUE for ${KEY} in the job (repeatable)");
   validate->add_option("--config", val_args.config,
@@ -66,6 +69,7 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::reexec_with_huge_pages(argv);  // first: it may replace the process (cli/hugepages.hpp)
   dist::Runtime::init(&argc, &argv);
   int code = 0;
   try {

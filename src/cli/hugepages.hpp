@@ -1,0 +1,21 @@
+#pragma once
+// Transparent huge pages for trellis' heap.
+//
+// A rank allocates many large buffers (tiles, pieces, strips) and touches each once. On a virtual
+// machine every page fault is a trip to the hypervisor, and with 4 KiB pages the faults cost more than
+// the work itself: tiling a 21600x10800 raster spent over half its time in them (docs/benchmarks.md).
+// glibc (2.35 and later) backs its heap with transparent huge pages when the tunable
+// glibc.malloc.hugetlb=1 is set, but reads tunables only when a process starts. So, when the kernel
+// gives huge pages only on request (THP mode "madvise"), trellis re-executes itself once, first thing
+// in main() and before MPI starts, with that tunable added to GLIBC_TUNABLES. Nothing happens when THP
+// is "always" (already on) or "never", when GLIBC_TUNABLES already names glibc.malloc.hugetlb, under
+// valgrind, or when TRELLIS_HUGEPAGES=0.
+namespace trellis::cli {
+
+// Returns only when no re-execution was needed or it failed (then trellis runs as it is).
+void reexec_with_huge_pages(char** argv);
+
+// A line for the debug log: whether the heap uses huge pages, and why (not).
+const char* huge_pages_state();
+
+}  // namespace trellis::cli

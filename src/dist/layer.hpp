@@ -15,12 +15,13 @@ namespace trellis::dist {
 
 // One input raster file (the same list on every rank).
 struct RasterSource {
-  std::string path;          // GDAL path
-  GridExtent grid;           // georeferenced extent and size
+  std::string path;  // GDAL path
+  GridExtent grid;   // georeferenced extent and size
   CellType cell_type;
   int bands = 1;
   Crs crs;
-  std::int64_t instant = 0;  // epoch ms for spacetime layers
+  std::int64_t instant = 0;            // epoch ms for spacetime layers
+  int block_cols = 0, block_rows = 0;  // the file's natural block (0: unknown)
 };
 
 // A window of a source: the unit of reading. Windows are at most max_tile_size on a side.
@@ -42,6 +43,10 @@ struct RasterLayer {
   GridExtent window_grid(const RasterWindow& w) const;
   // Reads the window's cells (all bands).
   Tile read(const RasterWindow& w) const;
+  // The bytes of GDAL's block cache that one thread reading this rank's windows in order keeps using:
+  // the file blocks under one row of windows across the widest source (for a striped file, the strips
+  // of one row of windows, each decoded once and cut into many windows).
+  std::uint64_t read_cache_bytes() const;
 };
 
 // A tiled layer: metadata + the tiles this rank owns (by the partitioner's curve ranges).

@@ -25,6 +25,7 @@ json info_to_json(const io::RasterInfo& i) {
               {"cols", i.grid.cols},
               {"rows", i.grid.rows},
               {"cell_type", i.cell_type.name()},
+              {"block", {i.block_cols, i.block_rows}},
               {"bands", i.bands},
               {"crs", i.crs.valid() ? i.crs.definition() : ""},
               {"datetime", i.datetime}};
@@ -33,7 +34,9 @@ json info_to_json(const io::RasterInfo& i) {
 std::int64_t parse_instant(const std::string& text, const std::string& format, const std::string& path) {
   std::tm tm{};
   const char* end = strptime(text.c_str(), format.c_str(), &tm);
-  if (!end) throw JobError("cannot parse the time '" + text + "' of '" + path + "' with time_format '" + format + "'");
+  if (!end)
+    throw JobError("cannot parse the time '" + text + "' of '" + path + "' with time_format '" + format +
+                   "'");
   return static_cast<std::int64_t>(timegm(&tm)) * 1000;
 }
 
@@ -48,7 +51,8 @@ job::StepValue run_read_geotiff(job::StepContext& ctx) {
   std::string mine;
   {
     json arr = json::array();
-    for (std::size_t i = rank; i < files.size(); i += size) arr.push_back(info_to_json(io::read_info(files[i], time_tag)));
+    for (std::size_t i = rank; i < files.size(); i += size)
+      arr.push_back(info_to_json(io::read_info(files[i], time_tag)));
     mine = arr.dump();
   }
   std::vector<std::string> all = dist::allgather_strings(mine);
@@ -69,6 +73,8 @@ job::StepValue run_read_geotiff(job::StepContext& ctx) {
     auto e = j["extent"];
     s.grid = GridExtent{{e[0], e[1], e[2], e[3]}, j["cols"].get<long>(), j["rows"].get<long>()};
     s.cell_type = CellType::parse(j["cell_type"].get<std::string>());
+    s.block_cols = j["block"][0];
+    s.block_rows = j["block"][1];
     s.bands = j["bands"];
     std::string crs = j["crs"];
     if (crs_override) {
@@ -109,7 +115,8 @@ job::StepValue run_read_geotiff(job::StepContext& ctx) {
   std::size_t n = windows.size();
   std::size_t begin = n * rank / size, end = n * (rank + 1) / size;
   layer.windows.assign(windows.begin() + begin, windows.begin() + end);
-  ctx.log.info("read_geotiff: " + std::to_string(files.size()) + " file(s), " + std::to_string(n) + " window(s)");
+  ctx.log.info("read_geotiff: " + std::to_string(files.size()) + " file(s), " + std::to_string(n) +
+               " window(s)");
   return layer;
 }
 
@@ -151,7 +158,8 @@ read. Nothing is read until a later step streams the windows, so no rank ever ho
 ```
 )md";
   op.params = {
-      required(param("uri", ParamType::InputPath, "file, folder, glob or list of them; GDAL /vsi paths pass through")),
+      required(param("uri", ParamType::InputPath,
+                     "file, folder, glob or list of them; GDAL /vsi paths pass through")),
       with_default(with_choices(param("rdd_type", ParamType::String, "layer type"), {"spatial", "spacetime"}),
                    pv_string("spatial")),
       param("crs", ParamType::Crs, "CRS to use instead of the files' own (EPSG code, PROJ string or WKT)"),

@@ -4,6 +4,8 @@
 // align, GDAL's warp kernels otherwise) and sends the pieces to the keys' owners in bounded rounds.
 // Overlaps merge as GeoTrellis merges (NoData cells are filled); where two sources both have data the
 // later source in input order wins, whatever the rank count or arrival order.
+#include "ops/tiling.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -14,11 +16,11 @@
 #include "dist/exchange.hpp"
 #include "dist/partitioner.hpp"
 #include "dist/runtime.hpp"
+#include "io/geotiff.hpp"
 #include "io/warp.hpp"
 #include "job/context.hpp"
 #include "ops/families.hpp"
 #include "ops/param_helpers.hpp"
-#include "ops/tiling.hpp"
 
 namespace trellis::ops {
 
@@ -26,7 +28,9 @@ using job::ParamType;
 
 namespace {
 
-bool near_integer(double v, double tol = 1e-6) { return std::fabs(v - std::round(v)) <= tol; }
+bool near_integer(double v, double tol = 1e-6) {
+  return std::fabs(v - std::round(v)) <= tol;
+}
 
 // Parses `extent`: [xmin, ymin, xmax, ymax] or {xmin:, ymin:, xmax:, ymax:}.
 Extent parse_extent(const job::Params& p, const std::string& name) {
@@ -41,7 +45,8 @@ Extent parse_extent(const job::Params& p, const std::string& name) {
     const auto& m = v.as_map();
     auto get = [&](const char* k) {
       auto it = m.find(k);
-      if (it == m.end() || !it->second.is_number()) throw p.error(name, std::string("extent needs a number '") + k + "'");
+      if (it == m.end() || !it->second.is_number())
+        throw p.error(name, std::string("extent needs a number '") + k + "'");
       return it->second.as_double();
     };
     e = {get("xmin"), get("ymin"), get("xmax"), get("ymax")};
@@ -54,7 +59,8 @@ Extent parse_extent(const job::Params& p, const std::string& name) {
 
 TileLayout parse_tile_layout(const job::Params& p, const std::string& name) {
   const auto& v = p.raw(name);
-  if (!v.is_map()) throw p.error(name, "layout must be a map {layout_cols, layout_rows, tile_cols, tile_rows}");
+  if (!v.is_map())
+    throw p.error(name, "layout must be a map {layout_cols, layout_rows, tile_cols, tile_rows}");
   const auto& m = v.as_map();
   auto get = [&](const char* k) -> long {
     auto it = m.find(k);
@@ -64,7 +70,8 @@ TileLayout parse_tile_layout(const job::Params& p, const std::string& name) {
   };
   for (const auto& [k, _] : m)
     if (k != "layout_cols" && k != "layout_rows" && k != "tile_cols" && k != "tile_rows")
-      throw p.error(name, "unknown layout field '" + k + "' (layout_cols, layout_rows, tile_cols, tile_rows)");
+      throw p.error(name,
+                    "unknown layout field '" + k + "' (layout_cols, layout_rows, tile_cols, tile_rows)");
   return TileLayout{get("layout_cols"), get("layout_rows"), static_cast<int>(get("tile_cols")),
                     static_cast<int>(get("tile_rows"))};
 }
@@ -76,7 +83,8 @@ void validate_tiling(const job::Params& p) {
   if (has_extent) {
     parse_extent(p, "extent");
     parse_tile_layout(p, "layout");
-    if (p.get_string("scheme") == "zoom") throw p.error("scheme", "scheme 'zoom' cannot be combined with an explicit layout");
+    if (p.get_string("scheme") == "zoom")
+      throw p.error("scheme", "scheme 'zoom' cannot be combined with an explicit layout");
   }
   if (p.has("zoom") && p.get_string("scheme") != "zoom") throw p.error("zoom", "`zoom` needs scheme: zoom");
 }
@@ -85,8 +93,10 @@ void validate_tiling(const job::Params& p) {
 // have the same cell size and are aligned; returns false when they are not.
 bool aligned(const GridExtent& sg, const GridExtent& tg) {
   double cw = tg.cell_width(), ch = tg.cell_height();
-  if (std::fabs(sg.cell_width() - cw) > 1e-9 * cw || std::fabs(sg.cell_height() - ch) > 1e-9 * ch) return false;
-  return near_integer((sg.extent.xmin - tg.extent.xmin) / cw) && near_integer((tg.extent.ymax - sg.extent.ymax) / ch);
+  if (std::fabs(sg.cell_width() - cw) > 1e-9 * cw || std::fabs(sg.cell_height() - ch) > 1e-9 * ch)
+    return false;
+  return near_integer((sg.extent.xmin - tg.extent.xmin) / cw) &&
+         near_integer((tg.extent.ymax - sg.extent.ymax) / ch);
 }
 
 }  // namespace
@@ -110,7 +120,8 @@ dist::Piece cut_piece(const Tile& src, const GridExtent& sg, const Crs& crs, con
     for (int b = 0; b < src.bands(); ++b)
       for (int r = 0; r < h; ++r)
         std::memcpy(t.band_data(b) + static_cast<std::size_t>(r) * w * bytes,
-                    src.band_data(b) + ((r0 + r - dy) * src.cols() + (c0 - dx)) * bytes, static_cast<std::size_t>(w) * bytes);
+                    src.band_data(b) + ((r0 + r - dy) * src.cols() + (c0 - dx)) * bytes,
+                    static_cast<std::size_t>(w) * bytes);
     piece.col_off = static_cast<int>(c0);
     piece.row_off = static_cast<int>(r0);
     piece.tile = std::move(t);
@@ -124,12 +135,16 @@ dist::Piece cut_piece(const Tile& src, const GridExtent& sg, const Crs& crs, con
   if (cover.width() < 0 || cover.height() < 0) return piece;
   double cw = tg.cell_width(), ch = tg.cell_height();
   long c0 = std::max(0L, static_cast<long>(std::ceil((cover.xmin - tg.extent.xmin) / cw - 0.5 - 1e-9)));
-  long c1 = std::min<long>(tg.cols, static_cast<long>(std::floor((cover.xmax - tg.extent.xmin) / cw - 0.5 + 1e-9)) + 1);
+  long c1 = std::min<long>(
+      tg.cols, static_cast<long>(std::floor((cover.xmax - tg.extent.xmin) / cw - 0.5 + 1e-9)) + 1);
   long r0 = std::max(0L, static_cast<long>(std::ceil((tg.extent.ymax - cover.ymax) / ch - 0.5 - 1e-9)));
-  long r1 = std::min<long>(tg.rows, static_cast<long>(std::floor((tg.extent.ymax - cover.ymin) / ch - 0.5 + 1e-9)) + 1);
+  long r1 = std::min<long>(
+      tg.rows, static_cast<long>(std::floor((tg.extent.ymax - cover.ymin) / ch - 0.5 + 1e-9)) + 1);
   if (c1 <= c0 || r1 <= r0) return piece;
-  GridExtent sub{{tg.extent.xmin + c0 * cw, tg.extent.ymax - r1 * ch, tg.extent.xmin + c1 * cw, tg.extent.ymax - r0 * ch},
-                 c1 - c0, r1 - r0};
+  GridExtent sub{{tg.extent.xmin + c0 * cw, tg.extent.ymax - r1 * ch, tg.extent.xmin + c1 * cw,
+                  tg.extent.ymax - r0 * ch},
+                 c1 - c0,
+                 r1 - r0};
   Tile padded(src.cell_type(), src.cols() + 2, src.rows() + 2, src.bands());
   int bytes = src.cell_type().bytes();
   for (int b = 0; b < src.bands(); ++b)
@@ -139,11 +154,13 @@ dist::Piece cut_piece(const Tile& src, const GridExtent& sg, const Crs& crs, con
       const std::byte* row = src.band_data(b) + static_cast<std::size_t>(sr) * src.cols() * bytes;
       std::memcpy(dst + bytes, row, static_cast<std::size_t>(src.cols()) * bytes);
       std::memcpy(dst, row, bytes);
-      std::memcpy(dst + static_cast<std::size_t>(src.cols() + 1) * bytes, row + static_cast<std::size_t>(src.cols() - 1) * bytes, bytes);
+      std::memcpy(dst + static_cast<std::size_t>(src.cols() + 1) * bytes,
+                  row + static_cast<std::size_t>(src.cols() - 1) * bytes, bytes);
     }
   double scw = sg.cell_width(), sch = sg.cell_height();
   GridExtent pg{{sg.extent.xmin - scw, sg.extent.ymin - sch, sg.extent.xmax + scw, sg.extent.ymax + sch},
-                sg.cols + 2, sg.rows + 2};
+                sg.cols + 2,
+                sg.rows + 2};
   piece.tile = io::warp(io::WarpSource{&padded, pg, crs}, sub, crs, src.cell_type(), method);
   piece.col_off = static_cast<int>(c0);
   piece.row_off = static_cast<int>(r0);
@@ -245,8 +262,8 @@ LayerMetadata plan_layout(const dist::RasterLayer& in, const job::Params& p) {
   auto res = [](const CellSize& c) { return std::sqrt(c.width * c.height); };
   for (const auto& s : in.sources) {
     if (!s.crs.equivalent(md.crs))
-      throw p.step_error("the rasters have different CRSs ('" + md.crs.definition() + "' and '" + s.crs.definition() +
-                         "'); read them with one `crs` or reproject them first");
+      throw p.step_error("the rasters have different CRSs ('" + md.crs.definition() + "' and '" +
+                         s.crs.definition() + "'); read them with one `crs` or reproject them first");
     if (s.bands != md.bands)
       throw p.step_error("the rasters have different band counts (" + std::to_string(md.bands) + " and " +
                          std::to_string(s.bands) + ")");
@@ -259,8 +276,10 @@ LayerMetadata plan_layout(const dist::RasterLayer& in, const job::Params& p) {
   if (p.has("extent")) {
     md.layout = LayoutDefinition{parse_extent(p, "extent"), parse_tile_layout(p, "layout")};
   } else if (scheme == "zoom") {
-    ZoomedLayoutScheme zs(md.crs, static_cast<int>(p.get_int("tile_size")), p.get_double("resolution_threshold"));
-    LayoutLevel lvl = p.has("zoom") ? zs.level_for_zoom(static_cast<int>(p.get_int("zoom"))) : zs.level_for(md.extent, cs);
+    ZoomedLayoutScheme zs(md.crs, static_cast<int>(p.get_int("tile_size")),
+                          p.get_double("resolution_threshold"));
+    LayoutLevel lvl =
+        p.has("zoom") ? zs.level_for_zoom(static_cast<int>(p.get_int("zoom"))) : zs.level_for(md.extent, cs);
     md.layout = lvl.layout;
     md.zoom = lvl.zoom;
   } else {
@@ -280,8 +299,9 @@ LayerMetadata plan_layout(const dist::RasterLayer& in, const job::Params& p) {
   return md;
 }
 
-dist::TiledLayer tile_raster_layer(const dist::RasterLayer& in, const LayerMetadata& md, io::ResampleMethod method,
-                                   IndexKind index, std::size_t round_bytes, job::Progress* progress) {
+dist::TiledLayer tile_raster_layer(const dist::RasterLayer& in, const LayerMetadata& md,
+                                   io::ResampleMethod method, IndexKind index, std::size_t round_bytes,
+                                   job::Progress* progress) {
   const LayoutDefinition& L = md.layout;
   const GridBounds lb = L.layout_bounds();
   auto keys_of = [&](const dist::RasterWindow& w) {
@@ -304,6 +324,12 @@ dist::TiledLayer tile_raster_layer(const dist::RasterLayer& in, const LayerMetad
   local_keys.clear();
   local_keys.shrink_to_fit();
 
+  // GDAL's block cache must hold what a thread reads again (a striped file's strips under a row of
+  // windows): below that, every window decodes its strips anew.
+  const std::uint64_t per_thread = in.read_cache_bytes();
+  if (per_thread > 0)
+    io::ensure_gdal_cache(per_thread * static_cast<std::uint64_t>(omp_get_max_threads()) +
+                          (std::uint64_t{16} << 20));
   if (progress) progress->begin(in.windows.size(), "windows");
   PieceMerger merger(md.cell_type, L.tile_layout.tile_cols, L.tile_layout.tile_rows, md.bands);
   std::size_t next = 0;
@@ -316,7 +342,9 @@ dist::TiledLayer tile_raster_layer(const dist::RasterLayer& in, const LayerMetad
     }
     std::vector<std::vector<dist::Piece>> pieces(end - next);
     std::exception_ptr failure;
-#pragma omp parallel for schedule(dynamic, 1)
+    // Contiguous runs of windows per thread: each thread has its own GDAL dataset (and cached blocks),
+    // so neighbouring windows, which share blocks, go to the same thread.
+#pragma omp parallel for schedule(static)
     for (std::size_t i = next; i < end; ++i) {
       try {
         const auto& w = in.windows[i];
@@ -367,31 +395,37 @@ std::vector<job::ParamSpec> tiling_params() {
       with_default(with_range(param("tile_size", ParamType::Int, "tile width and height in cells"), 1, 65536),
                    pv_int(256)),
       param("extent", ParamType::Any, "layout extent [xmin, ymin, xmax, ymax] (with `layout`)"),
-      param("layout", ParamType::Any,
-            "TileLayout {layout_cols, layout_rows, tile_cols, tile_rows} (with `extent`): an explicit layout"),
-      with_default(with_choices(param("scheme", ParamType::String,
-                                      "float: GeoTrellis FloatingLayoutScheme at native resolution (GeoPySpark "
-                                      "LocalLayout); zoom: ZoomedLayoutScheme of the layer's CRS (GlobalLayout)"),
-                                {"float", "zoom"}),
-                   pv_string("float")),
-      with_range(param("zoom", ParamType::Int, "zoom level for scheme: zoom (default: from the resolution)"), 0, 30),
-      with_default(with_range(param("resolution_threshold", ParamType::Double,
-                                    "scheme: zoom picks the next zoom when the resolution is this close to it"),
-                              0, 1),
-                   pv_double(0.1)),
+      param(
+          "layout", ParamType::Any,
+          "TileLayout {layout_cols, layout_rows, tile_cols, tile_rows} (with `extent`): an explicit layout"),
+      with_default(
+          with_choices(param("scheme", ParamType::String,
+                             "float: GeoTrellis FloatingLayoutScheme at native resolution (GeoPySpark "
+                             "LocalLayout); zoom: ZoomedLayoutScheme of the layer's CRS (GlobalLayout)"),
+                       {"float", "zoom"}),
+          pv_string("float")),
+      with_range(param("zoom", ParamType::Int, "zoom level for scheme: zoom (default: from the resolution)"),
+                 0, 30),
+      with_default(
+          with_range(param("resolution_threshold", ParamType::Double,
+                           "scheme: zoom picks the next zoom when the resolution is this close to it"),
+                     0, 1),
+          pv_double(0.1)),
       with_default(with_choices(param("resample_method", ParamType::String,
                                       "resampling kernel (GDAL's) when source and layout grids differ"),
                                 io::resample_method_names()),
                    pv_string("nearest_neighbor")),
-      param("cell_type", ParamType::CellTypeName, "cell type of the tiles (default: the union of the sources')"),
+      param("cell_type", ParamType::CellTypeName,
+            "cell type of the tiles (default: the union of the sources')"),
       with_default(with_choices(param("partition_index", ParamType::String,
                                       "space-filling curve whose contiguous ranges the ranks own"),
                                 {"zorder", "hilbert"}),
                    pv_string("zorder")),
-      with_default(with_range(param("round_mb", ParamType::Int,
-                                    "MiB of cells each rank cuts and sends per exchange round (bounds memory)"),
-                              1, 1 << 20),
-                   pv_int(64)),
+      with_default(
+          with_range(param("round_mb", ParamType::Int,
+                           "MiB of cells each rank cuts and sends per exchange round (bounds memory)"),
+                     1, 1 << 20),
+          pv_int(64)),
   };
 }
 

@@ -12,7 +12,7 @@ TRELLIS_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools
-  libgdal-dev gdal-bin libproj-dev proj-data libgeos-dev
+  libgdal-dev gdal-bin libtiff-dev libproj-dev proj-data libgeos-dev
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libpng-dev zlib1g-dev libcli11-dev libavro-dev
 )

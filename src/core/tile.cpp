@@ -75,6 +75,60 @@ void Tile::fill_nodata() {
   });
 }
 
+Tile Tile::crop(int col0, int row0, int cols, int rows) const {
+  if (col0 < 0 || row0 < 0 || cols < 0 || rows < 0 || col0 + cols > cols_ || row0 + rows > rows_)
+    throw std::out_of_range("Tile::crop: the rectangle is not inside the tile");
+  Tile t;
+  t.ct_ = ct_;
+  t.cols_ = cols;
+  t.rows_ = rows;
+  t.bands_ = bands_;
+  const std::size_t cb = static_cast<std::size_t>(ct_.bytes());
+  t.data_.resize(t.cells() * static_cast<std::size_t>(bands_) * cb);
+  for (int b = 0; b < bands_; ++b)
+    for (int r = 0; r < rows; ++r)
+      std::memcpy(t.band_data(b) + static_cast<std::size_t>(r) * cols * cb,
+                  band_data(b) + (static_cast<std::size_t>(row0 + r) * cols_ + col0) * cb,
+                  static_cast<std::size_t>(cols) * cb);
+  return t;
+}
+
+void Tile::paste(const Tile& src, int col0, int row0) {
+  if (!(src.ct_ == ct_) || src.bands_ != bands_)
+    throw std::invalid_argument("Tile::paste: the tiles differ in cell type or band count");
+  const int c0 = std::max(0, col0), r0 = std::max(0, row0);
+  const int c1 = std::min(cols_, col0 + src.cols_), r1 = std::min(rows_, row0 + src.rows_);
+  if (c1 <= c0 || r1 <= r0) return;
+  const std::size_t cb = static_cast<std::size_t>(ct_.bytes());
+  for (int b = 0; b < bands_; ++b)
+    for (int r = r0; r < r1; ++r)
+      std::memcpy(band_data(b) + (static_cast<std::size_t>(r) * cols_ + c0) * cb,
+                  src.band_data(b) + (static_cast<std::size_t>(r - row0) * src.cols_ + (c0 - col0)) * cb,
+                  static_cast<std::size_t>(c1 - c0) * cb);
+}
+
+void Tile::blank_outside(int col0, int row0, int col1, int row1) {
+  const int c0 = std::clamp(col0, 0, cols_), c1 = std::clamp(col1, c0, cols_);
+  const int r0 = std::clamp(row0, 0, rows_), r1 = std::clamp(row1, r0, rows_);
+  if (c0 == 0 && r0 == 0 && c1 == cols_ && r1 == rows_) return;
+  dispatch_kind(ct_.kind, [&](auto tag) {
+    using T = decltype(tag);
+    const T fill = nodata_fill<T>(ct_);
+    for (int b = 0; b < bands_; ++b) {
+      T* p = band_as<T>(b);
+      for (int r = 0; r < rows_; ++r) {
+        T* row = p + static_cast<std::size_t>(r) * cols_;
+        if (r < r0 || r >= r1) {
+          std::fill(row, row + cols_, fill);
+        } else {
+          std::fill(row, row + c0, fill);
+          std::fill(row + c1, row + cols_, fill);
+        }
+      }
+    }
+  });
+}
+
 bool Tile::all_nodata() const {
   return dispatch_kind(ct_.kind, [&](auto tag) -> bool {
     using T = decltype(tag);

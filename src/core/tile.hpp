@@ -19,14 +19,22 @@ namespace trellis {
 template <class F>
 decltype(auto) dispatch_kind(CellKind k, F&& f) {
   switch (k) {
-    case CellKind::Bool: return f(std::uint8_t{});
-    case CellKind::Int8: return f(std::int8_t{});
-    case CellKind::UInt8: return f(std::uint8_t{});
-    case CellKind::Int16: return f(std::int16_t{});
-    case CellKind::UInt16: return f(std::uint16_t{});
-    case CellKind::Int32: return f(std::int32_t{});
-    case CellKind::Float32: return f(float{});
-    case CellKind::Float64: return f(double{});
+    case CellKind::Bool:
+      return f(std::uint8_t{});
+    case CellKind::Int8:
+      return f(std::int8_t{});
+    case CellKind::UInt8:
+      return f(std::uint8_t{});
+    case CellKind::Int16:
+      return f(std::int16_t{});
+    case CellKind::UInt16:
+      return f(std::uint16_t{});
+    case CellKind::Int32:
+      return f(std::int32_t{});
+    case CellKind::Float32:
+      return f(float{});
+    case CellKind::Float64:
+      return f(double{});
   }
   throw std::logic_error("bad cell kind");
 }
@@ -42,9 +50,12 @@ inline T narrow_from_double(double v, const CellType& ct) {
     if (std::isnan(v)) return ct.has_nodata() ? static_cast<T>(static_cast<std::int64_t>(ct.nodata())) : T{0};
     double t = std::trunc(v);
     std::int32_t i;
-    if (t >= 2147483647.0) i = 2147483647;
-    else if (t <= -2147483648.0) i = std::numeric_limits<std::int32_t>::min();
-    else i = static_cast<std::int32_t>(t);
+    if (t >= 2147483647.0)
+      i = 2147483647;
+    else if (t <= -2147483648.0)
+      i = std::numeric_limits<std::int32_t>::min();
+    else
+      i = static_cast<std::int32_t>(t);
     if (ct.kind == CellKind::Bool) return static_cast<T>(i & 1);
     return static_cast<T>(static_cast<std::make_unsigned_t<T>>(static_cast<std::uint32_t>(i)));
   }
@@ -68,9 +79,13 @@ class Tile {
     return data_.data() + static_cast<std::size_t>(b) * cells() * ct_.bytes();
   }
   template <class T>
-  T* band_as(int b) { return reinterpret_cast<T*>(band_data(b)); }
+  T* band_as(int b) {
+    return reinterpret_cast<T*>(band_data(b));
+  }
   template <class T>
-  const T* band_as(int b) const { return reinterpret_cast<const T*>(band_data(b)); }
+  const T* band_as(int b) const {
+    return reinterpret_cast<const T*>(band_data(b));
+  }
   std::vector<std::byte>& raw() { return data_; }
   const std::vector<std::byte>& raw() const { return data_; }
   std::size_t byte_size() const { return data_.size(); }
@@ -88,6 +103,14 @@ class Tile {
   // Copies cells of `src` (same cell type and band count) into this tile wherever this tile is NoData
   // and `src` is not: GeoTrellis' merge of tiles with the same extent.
   void merge_fill(const Tile& src);
+
+  // The cols x rows cells at (col0, row0), every band (the rectangle must lie inside the tile).
+  Tile crop(int col0, int row0, int cols, int rows) const;
+  // Copies every band of `src` (same cell type and band count) into this tile at (col0, row0); the
+  // parts outside this tile are clipped.
+  void paste(const Tile& src, int col0, int row0);
+  // Sets every cell outside the rectangle [col0, col1) x [row0, row1) to NoData (zero for raw types).
+  void blank_outside(int col0, int row0, int col1, int row1);
 
   // A tile of `ct` with every cell converted (convert_data_type semantics of GeoTrellis).
   Tile convert(const CellType& ct) const;

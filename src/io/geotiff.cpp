@@ -8,10 +8,15 @@
 #include <gdal_utils.h>
 #include <glob.h>
 #include <ogr_spatialref.h>
+#include <tiffio.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <list>
 #include <map>
@@ -30,7 +35,22 @@ void gdal_init() {
     // GDAL's own messages would break trellis' one-line errors: errors are taken from
     // CPLGetLastErrorMsg() and reported by trellis.
     CPLSetErrorHandler(CPLQuietErrorHandler);
+    // GDAL's default (5 % of the machine per process) keeps every block a rank has read: the decoded
+    // strips of a large striped input fill it as fast as the tiles themselves. Reading streams
+    // windows, so a modest cache suffices; tiling raises it to its working set (ensure_gdal_cache).
+    if (!CPLGetConfigOption("GDAL_CACHEMAX", nullptr))
+      GDALSetCacheMax64(static_cast<GIntBig>(kDefaultGdalCache));
   });
+}
+
+std::uint64_t ensure_gdal_cache(std::uint64_t bytes) {
+  gdal_init();
+  static std::mutex m;
+  std::lock_guard<std::mutex> lock(m);
+  const auto now = static_cast<std::uint64_t>(GDALGetCacheMax64());
+  if (now >= bytes) return now;
+  GDALSetCacheMax64(static_cast<GIntBig>(bytes));
+  return bytes;
 }
 
 namespace {
@@ -107,13 +127,25 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& uris) {
 CellType cell_type_for_gdal(int gdal_type, std::optional<double> nodata, bool signed_byte) {
   CellType ct;
   switch (static_cast<GDALDataType>(gdal_type)) {
-    case GDT_Byte: ct.kind = signed_byte ? CellKind::Int8 : CellKind::UInt8; break;
-    case GDT_UInt16: ct.kind = CellKind::UInt16; break;
-    case GDT_Int16: ct.kind = CellKind::Int16; break;
-    case GDT_Int32: ct.kind = CellKind::Int32; break;
-    case GDT_Float32: ct.kind = CellKind::Float32; break;
+    case GDT_Byte:
+      ct.kind = signed_byte ? CellKind::Int8 : CellKind::UInt8;
+      break;
+    case GDT_UInt16:
+      ct.kind = CellKind::UInt16;
+      break;
+    case GDT_Int16:
+      ct.kind = CellKind::Int16;
+      break;
+    case GDT_Int32:
+      ct.kind = CellKind::Int32;
+      break;
+    case GDT_Float32:
+      ct.kind = CellKind::Float32;
+      break;
     case GDT_UInt32:  // no unsigned 32-bit cell type in GeoTrellis: widen losslessly
-    case GDT_Float64: ct.kind = CellKind::Float64; break;
+    case GDT_Float64:
+      ct.kind = CellKind::Float64;
+      break;
     default:
       throw JobError(std::string("unsupported raster data type ") +
                      GDALGetDataTypeName(static_cast<GDALDataType>(gdal_type)));
@@ -142,12 +174,18 @@ int gdal_type_for(const CellType& ct) {
   switch (ct.kind) {
     case CellKind::Bool:
     case CellKind::Int8:
-    case CellKind::UInt8: return GDT_Byte;
-    case CellKind::Int16: return GDT_Int16;
-    case CellKind::UInt16: return GDT_UInt16;
-    case CellKind::Int32: return GDT_Int32;
-    case CellKind::Float32: return GDT_Float32;
-    case CellKind::Float64: return GDT_Float64;
+    case CellKind::UInt8:
+      return GDT_Byte;
+    case CellKind::Int16:
+      return GDT_Int16;
+    case CellKind::UInt16:
+      return GDT_UInt16;
+    case CellKind::Int32:
+      return GDT_Int32;
+    case CellKind::Float32:
+      return GDT_Float32;
+    case CellKind::Float64:
+      return GDT_Float64;
   }
   return GDT_Unknown;
 }
@@ -164,7 +202,8 @@ RasterInfo read_info(const std::string& path, const std::string& time_tag) {
   double gt[6];
   if (ds->GetGeoTransform(gt) != CE_None)
     throw IoError("raster '" + path + "' has no geotransform (not georeferenced)");
-  if (gt[2] != 0.0 || gt[4] != 0.0) throw IoError("raster '" + path + "' is rotated; only north-up rasters are read");
+  if (gt[2] != 0.0 || gt[4] != 0.0)
+    throw IoError("raster '" + path + "' is rotated; only north-up rasters are read");
   if (gt[5] >= 0) throw IoError("raster '" + path + "' is not north-up (positive pixel height)");
   long cols = ds->GetRasterXSize(), rows = ds->GetRasterYSize();
   info.grid = GridExtent{{gt[0], gt[3] + rows * gt[5], gt[0] + cols * gt[1], gt[3]}, cols, rows};
@@ -193,8 +232,8 @@ RasterInfo read_info(const std::string& path, const std::string& time_tag) {
   double nd = band->GetNoDataValue(&has_nd);
   const char* pixeltype = band->GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE");
   bool signed_byte = pixeltype && EQUAL(pixeltype, "SIGNEDBYTE");
-  info.cell_type = cell_type_for_gdal(band->GetRasterDataType(), has_nd ? std::optional<double>(nd) : std::nullopt,
-                                      signed_byte);
+  info.cell_type = cell_type_for_gdal(band->GetRasterDataType(),
+                                      has_nd ? std::optional<double>(nd) : std::nullopt, signed_byte);
   band->GetBlockSize(&info.block_cols, &info.block_rows);
   if (!time_tag.empty()) {
     const char* v = ds->GetMetadataItem(time_tag.c_str());
@@ -203,7 +242,8 @@ RasterInfo read_info(const std::string& path, const std::string& time_tag) {
   return info;
 }
 
-Tile read_window(const std::string& path, const CellType& ct, int bands, long col0, long row0, int cols, int rows) {
+Tile read_window(const std::string& path, const CellType& ct, int bands, long col0, long row0, int cols,
+                 int rows) {
   gdal_init();
   GDALDataset* ds = t_cache.get(path);
   Tile t(ct, cols, rows, bands);
@@ -213,9 +253,10 @@ Tile read_window(const std::string& path, const CellType& ct, int bands, long co
   std::vector<int> band_list(bands);
   for (int b = 0; b < bands; ++b) band_list[b] = b + 1;
   CPLErrorReset();
-  CPLErr err = ds->RasterIO(GF_Read, static_cast<int>(col0), static_cast<int>(row0), cols, rows, t.raw().data(), cols,
-                            rows, type, bands, band_list.data(), bytes, static_cast<GSpacing>(cols) * bytes,
-                            static_cast<GSpacing>(cols) * rows * bytes, nullptr);
+  CPLErr err =
+      ds->RasterIO(GF_Read, static_cast<int>(col0), static_cast<int>(row0), cols, rows, t.raw().data(), cols,
+                   rows, type, bands, band_list.data(), bytes, static_cast<GSpacing>(cols) * bytes,
+                   static_cast<GSpacing>(cols) * rows * bytes, nullptr);
   if (err != CE_None) throw IoError("cannot read raster '" + path + "': " + gdal_message("read failed"));
   return t;
 }
@@ -225,127 +266,265 @@ void remove_quietly(const std::string& path) {
   if (VSIStatL(path.c_str(), &st) == 0) VSIUnlink(path.c_str());
 }
 
+namespace {
+
+std::string compression_name(const std::string& c) {
+  std::string u = c;
+  std::transform(u.begin(), u.end(), u.begin(), ::toupper);
+  return u;
+}
+
+// A hidden temporary beside the target; for a GDAL virtual path (/vsis3/..., /vsimem/...), a local file
+// in GDAL's temporary folder (CPL_TMPDIR: the site's scratch), copied to the target when complete.
+std::string temp_path_for(const std::string& path, const std::string& tag) {
+  fs::path p(path);
+  const std::string name = "." + p.filename().string() + ".trellis-" + tag + "-" + std::to_string(getpid());
+  if (!is_vsi_or_url(path)) return (p.parent_path() / name).string();
+  const char* dir = CPLGetConfigOption("CPL_TMPDIR", nullptr);
+  return (fs::path(dir && *dir ? dir : fs::temp_directory_path().string()) / name).string();
+}
+
+// Streams a local file to a GDAL path (object stores take sequential writes).
+void copy_to_vsi(const std::string& from, const std::string& to) {
+  VSILFILE* in = VSIFOpenL(from.c_str(), "rb");
+  CPLErrorReset();
+  VSILFILE* out = in ? VSIFOpenL(to.c_str(), "wb") : nullptr;
+  bool ok = in && out;
+  std::vector<char> buf(std::size_t{8} << 20);
+  while (ok) {
+    const std::size_t n = VSIFReadL(buf.data(), 1, buf.size(), in);
+    if (n == 0) break;
+    ok = VSIFWriteL(buf.data(), 1, n, out) == n;
+  }
+  if (out && VSIFCloseL(out) != 0) ok = false;
+  if (in) VSIFCloseL(in);
+  if (!ok) {
+    remove_quietly(to);
+    throw IoError("cannot write '" + to + "': " + gdal_message("copy failed"));
+  }
+}
+
+// The GTiff creation options that decide how blocks are encoded: the same for the encoder's in-memory
+// files and the written file, so encoded blocks can move from one to the other. A COG is written as
+// an uncompressed tiled GeoTIFF first, then translated (and compressed) by GDAL's COG driver.
+CPLStringList block_options(const CellType& ct, const GeoTiffOptions& opts) {
+  CPLStringList co;
+  co.SetNameValue("TILED", "YES");
+  co.SetNameValue("BLOCKXSIZE", std::to_string(opts.block_size).c_str());
+  co.SetNameValue("BLOCKYSIZE", std::to_string(opts.block_size).c_str());
+  co.SetNameValue("INTERLEAVE", "PIXEL");
+  co.SetNameValue("COMPRESS", opts.cog ? "NONE" : compression_name(opts.compression).c_str());
+  if (ct.kind == CellKind::Int8) co.SetNameValue("PIXELTYPE", "SIGNEDBYTE");
+  if (ct.kind == CellKind::Bool) co.SetNameValue("NBITS", "1");
+  return co;
+}
+
+std::atomic<std::uint64_t> g_encoder_files{0};
+
+// Calls libtiff with a per-file error handler that keeps the first message.
+struct TiffErrors {
+  std::string first;
+  static int on_error(TIFF*, void* user, const char* module, const char* fmt, va_list ap) {
+    auto* self = static_cast<TiffErrors*>(user);
+    if (self->first.empty()) {
+      char buf[512];
+      std::vsnprintf(buf, sizeof buf, fmt, ap);
+      self->first = (module && *module ? std::string(module) + ": " : std::string()) + buf;
+    }
+    return 1;  // handled: libtiff's global handler (GDAL's) is not called
+  }
+};
+
+}  // namespace
+
+BlockEncoder::BlockEncoder(const CellType& ct, int bands, const GeoTiffOptions& opts)
+    : ct_(ct), bands_(bands), opts_(opts) {
+  gdal_init();
+}
+
+std::vector<std::vector<std::byte>> BlockEncoder::encode(const std::vector<const Tile*>& tiles) const {
+  std::vector<std::vector<std::byte>> out;
+  if (tiles.empty()) return out;
+  const int b = opts_.block_size;
+  const int n = static_cast<int>(tiles.size());
+  const std::string path = "/vsimem/trellis-blocks-" + std::to_string(getpid()) + "-" +
+                           std::to_string(g_encoder_files.fetch_add(1)) + ".tif";
+  auto* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
+  const auto type = static_cast<GDALDataType>(gdal_type_for(ct_));
+  const int bytes = ct_.bytes();
+  struct Unlink {
+    const std::string& p;
+    ~Unlink() { VSIUnlink(p.c_str()); }
+  } unlink{path};
+  {
+    // A column of n blocks: block i holds tile i.
+    CPLErrorReset();
+    GDALDatasetUniquePtr ds(
+        drv->Create(path.c_str(), b, b * n, bands_, type, block_options(ct_, opts_).List()));
+    if (!ds)
+      throw IoError("cannot encode GeoTIFF blocks: " + gdal_message("in-memory GeoTIFF creation failed"));
+    for (int i = 0; i < n; ++i) {
+      const Tile& t = *tiles[i];
+      if (t.cols() != b || t.rows() != b || t.bands() != bands_ || !(t.cell_type() == ct_))
+        throw std::invalid_argument(
+            "BlockEncoder: a tile is not a block of the encoder's shape and cell type");
+      if (ds->RasterIO(GF_Write, 0, i * b, b, b, const_cast<std::byte*>(t.band_data(0)), b, b, type, bands_,
+                       nullptr, bytes, static_cast<GSpacing>(b) * bytes, static_cast<GSpacing>(b) * b * bytes,
+                       nullptr) != CE_None)
+        throw IoError("cannot encode GeoTIFF blocks: " + gdal_message("write failed"));
+    }
+    ds->FlushCache(true);
+  }
+  GDALDatasetUniquePtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+  vsi_l_offset len = 0;
+  const GByte* mem = VSIGetMemFileBuffer(path.c_str(), &len, FALSE);
+  if (!ds || !mem)
+    throw IoError("cannot encode GeoTIFF blocks: " + gdal_message("in-memory GeoTIFF unreadable"));
+  GDALRasterBand* band = ds->GetRasterBand(1);
+  out.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    const std::string id = "_0_" + std::to_string(i);
+    const char* off = band->GetMetadataItem(("BLOCK_OFFSET" + id).c_str(), "TIFF");
+    const char* size = band->GetMetadataItem(("BLOCK_SIZE" + id).c_str(), "TIFF");
+    const std::uint64_t o = off ? std::strtoull(off, nullptr, 10) : 0,
+                        s = size ? std::strtoull(size, nullptr, 10) : 0;
+    if (o == 0 || s == 0 || o + s > len)
+      throw IoError("cannot encode GeoTIFF blocks: GDAL did not store block " + id);
+    const auto* p = reinterpret_cast<const std::byte*>(mem + o);
+    out.emplace_back(p, p + s);
+  }
+  return out;
+}
+
 struct GeoTiffWriter::Impl {
   std::string final_path, tmp_path;
-  GDALDatasetUniquePtr ds;
+  TIFF* tif = nullptr;
+  TiffErrors errors;
   GridExtent grid;
   CellType ct;
   int bands = 1;
   GeoTiffOptions opts;
+  long across = 0, down = 0;
+  std::vector<bool> written;
   bool committed = false;
+
+  void close_tiff() {
+    if (tif) TIFFClose(tif);
+    tif = nullptr;
+  }
+  IoError failure(const std::string& what) const {
+    return IoError("cannot write '" + final_path + "': " + (errors.first.empty() ? what : errors.first));
+  }
 };
 
-namespace {
-std::string compression_name(const std::string& c) {
-  std::string u = c;
-  std::transform(u.begin(), u.end(), u.begin(), ::toupper);
-  return u == "NONE" ? "NONE" : u;
-}
-
-std::string temp_path_for(const std::string& path, const std::string& tag) {
-  if (is_vsi_or_url(path)) return path;  // cannot rename on object stores: written in place
-  fs::path p(path);
-  return (p.parent_path() / ("." + p.filename().string() + ".trellis-" + tag + "-" + std::to_string(getpid())))
-      .string();
-}
-}  // namespace
-
-GeoTiffWriter::GeoTiffWriter(const std::string& path, const GridExtent& grid, const Crs& crs, const CellType& ct,
-                             int bands, const GeoTiffOptions& opts)
+GeoTiffWriter::GeoTiffWriter(const std::string& path, const GridExtent& grid, const Crs& crs,
+                             const CellType& ct, int bands, const GeoTiffOptions& opts)
     : impl_(std::make_unique<Impl>()), path_(path) {
   gdal_init();
-  impl_->final_path = path;
-  impl_->grid = grid;
-  impl_->ct = ct;
-  impl_->bands = bands;
-  impl_->opts = opts;
+  Impl& m = *impl_;
+  m.final_path = path;
+  m.grid = grid;
+  m.ct = ct;
+  m.bands = bands;
+  m.opts = opts;
+  m.across = (grid.cols + opts.block_size - 1) / opts.block_size;
+  m.down = (grid.rows + opts.block_size - 1) / opts.block_size;
+  m.written.assign(static_cast<std::size_t>(m.across * m.down), false);
   fs::path parent = fs::path(path).parent_path();
   if (!is_vsi_or_url(path) && !parent.empty()) {
     std::error_code ec;
     fs::create_directories(parent, ec);
     if (ec) throw IoError("cannot create folder '" + parent.string() + "': " + ec.message());
   }
-  impl_->tmp_path = temp_path_for(path, "tmp");
-  auto* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
-  CPLStringList co;
-  co.SetNameValue("TILED", "YES");
-  co.SetNameValue("BLOCKXSIZE", std::to_string(opts.block_size).c_str());
-  co.SetNameValue("BLOCKYSIZE", std::to_string(opts.block_size).c_str());
-  co.SetNameValue("BIGTIFF", "IF_SAFER");
-  if (!opts.cog) {
-    co.SetNameValue("COMPRESS", compression_name(opts.compression).c_str());
-    if (opts.threads > 1) co.SetNameValue("NUM_THREADS", std::to_string(opts.threads).c_str());
+  m.tmp_path = temp_path_for(path, "tmp");
+  // GDAL writes the header (georeferencing, NoData, layout) and no block (SPARSE_OK); libtiff then
+  // appends the encoded blocks.
+  {
+    auto* drv = GetGDALDriverManager()->GetDriverByName("GTiff");
+    CPLStringList co = block_options(ct, opts);
+    co.SetNameValue("SPARSE_OK", "TRUE");
+    co.SetNameValue("BIGTIFF", "IF_SAFER");
+    CPLErrorReset();
+    GDALDatasetUniquePtr ds(drv->Create(m.tmp_path.c_str(), static_cast<int>(grid.cols),
+                                        static_cast<int>(grid.rows), bands,
+                                        static_cast<GDALDataType>(gdal_type_for(ct)), co.List()));
+    if (!ds) throw IoError("cannot create '" + path + "': " + gdal_message("GeoTIFF creation failed"));
+    double gt[6] = {grid.extent.xmin, grid.cell_width(), 0, grid.extent.ymax, 0, -grid.cell_height()};
+    ds->SetGeoTransform(gt);
+    if (crs.valid()) {
+      OGRSpatialReference srs;
+      srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+      if (srs.SetFromUserInput(crs.wkt().c_str()) == OGRERR_NONE) ds->SetSpatialRef(&srs);
+    }
+    if (ct.has_nodata())
+      for (int b = 1; b <= bands; ++b) ds->GetRasterBand(b)->SetNoDataValue(ct.nodata());
+    ds->FlushCache(true);
+    ds.reset();
+    if (CPLGetLastErrorType() >= CE_Failure) {
+      remove_quietly(m.tmp_path);
+      throw IoError("cannot create '" + path + "': " + gdal_message("GeoTIFF creation failed"));
+    }
   }
-  if (ct.kind == CellKind::Int8) co.SetNameValue("PIXELTYPE", "SIGNEDBYTE");
-  if (ct.kind == CellKind::Bool) co.SetNameValue("NBITS", "1");
-  CPLErrorReset();
-  impl_->ds.reset(drv->Create(impl_->tmp_path.c_str(), static_cast<int>(grid.cols), static_cast<int>(grid.rows), bands,
-                              static_cast<GDALDataType>(gdal_type_for(ct)), co.List()));
-  if (!impl_->ds) throw IoError("cannot create '" + path + "': " + gdal_message("GeoTIFF creation failed"));
-  double gt[6] = {grid.extent.xmin, grid.cell_width(), 0, grid.extent.ymax, 0, -grid.cell_height()};
-  impl_->ds->SetGeoTransform(gt);
-  if (crs.valid()) {
-    OGRSpatialReference srs;
-    srs.SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
-    if (srs.SetFromUserInput(crs.wkt().c_str()) == OGRERR_NONE) impl_->ds->SetSpatialRef(&srs);
+  TIFFOpenOptions* oo = TIFFOpenOptionsAlloc();
+  TIFFOpenOptionsSetErrorHandlerExtR(oo, &TiffErrors::on_error, &m.errors);
+  m.tif = TIFFOpenExt(m.tmp_path.c_str(), "r+", oo);
+  TIFFOpenOptionsFree(oo);
+  if (!m.tif) {
+    remove_quietly(m.tmp_path);
+    throw m.failure("cannot reopen the new GeoTIFF");
   }
-  if (ct.has_nodata())
-    for (int b = 1; b <= bands; ++b) impl_->ds->GetRasterBand(b)->SetNoDataValue(ct.nodata());
-  // Blocks never written (missing tiles of a sparse layer) are written at close filled with the
-  // NoData value (GTiff SPARSE_OK=FALSE, the default), so they read as NoData.
 }
 
 GeoTiffWriter::~GeoTiffWriter() {
   if (impl_ && !impl_->committed) {
-    impl_->ds.reset();
+    impl_->close_tiff();
     remove_quietly(impl_->tmp_path);
   }
 }
 
-void GeoTiffWriter::write(const Tile& tile, long col0, long row0, const std::vector<int>& bands) {
-  const GridExtent& g = impl_->grid;
-  long c0 = std::max(0L, col0), r0 = std::max(0L, row0);
-  long c1 = std::min(g.cols, col0 + tile.cols()), r1 = std::min(g.rows, row0 + tile.rows());
-  if (c1 <= c0 || r1 <= r0) return;
-  Tile src = tile.cell_type() == impl_->ct ? Tile() : tile.convert(impl_->ct);
-  const Tile& t = tile.cell_type() == impl_->ct ? tile : src;
-  auto type = static_cast<GDALDataType>(gdal_type_for(impl_->ct));
-  int bytes = impl_->ct.bytes();
-  for (int ob = 0; ob < impl_->bands; ++ob) {
-    int sb = bands.empty() ? ob : bands[ob];
-    const std::byte* base = t.band_data(sb) + ((r0 - row0) * t.cols() + (c0 - col0)) * bytes;
-    CPLErrorReset();
-    CPLErr err = impl_->ds->GetRasterBand(ob + 1)->RasterIO(
-        GF_Write, static_cast<int>(c0), static_cast<int>(r0), static_cast<int>(c1 - c0), static_cast<int>(r1 - r0),
-        const_cast<std::byte*>(base), static_cast<int>(c1 - c0), static_cast<int>(r1 - r0), type, bytes,
-        static_cast<GSpacing>(t.cols()) * bytes, nullptr);
-    if (err != CE_None) throw IoError("cannot write '" + impl_->final_path + "': " + gdal_message("write failed"));
-  }
+long GeoTiffWriter::blocks_across() const {
+  return impl_->across;
+}
+long GeoTiffWriter::blocks_down() const {
+  return impl_->down;
+}
+
+void GeoTiffWriter::write_block(long bx, long by, std::span<const std::byte> encoded) {
+  Impl& m = *impl_;
+  if (bx < 0 || by < 0 || bx >= m.across || by >= m.down)
+    throw std::out_of_range("GeoTiffWriter: block (" + std::to_string(bx) + ", " + std::to_string(by) +
+                            ") is outside the file");
+  const auto index = static_cast<std::size_t>(by * m.across + bx);
+  if (TIFFWriteRawTile(m.tif, static_cast<std::uint32_t>(index), const_cast<std::byte*>(encoded.data()),
+                       static_cast<tmsize_t>(encoded.size())) < 0)
+    throw m.failure("block write failed");
+  m.written[index] = true;
 }
 
 void GeoTiffWriter::commit() {
-  // GDAL 3.6 has no GDALDataset::Close(): flush, close, and look at the last error.
-  CPLErrorReset();
-  impl_->ds->FlushCache(true);
-  impl_->ds.reset();
-  if (CPLGetLastErrorType() >= CE_Failure)
-    throw IoError("cannot write '" + impl_->final_path + "': " + gdal_message("close failed"));
-  std::string written = impl_->tmp_path;
-  if (impl_->opts.cog) {
-    std::string cog_tmp = temp_path_for(impl_->final_path, "cog");
-    if (cog_tmp == impl_->tmp_path) cog_tmp = impl_->final_path + ".cog";
+  Impl& m = *impl_;
+  if (std::find(m.written.begin(), m.written.end(), false) != m.written.end()) {
+    Tile empty(m.ct, m.opts.block_size, m.opts.block_size, m.bands);
+    const auto fill = BlockEncoder(m.ct, m.bands, m.opts).encode({&empty}).front();
+    for (long by = 0; by < m.down; ++by)
+      for (long bx = 0; bx < m.across; ++bx)
+        if (!m.written[static_cast<std::size_t>(by * m.across + bx)]) write_block(bx, by, fill);
+  }
+  const bool flushed = TIFFFlush(m.tif) == 1;
+  m.close_tiff();
+  if (!flushed || !m.errors.first.empty()) throw m.failure("close failed");
+  std::string written = m.tmp_path;
+  if (m.opts.cog) {
+    std::string cog_tmp = temp_path_for(m.final_path, "cog");
     CPLStringList args;
-    args.AddString("-of");
-    args.AddString("COG");
-    args.AddString("-co");
-    args.AddString(("COMPRESS=" + compression_name(impl_->opts.compression)).c_str());
-    args.AddString("-co");
-    args.AddString(("BLOCKSIZE=" + std::to_string(impl_->opts.block_size)).c_str());
-    args.AddString("-co");
-    args.AddString(("NUM_THREADS=" + std::to_string(std::max(1, impl_->opts.threads))).c_str());
-    args.AddString("-co");
-    args.AddString("BIGTIFF=IF_SAFER");
+    for (const std::string& a : {std::string("-of"), std::string("COG"), std::string("-co"),
+                                 "COMPRESS=" + compression_name(m.opts.compression), std::string("-co"),
+                                 "BLOCKSIZE=" + std::to_string(m.opts.block_size), std::string("-co"),
+                                 "NUM_THREADS=" + std::to_string(std::max(1, m.opts.threads)),
+                                 std::string("-co"), std::string("BIGTIFF=IF_SAFER")})
+      args.AddString(a.c_str());
     GDALTranslateOptions* o = GDALTranslateOptionsNew(args.List(), nullptr);
+    CPLErrorReset();
     GDALDatasetH src = GDALOpen(written.c_str(), GA_ReadOnly);
     int usage_error = 0;
     GDALDatasetH out = src ? GDALTranslate(cog_tmp.c_str(), src, o, &usage_error) : nullptr;
@@ -360,19 +539,23 @@ void GeoTiffWriter::commit() {
     remove_quietly(written);
     if (!ok) {
       remove_quietly(cog_tmp);
-      throw IoError("cannot write COG '" + impl_->final_path + "': " + gdal_message("translation failed"));
+      throw IoError("cannot write COG '" + m.final_path + "': " + gdal_message("translation failed"));
     }
     written = cog_tmp;
   }
-  if (written != impl_->final_path) {
-    std::error_code ec;
-    fs::rename(written, impl_->final_path, ec);
-    if (ec) {
-      remove_quietly(written);
-      throw IoError("cannot move the output into place at '" + impl_->final_path + "': " + ec.message());
-    }
+  if (is_vsi_or_url(m.final_path)) {
+    copy_to_vsi(written, m.final_path);
+    remove_quietly(written);
+    m.committed = true;
+    return;
   }
-  impl_->committed = true;
+  std::error_code ec;
+  fs::rename(written, m.final_path, ec);
+  if (ec) {
+    remove_quietly(written);
+    throw IoError("cannot move the output into place at '" + m.final_path + "': " + ec.message());
+  }
+  m.committed = true;
 }
 
 }  // namespace trellis::io

@@ -1,7 +1,9 @@
 #pragma once
 // GeoTIFF (and any GDAL raster) reading and GeoTIFF/COG writing through GDAL.
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -12,8 +14,13 @@
 
 namespace trellis::io {
 
-// Registers GDAL drivers once (thread-safe).
+// Registers GDAL drivers once (thread-safe), and sizes GDAL's block cache to kDefaultGdalCache unless
+// GDAL_CACHEMAX is set (by the user, or from the site's memory budget).
 void gdal_init();
+inline constexpr std::uint64_t kDefaultGdalCache = std::uint64_t{256} << 20;
+
+// Raises GDAL's block cache to at least `bytes` (never lowers it); returns the cache size then.
+std::uint64_t ensure_gdal_cache(std::uint64_t bytes);
 
 // The header of a raster file.
 struct RasterInfo {
@@ -21,9 +28,9 @@ struct RasterInfo {
   GridExtent grid;
   CellType cell_type;
   int bands = 1;
-  Crs crs;                   // invalid when the file has none
-  int block_cols = 0, block_rows = 0;
-  std::string datetime;      // the requested metadata tag, if present
+  Crs crs;                             // invalid when the file has none
+  int block_cols = 0, block_rows = 0;  // GDAL's natural block of band 1 (strips: cols x 1 or a few rows)
+  std::string datetime;                // the requested metadata tag, if present
 };
 
 // Expands a file, a folder (its *.tif/*.tiff/*.TIF files), a glob, or GDAL /vsi path into a sorted list.
@@ -40,29 +47,51 @@ CellType cell_type_for_gdal(int gdal_type, std::optional<double> nodata, bool si
 int gdal_type_for(const CellType& ct);
 
 // Reads a window (all bands) into a tile of the file's cell type. Datasets are cached per thread.
-Tile read_window(const std::string& path, const CellType& ct, int bands, long col0, long row0, int cols, int rows);
+Tile read_window(const std::string& path, const CellType& ct, int bands, long col0, long row0, int cols,
+                 int rows);
 
 struct GeoTiffOptions {
   std::string compression = "deflate";  // deflate, lzw, zstd, packbits, lzma, none
   bool cog = false;
-  int block_size = 256;                 // multiple of 16
-  int threads = 1;                      // compression threads
+  int block_size = 256;  // multiple of 16
+  int threads = 1;       // compression threads (COG translation)
 };
 
-// Writes one GeoTIFF atomically: cells go to a hidden temporary file beside the target, which is
-// renamed into place by commit(); if the writer is destroyed without commit(), the temporary is
-// removed, so no partial file ever looks complete.
+// Encodes tiles into GeoTIFF blocks exactly as GeoTiffWriter stores them with the same cell type, band
+// count and options (the same GDAL driver, creation options and codec), so that every rank can compress
+// its own blocks and one rank write them all. Thread-safe: each call works in its own in-memory file.
+class BlockEncoder {
+ public:
+  BlockEncoder(const CellType& ct, int bands, const GeoTiffOptions& opts);
+  // Each tile is block_size x block_size cells of the encoder's cell type and band count; returns one
+  // encoded block per tile, in order.
+  std::vector<std::vector<std::byte>> encode(const std::vector<const Tile*>& tiles) const;
+  int block_size() const { return opts_.block_size; }
+
+ private:
+  CellType ct_;
+  int bands_;
+  GeoTiffOptions opts_;
+};
+
+// Writes one tiled GeoTIFF (or COG) from encoded blocks, atomically: blocks go to a hidden temporary file
+// beside the target, which commit() completes and renames into place; if the writer is destroyed
+// without commit(), the temporary is removed, so no partial file ever looks complete. The file's header
+// (georeferencing, NoData, layout) is GDAL's; blocks are appended in the order given with libtiff.
 class GeoTiffWriter {
  public:
-  GeoTiffWriter(const std::string& path, const GridExtent& grid, const Crs& crs, const CellType& ct, int bands,
-                const GeoTiffOptions& opts);
+  GeoTiffWriter(const std::string& path, const GridExtent& grid, const Crs& crs, const CellType& ct,
+                int bands, const GeoTiffOptions& opts);
   ~GeoTiffWriter();
   GeoTiffWriter(const GeoTiffWriter&) = delete;
   GeoTiffWriter& operator=(const GeoTiffWriter&) = delete;
 
-  // Writes a tile's cells (all bands, or the selected ones) at pixel offset (col0, row0); the parts
-  // outside the file are clipped.
-  void write(const Tile& tile, long col0, long row0, const std::vector<int>& bands = {});
+  long blocks_across() const;
+  long blocks_down() const;
+  // Stores block (bx, by), encoded by a BlockEncoder with this writer's cell type, bands and options.
+  void write_block(long bx, long by, std::span<const std::byte> encoded);
+  // Blocks never written (missing tiles of a sparse layer) get a block of NoData; then the file is
+  // closed, translated to a COG if asked, and renamed into place.
   void commit();
   const std::string& path() const { return path_; }
 

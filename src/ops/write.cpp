@@ -1,16 +1,24 @@
 // write_geotiff: a tiled layer (or every level of a pyramid) stitched into one GeoTIFF per level.
 // The file covers the layer's extent snapped outward to its cell grid; missing tiles read as NoData.
-// Tiles reach the writing rank (rank 0) in row-major order in bounded rounds; GDAL compresses with
-// all of rank 0's threads. The file appears under its name only when complete.
+// Every rank compresses the file's blocks it holds (its tiles, or, when tiles and blocks do not
+// coincide, blocks assembled from pieces exchanged with the other ranks) with all its threads; the
+// encoded blocks reach the writing rank (rank 0) in row-major order in bounded rounds, and it appends
+// them to the file. The file appears under its name only when complete.
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <map>
 
+#include "dist/exchange.hpp"
 #include "dist/gather.hpp"
+#include "dist/partitioner.hpp"
 #include "dist/runtime.hpp"
 #include "io/geotiff.hpp"
 #include "job/context.hpp"
 #include "ops/families.hpp"
+#include "ops/parallel.hpp"
 #include "ops/param_helpers.hpp"
 
 namespace trellis::ops {
@@ -20,7 +28,8 @@ using job::ParamType;
 namespace {
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+    s.replace(pos, from.size(), to);
   return s;
 }
 
@@ -44,37 +53,191 @@ OutputWindow output_window(const LayerMetadata& md) {
   c1 = std::clamp(c1, c0, g.cols);
   r1 = std::clamp(r1, r0, g.rows);
   OutputWindow w{c0, r0, c1 - c0, r1 - r0, {}};
-  w.grid = GridExtent{{L.extent.xmin + c0 * cw, L.extent.ymax - r1 * ch, L.extent.xmin + c1 * cw, L.extent.ymax - r0 * ch},
-                      w.cols, w.rows};
+  w.grid = GridExtent{
+      {L.extent.xmin + c0 * cw, L.extent.ymax - r1 * ch, L.extent.xmin + c1 * cw, L.extent.ymax - r0 * ch},
+      w.cols,
+      w.rows};
   return w;
 }
 
-void write_layer(const dist::TiledLayer& layer, const std::string& path, const job::Params& p, job::Logger& log) {
+// The file's blocks: block_size x block_size cells from the window's north-west corner.
+struct BlockGrid {
+  OutputWindow w;
+  int size;
+  long across, down;
+  // The block key (bx, by) of a window cell.
+  SpaceTimeKey block_of(long wc, long wr) const {
+    return {static_cast<std::int32_t>(wc / size), static_cast<std::int32_t>(wr / size), 0};
+  }
+};
+
+// A block this rank will encode: the layer's own tile when tiles are the file's blocks, else one
+// assembled here.
+struct LocalBlock {
+  SpaceTimeKey key;
+  const Tile* tile;
+};
+
+// Collective: when layer tiles are not the file's blocks (the window does not start on a tile corner,
+// or the tile size is not the block size), every rank cuts its tiles into pieces of blocks and sends them
+// to the blocks' owners (contiguous Z-order ranges of the blocks, balanced), which assemble them.
+std::map<SpaceTimeKey, Tile> assemble_blocks(const dist::TiledLayer& layer, const BlockGrid& g,
+                                             std::size_t round_bytes) {
+  const LayoutDefinition& L = layer.md.layout;
+  const int tc = L.tile_layout.tile_cols, tr = L.tile_layout.tile_rows;
+  struct Part {
+    const std::pair<const SpaceTimeKey, Tile>* src;
+    SpaceTimeKey block;
+  };
+  // Every (tile, block) overlap of this rank's tiles, inside the window.
+  std::vector<Part> parts;
+  std::vector<SpaceTimeKey> block_keys;
+  for (const auto& kv : layer.tiles) {
+    const long wc0 = static_cast<long>(kv.first.col) * tc - g.w.col0,
+               wr0 = static_cast<long>(kv.first.row) * tr - g.w.row0;
+    const long c0 = std::max(0L, wc0), r0 = std::max(0L, wr0);
+    const long c1 = std::min(g.w.cols, wc0 + tc), r1 = std::min(g.w.rows, wr0 + tr);
+    if (c1 <= c0 || r1 <= r0) continue;
+    const SpaceTimeKey b0 = g.block_of(c0, r0), b1 = g.block_of(c1 - 1, r1 - 1);
+    for (std::int32_t by = b0.row; by <= b1.row; ++by)
+      for (std::int32_t bx = b0.col; bx <= b1.col; ++bx) {
+        parts.push_back({&kv, {bx, by, 0}});
+        block_keys.push_back({bx, by, 0});
+      }
+  }
+  const KeyBounds bounds{{0, 0, 0},
+                         {static_cast<std::int32_t>(g.across - 1), static_cast<std::int32_t>(g.down - 1), 0}};
+  const dist::Partitioner owners = dist::Partitioner::balance(block_keys, IndexKind::ZOrder, bounds);
+  block_keys = {};
+
+  std::map<SpaceTimeKey, Tile> blocks;
+  std::size_t next = 0;
+  auto produce = [&](std::vector<dist::Outgoing>& out) -> bool {
+    for (std::size_t bytes = 0; next < parts.size() && (bytes == 0 || bytes < round_bytes); ++next) {
+      const auto& [k, t] = *parts[next].src;
+      const SpaceTimeKey& b = parts[next].block;
+      // The overlap in window cells, then in tile and block cells.
+      const long wc0 = static_cast<long>(k.col) * tc - g.w.col0,
+                 wr0 = static_cast<long>(k.row) * tr - g.w.row0;
+      const long bc0 = static_cast<long>(b.col) * g.size, br0 = static_cast<long>(b.row) * g.size;
+      const long c0 = std::max({0L, wc0, bc0}), r0 = std::max({0L, wr0, br0});
+      const long c1 = std::min({g.w.cols, wc0 + tc, bc0 + g.size}),
+                 r1 = std::min({g.w.rows, wr0 + tr, br0 + g.size});
+      dist::Piece pc;
+      pc.key = b;
+      pc.col_off = static_cast<std::int32_t>(c0 - bc0);
+      pc.row_off = static_cast<std::int32_t>(r0 - br0);
+      pc.tile = t.crop(static_cast<int>(c0 - wc0), static_cast<int>(r0 - wr0), static_cast<int>(c1 - c0),
+                       static_cast<int>(r1 - r0));
+      bytes += pc.tile.byte_size();
+      out.push_back({owners.owner(b), std::move(pc)});
+    }
+    return next < parts.size();
+  };
+  dist::exchange(produce, [&](dist::Piece&& pc) {
+    auto it = blocks.find(pc.key);
+    if (it == blocks.end())
+      it = blocks.emplace(pc.key, Tile(pc.tile.cell_type(), g.size, g.size, pc.tile.bands())).first;
+    it->second.paste(pc.tile, pc.col_off, pc.row_off);
+  });
+  return blocks;
+}
+
+// This rank's blocks of the file, encoded (compressed) with all its threads.
+std::vector<dist::KeyedBytes> encode_blocks(const dist::TiledLayer& layer, const BlockGrid& g,
+                                            const std::vector<int>& bands, const io::GeoTiffOptions& opts,
+                                            std::size_t round_bytes, job::Progress& progress) {
+  const LayerMetadata& md = layer.md;
+  const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
+  const bool tiles_are_blocks = tc == g.size && tr == g.size && g.w.col0 % tc == 0 && g.w.row0 % tr == 0;
+  std::map<SpaceTimeKey, Tile> assembled;
+  std::vector<LocalBlock> local;
+  if (tiles_are_blocks) {
+    for (const auto& [k, t] : layer.tiles) {
+      const long bx = k.col - g.w.col0 / tc, by = k.row - g.w.row0 / tr;
+      if (bx >= 0 && by >= 0 && bx < g.across && by < g.down)
+        local.push_back({{static_cast<std::int32_t>(bx), static_cast<std::int32_t>(by), 0}, &t});
+    }
+  } else {
+    assembled = assemble_blocks(layer, g, round_bytes);
+    for (const auto& [k, t] : assembled) local.push_back({k, &t});
+  }
+
+  const int nbands = bands.empty() ? md.bands : static_cast<int>(bands.size());
+  const io::BlockEncoder encoder(md.cell_type, nbands, opts);
+  // The block as the file stores it: the selected bands, the file's cell type, NoData beyond the
+  // window's east and south edges.
+  auto prepare = [&](const LocalBlock& b) -> Tile {
+    const Tile& t = *b.tile;
+    Tile out;
+    if (!bands.empty()) {
+      out = Tile(t.cell_type(), t.cols(), t.rows(), nbands);
+      const std::size_t n = t.cells() * static_cast<std::size_t>(t.cell_type().bytes());
+      for (int i = 0; i < nbands; ++i) std::memcpy(out.band_data(i), t.band_data(bands[i]), n);
+    }
+    if (!(t.cell_type() == md.cell_type)) out = (out.empty_shape() ? t : out).convert(md.cell_type);
+    const long valid_cols = g.w.cols - static_cast<long>(b.key.col) * g.size;
+    const long valid_rows = g.w.rows - static_cast<long>(b.key.row) * g.size;
+    if (valid_cols < g.size || valid_rows < g.size) {
+      if (out.empty_shape()) out = t;
+      out.blank_outside(0, 0, static_cast<int>(std::min<long>(valid_cols, g.size)),
+                        static_cast<int>(std::min<long>(valid_rows, g.size)));
+    }
+    return out;
+  };
+  constexpr std::size_t kBatch = 8;  // blocks per in-memory GeoTIFF
+  const std::size_t batches = (local.size() + kBatch - 1) / kBatch;
+  std::vector<dist::KeyedBytes> encoded(local.size());
+  progress.begin(local.size(), "blocks");
+  parallel_for(batches, [&](std::size_t bi) {
+    // A stop request skips the rest: the gather that follows is a collective, where every rank stops.
+    if (progress.stop_requested()) return;
+    const std::size_t i0 = bi * kBatch, i1 = std::min(local.size(), i0 + kBatch);
+    std::vector<Tile> prepared(i1 - i0);
+    std::vector<const Tile*> tiles(i1 - i0);
+    for (std::size_t i = i0; i < i1; ++i) {
+      prepared[i - i0] = prepare(local[i]);
+      tiles[i - i0] = prepared[i - i0].empty_shape() ? local[i].tile : &prepared[i - i0];
+    }
+    auto bytes = encoder.encode(tiles);
+    for (std::size_t i = i0; i < i1; ++i) encoded[i] = {local[i].key, std::move(bytes[i - i0])};
+    progress.advance(i1 - i0);
+  });
+  return encoded;
+}
+
+void write_layer(const dist::TiledLayer& layer, const std::string& path, const job::Params& p,
+                 job::Logger& log, job::Progress& progress) {
   const LayerMetadata& md = layer.md;
   if (md.temporal) throw p.step_error("write_geotiff writes spatial layers; this layer is spacetime");
   std::vector<int> bands;
   if (p.has("bands")) {
     for (const auto& v : p.raw("bands").as_list()) {
       if (!v.is_int() || v.as_int() < 0 || v.as_int() >= md.bands)
-        throw p.error("bands", "band " + v.to_string() + " does not exist (the layer has " + std::to_string(md.bands) +
-                                   " band(s), numbered from 0)");
+        throw p.error("bands", "band " + v.to_string() + " does not exist (the layer has " +
+                                   std::to_string(md.bands) + " band(s), numbered from 0)");
       bands.push_back(static_cast<int>(v.as_int()));
     }
   }
-  int nbands = bands.empty() ? md.bands : static_cast<int>(bands.size());
-  OutputWindow w = output_window(md);
+  const int nbands = bands.empty() ? md.bands : static_cast<int>(bands.size());
+  const OutputWindow w = output_window(md);
   if (w.cols == 0 || w.rows == 0) throw p.step_error("the layer is empty: nothing to write");
-  int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
+  const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
   io::GeoTiffOptions opts;
   opts.compression = p.get_string("compression");
   opts.cog = p.get_bool("cog");
   opts.block_size = (tc == tr && tc % 16 == 0 && tc <= 4096) ? tc : 256;
   opts.threads = omp_get_max_threads();
+  const BlockGrid g{w, opts.block_size, (w.cols + opts.block_size - 1) / opts.block_size,
+                    (w.rows + opts.block_size - 1) / opts.block_size};
+  // Rank 0 creates the file first: a path that cannot be written fails before any work.
   std::unique_ptr<io::GeoTiffWriter> writer;
-  if (dist::Runtime::rank() == 0) writer = std::make_unique<io::GeoTiffWriter>(path, w.grid, md.crs, md.cell_type, nbands, opts);
-  std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
-  dist::gather_ordered(layer, 0, round, [&](const SpaceTimeKey& k, const Tile& t) {
-    writer->write(t, static_cast<long>(k.col) * tc - w.col0, static_cast<long>(k.row) * tr - w.row0, bands);
+  if (dist::Runtime::rank() == 0)
+    writer = std::make_unique<io::GeoTiffWriter>(path, w.grid, md.crs, md.cell_type, nbands, opts);
+  const std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
+  const std::vector<dist::KeyedBytes> encoded = encode_blocks(layer, g, bands, opts, round, progress);
+  dist::gather_ordered_bytes(encoded, 0, round, [&](const SpaceTimeKey& k, std::span<const std::byte> bytes) {
+    writer->write_block(k.col, k.row, bytes);
   });
   if (writer) {
     writer->commit();
@@ -88,12 +251,14 @@ job::StepValue run_write_geotiff(job::StepContext& ctx) {
   const std::string uri = p.get_string("uri");
   const job::StepValue& in = ctx.input();
   if (const auto* tl = std::get_if<dist::TiledLayer>(&in)) {
-    write_layer(*tl, replace_all(uri, "{zoom}", std::to_string(tl->md.zoom.value_or(0))), p, ctx.log);
+    write_layer(*tl, replace_all(uri, "{zoom}", std::to_string(tl->md.zoom.value_or(0))), p, ctx.log,
+                ctx.progress);
   } else {
     const auto& pyr = std::get<dist::Pyramid>(in);
     if (pyr.levels.size() > 1 && uri.find("{zoom}") == std::string::npos)
       throw p.error("uri", "a pyramid has several levels: put {zoom} in the uri");
-    for (const auto& [z, layer] : pyr.levels) write_layer(layer, replace_all(uri, "{zoom}", std::to_string(z)), p, ctx.log);
+    for (const auto& [z, layer] : pyr.levels)
+      write_layer(layer, replace_all(uri, "{zoom}", std::to_string(z)), p, ctx.log, ctx.progress);
   }
   return job::Nothing{};
 }
@@ -116,8 +281,13 @@ and CRS are the layer's.
 
 - The file is tiled (blocks of the layer's tile size when it is a multiple of 16, else 256) and
   compressed with `compression`; `cog: true` writes a Cloud Optimized GeoTIFF with overviews.
-- Tiles reach rank 0 in row-major order in rounds of about `round_mb` MiB; GDAL compresses with all of
-  rank 0's threads.
+- Every rank compresses the blocks it holds, with all its threads (GDAL's GTiff encoder, so the
+  blocks are what GDAL would write); the compressed blocks reach rank 0 in row-major order in rounds of
+  about `round_mb` MiB, and rank 0 appends them to the file. When the layer's tiles are not the file's
+  blocks (the extent does not start on a tile corner, or the tiles are not square multiples of 16),
+  the ranks first exchange the pieces of each block with the rank that assembles it. Blocks no tile
+  covers are written as NoData. A COG is assembled uncompressed, then compressed and given overviews
+  by GDAL's COG driver on rank 0.
 - The file is written under a hidden temporary name beside the target and renamed when complete; a
   failure (or a stop) removes it, so no partial file ever looks complete.
 - For a pyramid, every level is written; `{zoom}` in `uri` is replaced by the level's zoom (for a layer,
@@ -138,16 +308,19 @@ and CRS are the layer's.
       with_default(with_choices(param("compression", ParamType::String, "GeoTIFF compression"),
                                 {"deflate", "lzw", "zstd", "lzma", "packbits", "none"}),
                    pv_string("deflate")),
-      with_default(param("cog", ParamType::Bool, "write a Cloud Optimized GeoTIFF (with overviews)"), pv_bool(false)),
+      with_default(param("cog", ParamType::Bool, "write a Cloud Optimized GeoTIFF (with overviews)"),
+                   pv_bool(false)),
       param("bands", ParamType::Any, "band numbers to write, from 0 (default: all)"),
-      with_default(with_range(param("round_mb", ParamType::Int, "MiB of tiles gathered to the writing rank per round"),
+      with_default(with_range(param("round_mb", ParamType::Int,
+                                    "MiB of blocks exchanged, and gathered to the writing rank, per round"),
                               1, 1 << 20),
                    pv_int(64)),
   };
   op.validate = [](const job::Params& p) {
     if (p.has("bands")) {
       const auto& v = p.raw("bands");
-      if (!v.is_list() || v.as_list().empty()) throw p.error("bands", "bands must be a non-empty list of band numbers");
+      if (!v.is_list() || v.as_list().empty())
+        throw p.error("bands", "bands must be a non-empty list of band numbers");
       for (const auto& b : v.as_list())
         if (!b.is_int() || b.as_int() < 0) throw p.error("bands", "band numbers are integers from 0");
     }

@@ -194,6 +194,75 @@ TEST(Tile, MergeFillRawTypesNeverFill) {
   EXPECT_EQ(a.get(0, 0, 0), 0);
 }
 
+// A two-band tile whose cell (b, c, r) holds 1000 b + 10 r + c.
+Tile numbered(const char* type, int cols, int rows) {
+  Tile t(ct(type), cols, rows, 2);
+  for (int b = 0; b < 2; ++b)
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c) t.set(b, c, r, 1000 * b + 10 * r + c);
+  return t;
+}
+
+TEST(Tile, CropCopiesTheRectangleOfEveryBand) {
+  const Tile t = numbered("int32", 5, 4);
+  const Tile c = t.crop(1, 2, 3, 2);
+  ASSERT_EQ(c.cols(), 3);
+  ASSERT_EQ(c.rows(), 2);
+  ASSERT_EQ(c.bands(), 2);
+  EXPECT_EQ(c.cell_type(), t.cell_type());
+  for (int b = 0; b < 2; ++b)
+    for (int r = 0; r < 2; ++r)
+      for (int col = 0; col < 3; ++col) EXPECT_EQ(c.get(b, col, r), t.get(b, col + 1, r + 2));
+  EXPECT_TRUE(t.crop(0, 0, 5, 4) == t);
+  EXPECT_THROW(t.crop(3, 0, 3, 1), std::out_of_range);
+  EXPECT_THROW(t.crop(-1, 0, 1, 1), std::out_of_range);
+}
+
+TEST(Tile, PastePlacesAndClips) {
+  const Tile src = numbered("float32", 3, 2);
+  Tile dst(ct("float32"), 4, 4, 2);
+  dst.paste(src, 2, 3);  // only the top-left 2 x 1 cells land inside
+  for (int b = 0; b < 2; ++b)
+    for (int r = 0; r < 4; ++r)
+      for (int c = 0; c < 4; ++c) {
+        if (c >= 2 && r == 3)
+          EXPECT_EQ(dst.get(b, c, r), src.get(b, c - 2, 0));
+        else
+          EXPECT_TRUE(std::isnan(dst.get(b, c, r))) << b << " " << c << " " << r;
+      }
+  Tile whole(ct("float32"), 3, 2, 2);
+  whole.paste(src, 0, 0);
+  EXPECT_TRUE(whole == src);
+  Tile other(ct("float32"), 3, 2, 2);
+  other.paste(src, -3, 0);  // entirely outside: nothing
+  EXPECT_TRUE(other.all_nodata());
+  Tile wrong(ct("int16"), 3, 2, 2);
+  EXPECT_THROW(wrong.paste(src, 0, 0), std::invalid_argument);
+}
+
+TEST(Tile, BlankOutsideKeepsOnlyTheRectangle) {
+  for (const char* type : {"int16", "uint8raw", "float64"}) {
+    SCOPED_TRACE(type);
+    const Tile t = numbered(type, 6, 5);
+    Tile b = t;
+    b.blank_outside(1, 1, 4, 3);
+    const Tile empty(ct(type), 6, 5, 2);
+    for (int band = 0; band < 2; ++band)
+      for (int r = 0; r < 5; ++r)
+        for (int c = 0; c < 6; ++c) {
+          const bool in = c >= 1 && c < 4 && r >= 1 && r < 3;
+          const double want = in ? t.get(band, c, r) : empty.get(band, c, r);
+          if (std::isnan(want))
+            EXPECT_TRUE(std::isnan(b.get(band, c, r)));
+          else
+            EXPECT_EQ(b.get(band, c, r), want) << band << " " << c << " " << r;
+        }
+    Tile all = t;
+    all.blank_outside(0, 0, 99, 99);  // a rectangle covering the tile changes nothing
+    EXPECT_TRUE(all == t);
+  }
+}
+
 TEST(Tile, Equality) {
   Tile a(ct("int16"), 2, 2), b(ct("int16"), 2, 2);
   EXPECT_EQ(a, b);

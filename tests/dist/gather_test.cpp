@@ -75,10 +75,43 @@ TEST(Gather, RootReceivesEveryTileInGlobalOrder) {
     }
 }
 
+// Byte strings of varied sizes (empty ones too), a key's bytes derived from the key.
+std::vector<std::byte> bytes_of(const SpaceTimeKey& k) {
+  std::vector<std::byte> b(mix(k.col, k.row, k.instant) % 97);
+  for (std::size_t i = 0; i < b.size(); ++i)
+    b[i] = static_cast<std::byte>((k.col * 31 + k.row * 7 + i) & 0xff);
+  return b;
+}
+
+TEST(Gather, RootReceivesEveryByteStringInGlobalOrder) {
+  // This rank's share, deliberately not in global order.
+  std::vector<KeyedBytes> local;
+  const auto keys = all_keys();
+  for (std::size_t i = keys.size(); i-- > 0;)
+    if (static_cast<int>(i % static_cast<std::size_t>(test::size())) == test::rank())
+      local.push_back({keys[i], bytes_of(keys[i])});
+  const auto want = sorted_keys();
+  for (int root : {0, test::size() - 1})
+    for (std::size_t round : {std::size_t{1}, std::size_t{300}, std::size_t{1} << 30}) {
+      SCOPED_TRACE("root " + std::to_string(root) + " round " + std::to_string(round));
+      std::vector<SpaceTimeKey> got;
+      gather_ordered_bytes(local, root, round, [&](const SpaceTimeKey& k, std::span<const std::byte> b) {
+        got.push_back(k);
+        const auto expect = bytes_of(k);
+        EXPECT_TRUE(std::equal(b.begin(), b.end(), expect.begin(), expect.end()));
+      });
+      if (test::rank() == root)
+        EXPECT_EQ(got, want);
+      else
+        EXPECT_TRUE(got.empty());
+    }
+}
+
 TEST(Gather, EmptyLayer) {
   const TiledLayer layer = local_layer(true);
   int calls = 0;
   gather_ordered(layer, 0, 100, [&](const SpaceTimeKey&, const Tile&) { ++calls; });
+  gather_ordered_bytes({}, 0, 100, [&](const SpaceTimeKey&, std::span<const std::byte>) { ++calls; });
   EXPECT_EQ(calls, 0);
   EXPECT_TRUE(allgather_keys(layer).empty());
 }

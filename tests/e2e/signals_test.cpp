@@ -64,6 +64,8 @@ fs::path big_source() {
   return p;
 }
 
+// Tiling resamples (zoomed layout, Lanczos kernel) so that it takes seconds: long enough to be
+// interrupted, however fast the machine.
 const char* kJob = R"(version: 1
 name: stop
 steps:
@@ -73,6 +75,8 @@ steps:
   - id: tiled
     op: tile_to_layout
     tile_size: 256
+    scheme: zoom
+    resample_method: lanczos
   - id: out
     op: write_geotiff
     uri: out/out.tif
@@ -230,6 +234,8 @@ TEST_F(Signals, SigtermStopsASingleProcess) {
 // moment later), so trellis may not get to its safe point. Even then nothing looks complete: at most a
 // hidden temporary is left.
 TEST_F(Signals, SigtermToMpirunLeavesNothingThatLooksComplete) {
+  // LZMA, the slowest codec: the signal lands while the ranks compress, well before the file is done.
+  write_file(dir / "site.yaml", "memory_per_rank: 256MiB\nprogress_interval: 0.1\ncompression: lzma\n");
   Background b(command(2), dir / "err.txt");
   ASSERT_TRUE(b.started());
   ASSERT_TRUE(b.wait_for_text("step 3/3 'out' (write_geotiff) started", 120)) << b.read_err();

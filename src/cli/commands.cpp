@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <map>
 
-#include "cli/hugepages.hpp"
+#include "cli/memory.hpp"
 #include "core/error.hpp"
 #include "dist/failure.hpp"
 #include "dist/runtime.hpp"

@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "cli/hugepages.hpp"
+#include "cli/memory.hpp"
 #include "core/error.hpp"
 #include "dist/failure.hpp"
 #include "dist/runtime.hpp"
@@ -69,7 +69,8 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::reexec_with_huge_pages(argv);  // first: it may replace the process (cli/hugepages.hpp)
+  cli::reexec_with_huge_pages(argv);  // first: it may replace the process (cli/memory.hpp)
+  cli::tune_malloc();
   dist::Runtime::init(&argc, &argv);
   int code = 0;
   try {

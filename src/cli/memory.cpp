@@ -1,6 +1,7 @@
-#include "cli/hugepages.hpp"
+#include "cli/memory.hpp"
 
 #include <gnu/libc-version.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -62,6 +63,13 @@ void reexec_with_huge_pages(char** argv) {
     setenv("GLIBC_TUNABLES", tunables, 1);
   else
     unsetenv("GLIBC_TUNABLES");
+}
+
+void tune_malloc() {
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  const std::string t = tunables ? tunables : "";
+  if (t.find("glibc.malloc.mmap_threshold") == std::string::npos) mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  if (t.find("glibc.malloc.trim_threshold") == std::string::npos) mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
 const char* huge_pages_state() {

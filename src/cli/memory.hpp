@@ -1,5 +1,5 @@
 #pragma once
-// Transparent huge pages for trellis' heap.
+// How trellis' heap is set up, first thing in main(): transparent huge pages and malloc's thresholds.
 //
 // A rank allocates many large buffers (tiles, pieces, strips) and touches each once. On a virtual
 // machine every page fault is a trip to the hypervisor, and with 4 KiB pages the faults cost more than
@@ -14,6 +14,13 @@ namespace trellis::cli {
 
 // Returns only when no re-execution was needed or it failed (then trellis runs as it is).
 void reexec_with_huge_pages(char** argv);
+
+// Keeps freed memory in the heap for reuse. A rank allocates and frees buffers of a few MiB per tile
+// (GDAL's warp buffers, pieces, mosaics); glibc serves those above its mmap threshold with fresh
+// mappings, and trims the heap's top as soon as 128 KiB are free, so every tile faulted its pages in
+// anew (and zeroed whole huge pages). Raises the mmap threshold to 32 MiB (glibc's maximum) and the
+// trim threshold to 256 MiB. GLIBC_TUNABLES that set either keep their value.
+void tune_malloc();
 
 // A line for the debug log: whether the heap uses huge pages, and why (not).
 const char* huge_pages_state();

@@ -139,6 +139,36 @@ std::optional<double> source_nodata(const CellType& ct) {
   return std::nullopt;
 }
 
+// True when some cell of the buffer (n values of `type`) is `nd` (for a NaN nd: is NaN).
+bool holds(const std::byte* data, GDALDataType type, std::size_t n, double nd) {
+  auto scan = [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = reinterpret_cast<const T*>(data);
+    if (std::isnan(nd)) {
+      if constexpr (std::is_floating_point_v<T>)
+        return std::any_of(p, p + n, [](T v) { return std::isnan(v); });
+      return false;
+    }
+    return std::any_of(p, p + n, [nd](T v) { return static_cast<double>(v) == nd; });
+  };
+  switch (type) {
+    case GDT_Byte:
+      return scan(std::uint8_t{});
+    case GDT_Int16:
+      return scan(std::int16_t{});
+    case GDT_UInt16:
+      return scan(std::uint16_t{});
+    case GDT_Int32:
+      return scan(std::int32_t{});
+    case GDT_Float32:
+      return scan(float{});
+    case GDT_Float64:
+      return scan(double{});
+    default:
+      return true;  // unknown: keep the NoData
+  }
+}
+
 // NoData given to GDAL for a destination of this cell type (none for raw types).
 std::optional<double> dest_nodata(const CellType& ct) {
   if (ct.has_nodata()) return ct.nodata();
@@ -340,7 +370,11 @@ void warp_into(const WarpSource& src, Tile& dst, const GridExtent& dst_grid, con
   wo->panSrcBands = static_cast<int*>(CPLMalloc(sizeof(int) * bands));
   wo->panDstBands = static_cast<int*>(CPLMalloc(sizeof(int) * bands));
   for (int b = 0; b < bands; ++b) wo->panSrcBands[b] = wo->panDstBands[b] = b + 1;
-  if (auto nd = source_nodata(sct)) {
+  // A source without a NoData cell is warped without a validity mask: the same cells, and GDAL's
+  // fast kernels (with a source NoData it takes its general, masked path for every cell).
+  const auto src_nd = source_nodata(sct);
+  if (src_nd && holds(src_data, gdal_type(sct.kind), st.cells() * static_cast<std::size_t>(bands), *src_nd)) {
+    const auto nd = src_nd;
     wo->padfSrcNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double) * bands));
     for (int b = 0; b < bands; ++b) wo->padfSrcNoDataReal[b] = *nd;
     wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "UNIFIED_SRC_NODATA", "NO");

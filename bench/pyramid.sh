@@ -74,7 +74,7 @@ printf 'trellis / (gdal_translate + gdaladdo): 1 rank x 2 threads %s, 2 ranks x 
   "${ratio[b]}" "${ratio[c]}" "$met"
 printf 'trellis (c) levels against gdaladdo'"'"'s overviews:%s\n' "$comparison"
 printf 'load average before %s, after %s; CPUs busy before a run: at most %s %%\n\n' "$load_before" "$load_after" "$busy_max"
-printf '(b) per step:\n%s\n(c) per step:\n%s\n' "$(steps_of b)" "$(steps_of c)"
+steps_block b c
 
 section_file=$(mktemp)
 trap 'rm -f "$section_file"' EXIT
@@ -94,14 +94,6 @@ trap 'rm -f "$section_file"' EXIT
   echo
   commands_block
   echo
-  echo "trellis' per-step table (stderr) of the median run of (b) and (c):"
-  echo
-  echo '```'
-  echo "(b) 1 rank x 2 threads"
-  steps_of b
-  echo
-  echo "(c) 2 ranks x 1 thread"
-  steps_of c
-  echo '```'
+  steps_block b c
 } >"$section_file"
 write_section "pyramid vs gdaladdo and gdal2tiles" "$section_file"

@@ -80,7 +80,7 @@ printf '\n%s\n\n' "$table"
 printf 'trellis / gdalwarp: 1 rank x 2 threads %s, 2 ranks x 1 thread %s (goal < 1: %s)\n' "${ratio[b]}" "${ratio[c]}" "$met"
 printf 'trellis (c) against gdalwarp (a): %s\n' "$comparison"
 printf 'load average before %s, after %s; CPUs busy before a run: at most %s %%\n\n' "$load_before" "$load_after" "$busy_max"
-printf '(b) per step:\n%s\n(c) per step:\n%s\n' "$(steps_of b)" "$(steps_of c)"
+steps_block b c
 
 section_file=$(mktemp)
 trap 'rm -f "$section_file"' EXIT
@@ -99,14 +99,6 @@ trap 'rm -f "$section_file"' EXIT
   echo
   commands_block
   echo
-  echo "trellis' per-step table (stderr) of the median run of (b) and (c):"
-  echo
-  echo '```'
-  echo "(b) 1 rank x 2 threads"
-  steps_of b
-  echo
-  echo "(c) 2 ranks x 1 thread"
-  steps_of c
-  echo '```'
+  steps_block b c
 } >"$section_file"
 write_section "reproject vs gdalwarp" "$section_file"

@@ -13,11 +13,23 @@ struct LayerMetadata {
   CellType cell_type;
   int bands = 1;
   LayoutDefinition layout;
-  Extent extent;        // the data extent
+  Extent extent;  // the data extent
   Crs crs;
-  KeyBounds bounds;     // key bounds of the layer
+  KeyBounds bounds;  // key bounds of the layer
   bool temporal = false;
   std::optional<int> zoom;  // set for zoomed layouts (and floating layouts: 0)
 };
+
+// A rectangle of cells of a layout's grid: columns [c0, c1), rows [r0, r1).
+struct CellWindow {
+  long c0 = 0, r0 = 0, c1 = 0, r1 = 0;
+  bool empty() const { return c1 <= c0 || r1 <= r0; }
+  long cols() const { return c1 - c0; }
+  long rows() const { return r1 - r0; }
+};
+
+// The cells of the layout's grid that cover the layer's data extent, snapped outward (with GeoTrellis'
+// tolerance) and clipped to the layout: what write_geotiff stitches and reproject warps.
+CellWindow data_window(const LayerMetadata& md);
 
 }  // namespace trellis

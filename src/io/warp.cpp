@@ -20,6 +20,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "io/geotiff.hpp"
 
 namespace trellis::io {
 
@@ -109,27 +110,11 @@ struct WarpOptionsDestroyer {
   }
 };
 
-// The GDAL type a kind is warped as (Int8 goes through an Int16 copy: GDAL 3.6 has no Int8).
+// The GDAL type a kind is warped as: the file type (geotiff.hpp), except Int8, which goes through an
+// Int16 copy (GDAL 3.6 has no Int8).
 GDALDataType gdal_type(CellKind k) {
-  switch (k) {
-    case CellKind::Bool:
-      return GDT_Byte;
-    case CellKind::Int8:
-      return GDT_Int16;
-    case CellKind::UInt8:
-      return GDT_Byte;
-    case CellKind::Int16:
-      return GDT_Int16;
-    case CellKind::UInt16:
-      return GDT_UInt16;
-    case CellKind::Int32:
-      return GDT_Int32;
-    case CellKind::Float32:
-      return GDT_Float32;
-    case CellKind::Float64:
-      return GDT_Float64;
-  }
-  throw std::logic_error("bad cell kind");
+  if (k == CellKind::Int8) return GDT_Int16;
+  return static_cast<GDALDataType>(gdal_type_for(CellType{k, NoDataMode::Raw, 0}));
 }
 
 // NoData given to GDAL for a source of this cell type (raw float: NaN, which Tile::get reads as NoData).

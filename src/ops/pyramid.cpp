@@ -141,16 +141,8 @@ GridExtent sub_grid(const LayoutDefinition& P, long gc0, long gr0, long cols, lo
 // The cells of a layout's grid that cover the layer's extent (the window write_geotiff writes): cells
 // outside it are not part of the level and stay NoData.
 CellRange extent_window(const LayerMetadata& md) {
-  const LayoutDefinition& L = md.layout;
-  const GridExtent g = L.grid();
-  const double cw = g.cell_width(), ch = g.cell_height();
-  const Extent e = md.extent.intersection(L.extent);
-  CellRange w;
-  w.c0 = std::clamp(floor_with_tolerance((e.xmin - L.extent.xmin) / cw), 0L, g.cols);
-  w.r0 = std::clamp(floor_with_tolerance((L.extent.ymax - e.ymax) / ch), 0L, g.rows);
-  w.c1 = std::clamp(-floor_with_tolerance(-(e.xmax - L.extent.xmin) / cw), w.c0, g.cols);
-  w.r1 = std::clamp(-floor_with_tolerance(-(L.extent.ymax - e.ymin) / ch), w.r0, g.rows);
-  return w;
+  const CellWindow w = data_window(md);
+  return {w.c0, w.c1, w.r0, w.r1};
 }
 
 // Metadata of the parent level (Pyramid.up steps 3 and 4): the parent layout, the key bounds the child

@@ -45,8 +45,8 @@
 #include "io/warp.hpp"
 #include "job/context.hpp"
 #include "ops/families.hpp"
-#include "ops/param_helpers.hpp"
 #include "ops/parallel.hpp"
+#include "ops/param_helpers.hpp"
 
 namespace trellis::ops {
 
@@ -59,55 +59,6 @@ constexpr double kWebMercatorHalf = 20037508.342789244;
 
 // ------------------------------------------------------------------------------------------------
 // Parameters
-
-Extent parse_extent(const job::Params& p, const std::string& name) {
-  const auto& v = p.raw(name);
-  Extent e;
-  if (v.is_list() && v.as_list().size() == 4) {
-    const auto& l = v.as_list();
-    for (const auto& x : l)
-      if (!x.is_number()) throw p.error(name, "extent values must be numbers");
-    e = {l[0].as_double(), l[1].as_double(), l[2].as_double(), l[3].as_double()};
-  } else if (v.is_map()) {
-    const auto& m = v.as_map();
-    for (const auto& [k, _] : m)
-      if (k != "xmin" && k != "ymin" && k != "xmax" && k != "ymax")
-        throw p.error(name, "unknown extent field '" + k + "' (xmin, ymin, xmax, ymax)");
-    auto get = [&](const char* k) {
-      auto it = m.find(k);
-      if (it == m.end() || !it->second.is_number())
-        throw p.error(name, std::string("extent needs a number '") + k + "'");
-      return it->second.as_double();
-    };
-    e = {get("xmin"), get("ymin"), get("xmax"), get("ymax")};
-  } else {
-    throw p.error(name, "extent must be [xmin, ymin, xmax, ymax] or {xmin, ymin, xmax, ymax}");
-  }
-  if (!std::isfinite(e.xmin) || !std::isfinite(e.ymin) || !std::isfinite(e.xmax) || !std::isfinite(e.ymax) ||
-      e.empty())
-    throw p.error(name, "extent is empty (xmax <= xmin or ymax <= ymin)");
-  return e;
-}
-
-TileLayout parse_tile_layout(const job::Params& p, const std::string& name) {
-  const auto& v = p.raw(name);
-  if (!v.is_map())
-    throw p.error(name, "layout must be a map {layout_cols, layout_rows, tile_cols, tile_rows}");
-  const auto& m = v.as_map();
-  for (const auto& [k, _] : m)
-    if (k != "layout_cols" && k != "layout_rows" && k != "tile_cols" && k != "tile_rows")
-      throw p.error(name,
-                    "unknown layout field '" + k + "' (layout_cols, layout_rows, tile_cols, tile_rows)");
-  auto get = [&](const char* k, long max) -> long {
-    auto it = m.find(k);
-    if (it == m.end() || !it->second.is_int() || it->second.as_int() < 1 || it->second.as_int() > max)
-      throw p.error(name, std::string("layout needs a positive integer '") + k + "' (at most " +
-                              std::to_string(max) + ")");
-    return static_cast<long>(it->second.as_int());
-  };
-  return TileLayout{get("layout_cols", INT_MAX), get("layout_rows", INT_MAX),
-                    static_cast<int>(get("tile_cols", 65536)), static_cast<int>(get("tile_rows", 65536))};
-}
 
 void validate_reproject(const job::Params& p) {
   const bool has_extent = p.has("extent"), has_layout = p.has("layout");
@@ -217,29 +168,6 @@ std::optional<Extent> points_envelope(const std::vector<double>& xs, const std::
     if (shifted.width() < raw.width() && shifted.width() < 0.5 * period) return shifted;
   }
   return raw;
-}
-
-// The cells of the layout grid that cover the layer's data extent (what write_geotiff stitches):
-// [c0, c1) x [r0, r1).
-struct CellWindow {
-  long c0 = 0, r0 = 0, c1 = 0, r1 = 0;
-  bool empty() const { return c1 <= c0 || r1 <= r0; }
-};
-
-CellWindow data_window(const LayerMetadata& md) {
-  const LayoutDefinition& L = md.layout;
-  GridExtent g = L.grid();
-  double cw = g.cell_width(), ch = g.cell_height();
-  Extent e = md.extent.intersection(L.extent);
-  long c0 = floor_with_tolerance((e.xmin - L.extent.xmin) / cw);
-  long r0 = floor_with_tolerance((L.extent.ymax - e.ymax) / ch);
-  long c1 = -floor_with_tolerance(-(e.xmax - L.extent.xmin) / cw);
-  long r1 = -floor_with_tolerance(-(L.extent.ymax - e.ymin) / ch);
-  c0 = std::clamp(c0, 0L, g.cols);
-  r0 = std::clamp(r0, 0L, g.rows);
-  c1 = std::clamp(c1, c0, g.cols);
-  r1 = std::clamp(r1, r0, g.rows);
-  return {c0, r0, c1, r1};
 }
 
 GridExtent window_grid(const LayoutDefinition& L, long c0, long r0, long c1, long r1) {
@@ -717,7 +645,6 @@ Tile Reprojector::warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, T
   blit(part, c0 - kc0, r0 - kr0, out, false);
   return out;
 }
-
 
 dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, job::Progress* progress) {
   const int nranks = dist::Runtime::size();

@@ -41,22 +41,14 @@ struct OutputWindow {
 
 OutputWindow output_window(const LayerMetadata& md) {
   const LayoutDefinition& L = md.layout;
-  GridExtent g = L.grid();
-  double cw = g.cell_width(), ch = g.cell_height();
-  Extent e = md.extent.intersection(L.extent);
-  long c0 = floor_with_tolerance((e.xmin - L.extent.xmin) / cw);
-  long r0 = floor_with_tolerance((L.extent.ymax - e.ymax) / ch);
-  long c1 = -floor_with_tolerance(-(e.xmax - L.extent.xmin) / cw);  // ceil with the same tolerance
-  long r1 = -floor_with_tolerance(-(L.extent.ymax - e.ymin) / ch);
-  c0 = std::clamp(c0, 0L, g.cols);
-  r0 = std::clamp(r0, 0L, g.rows);
-  c1 = std::clamp(c1, c0, g.cols);
-  r1 = std::clamp(r1, r0, g.rows);
-  OutputWindow w{c0, r0, c1 - c0, r1 - r0, {}};
-  w.grid = GridExtent{
-      {L.extent.xmin + c0 * cw, L.extent.ymax - r1 * ch, L.extent.xmin + c1 * cw, L.extent.ymax - r0 * ch},
-      w.cols,
-      w.rows};
+  const GridExtent g = L.grid();
+  const double cw = g.cell_width(), ch = g.cell_height();
+  const CellWindow d = data_window(md);
+  OutputWindow w{d.c0, d.r0, d.cols(), d.rows(), {}};
+  w.grid = GridExtent{{L.extent.xmin + d.c0 * cw, L.extent.ymax - d.r1 * ch, L.extent.xmin + d.c1 * cw,
+                       L.extent.ymax - d.r0 * ch},
+                      w.cols,
+                      w.rows};
   return w;
 }
 

@@ -69,8 +69,8 @@ TEST(Params, ResolvePaths) {
   EXPECT_EQ(p.resolve_path("s3://bucket/catalog"), "s3://bucket/catalog");
   EXPECT_EQ(p.resolve_path("out/z{zoom}/{x}.png"), "/data/jobs/out/z{zoom}/{x}.png");
   EXPECT_TRUE(is_virtual_path("/vsizip/a.zip/b.tif"));
-  EXPECT_TRUE(is_virtual_path("file:///tmp/catalog"));
-  EXPECT_FALSE(is_virtual_path("/tmp/vsi/a.tif"));
+  EXPECT_TRUE(is_virtual_path("file:///scratch/catalog"));
+  EXPECT_FALSE(is_virtual_path("/scratch/vsi/a.tif"));
 }
 
 }  // namespace

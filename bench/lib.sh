@@ -96,6 +96,15 @@ show() {
   printf '%s' "$s"
 }
 
+# An argv as a shell would read it back: words with spaces or quotes in double quotes.
+shown_argv() {
+  local w out=()
+  for w in "$@"; do
+    case $w in *[[:space:]\'\"]*) out+=("\"$w\"") ;; *) out+=("$w") ;; esac
+  done
+  printf '%s' "${out[*]}"
+}
+
 # trellis on N ranks x T threads (the argv prefix of a command).
 trellis_on() { printf '%s\n' mpirun -n "$1" --bind-to none -x "OMP_NUM_THREADS=$2" "$trellis" run; }
 
@@ -147,7 +156,7 @@ run_all() {
   local i n argv
   for n in "${names[@]}"; do
     mapfile -t argv < <(command_of "$n")
-    cmd_str[$n]=$(show "${argv[*]}")
+    cmd_str[$n]=$(show "$(shown_argv "${argv[@]}")")
   done
   [ $# -gt 0 ] && cat "$@" >/dev/null
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -228,7 +237,8 @@ report_header() {
   ram=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
   os=$( (. /etc/os-release && printf '%s' "${PRETTY_NAME:-unknown}") 2>/dev/null || echo unknown)
   rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-  [ -n "$(git status --porcelain 2>/dev/null)" ] && rev="$rev + uncommitted changes"
+  # (docs/benchmarks.md itself is rewritten by the benchmarks: not a change of what they measure)
+  [ -n "$(git status --porcelain -- . ':!docs/benchmarks.md' 2>/dev/null)" ] && rev="$rev + uncommitted changes"
   label=$(gdalinfo "$input" | sed -n 's/^ *TRELLIS_BENCH_DATA=//p')
   echo "### Latest run (written by \`bench/$section.sh\`; do not edit by hand)"
   echo

@@ -89,8 +89,7 @@ trap 'rm -f "$section_file"' EXIT
   echo "makes another product and is there for scale. Wall clock of the whole command (mpirun included), median of"
   echo "$runs runs interleaved; peak RSS of the largest process (one rank), the highest of the runs. trellis writes"
   echo "the same files on 1 and 2 ranks. Cells of trellis' levels (c) against gdaladdo's overviews (a),"
-  echo "\`bench/compare.py\` (GeoTrellis' pyramid averages the 2 x 2 cells of the level below; gdaladdo averages"
-  echo "the base level for every overview):$comparison"
+  echo "\`bench/compare.py\`:$comparison"
   echo
   commands_block
   echo

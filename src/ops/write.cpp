@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 
@@ -227,12 +228,21 @@ void write_layer(const dist::TiledLayer& layer, const std::string& path, const j
   if (dist::Runtime::rank() == 0)
     writer = std::make_unique<io::GeoTiffWriter>(path, w.grid, md.crs, md.cell_type, nbands, opts);
   const std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
+  const double t0 = dist::Runtime::wtime();
   const std::vector<dist::KeyedBytes> encoded = encode_blocks(layer, g, bands, opts, round, progress);
+  const double t1 = dist::Runtime::wtime();
   dist::gather_ordered_bytes(encoded, 0, round, [&](const SpaceTimeKey& k, std::span<const std::byte> bytes) {
     writer->write_block(k.col, k.row, bytes);
   });
+  const double t2 = dist::Runtime::wtime();
   if (writer) {
     writer->commit();
+    char times[160];
+    std::snprintf(times, sizeof times,
+                  "%s: rank 0 encoded %zu block(s) in %.2f s, gathered and wrote in %.2f s, "
+                  "closed in %.2f s",
+                  path.c_str(), encoded.size(), t1 - t0, t2 - t1, dist::Runtime::wtime() - t2);
+    log.debug(times);
     log.info("wrote " + path + " (" + std::to_string(w.cols) + "x" + std::to_string(w.rows) + ", " +
              std::to_string(nbands) + " band(s), " + md.cell_type.name() + ")");
   }

@@ -54,15 +54,10 @@ long first_centre_at_or_after(double u) {
 // west or north edge belongs to E, one on its east or south edge to the next child), as global cell
 // ranges [c0, c1) x [r0, r1) of the parent layout's grid. Adjacent children get adjacent, disjoint
 // ranges because they share their edge coordinates exactly (LayoutDefinition::key_extent).
-struct CellRange {
-  long c0 = 0, c1 = 0, r0 = 0, r1 = 0;
-  bool empty() const { return c1 <= c0 || r1 <= r0; }
-};
-
-CellRange parent_cells(const LayoutDefinition& P, const Extent& e) {
+CellWindow parent_cells(const LayoutDefinition& P, const Extent& e) {
   const GridExtent g = P.grid();
   const double cw = g.cell_width(), ch = g.cell_height();
-  CellRange cr;
+  CellWindow cr;
   cr.c0 = std::clamp(first_centre_at_or_after((e.xmin - P.extent.xmin) / cw), 0L, g.cols);
   cr.c1 = std::clamp(first_centre_at_or_after((e.xmax - P.extent.xmin) / cw), 0L, g.cols);
   cr.r0 = std::clamp(first_centre_at_or_after((P.extent.ymax - e.ymax) / ch), 0L, g.rows);
@@ -89,10 +84,10 @@ Step make_step(const LayoutDefinition& child, const LayoutDefinition& parent) {
 }
 
 // The parent cells child key (col, row) fills.
-CellRange child_cells(const Step& s, long col, long row) {
+CellWindow child_cells(const Step& s, long col, long row) {
   if (s.aligned) {
     const long hc = s.child.tile_layout.tile_cols / 2, hr = s.child.tile_layout.tile_rows / 2;
-    return {col * hc, (col + 1) * hc, row * hr, (row + 1) * hr};
+    return CellWindow{col * hc, row * hr, (col + 1) * hc, (row + 1) * hr};
   }
   return parent_cells(s.parent, s.child.key_extent(col, row));
 }
@@ -104,7 +99,7 @@ struct Span {
   long gc0 = 0, gr0 = 0;                             // first cell in the parent layout's grid
 };
 
-std::vector<Span> split_by_parent(const Step& s, const CellRange& cr) {
+std::vector<Span> split_by_parent(const Step& s, const CellWindow& cr) {
   std::vector<Span> out;
   if (cr.empty()) return out;
   const long tc = s.parent.tile_layout.tile_cols, tr = s.parent.tile_layout.tile_rows;
@@ -140,10 +135,6 @@ GridExtent sub_grid(const LayoutDefinition& P, long gc0, long gr0, long cols, lo
 
 // The cells of a layout's grid that cover the layer's extent (the window write_geotiff writes): cells
 // outside it are not part of the level and stay NoData.
-CellRange extent_window(const LayerMetadata& md) {
-  const CellWindow w = data_window(md);
-  return {w.c0, w.c1, w.r0, w.r1};
-}
 
 // Metadata of the parent level (Pyramid.up steps 3 and 4): the parent layout, the key bounds the child
 // bounds' cells map to (child bounds / 2 for aligned steps), extent = keys' extent ∩ the child extent.
@@ -156,7 +147,7 @@ LayerMetadata parent_metadata(const LayerMetadata& md, const Step& s, int zoom) 
   if (s.aligned) {
     pb = {cb.col_min / 2, cb.row_min / 2, cb.col_max / 2, cb.row_max / 2};
   } else {
-    const CellRange cr = parent_cells(s.parent, s.child.bounds_extent(cb));
+    const CellWindow cr = parent_cells(s.parent, s.child.bounds_extent(cb));
     const long tc = s.parent.tile_layout.tile_cols, tr = s.parent.tile_layout.tile_rows;
     pb = cr.empty() ? GridBounds{} : GridBounds{cr.c0 / tc, cr.r0 / tr, (cr.c1 - 1) / tc, (cr.r1 - 1) / tr};
   }
@@ -194,7 +185,7 @@ int kernel_halo(io::ResampleMethod m, bool aligned) {
 
 // Sets the cells of `t` (placed at global parent cell (gc0, gr0)) that lie outside window w to NoData
 // (zero for raw cell types).
-void blank_outside(Tile& t, long gc0, long gr0, const CellRange& w) {
+void blank_outside(Tile& t, long gc0, long gr0, const CellWindow& w) {
   const long i0 = std::clamp(w.c0 - gc0, 0L, static_cast<long>(t.cols()));
   const long i1 = std::clamp(w.c1 - gc0, i0, static_cast<long>(t.cols()));
   const long j0 = std::clamp(w.r0 - gr0, 0L, static_cast<long>(t.rows()));
@@ -234,7 +225,7 @@ dist::TiledLayer build_parent(const dist::TiledLayer& child, const Step& s, cons
   const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
   const int radius = std::min({kernel_halo(method, s.aligned), tc, tr});
   const GridBounds pb = pmd.bounds.grid();
-  const CellRange window = extent_window(pmd);
+  const CellWindow window = data_window(pmd);
 
   // Children with their halos (the same radius on every rank: the collective is entered by all).
   std::map<SpaceTimeKey, Tile> buffered;

@@ -34,28 +34,19 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
   return s;
 }
 
-// The cell window of the layout grid that covers the layer's extent.
-struct OutputWindow {
-  long col0, row0, cols, rows;
-  GridExtent grid;
-};
-
-OutputWindow output_window(const LayerMetadata& md) {
-  const LayoutDefinition& L = md.layout;
+// The georeferenced grid of a window of the layout's cells (the file's grid).
+GridExtent window_grid(const LayoutDefinition& L, const CellWindow& w) {
   const GridExtent g = L.grid();
   const double cw = g.cell_width(), ch = g.cell_height();
-  const CellWindow d = data_window(md);
-  OutputWindow w{d.c0, d.r0, d.cols(), d.rows(), {}};
-  w.grid = GridExtent{{L.extent.xmin + d.c0 * cw, L.extent.ymax - d.r1 * ch, L.extent.xmin + d.c1 * cw,
-                       L.extent.ymax - d.r0 * ch},
-                      w.cols,
-                      w.rows};
-  return w;
+  return GridExtent{{L.extent.xmin + w.c0 * cw, L.extent.ymax - w.r1 * ch, L.extent.xmin + w.c1 * cw,
+                     L.extent.ymax - w.r0 * ch},
+                    w.cols(),
+                    w.rows()};
 }
 
 // The file's blocks: block_size x block_size cells from the window's north-west corner.
 struct BlockGrid {
-  OutputWindow w;
+  CellWindow w;  // the layer's data window: the file covers it
   int size;
   long across, down;
   // The block key (bx, by) of a window cell.
@@ -86,10 +77,10 @@ std::map<SpaceTimeKey, Tile> assemble_blocks(const dist::TiledLayer& layer, cons
   std::vector<Part> parts;
   std::vector<SpaceTimeKey> block_keys;
   for (const auto& kv : layer.tiles) {
-    const long wc0 = static_cast<long>(kv.first.col) * tc - g.w.col0,
-               wr0 = static_cast<long>(kv.first.row) * tr - g.w.row0;
+    const long wc0 = static_cast<long>(kv.first.col) * tc - g.w.c0,
+               wr0 = static_cast<long>(kv.first.row) * tr - g.w.r0;
     const long c0 = std::max(0L, wc0), r0 = std::max(0L, wr0);
-    const long c1 = std::min(g.w.cols, wc0 + tc), r1 = std::min(g.w.rows, wr0 + tr);
+    const long c1 = std::min(g.w.cols(), wc0 + tc), r1 = std::min(g.w.rows(), wr0 + tr);
     if (c1 <= c0 || r1 <= r0) continue;
     const SpaceTimeKey b0 = g.block_of(c0, r0), b1 = g.block_of(c1 - 1, r1 - 1);
     for (std::int32_t by = b0.row; by <= b1.row; ++by)
@@ -110,12 +101,11 @@ std::map<SpaceTimeKey, Tile> assemble_blocks(const dist::TiledLayer& layer, cons
       const auto& [k, t] = *parts[next].src;
       const SpaceTimeKey& b = parts[next].block;
       // The overlap in window cells, then in tile and block cells.
-      const long wc0 = static_cast<long>(k.col) * tc - g.w.col0,
-                 wr0 = static_cast<long>(k.row) * tr - g.w.row0;
+      const long wc0 = static_cast<long>(k.col) * tc - g.w.c0, wr0 = static_cast<long>(k.row) * tr - g.w.r0;
       const long bc0 = static_cast<long>(b.col) * g.size, br0 = static_cast<long>(b.row) * g.size;
       const long c0 = std::max({0L, wc0, bc0}), r0 = std::max({0L, wr0, br0});
-      const long c1 = std::min({g.w.cols, wc0 + tc, bc0 + g.size}),
-                 r1 = std::min({g.w.rows, wr0 + tr, br0 + g.size});
+      const long c1 = std::min({g.w.cols(), wc0 + tc, bc0 + g.size}),
+                 r1 = std::min({g.w.rows(), wr0 + tr, br0 + g.size});
       dist::Piece pc;
       pc.key = b;
       pc.col_off = static_cast<std::int32_t>(c0 - bc0);
@@ -142,12 +132,12 @@ std::vector<dist::KeyedBytes> encode_blocks(const dist::TiledLayer& layer, const
                                             std::size_t round_bytes, job::Progress& progress) {
   const LayerMetadata& md = layer.md;
   const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
-  const bool tiles_are_blocks = tc == g.size && tr == g.size && g.w.col0 % tc == 0 && g.w.row0 % tr == 0;
+  const bool tiles_are_blocks = tc == g.size && tr == g.size && g.w.c0 % tc == 0 && g.w.r0 % tr == 0;
   std::map<SpaceTimeKey, Tile> assembled;
   std::vector<LocalBlock> local;
   if (tiles_are_blocks) {
     for (const auto& [k, t] : layer.tiles) {
-      const long bx = k.col - g.w.col0 / tc, by = k.row - g.w.row0 / tr;
+      const long bx = k.col - g.w.c0 / tc, by = k.row - g.w.r0 / tr;
       if (bx >= 0 && by >= 0 && bx < g.across && by < g.down)
         local.push_back({{static_cast<std::int32_t>(bx), static_cast<std::int32_t>(by), 0}, &t});
     }
@@ -169,8 +159,8 @@ std::vector<dist::KeyedBytes> encode_blocks(const dist::TiledLayer& layer, const
       for (int i = 0; i < nbands; ++i) std::memcpy(out.band_data(i), t.band_data(bands[i]), n);
     }
     if (!(t.cell_type() == md.cell_type)) out = (out.empty_shape() ? t : out).convert(md.cell_type);
-    const long valid_cols = g.w.cols - static_cast<long>(b.key.col) * g.size;
-    const long valid_rows = g.w.rows - static_cast<long>(b.key.row) * g.size;
+    const long valid_cols = g.w.cols() - static_cast<long>(b.key.col) * g.size;
+    const long valid_rows = g.w.rows() - static_cast<long>(b.key.row) * g.size;
     if (valid_cols < g.size || valid_rows < g.size) {
       if (out.empty_shape()) out = t;
       out.blank_outside(0, 0, static_cast<int>(std::min<long>(valid_cols, g.size)),
@@ -213,20 +203,21 @@ void write_layer(const dist::TiledLayer& layer, const std::string& path, const j
     }
   }
   const int nbands = bands.empty() ? md.bands : static_cast<int>(bands.size());
-  const OutputWindow w = output_window(md);
-  if (w.cols == 0 || w.rows == 0) throw p.step_error("the layer is empty: nothing to write");
+  const CellWindow w = data_window(md);
+  if (w.empty()) throw p.step_error("the layer is empty: nothing to write");
   const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
   io::GeoTiffOptions opts;
   opts.compression = p.get_string("compression");
   opts.cog = p.get_bool("cog");
   opts.block_size = (tc == tr && tc % 16 == 0 && tc <= 4096) ? tc : 256;
   opts.threads = omp_get_max_threads();
-  const BlockGrid g{w, opts.block_size, (w.cols + opts.block_size - 1) / opts.block_size,
-                    (w.rows + opts.block_size - 1) / opts.block_size};
+  const BlockGrid g{w, opts.block_size, (w.cols() + opts.block_size - 1) / opts.block_size,
+                    (w.rows() + opts.block_size - 1) / opts.block_size};
   // Rank 0 creates the file first: a path that cannot be written fails before any work.
   std::unique_ptr<io::GeoTiffWriter> writer;
   if (dist::Runtime::rank() == 0)
-    writer = std::make_unique<io::GeoTiffWriter>(path, w.grid, md.crs, md.cell_type, nbands, opts);
+    writer = std::make_unique<io::GeoTiffWriter>(path, window_grid(md.layout, w), md.crs, md.cell_type,
+                                                 nbands, opts);
   const std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
   const double t0 = dist::Runtime::wtime();
   const std::vector<dist::KeyedBytes> encoded = encode_blocks(layer, g, bands, opts, round, progress);
@@ -243,7 +234,7 @@ void write_layer(const dist::TiledLayer& layer, const std::string& path, const j
                   "closed in %.2f s",
                   path.c_str(), encoded.size(), t1 - t0, t2 - t1, dist::Runtime::wtime() - t2);
     log.debug(times);
-    log.info("wrote " + path + " (" + std::to_string(w.cols) + "x" + std::to_string(w.rows) + ", " +
+    log.info("wrote " + path + " (" + std::to_string(w.cols()) + "x" + std::to_string(w.rows()) + ", " +
              std::to_string(nbands) + " band(s), " + md.cell_type.name() + ")");
   }
 }

@@ -356,30 +356,26 @@ std::vector<std::vector<std::byte>> BlockEncoder::encode(const std::vector<const
     const std::string& p;
     ~Unlink() { VSIUnlink(p.c_str()); }
   } unlink{path};
-  {
-    // A column of n blocks: block i holds tile i.
-    CPLErrorReset();
-    GDALDatasetUniquePtr ds(
-        drv->Create(path.c_str(), b, b * n, bands_, type, block_options(ct_, opts_).List()));
-    if (!ds)
-      throw IoError("cannot encode GeoTIFF blocks: " + gdal_message("in-memory GeoTIFF creation failed"));
-    for (int i = 0; i < n; ++i) {
-      const Tile& t = *tiles[i];
-      if (t.cols() != b || t.rows() != b || t.bands() != bands_ || !(t.cell_type() == ct_))
-        throw std::invalid_argument(
-            "BlockEncoder: a tile is not a block of the encoder's shape and cell type");
-      if (ds->RasterIO(GF_Write, 0, i * b, b, b, const_cast<std::byte*>(t.band_data(0)), b, b, type, bands_,
-                       nullptr, bytes, static_cast<GSpacing>(b) * bytes, static_cast<GSpacing>(b) * b * bytes,
-                       nullptr) != CE_None)
-        throw IoError("cannot encode GeoTIFF blocks: " + gdal_message("write failed"));
-    }
-    ds->FlushCache(true);
+  // A column of n blocks: block i holds tile i.
+  CPLErrorReset();
+  GDALDatasetUniquePtr ds(
+      drv->Create(path.c_str(), b, b * n, bands_, type, block_options(ct_, opts_).List()));
+  if (!ds)
+    throw IoError("cannot encode GeoTIFF blocks: " + gdal_message("in-memory GeoTIFF creation failed"));
+  for (int i = 0; i < n; ++i) {
+    const Tile& t = *tiles[i];
+    if (t.cols() != b || t.rows() != b || t.bands() != bands_ || !(t.cell_type() == ct_))
+      throw std::invalid_argument("BlockEncoder: a tile is not a block of the encoder's shape and cell type");
+    if (ds->RasterIO(GF_Write, 0, i * b, b, b, const_cast<std::byte*>(t.band_data(0)), b, b, type, bands_,
+                     nullptr, bytes, static_cast<GSpacing>(b) * bytes, static_cast<GSpacing>(b) * b * bytes,
+                     nullptr) != CE_None)
+      throw IoError("cannot encode GeoTIFF blocks: " + gdal_message("write failed"));
   }
-  GDALDatasetUniquePtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+  // Flushed, the blocks are in the in-memory file and GDAL knows where (no need to close and reopen).
+  ds->FlushCache(false);
   vsi_l_offset len = 0;
   const GByte* mem = VSIGetMemFileBuffer(path.c_str(), &len, FALSE);
-  if (!ds || !mem)
-    throw IoError("cannot encode GeoTIFF blocks: " + gdal_message("in-memory GeoTIFF unreadable"));
+  if (!mem) throw IoError("cannot encode GeoTIFF blocks: " + gdal_message("in-memory GeoTIFF unreadable"));
   GDALRasterBand* band = ds->GetRasterBand(1);
   out.reserve(n);
   for (int i = 0; i < n; ++i) {

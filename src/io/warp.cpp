@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -247,7 +248,59 @@ void check_shapes(const WarpSource& src, const Tile& dst, const GridExtent& dst_
                                 " bands, the destination " + std::to_string(dst.bands()));
 }
 
+// A GDAL transformer (GTI2 header, so that GDAL's checks see a foreign transformer) that places a
+// warp's grids in the frames of a GridTransform: cell (x, y) of the destination grid is frame cell
+// (x + dst_col, y + dst_row), and likewise for the source.
+struct PlacedTransformer {
+  GDALTransformerInfo info;
+  void* base;
+  double src_col, src_row, dst_col, dst_row;
+};
+
+int placed_transform(void* arg, int dst_to_src, int n, double* x, double* y, double* z, int* ok) {
+  const auto* t = static_cast<const PlacedTransformer*>(arg);
+  const double in_col = dst_to_src ? t->dst_col : t->src_col, in_row = dst_to_src ? t->dst_row : t->src_row;
+  const double out_col = dst_to_src ? t->src_col : t->dst_col, out_row = dst_to_src ? t->src_row : t->dst_row;
+  for (int i = 0; i < n; ++i) x[i] += in_col, y[i] += in_row;
+  const int result = GDALGenImgProjTransform(t->base, dst_to_src, n, x, y, z, ok);
+  for (int i = 0; i < n; ++i) x[i] -= out_col, y[i] -= out_row;
+  return result;
+}
+
+void no_cleanup(void*) {}
+
 }  // namespace
+
+GridTransform::GridTransform(const Crs& src_crs, const GridFrame& src, const Crs& dst_crs,
+                             const GridFrame& dst)
+    : src_crs_(src_crs), dst_crs_(dst_crs) {
+  ensure_gdal_registered();
+  ErrorScope errors;
+  // GDAL takes the geotransforms (and the centres) from datasets: two MEM datasets without bands.
+  auto frame_dataset = [&](const GridFrame& f) {
+    GridExtent g{{f.xmin, f.ymax - static_cast<double>(f.rows) * f.cell_height,
+                  f.xmin + static_cast<double>(f.cols) * f.cell_width, f.ymax},
+                 f.cols,
+                 f.rows};
+    DatasetPtr ds = wrap_buffer(nullptr, GDT_Byte, checked_int(f.cols, "frame columns"),
+                                checked_int(f.rows, "frame rows"), 0, g, errors);
+    double gt[6] = {f.xmin, f.cell_width, 0.0, f.ymax, 0.0, -f.cell_height};
+    if (GDALSetGeoTransform(ds.get(), gt) != CE_None) errors.fail("cannot set a geotransform");
+    return ds;
+  };
+  DatasetPtr s = frame_dataset(src), d = frame_dataset(dst);
+  CPLStringList options;
+  options.SetNameValue("SRC_SRS", gdal_srs(src_crs).c_str());
+  options.SetNameValue("DST_SRS", gdal_srs(dst_crs).c_str());
+  transformer_ = GDALCreateGenImgProjTransformer2(s.get(), d.get(), options.List());
+  if (!transformer_)
+    errors.fail("cannot build the transformation from " + src_crs.definition() + " to " +
+                dst_crs.definition());
+}
+
+GridTransform::~GridTransform() {
+  if (transformer_) GDALDestroyGenImgProjTransformer(transformer_);
+}
 
 ResampleMethod parse_resample_method(const std::string& canonical) {
   for (const auto& i : kMethods)
@@ -281,8 +334,10 @@ int to_gdal_resample_alg(ResampleMethod m) {
   return static_cast<int>(to_gdal(m));
 }
 
-void warp_into(const WarpSource& src, Tile& dst, const GridExtent& dst_grid, const Crs& dst_crs,
-               ResampleMethod m, int threads) {
+namespace {
+
+void warp_tile(const WarpSource& src, Tile& dst, const GridExtent& dst_grid, const Crs& dst_crs,
+               ResampleMethod m, int threads, const FramePlacement* placement, bool dst_blank) {
   check_shapes(src, dst, dst_grid);
   const Tile& st = *src.tile;
   if (st.empty_shape() || dst.empty_shape() || st.bands() == 0) return;
@@ -332,20 +387,41 @@ void warp_into(const WarpSource& src, Tile& dst, const GridExtent& dst_grid, con
   DatasetPtr src_ds = wrap_buffer(src_data, gdal_type(sct.kind), src_cols, src_rows, bands, src.grid, errors);
   DatasetPtr dst_ds = wrap_buffer(dst_data, gdal_type(dct.kind), dst_cols, dst_rows, bands, dst_grid, errors);
 
-  // The transformer, as gdalwarp builds it: GenImgProj (+ approximation at 0.125 pixel).
-  CPLStringList to_options;
-  if (reproject) {
-    to_options.SetNameValue("SRC_SRS", gdal_srs(src.crs).c_str());
-    to_options.SetNameValue("DST_SRS", gdal_srs(dst_crs).c_str());
+  // The transformer, as gdalwarp builds it: GenImgProj (+ approximation at 0.125 pixel); or the
+  // placement's, reused (GDAL clones the transformer for its own threads, which ours cannot be).
+  TransformerPtr approx;
+  PlacedTransformer placed{};
+  if (placement && placement->transform && reproject && threads <= 1) {
+    if (!placement->transform->src_crs().equivalent(src.crs) ||
+        !placement->transform->dst_crs().equivalent(dst_crs))
+      throw std::invalid_argument("warp: the placement's transformation is between other CRSs");
+    std::memcpy(placed.info.abySignature, GDAL_GTI2_SIGNATURE, sizeof placed.info.abySignature);
+    placed.info.pszClassName = "TrellisPlacedTransformer";
+    placed.info.pfnTransform = placed_transform;
+    placed.info.pfnCleanup = no_cleanup;
+    placed.base = placement->transform->gdal_transformer();
+    placed.src_col = static_cast<double>(placement->src_col);
+    placed.src_row = static_cast<double>(placement->src_row);
+    placed.dst_col = static_cast<double>(placement->dst_col);
+    placed.dst_row = static_cast<double>(placement->dst_row);
+    approx.reset(GDALCreateApproxTransformer(placed_transform, &placed, 0.125));
+  } else {
+    CPLStringList to_options;
+    if (reproject) {
+      to_options.SetNameValue("SRC_SRS", gdal_srs(src.crs).c_str());
+      to_options.SetNameValue("DST_SRS", gdal_srs(dst_crs).c_str());
+    }
+    TransformerPtr gen(GDALCreateGenImgProjTransformer2(src_ds.get(), dst_ds.get(), to_options.List()));
+    if (!gen)
+      errors.fail("cannot build the transformation from " + src.crs.definition() + " to " +
+                  dst_crs.definition());
+    approx.reset(GDALCreateApproxTransformer(GDALGenImgProjTransform, gen.get(), 0.125));
+    if (approx) {
+      GDALApproxTransformerOwnsSubtransformer(approx.get(), TRUE);
+      gen.release();  // now owned by `approx`
+    }
   }
-  TransformerPtr gen(GDALCreateGenImgProjTransformer2(src_ds.get(), dst_ds.get(), to_options.List()));
-  if (!gen)
-    errors.fail("cannot build the transformation from " + src.crs.definition() + " to " +
-                dst_crs.definition());
-  TransformerPtr approx(GDALCreateApproxTransformer(GDALGenImgProjTransform, gen.get(), 0.125));
   if (!approx) errors.fail("cannot build the approximate transformer");
-  GDALApproxTransformerOwnsSubtransformer(approx.get(), TRUE);
-  gen.release();  // now owned by `approx`
 
   std::unique_ptr<GDALWarpOptions, WarpOptionsDestroyer> wo(GDALCreateWarpOptions());
   wo->hSrcDS = src_ds.get();
@@ -368,7 +444,11 @@ void warp_into(const WarpSource& src, Tile& dst, const GridExtent& dst_grid, con
     wo->padfDstNoDataReal = static_cast<double*>(CPLMalloc(sizeof(double) * bands));
     for (int b = 0; b < bands; ++b) wo->padfDstNoDataReal[b] = *nd;
   }
-  // No INIT_DEST: the existing destination cells are read and only covered cells are overwritten.
+  // No INIT_DEST: the existing destination cells are read and only covered cells are overwritten;
+  // a blank destination is not read, GDAL initialises its buffer to the same NoData (or zero).
+  if (dst_blank)
+    wo->papszWarpOptions =
+        CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", dest_nodata(dct) ? "NO_DATA" : "0");
   if (threads > 1)
     wo->papszWarpOptions =
         CSLSetNameValue(wo->papszWarpOptions, "NUM_THREADS", std::to_string(threads).c_str());
@@ -393,12 +473,19 @@ void warp_into(const WarpSource& src, Tile& dst, const GridExtent& dst_grid, con
   }
 }
 
+}  // namespace
+
+void warp_into(const WarpSource& src, Tile& dst, const GridExtent& dst_grid, const Crs& dst_crs,
+               ResampleMethod m, int threads, const FramePlacement* placement) {
+  warp_tile(src, dst, dst_grid, dst_crs, m, threads, placement, false);
+}
+
 Tile warp(const WarpSource& src, const GridExtent& dst_grid, const Crs& dst_crs, const CellType& ct,
-          ResampleMethod m, int threads) {
+          ResampleMethod m, int threads, const FramePlacement* placement) {
   if (src.tile == nullptr) throw std::invalid_argument("warp: no source tile");
   Tile out(ct, checked_int(dst_grid.cols, "destination columns"),
            checked_int(dst_grid.rows, "destination rows"), src.tile->bands());
-  warp_into(src, out, dst_grid, dst_crs, m, threads);
+  warp_tile(src, out, dst_grid, dst_crs, m, threads, placement, true);
   return out;
 }
 

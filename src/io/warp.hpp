@@ -27,8 +27,9 @@
 //   * Bool is warped as Byte (0/1); a result above 1 (only `sum` can give one) is stored as 1.
 //     Int8 has no GDAL 3.6 type: it is warped through an Int16 copy and narrowed back with GDAL's
 //     clamping and "avoid NoData" rule.
-// Thread safety: every call builds its own datasets, transformer and warp operation; concurrent
-// calls on different tiles (OpenMP threads) are safe. GDAL errors raised during a call are
+// Thread safety: every call builds its own datasets and warp operation (and transformer, unless it
+// is given a GridTransform, which belongs to one thread); concurrent calls on different tiles
+// (OpenMP threads) are safe. GDAL errors raised during a call are
 // collected by an error handler installed for that call (on that thread) and rethrown as IoError.
 #include <string>
 #include <vector>
@@ -79,6 +80,37 @@ struct WarpSource {
   Crs crs;
 };
 
+// The frame of a cell grid: the map coordinates of the north-west corner of its cell (0, 0), its cell
+// size and its size in cells (GDAL wraps geographic coordinates around the centre of a raster).
+struct GridFrame {
+  double xmin = 0, ymax = 0, cell_width = 1, cell_height = 1;
+  long cols = 1, rows = 1;
+};
+
+// GDAL's transformer between the cells of two frames (in two CRSs), built once and reused by many
+// warps: building it costs more than warping a small tile. One object per thread (not thread-safe).
+class GridTransform {
+ public:
+  GridTransform(const Crs& src_crs, const GridFrame& src, const Crs& dst_crs, const GridFrame& dst);
+  ~GridTransform();
+  GridTransform(const GridTransform&) = delete;
+  GridTransform& operator=(const GridTransform&) = delete;
+  void* gdal_transformer() const { return transformer_; }
+  const Crs& src_crs() const { return src_crs_; }
+  const Crs& dst_crs() const { return dst_crs_; }
+
+ private:
+  void* transformer_ = nullptr;
+  Crs src_crs_, dst_crs_;
+};
+
+// Where a warp's source and destination grids lie in the frames of a GridTransform: the frame cells of
+// their cells (0, 0). The grids must be these cells of the frames (same cell size and alignment).
+struct FramePlacement {
+  const GridTransform* transform = nullptr;
+  long src_col = 0, src_row = 0, dst_col = 0, dst_row = 0;
+};
+
 // Warps `src` onto `dst_grid` in `dst_crs`, writing into `dst` (already allocated:
 // dst_grid.cols x dst_grid.rows, the same band count as the source; its cell type decides the output
 // type). Only cells for which the source has valid data are written; the others (outside the
@@ -86,14 +118,16 @@ struct WarpSource {
 // mosaic (a later source overwrites an earlier one where both have data).
 // Both CRSs must be valid, or both invalid (then the grids are taken to be in the same frame).
 // `threads` > 1 lets GDAL's kernel use that many threads (NUM_THREADS) for this one call.
+// `placement` (with threads == 1) reuses its GridTransform instead of building GDAL's transformer for
+// this call; its CRSs must be the source's and dst_crs.
 // `dst` must not be the source tile. Throws IoError on a GDAL failure (with GDAL's message),
 // std::invalid_argument on inconsistent shapes (a caller's bug).
 void warp_into(const WarpSource& src, Tile& dst, const GridExtent& dst_grid, const Crs& dst_crs,
-               ResampleMethod m, int threads = 1);
+               ResampleMethod m, int threads = 1, const FramePlacement* placement = nullptr);
 
 // A new tile of `ct` (dst_grid.cols x dst_grid.rows, the source's band count) filled with NoData
-// (zeros for raw types), then warp_into.
+// (zeros for raw types), then warp_into (GDAL starts from a blank buffer instead of reading the tile).
 Tile warp(const WarpSource& src, const GridExtent& dst_grid, const Crs& dst_crs, const CellType& ct,
-          ResampleMethod m, int threads = 1);
+          ResampleMethod m, int threads = 1, const FramePlacement* placement = nullptr);
 
 }  // namespace trellis::io

@@ -581,6 +581,59 @@ TEST(WarpThreads, KernelThreadsGiveTheSameResult) {
   EXPECT_GT(count_data(one), 1000);
 }
 
+// A GridTransform built once and placed per warp gives the cells of GDAL's transformer built for each
+// warp: windows of a geographic frame warped to windows of a Web Mercator frame (tiles of a layout).
+TEST(WarpPlacement, AReusedTransformGivesTheCellsOfOneBuiltPerWarp) {
+  const Crs wgs84 = Crs::from_epsg(4326), merc = Crs::from_epsg(3857);
+  const CellType ct = CellType::parse("float32ud-9999");
+  // Source frame: 0.05-degree cells from (-12, 52), 400 x 300; destination frame: 5 km cells from
+  // (-1.3e6, 6.8e6), 240 x 300 (over the source's interior).
+  const GridFrame sf{-12.0, 52.0, 0.05, 0.05, 400, 300};
+  const GridFrame df{-1.3e6, 6.8e6, 5000.0, 5000.0, 240, 300};
+  const Tile whole = make_tile(ct, 400, 300, make_cells(ct, 400, 300, 1, 3));
+  auto window = [](const GridFrame& f, long c0, long r0, long cols, long rows) {
+    return grid(f.xmin + c0 * f.cell_width, f.ymax - (r0 + rows) * f.cell_height,
+                f.xmin + (c0 + cols) * f.cell_width, f.ymax - r0 * f.cell_height, cols, rows);
+  };
+  const GridTransform tr(wgs84, sf, merc, df);
+  int compared = 0;
+  for (auto m : {ResampleMethod::NearestNeighbor, ResampleMethod::Bilinear, ResampleMethod::CubicConvolution})
+    for (long dr0 : {0L, 100L, 200L})
+      for (long dc0 : {0L, 80L, 160L}) {
+        // A source window around what the destination tile needs (the whole frame would do; a window
+        // tests the offsets).
+        const long sc0 = dc0 * 9 / 10, sr0 = dr0 / 2;
+        const Tile part = whole.crop(static_cast<int>(sc0), static_cast<int>(sr0), 200, 200);
+        const WarpSource src{&part, window(sf, sc0, sr0, 200, 200), wgs84};
+        const GridExtent dg = window(df, dc0, dr0, 80, 100);
+        const FramePlacement pl{&tr, sc0, sr0, dc0, dr0};
+        Tile fresh = warp(src, dg, merc, ct, m);
+        Tile reused = warp(src, dg, merc, ct, m, 1, &pl);
+        ASSERT_GT(count_data(fresh), 4000) << "tile " << dc0 << "," << dr0;
+        int differ = 0;
+        double worst = 0;
+        for (int r = 0; r < 100; ++r)
+          for (int c = 0; c < 80; ++c) {
+            const double a = fresh.get(0, c, r), b = reused.get(0, c, r);
+            if (std::isnan(a) != std::isnan(b))
+              ++differ;
+            else if (!std::isnan(a) && a != b)
+              ++differ, worst = std::max(worst, std::fabs(a - b));
+          }
+        // Only the rounding of the geotransforms differs: no cell changes, or a handful by a rounding.
+        EXPECT_LE(differ, 8) << "tile " << dc0 << "," << dr0;
+        EXPECT_LE(worst, m == ResampleMethod::NearestNeighbor ? 20.0 : 1e-3) << "tile " << dc0 << "," << dr0;
+        ++compared;
+      }
+  EXPECT_EQ(compared, 27);
+  // The placement's CRSs must be the warp's.
+  const Tile part = whole.crop(0, 0, 100, 100);
+  const FramePlacement pl{&tr, 0, 0, 0, 0};
+  EXPECT_THROW(warp(WarpSource{&part, window(sf, 0, 0, 100, 100), wgs84}, window(df, 0, 0, 10, 10),
+                    Crs::from_epsg(32631), ct, ResampleMethod::Bilinear, 1, &pl),
+               std::invalid_argument);
+}
+
 TEST(WarpErrors, InconsistentShapesAreRejected) {
   const Crs crs = Crs::from_epsg(4326);
   const CellType ct = CellType::parse("float32");

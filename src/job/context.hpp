@@ -33,6 +33,12 @@ struct StepContext {
   const T& input_as(const std::string& name = "input") const {
     return std::get<T>(input(name));
   }
+  // The input itself when no later step uses it (this step may consume it as it goes), else nullptr.
+  template <class T>
+  T* consumable_input(const std::string& name = "input") {
+    auto it = last_uses.find(name);
+    return it == last_uses.end() ? nullptr : &std::get<T>(*it->second);
+  }
   // The input as a value of its own: moved out when this step is its last user, else copied.
   template <class T>
   T take_input(const std::string& name = "input") {

@@ -409,9 +409,12 @@ struct DestPlan {
 
 class Reprojector {
  public:
+  // With `consumable`, the input's tiles are freed as soon as no destination tile needs them any more
+  // (the result's tiles reuse their memory); `consumable` must be `in`.
   Reprojector(const dist::TiledLayer& in, const ReprojectTarget& target, io::ResampleMethod method,
-              const job::Params& p)
+              const job::Params& p, dist::TiledLayer* consumable = nullptr)
       : in_(in),
+        consumable_(consumable),
         src_(in.md.crs),
         tgt_(target.md.crs),
         md_(target.md),
@@ -436,17 +439,60 @@ class Reprojector {
     }
   }
 
-  dist::TiledLayer run(IndexKind index, std::size_t round_bytes, job::Progress* progress);
+  dist::TiledLayer run(IndexKind index, std::size_t round_bytes, job::Progress* progress,
+                       const job::Logger* log = nullptr);
 
  private:
   void footprint_keys(const SpaceTimeKey& k, std::vector<SpaceTimeKey>& keys, FootprintAcc& acc) const;
   DestPlan plan_dest(const SpaceTimeKey& k) const;
   Tile warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, Tile>& received) const;
 
+  // One GDAL transformer per thread between the cells of the two data windows, reused by the warps of
+  // unshifted mosaics (building it per tile costs more than warping the tile); the windows are the
+  // rasters gdalwarp would read and write, so GDAL wraps longitudes around the same centres. GDAL's
+  // warper looks for the poles of the destination through its own transformers only, so a target
+  // layout holding a pole keeps one transformer per warp.
+  void make_grid_transforms() {
+    auto frame = [](const LayoutDefinition& L, const CellWindow& w) {
+      const CellSize cs = L.cell_size();
+      return io::GridFrame{L.extent.xmin + static_cast<double>(w.c0) * cs.width,
+                           L.extent.ymax - static_cast<double>(w.r0) * cs.height,
+                           cs.width,
+                           cs.height,
+                           w.c1 - w.c0,
+                           w.r1 - w.r0};
+    };
+    auto fits = [](const CellWindow& w) {
+      return !w.empty() && w.c1 - w.c0 <= INT_MAX && w.r1 - w.r0 <= INT_MAX;
+    };
+    if (src_.crs.equivalent(tgt_.crs) || !fits(window_) || !fits(out_window_) || holds_pole()) return;
+    const io::GridFrame sf = frame(in_.md.layout, window_), tf = frame(md_.layout, out_window_);
+    for (std::size_t i = 0; i < fwd_.size(); ++i)
+      grid_tr_.push_back(std::make_unique<io::GridTransform>(src_.crs, sf, tgt_.crs, tf));
+  }
+  // True when a pole (latitude +-89.9999, as GDAL's warper probes) lies inside the target layout.
+  bool holds_pole() const {
+    try {
+      std::vector<double> xs{0.0, 0.0}, ys{-89.9999, 89.9999};
+      Transform(Crs::from_epsg(4326), tgt_.crs).apply(xs, ys);
+      for (std::size_t i = 0; i < xs.size(); ++i)
+        if (std::isfinite(xs[i]) && std::isfinite(ys[i]) && md_.layout.extent.contains_point(xs[i], ys[i]))
+          return true;
+      return false;
+    } catch (const std::exception&) {
+      return true;  // cannot tell: keep GDAL's own transformers
+    }
+  }
+  const io::GridTransform* grid_tr() const {
+    return grid_tr_.empty()
+               ? nullptr
+               : grid_tr_[static_cast<std::size_t>(omp_get_thread_num()) % grid_tr_.size()].get();
+  }
   Transform& fwd() const { return *fwd_[static_cast<std::size_t>(omp_get_thread_num()) % fwd_.size()]; }
   Transform& inv() const { return *inv_[static_cast<std::size_t>(omp_get_thread_num()) % inv_.size()]; }
 
   const dist::TiledLayer& in_;
+  dist::TiledLayer* consumable_;
   CrsInfo src_, tgt_;
   LayerMetadata md_;
   bool from_footprint_;
@@ -459,6 +505,7 @@ class Reprojector {
   bool clip_lat_ = false;
   long period_cells_ = 0;  // the source period in cells, when whole
   std::vector<std::unique_ptr<Transform>> fwd_, inv_;
+  std::vector<std::unique_ptr<io::GridTransform>> grid_tr_;
 };
 
 void Reprojector::footprint_keys(const SpaceTimeKey& k, std::vector<SpaceTimeKey>& keys,
@@ -596,8 +643,10 @@ void blit(const Tile& src, long oc, long orow, Tile& m, bool data_only) {
 
 Tile Reprojector::warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, Tile>& received) const {
   const LayoutDefinition& Lt = md_.layout;
-  Tile out(md_.cell_type, Lt.tile_layout.tile_cols, Lt.tile_layout.tile_rows, md_.bands);
-  if (plan.cols <= 0 || plan.rows <= 0) return out;
+  auto blank = [&] {
+    return Tile(md_.cell_type, Lt.tile_layout.tile_cols, Lt.tile_layout.tile_rows, md_.bands);
+  };
+  if (plan.cols <= 0 || plan.rows <= 0) return blank();
   if (plan.cols > INT_MAX || plan.rows > INT_MAX)
     throw IoError("reproject: the source region of tile (" + std::to_string(plan.key.col) + ", " +
                   std::to_string(plan.key.row) + ") is too large");
@@ -621,7 +670,7 @@ Tile Reprojector::warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, T
     blit(*t, oc, orow, mosaic, data_only);
     any = true;
   }
-  if (!any) return out;
+  if (!any) return blank();
   GridExtent mg{{in_.md.layout.extent.xmin + static_cast<double>(plan.c0) * scw_,
                  in_.md.layout.extent.ymax - static_cast<double>(plan.r0 + plan.rows) * sch_,
                  in_.md.layout.extent.xmin + static_cast<double>(plan.c0 + plan.cols) * scw_,
@@ -635,20 +684,26 @@ Tile Reprojector::warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, T
   const long kc0 = static_cast<long>(plan.key.col) * tc, kr0 = static_cast<long>(plan.key.row) * tr;
   const long c0 = std::max(kc0, out_window_.c0), c1 = std::min(kc0 + tc, out_window_.c1);
   const long r0 = std::max(kr0, out_window_.r0), r1 = std::min(kr0 + tr, out_window_.r1);
-  if (c1 <= c0 || r1 <= r0) return out;
+  if (c1 <= c0 || r1 <= r0) return blank();
   const io::WarpSource src{&mosaic, mg, in_.md.crs};
-  if (c1 - c0 == tc && r1 - r0 == tr) {
-    io::warp_into(src, out, Lt.tile_grid(plan.key.col, plan.key.row), md_.crs, method_);
-    return out;
-  }
-  Tile part = io::warp(src, window_grid(Lt, c0, r0, c1, r1), md_.crs, md_.cell_type, method_);
+  const bool shifted = std::any_of(plan.placements.begin(), plan.placements.end(),
+                                   [](const Placement& p) { return p.shift != 0; });
+  const io::FramePlacement placement{grid_tr(), plan.c0 - window_.c0, plan.r0 - window_.r0,
+                                     c0 - out_window_.c0, r0 - out_window_.r0};
+  const io::FramePlacement* pl = placement.transform && !shifted ? &placement : nullptr;
+  if (c1 - c0 == tc && r1 - r0 == tr)
+    return io::warp(src, Lt.tile_grid(plan.key.col, plan.key.row), md_.crs, md_.cell_type, method_, 1, pl);
+  Tile part = io::warp(src, window_grid(Lt, c0, r0, c1, r1), md_.crs, md_.cell_type, method_, 1, pl);
+  Tile out = blank();
   blit(part, c0 - kc0, r0 - kr0, out, false);
   return out;
 }
 
-dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, job::Progress* progress) {
+dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, job::Progress* progress,
+                                  const job::Logger* log) {
   const int nranks = dist::Runtime::size();
   const int me = dist::Runtime::rank();
+  const double t0 = dist::Runtime::wtime();
 
   // 1. The target keys the footprints of this rank's tiles touch.
   std::vector<SpaceTimeKey> src_keys;
@@ -684,6 +739,7 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, job:
   if (from_footprint_)
     out.md.extent = Extent{all.xmin, all.ymin, all.xmax, all.ymax}.intersection(md_.layout.extent);
   out_window_ = data_window(out.md);
+  make_grid_transforms();
   out.partitioner = dist::Partitioner::balance(local_keys, index, out.md.bounds);
 
   // 3. The keys go to their owners.
@@ -773,25 +829,61 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, job:
         });
   }
 
+  // A consumable input's tiles are freed once no destination tile needs them and they are sent:
+  // release[i + 1] holds the tiles free after plans [0, i] are warped (batch b's round was sent before
+  // its first plan is warped; a round past this rank's batches, at the end), release[0] the unused ones.
+  std::vector<std::vector<SpaceTimeKey>> release;
+  if (consumable_) {
+    std::map<SpaceTimeKey, std::size_t> last;  // 1 + that plan index
+    for (const auto& [k, _] : in_.tiles) last[k] = 0;
+    auto use = [&](const SpaceTimeKey& k, std::size_t i) {
+      if (auto it = last.find(k); it != last.end()) it->second = std::max(it->second, i + 1);
+    };
+    for (std::size_t i = 0; i < plans.size(); ++i)
+      for (const auto& pl : plans[i].placements) use(pl.key, i);
+    for (std::size_t b = 0; b < requests.size(); ++b)
+      for (const auto& [k, rank] : requests[b]) use(k, b < nbatches ? batch_start[b] : plans.size());
+    release.resize(plans.size() + 2);
+    for (const auto& [k, i] : last) release[i].push_back(k);
+  }
+  std::size_t released = 0;
+  auto release_until = [&](std::size_t warped) {  // plans [0, warped) are warped
+    for (; released < release.size() && released <= warped; ++released) {
+      for (const auto& k : release[released]) consumable_->tiles.erase(k);
+      std::vector<SpaceTimeKey>().swap(release[released]);
+    }
+  };
+  release_until(0);
+
   // 6. One round per batch: the owners send the tiles of batch `round`; a batch is warped once all its
-  //    tiles are in (when a later batch's first tile arrives, or at the end).
+  //    tiles are in (when a later batch's first tile arrives, or at the end), in chunks after which the
+  //    source tiles no later plan needs are freed.
   if (progress) progress->begin(plans.size(), "tiles");
   std::map<SpaceTimeKey, Tile> received;
   std::size_t next_batch = 0;
+  double t_warp = 0;
+  const std::size_t chunk = consumable_ ? 32 * fwd_.size() : plans.size() + 1;
   auto process_until = [&](std::size_t end_batch) {
+    const double tw0 = dist::Runtime::wtime();
     for (; next_batch < end_batch && next_batch < nbatches; ++next_batch) {
-      const std::size_t b0 = batch_start[next_batch], b1 = batch_start[next_batch + 1];
-      std::vector<Tile> tiles(b1 - b0);
-      parallel_for(b1 - b0, [&](std::size_t i) {
-        tiles[i] = warp_dest(plans[b0 + i], received);
-        if (progress) progress->advance();
-      });
-      for (std::size_t i = 0; i < tiles.size(); ++i)
-        out.tiles.emplace(plans[b0 + i].key, std::move(tiles[i]));
+      for (std::size_t b0 = batch_start[next_batch], end = batch_start[next_batch + 1]; b0 < end;) {
+        const std::size_t b1 = std::min(end, b0 + chunk);
+        std::vector<Tile> tiles(b1 - b0);
+        parallel_for(b1 - b0, [&](std::size_t i) {
+          tiles[i] = warp_dest(plans[b0 + i], received);
+          if (progress) progress->advance();
+        });
+        for (std::size_t i = 0; i < tiles.size(); ++i)
+          out.tiles.emplace(plans[b0 + i].key, std::move(tiles[i]));
+        release_until(b1);
+        b0 = b1;
+      }
     }
     received.clear();
+    t_warp += dist::Runtime::wtime() - tw0;
   };
   std::size_t round = 0;
+  const double t6 = dist::Runtime::wtime();
   dist::exchange(
       [&](std::vector<dist::Outgoing>& o) {
         if (round < requests.size()) {
@@ -812,20 +904,30 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, job:
         received[pc.key] = std::move(pc.tile);
       });
   process_until(nbatches);
+  release_until(release.size());
+  if (log) {
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "reproject: %zu tile(s) in %zu batch(es): planned in %.2f s, warped in %.2f s, %.2f s in "
+                  "exchanges",
+                  plans.size(), nbatches, t6 - t0, t_warp, dist::Runtime::wtime() - t6 - t_warp);
+    log->debug_all(line);
+  }
   return out;
 }
 
 job::StepValue run_reproject(job::StepContext& ctx) {
   const auto& p = ctx.params;
   const auto& in = ctx.input_as<dist::TiledLayer>();
+  dist::TiledLayer* consumable = ctx.consumable_input<dist::TiledLayer>();
   if (!in.md.crs.valid()) throw p.step_error("the input layer has no CRS");
   ReprojectTarget target = plan_reproject(in.md, p);
   auto method = io::parse_resample_method(p.get_string("resample_method"));
   IndexKind index =
       p.has("partition_index") ? parse_index_kind(p.get_string("partition_index")) : in.partitioner.kind();
   std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
-  Reprojector rp(in, target, method, p);
-  dist::TiledLayer out = rp.run(index, round, &ctx.progress);
+  Reprojector rp(in, target, method, p, consumable);
+  dist::TiledLayer out = rp.run(index, round, &ctx.progress, &ctx.log);
   const auto& md = out.md;
   const auto& tl = md.layout.tile_layout;
   ctx.log.info("reprojected " + in.md.crs.definition() + " -> " + md.crs.definition() + ": layout " +

@@ -105,8 +105,14 @@ shown_argv() {
   printf '%s' "${out[*]}"
 }
 
-# trellis on N ranks x T threads (the argv prefix of a command).
-trellis_on() { printf '%s\n' mpirun -n "$1" --bind-to none -x "OMP_NUM_THREADS=$2" "$trellis" run; }
+# trellis on N ranks x T threads (the argv prefix of a command). Ranks of one thread are bound to a core
+# each, as mpirun does by default and `srun --cpu-bind=cores` does under Slurm; a rank of several
+# threads is left unbound so that its threads spread over the cores.
+trellis_on() {
+  local bind=none
+  [ "$2" = 1 ] && bind=core
+  printf '%s\n' mpirun -n "$1" --bind-to "$bind" -x "OMP_NUM_THREADS=$2" "$trellis" run
+}
 
 # --- runs --------------------------------------------------------------------------------------------
 busy_pct() { # percentage of the machine's CPU time not idle over the next second (/proc/stat)

@@ -989,7 +989,10 @@ is reprojected to `target_crs` and tiled to a new layout; each cell is computed 
 - **Distribution.** Keys are balanced over the ranks (`partition_index`, default the input's). Each rank
   processes its keys in batches of about `round_mb` MiB of source tiles held by other ranks; the owners
   send exactly those tiles (once per batch and requesting rank) with bounded all-to-all rounds, so memory
-  stays bounded and no rank gathers the layer. The result does not depend on the number of ranks.
+  stays bounded and no rank gathers the layer. When no later step uses the input layer, each of its
+  tiles is freed as soon as the destination tiles that need it are warped and it is sent, so the
+  result reuses its memory (peak memory: about the larger of the two layers, not their sum). The
+  result does not depend on the number of ranks.
 - Heavy downsampling (a zoom far below the layer's resolution) makes each destination tile's mosaic large:
   build a pyramid from a zoom near the native resolution instead.
 

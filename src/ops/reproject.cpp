@@ -799,8 +799,7 @@ void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0,
   std::vector<Foreign> foreign;         // shipped to this rank, to warp
   std::vector<dist::Outgoing> results;  // warped for other ranks, to send back
   auto advance = [&](std::size_t n) {
-    if (progress)
-      for (std::size_t i = 0; i < n; ++i) progress->advance();
+    if (progress) progress->advance(n);
   };
   auto warp_own = [&](std::size_t n) {
     const double t = dist::Runtime::wtime();
@@ -1049,9 +1048,12 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, doub
     for (const auto& [k, i] : last) release[i].push_back(k);
   }
   std::size_t released = 0;
+  const std::size_t input_tiles = in_.tiles.size();
+  std::size_t freed_early = 0;  // source tiles freed while this rank still had plans to warp
   auto release_until = [&](std::size_t warped) {  // plans [0, warped) are warped
     for (; released < release.size() && released <= warped; ++released) {
       for (const auto& k : release[released]) consumable_->tiles.erase(k);
+      if (warped < plans.size()) freed_early += release[released].size();
       std::vector<SpaceTimeKey>().swap(release[released]);
     }
   };
@@ -1065,7 +1067,6 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, doub
       static_cast<std::size_t>(dist::allreduce_max(static_cast<std::int64_t>(nbatches)));
   const std::int64_t max_ship =
       static_cast<std::int64_t>(std::max<std::size_t>(1, round_bytes / src_tile_bytes));
-  const std::function<void(std::size_t)> warped = [&](std::size_t front) { release_until(front); };
   WarpStats stats;
   const double t6 = dist::Runtime::wtime();
   std::map<SpaceTimeKey, Tile> received;
@@ -1088,20 +1089,25 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, doub
     stats.round_seconds += dist::Runtime::wtime() - round_start;
     const std::size_t b0 = b < nbatches ? batch_start[b] : plans.size();
     const std::size_t b1 = b < nbatches ? batch_start[b + 1] : plans.size();
-    share_warp(plans, b0, b1, received, out, share_seconds, max_ship, warped, progress, stats);
+    share_warp(plans, b0, b1, received, out, share_seconds, max_ship, release_until, progress, stats);
     received.clear();
     release_until(b1);
   }
   release_until(release.size());
   if (log) {
-    char line[400];
+    const std::string input_use = consumable_ ? "freed " + std::to_string(freed_early) + " of " +
+                                                    std::to_string(input_tiles) +
+                                                    " source tile(s) before the last warp"
+                                              : "source tiles kept for a later step";
+    char line[512];
     std::snprintf(line, sizeof line,
                   "reproject: %zu tile(s) in %zu batch(es): planned in %.2f s; warped %zu tile(s) in %.2f s "
                   "(%zu for other ranks), shipped %zu to other ranks; %.2f s in %zu round(s), %.2f s in %zu "
-                  "check-in(s), %.2f s in all",
+                  "check-in(s), %.2f s in all; %s; %s",
                   plans.size(), nbatches, t6 - t0, stats.warped, stats.warp_seconds, stats.foreign,
                   stats.shipped, stats.round_seconds, rounds, stats.checkin_seconds, stats.checkins,
-                  dist::Runtime::wtime() - t6);
+                  dist::Runtime::wtime() - t6, input_use.c_str(),
+                  grid_tr_.empty() ? "a GDAL transformer per tile" : "one GDAL transformer per thread");
     log->debug_all(line);
   }
   return out;
@@ -1187,7 +1193,9 @@ is reprojected to `target_crs` and tiled to a new layout; each cell is computed 
   latter ships it the source mosaics of the tiles at the end of its batch and gets them back warped at
   a later check-in. A rank slowed down by its data (tiles
   needing GDAL's masked kernel), its node or its neighbours thus does not hold the others up. The cells
-  do not depend on which rank warps a tile. When no later step uses the input layer, each of its
+  do not depend on which rank warps a tile. With `share_ms: 0` each rank warps its own tiles, and the
+  ranks still wait for each other at every exchange round. `--log-level debug` prints each rank's
+  times, the tiles it shipped and warped for others, and how many source tiles it freed early. When no later step uses the input layer, each of its
   tiles is freed as soon as the destination tiles that need it are warped and it is sent, so the
   result reuses its memory (peak memory: about the larger of the two layers, not their sum). The
   result does not depend on the number of ranks.

@@ -338,13 +338,22 @@ TEST(Reproject, SharedWarpingGivesTheCellsOfOneRank) {
     ASSERT_EQ(r.status, 0) << "np " << np << "\n" << r.err;
     std::string why;
     EXPECT_TRUE(same_cells(ref, read_raster(d / "out.tif"), &why)) << "np " << np << ": " << why;
-    // "shipped N to other ranks" on each rank's debug line.
+    // Each rank's debug line: "shipped N to other ranks", "freed N of M source tile(s) before the last
+    // warp" (the input is the reprojection's alone) and the reused transformer (no pole in EPSG:3857).
     std::istringstream lines(r.err);
+    int ranks = 0;
+    long freed = 0;
     for (std::string line; std::getline(lines, line);) {
-      const auto at = line.find("shipped ");
-      if (line.find("reproject: ") != std::string::npos && at != std::string::npos)
+      if (line.find("reproject: ") == std::string::npos) continue;
+      ++ranks;
+      if (const auto at = line.find("shipped "); at != std::string::npos)
         shipped += std::stol(line.substr(at + 8));
+      if (const auto at = line.find("freed "); at != std::string::npos)
+        freed += std::stol(line.substr(at + 6));
+      EXPECT_NE(line.find("one GDAL transformer per thread"), std::string::npos) << line;
     }
+    EXPECT_EQ(ranks, np);
+    EXPECT_GT(freed, 0) << "np " << np << ": no source tile was freed before the warping ended";
   }
   EXPECT_GT(shipped, 0) << "no rank shipped a tile: the sharing path was not exercised";
 }
@@ -361,8 +370,9 @@ TEST(Reproject, AnInputUsedLaterIsLeftWhole) {
                           "    input: tiled\n    uri: tiled.tif\n";
   for (int np : {1, 3}) {
     TempDir d;
-    auto r = run_job_text(d, job, np);
+    auto r = run_job_text(d, job, np, "--log-level debug");
     ASSERT_EQ(r.status, 0) << "np " << np << "\n" << r.err;
+    EXPECT_NE(r.err.find("source tiles kept for a later step"), std::string::npos) << r.err;
     std::string why;
     EXPECT_TRUE(same_cells(read_raster(src), read_raster(d / "tiled.tif"), &why))
         << "np " << np << ": " << why;

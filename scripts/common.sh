@@ -11,10 +11,9 @@ BUILD_DIR=${TRELLIS_BUILD_DIR:-$TRELLIS_ROOT/build/release}
 TRELLIS_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libopenmpi-dev openmpi-bin
-  libhdf5-openmpi-dev hdf5-tools
   libgdal-dev gdal-bin libtiff-dev libproj-dev proj-data libgeos-dev
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libpng-dev zlib1g-dev libcli11-dev libavro-dev
+  nlohmann-json3-dev libcli11-dev
 )
 
 # Slurm and munge, for the Slurm tests (tests/slurm) and scripts/slurm-up.sh. Nothing starts on install

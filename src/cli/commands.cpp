@@ -11,9 +11,9 @@
 
 #include "cli/memory.hpp"
 #include "core/error.hpp"
-#include "dist/failure.hpp"
-#include "dist/runtime.hpp"
-#include "dist/signals.hpp"
+#include "mpi/failure.hpp"
+#include "mpi/runtime.hpp"
+#include "mpi/signals.hpp"
 #include "io/geotiff.hpp"
 #include "job/executor.hpp"
 #include "job/job.hpp"
@@ -28,20 +28,20 @@ void print_error(const std::string& msg) {
   for (auto& c : line)
     if (c == '\n') c = ' ';
   if (job::log_format() == job::LogFormat::Json) {
-    std::fputs(job::format_log_line("error", dist::Runtime::rank(), line).c_str(), stderr);
+    std::fputs(job::format_log_line("error", mpi::Runtime::rank(), line).c_str(), stderr);
     std::fflush(stderr);
     return;
   }
-  if (dist::Runtime::size() > 1 && dist::Runtime::rank() != 0)
-    line = "rank " + std::to_string(dist::Runtime::rank()) + ": " + line;
+  if (mpi::Runtime::size() > 1 && mpi::Runtime::rank() != 0)
+    line = "rank " + std::to_string(mpi::Runtime::rank()) + ": " + line;
   std::fprintf(stderr, "trellis: %s\n", line.c_str());
   std::fflush(stderr);
 }
 
 void print_stopped(const std::string& msg, int signal) {
-  if (dist::Runtime::rank() != 0) return;
+  if (mpi::Runtime::rank() != 0) return;
   std::fputs(
-      job::format_log_line("warn", 0, msg, {{"event", "stopped"}, {"signal", dist::signal_name(signal)}})
+      job::format_log_line("warn", 0, msg, {{"event", "stopped"}, {"signal", mpi::signal_name(signal)}})
           .c_str(),
       stderr);
   std::fflush(stderr);
@@ -50,7 +50,7 @@ void print_stopped(const std::string& msg, int signal) {
 namespace {
 
 void out(const std::string& s) {
-  if (dist::Runtime::rank() == 0) {
+  if (mpi::Runtime::rank() == 0) {
     std::fputs(s.c_str(), stdout);
     std::fflush(stdout);
   }
@@ -89,7 +89,7 @@ class ScratchDir {
     const char* jid = std::getenv("SLURM_JOB_ID");
     const std::string tag = jid && *jid ? std::string(jid) : std::to_string(::getpid());
     fs::path p =
-        fs::path(site.scratch) / ("trellis-" + tag + "-rank" + std::to_string(dist::Runtime::rank()));
+        fs::path(site.scratch) / ("trellis-" + tag + "-rank" + std::to_string(mpi::Runtime::rank()));
     std::error_code ec;
     fs::create_directories(p, ec);
     if (ec || ::access(p.c_str(), W_OK | X_OK) != 0)
@@ -115,7 +115,7 @@ class ScratchDir {
 // budget (and GDAL's cache within it), threads.
 job::ThreadChoice apply_site(job::SiteConfig& site) {
   job::set_log_format(site.log_format);
-  if (site.failure_timeout) dist::set_failure_timeout(*site.failure_timeout);
+  if (site.failure_timeout) mpi::set_failure_timeout(*site.failure_timeout);
   job::resolve_memory(site);
   if (site.memory_per_rank && !std::getenv("GDAL_CACHEMAX")) {
     // GDAL's block cache (default: 5 % of the machine per process) within an eighth of the budget.
@@ -145,10 +145,10 @@ void log_setup(const job::SiteConfig& site, const job::ThreadChoice& threads, co
                                            {"ntasks", slurm->ntasks},
                                            {"nnodes", slurm->nnodes}});
   }
-  log.info(std::to_string(dist::Runtime::size()) + " rank(s) x " + std::to_string(threads.threads) +
+  log.info(std::to_string(mpi::Runtime::size()) + " rank(s) x " + std::to_string(threads.threads) +
                " thread(s) (threads from " + threads.source + ")",
            {{"event", "layout"},
-            {"ranks", dist::Runtime::size()},
+            {"ranks", mpi::Runtime::size()},
             {"threads", threads.threads},
             {"threads_from", threads.source}});
   if (!site.file.empty()) {
@@ -169,8 +169,8 @@ void log_setup(const job::SiteConfig& site, const job::ThreadChoice& threads, co
 
 int command_run(const RunArgs& a) {
   // Before anything long: a signal from now on is a request to stop at the next safe point.
-  dist::install_stop_handlers();
-  job::Logger log(job::parse_log_level(a.log_level), dist::Runtime::rank());
+  mpi::install_stop_handlers();
+  job::Logger log(job::parse_log_level(a.log_level), mpi::Runtime::rank());
   job::SiteConfig site = load_site(a);
   const job::ThreadChoice threads = apply_site(site);
   ScratchDir scratch(site);  // before the job: ${TRELLIS_SCRATCH}
@@ -179,11 +179,11 @@ int command_run(const RunArgs& a) {
   log_setup(site, threads, log);
   auto stats = job::run_job(j, log, job::run_options(site));
   try {
-    dist::check_in();
-  } catch (const dist::StopRequested&) {
+    mpi::check_in();
+  } catch (const mpi::StopRequested&) {
     // Agreed after the last step had finished (every rank is here): the job is complete.
   }
-  if (log.level() <= job::LogLevel::Info && dist::Runtime::rank() == 0) {
+  if (log.level() <= job::LogLevel::Info && mpi::Runtime::rank() == 0) {
     if (job::log_format() == job::LogFormat::Json) {
       std::fputs(job::format_log_line("info", 0, "job '" + j.name + "' done",
                                       {{"event", "job_done"}, {"steps", job::stats_json(stats)}})

@@ -7,9 +7,9 @@
 #include "cli/commands.hpp"
 #include "cli/memory.hpp"
 #include "core/error.hpp"
-#include "dist/failure.hpp"
-#include "dist/runtime.hpp"
-#include "dist/signals.hpp"
+#include "mpi/failure.hpp"
+#include "mpi/runtime.hpp"
+#include "mpi/signals.hpp"
 #include "trellis/version.hpp"
 
 using namespace trellis;
@@ -52,7 +52,7 @@ int dispatch(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
-    if (dist::Runtime::rank() == 0) app.exit(e);
+    if (mpi::Runtime::rank() == 0) app.exit(e);
     return 0;
   } catch (const CLI::ParseError& e) {
     std::string msg = e.what();
@@ -71,25 +71,25 @@ int dispatch(int argc, char** argv) {
 int main(int argc, char** argv) {
   cli::reexec_with_huge_pages(argv);  // first: it may replace the process (cli/memory.hpp)
   cli::tune_malloc();
-  dist::Runtime::init(&argc, &argv);
+  mpi::Runtime::init(&argc, &argv);
   int code = 0;
   try {
     code = dispatch(argc, argv);
-  } catch (const dist::PeerFailure& e) {
+  } catch (const mpi::PeerFailure& e) {
     code = e.code();  // another rank failed and printed its error
-  } catch (const dist::StopRequested& e) {
+  } catch (const mpi::StopRequested& e) {
     // Every rank agreed to stop at the same check-in (signals.hpp); rank 0 says what finished.
     cli::print_stopped(e.what(), e.signal());
     code = e.code();
   } catch (const Error& e) {
-    dist::Failure f = dist::report_failure(e.code());
-    if (f.rank == dist::Runtime::rank()) cli::print_error(e.what());
+    mpi::Failure f = mpi::report_failure(e.code());
+    if (f.rank == mpi::Runtime::rank()) cli::print_error(e.what());
     code = f.code;
   } catch (const std::exception& e) {
-    dist::Failure f = dist::report_failure(kExitInternal);
-    if (f.rank == dist::Runtime::rank()) cli::print_error(std::string("internal error: ") + e.what());
+    mpi::Failure f = mpi::report_failure(kExitInternal);
+    if (f.rank == mpi::Runtime::rank()) cli::print_error(std::string("internal error: ") + e.what());
     code = f.code;
   }
-  dist::Runtime::finalize();
+  mpi::Runtime::finalize();
   return code;
 }

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace trellis {
 
@@ -39,13 +40,6 @@ struct PjPtr {
   }
   explicit operator bool() const { return p != nullptr; }
 };
-
-std::string trim(const std::string& s) {
-  std::size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
-}
 
 bool all_digits(const std::string& s) {
   return !s.empty() && s.size() <= 9 &&
@@ -173,14 +167,14 @@ Crs build(const std::string& text, const std::string& def, std::optional<int> co
 }  // namespace
 
 Crs Crs::from_user(const std::string& text) {
-  std::string t = trim(text);
+  std::string t(trim(text));
   if (t.empty()) unknown(text);
   if (all_digits(t)) return from_epsg(std::stoi(t));
   if (t.size() > 5) {
     std::string head = t.substr(0, 5);
     std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
     if (head == "epsg:") {
-      std::string num = trim(t.substr(5));
+      std::string num(trim(t.substr(5)));
       if (!all_digits(num)) unknown(text);
       int code = std::stoi(num);
       if (code <= 0) unknown(text);
@@ -196,7 +190,7 @@ Crs Crs::from_epsg(int code) {
 }
 
 Crs Crs::from_wkt(const std::string& wkt) {
-  return build(wkt, trim(wkt), std::nullopt);
+  return build(wkt, std::string(trim(wkt)), std::nullopt);
 }
 
 std::string Crs::wkt() const {

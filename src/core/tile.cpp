@@ -107,6 +107,34 @@ void Tile::paste(const Tile& src, int col0, int row0) {
                   static_cast<std::size_t>(c1 - c0) * cb);
 }
 
+void Tile::paste_data(const Tile& src, int col0, int row0) {
+  if (!(src.ct_ == ct_) || src.bands_ != bands_)
+    throw std::invalid_argument("Tile::paste_data: the tiles differ in cell type or band count");
+  if (!ct_.has_nodata() && !ct_.is_float()) {
+    paste(src, col0, row0);
+    return;
+  }
+  const int c0 = std::max(0, col0), r0 = std::max(0, row0);
+  const int c1 = std::min(cols_, col0 + src.cols_), r1 = std::min(rows_, row0 + src.rows_);
+  if (c1 <= c0 || r1 <= r0) return;
+  dispatch_kind(ct_.kind, [&](auto tag) {
+    using T = decltype(tag);
+    for (int b = 0; b < bands_; ++b) {
+      const T* s = src.band_as<T>(b);
+      T* d = band_as<T>(b);
+      for (int r = r0; r < r1; ++r) {
+        const T* srow = s + static_cast<std::size_t>(r - row0) * src.cols_ + (c0 - col0);
+        T* drow = d + static_cast<std::size_t>(r) * cols_ + c0;
+        for (int c = 0; c < c1 - c0; ++c) {
+          const double v = static_cast<double>(srow[c]);
+          if (std::isnan(v) || ct_.is_nodata(v)) continue;
+          drow[c] = srow[c];
+        }
+      }
+    }
+  });
+}
+
 void Tile::blank_outside(int col0, int row0, int col1, int row1) {
   const int c0 = std::clamp(col0, 0, cols_), c1 = std::clamp(col1, c0, cols_);
   const int r0 = std::clamp(row0, 0, rows_), r1 = std::clamp(row1, r0, rows_);

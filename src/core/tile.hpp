@@ -109,6 +109,9 @@ class Tile {
   // Copies every band of `src` (same cell type and band count) into this tile at (col0, row0); the
   // parts outside this tile are clipped.
   void paste(const Tile& src, int col0, int row0);
+  // Like paste, but only the cells of `src` that hold data (NoData and NaN cells leave this tile's
+  // cell as it is; for raw integer types every cell is data).
+  void paste_data(const Tile& src, int col0, int row0);
   // Sets every cell outside the rectangle [col0, col1) x [row0, row1) to NoData (zero for raw types).
   void blank_outside(int col0, int row0, int col1, int row1);
 

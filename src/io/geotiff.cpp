@@ -261,6 +261,11 @@ Tile read_window(const std::string& path, const CellType& ct, int bands, long co
   return t;
 }
 
+Tile read_window(const RasterLayer& layer, const RasterWindow& w) {
+  const RasterSource& s = layer.sources.at(w.source);
+  return read_window(s.path, s.cell_type, s.bands, w.col0, w.row0, w.cols, w.rows);
+}
+
 void remove_quietly(const std::string& path) {
   VSIStatBufL st;
   if (VSIStatL(path.c_str(), &st) == 0) VSIUnlink(path.c_str());

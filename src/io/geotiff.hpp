@@ -11,6 +11,7 @@
 #include "core/crs.hpp"
 #include "core/extent.hpp"
 #include "core/tile.hpp"
+#include "layer/layer.hpp"
 
 namespace trellis::io {
 
@@ -49,6 +50,8 @@ int gdal_type_for(const CellType& ct);
 // Reads a window (all bands) into a tile of the file's cell type. Datasets are cached per thread.
 Tile read_window(const std::string& path, const CellType& ct, int bands, long col0, long row0, int cols,
                  int rows);
+// Reads a window of an untiled layer's source (all bands, the source's cell type).
+Tile read_window(const RasterLayer& layer, const RasterWindow& w);
 
 struct GeoTiffOptions {
   std::string compression = "deflate";  // deflate, lzw, zstd, packbits, lzma, none

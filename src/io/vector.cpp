@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "core/text.hpp"
 #include "io/geotiff.hpp"
 
 namespace trellis::io {
@@ -63,30 +64,18 @@ struct TransformDeleter {
 };
 using TransformPtr = std::unique_ptr<void, TransformDeleter>;
 
-std::string trim(const std::string& s) {
-  std::size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-  return s.substr(a, b - a);
-}
-
-std::string upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // EWKT: "SRID=n;WKT" -> (n, WKT).
 std::pair<std::optional<int>, std::string> split_srid(const std::string& text) {
-  std::string t = trim(text);
+  std::string t(trim(text));
   if (upper(t.substr(0, 5)) != "SRID=") return {std::nullopt, t};
   auto semi = t.find(';');
   if (semi == std::string::npos) throw GeometryError("text", "EWKT 'SRID=n;' prefix without ';'");
-  std::string num = trim(t.substr(5, semi - 5));
+  std::string num(trim(t.substr(5, semi - 5)));
   char* end = nullptr;
   long v = std::strtol(num.c_str(), &end, 10);
   if (num.empty() || *end != '\0' || v <= 0 || v > INT_MAX)
     throw GeometryError("text", "bad SRID '" + num + "' in the EWKT prefix");
-  return {static_cast<int>(v), trim(t.substr(semi + 1))};
+  return {static_cast<int>(v), std::string(trim(t.substr(semi + 1)))};
 }
 
 GeometryPtr parse_wkt(const std::string& text, std::optional<int>* srid) {

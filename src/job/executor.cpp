@@ -9,11 +9,11 @@
 #include <set>
 #include <sstream>
 
-#include "dist/failure.hpp"
-#include "dist/reduce.hpp"
-#include "dist/runtime.hpp"
-#include "dist/signals.hpp"
-#include "dist/stats.hpp"
+#include "mpi/failure.hpp"
+#include "mpi/reduce.hpp"
+#include "mpi/runtime.hpp"
+#include "mpi/signals.hpp"
+#include "mpi/stats.hpp"
 #include "job/context.hpp"
 
 namespace trellis::job {
@@ -63,13 +63,13 @@ std::string to_csv(const nlohmann::json& data) {
 }
 
 std::size_t tiles_of(const StepValue& v) {
-  if (const auto* t = std::get_if<dist::TiledLayer>(&v)) return t->tiles.size();
-  if (const auto* p = std::get_if<dist::Pyramid>(&v)) {
+  if (const auto* t = std::get_if<TiledLayer>(&v)) return t->tiles.size();
+  if (const auto* p = std::get_if<Pyramid>(&v)) {
     std::size_t n = 0;
     for (const auto& [z, l] : p->levels) n += l.tiles.size();
     return n;
   }
-  if (const auto* r = std::get_if<dist::RasterLayer>(&v)) return r->windows.size();
+  if (const auto* r = std::get_if<RasterLayer>(&v)) return r->windows.size();
   return 0;
 }
 
@@ -175,8 +175,8 @@ std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& op
   std::vector<StepStats> all;
   const std::size_t n = job.steps.size();
   log.info("job '" + job.name + "': " + std::to_string(n) + " step(s) on " +
-               std::to_string(dist::Runtime::size()) + " rank(s)",
-           {{"event", "job_start"}, {"steps", n}, {"ranks", dist::Runtime::size()}});
+               std::to_string(mpi::Runtime::size()) + " rank(s)",
+           {{"event", "job_start"}, {"steps", n}, {"ranks", mpi::Runtime::size()}});
   // Steps whose run completed on this rank, outputs committed. A stop is agreed at a check-in, which
   // every rank reaches at the same point of the same step, so every rank holds the same count then.
   std::size_t finished = 0;
@@ -187,8 +187,8 @@ std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& op
       const std::string label = "step " + std::to_string(i + 1) + "/" + std::to_string(n) + " '" + step.id +
                                 "' (" + step.spec->name + ")";
       log.info(label + " started", {{"event", "step_start"}, {"step", step.id}, {"op", step.spec->name}});
-      double t0 = dist::Runtime::wtime();
-      std::size_t bytes0 = dist::stats().bytes_sent;
+      double t0 = mpi::Runtime::wtime();
+      std::size_t bytes0 = mpi::stats().bytes_sent;
       Progress progress(log, label, opts.progress_interval);
       const Params params = with_site_defaults(step, opts, log);
       StepContext ctx{params, {}, info, log, progress};
@@ -202,20 +202,20 @@ std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& op
       if (const auto* r = std::get_if<Result>(&v)) {
         log.info(label + ": " + r->data.dump(),
                  {{"event", "result"}, {"step", step.id}, {"result", r->data}});
-        if (step.params.has("output") && dist::Runtime::rank() == 0)
+        if (step.params.has("output") && mpi::Runtime::rank() == 0)
           write_result(*r, step.params.get_string("output"));
       }
       finished = i + 1;
-      dist::check_in();
+      mpi::check_in();
       StepStats s;
       s.id = step.id;
       s.op = step.spec->name;
-      s.wall_seconds = dist::allreduce_max(dist::Runtime::wtime() - t0);
-      s.tiles = static_cast<std::size_t>(dist::allreduce_sum(static_cast<std::int64_t>(tiles_of(v))));
+      s.wall_seconds = mpi::allreduce_max(mpi::Runtime::wtime() - t0);
+      s.tiles = static_cast<std::size_t>(mpi::allreduce_sum(static_cast<std::int64_t>(tiles_of(v))));
       s.bytes_moved = static_cast<std::size_t>(
-          dist::allreduce_sum(static_cast<std::int64_t>(dist::stats().bytes_sent - bytes0)));
+          mpi::allreduce_sum(static_cast<std::int64_t>(mpi::stats().bytes_sent - bytes0)));
       s.peak_rss =
-          static_cast<std::size_t>(dist::allreduce_max(static_cast<std::int64_t>(dist::peak_rss_bytes())));
+          static_cast<std::size_t>(mpi::allreduce_max(static_cast<std::int64_t>(mpi::peak_rss_bytes())));
       char buf[160];
       std::snprintf(buf, sizeof buf, " done in %.2f s", s.wall_seconds);
       log.info(label + buf, {{"event", "step_done"},
@@ -246,11 +246,11 @@ std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& op
           ++it;
       }
     }
-  } catch (const dist::StopRequested& stop) {
-    const std::string why = "stop requested by " + dist::signal_name(stop.signal());
+  } catch (const mpi::StopRequested& stop) {
+    const std::string why = "stop requested by " + mpi::signal_name(stop.signal());
     if (finished == n) {
       log.info(why + " after the last step finished: the job is complete",
-               {{"event", "stop_after_end"}, {"signal", dist::signal_name(stop.signal())}});
+               {{"event", "stop_after_end"}, {"signal", mpi::signal_name(stop.signal())}});
       return all;
     }
     std::vector<std::string> done, not_done;
@@ -268,11 +268,11 @@ std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& op
       log.info("steps finished before the stop:\n" + table.substr(0, table.size() - 1),
                {{"event", "stopped_stats"}, {"steps", stats_json(all)}});
     }
-    const std::string msg = "stopped by " + dist::signal_name(stop.signal()) + " during step " +
+    const std::string msg = "stopped by " + mpi::signal_name(stop.signal()) + " during step " +
                             std::to_string(finished + 1) + "/" + std::to_string(n) + " '" + cur.id + "' (" +
                             cur.spec->name + "): finished: " + step_list(done) +
                             "; not finished: " + step_list(not_done) + "; no partial output left";
-    throw dist::StopRequested(stop.signal(), msg);
+    throw mpi::StopRequested(stop.signal(), msg);
   }
   return all;
 }

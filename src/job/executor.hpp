@@ -31,8 +31,8 @@ struct RunOptions {
   double progress_interval = 5.0;  // seconds between progress lines
 };
 
-// Collective. Throws trellis::Error (or dist::PeerFailure) on failure.
-// A stop request (dist/signals.hpp) is agreed at a check-in: every rank then throws dist::StopRequested
+// Collective. Throws trellis::Error (or mpi::PeerFailure) on failure.
+// A stop request (mpi/signals.hpp) is agreed at a check-in: every rank then throws mpi::StopRequested
 // whose message says which steps finished and which did not. A stop agreed after the last step has
 // finished is not an error: the job is complete, run_job() returns normally.
 std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& opts = {});

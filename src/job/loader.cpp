@@ -19,6 +19,7 @@
 
 #include "core/cell_type.hpp"
 #include "core/crs.hpp"
+#include "core/text.hpp"
 #include "job/did_you_mean.hpp"
 #include "job/job.hpp"
 
@@ -46,22 +47,6 @@ bool is_lower(char c) {
 bool is_digit(char c) {
   return std::isdigit(static_cast<unsigned char>(c)) != 0;
 }
-char to_lower(char c) {
-  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = to_lower(c);
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 bool is_var_name(std::string_view s) {
   if (s.empty() || is_digit(s[0])) return false;
   return std::all_of(s.begin(), s.end(),
@@ -76,12 +61,6 @@ bool is_var_name(std::string_view s) {
 std::string without_underscores(std::string s) {
   s.erase(std::remove(s.begin(), s.end(), '_'), s.end());
   return s;
-}
-
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
 }
 
 }  // namespace

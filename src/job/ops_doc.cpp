@@ -4,17 +4,12 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/text.hpp"
 #include "job/did_you_mean.hpp"
 
 namespace trellis::job {
 
 namespace {
-
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
-}
 
 std::string number(double v) {
   if (std::floor(v) == v && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "dist/signals.hpp"
+#include "mpi/signals.hpp"
 
 namespace trellis::job {
 
@@ -34,7 +34,7 @@ void Progress::advance(std::size_t n) {
 }
 
 bool Progress::stop_requested() const {
-  return dist::stop_requested();
+  return mpi::stop_requested();
 }
 
 }  // namespace trellis::job

@@ -20,7 +20,7 @@ class Progress {
   // Thread-safe.
   void advance(std::size_t n = 1);
   std::size_t done() const { return done_; }
-  // True when this rank was asked to stop (dist/signals.hpp): a long local loop may skip its remaining
+  // True when this rank was asked to stop (mpi/signals.hpp): a long local loop may skip its remaining
   // work, provided the next thing the op does is a collective (which then stops every rank, in step)
   // and it commits no output in between.
   bool stop_requested() const;

@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/text.hpp"
 #include "job/did_you_mean.hpp"
 #include "job/executor.hpp"
 #include "job/job.hpp"
@@ -28,18 +29,6 @@ namespace {
 
 const std::vector<std::string> kKeys = {"version", "memory_per_rank", "scratch",           "compression",
                                         "threads", "log_format",      "progress_interval", "failure_timeout"};
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::optional<double> parse_number(std::string_view text) {
   text = trim(text);
@@ -68,12 +57,6 @@ std::vector<std::string> compression_choices(const Registry& reg) {
         for (const auto& c : p.choices)
           if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
   return out;
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
-  return s;
 }
 
 class SiteLoader {

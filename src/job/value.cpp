@@ -21,9 +21,9 @@ const char* value_kind_name(ValueKind k) {
 ValueKind kind_of(const StepValue& v) {
   struct Visitor {
     ValueKind operator()(const Nothing&) const { return ValueKind::None; }
-    ValueKind operator()(const dist::RasterLayer&) const { return ValueKind::RasterLayer; }
-    ValueKind operator()(const dist::TiledLayer&) const { return ValueKind::TiledLayer; }
-    ValueKind operator()(const dist::Pyramid&) const { return ValueKind::Pyramid; }
+    ValueKind operator()(const RasterLayer&) const { return ValueKind::RasterLayer; }
+    ValueKind operator()(const TiledLayer&) const { return ValueKind::TiledLayer; }
+    ValueKind operator()(const Pyramid&) const { return ValueKind::Pyramid; }
     ValueKind operator()(const Result&) const { return ValueKind::Result; }
   };
   return std::visit(Visitor{}, v);

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "dist/layer.hpp"
+#include "layer/layer.hpp"
 
 namespace trellis::job {
 
@@ -19,7 +19,7 @@ struct Result {
 
 struct Nothing {};
 
-using StepValue = std::variant<Nothing, dist::RasterLayer, dist::TiledLayer, dist::Pyramid, Result>;
+using StepValue = std::variant<Nothing, RasterLayer, TiledLayer, Pyramid, Result>;
 ValueKind kind_of(const StepValue& v);
 
 }  // namespace trellis::job

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "dist/exchange.hpp"
-#include "dist/halo.hpp"
-#include "dist/partitioner.hpp"
+#include "mpi/exchange.hpp"
+#include "mpi/halo.hpp"
+#include "mpi/partition.hpp"
 #include "io/warp.hpp"
 #include "job/context.hpp"
 #include "ops/families.hpp"
@@ -186,27 +186,9 @@ int kernel_halo(io::ResampleMethod m, bool aligned) {
 // Sets the cells of `t` (placed at global parent cell (gc0, gr0)) that lie outside window w to NoData
 // (zero for raw cell types).
 void blank_outside(Tile& t, long gc0, long gr0, const CellWindow& w) {
-  const long i0 = std::clamp(w.c0 - gc0, 0L, static_cast<long>(t.cols()));
-  const long i1 = std::clamp(w.c1 - gc0, i0, static_cast<long>(t.cols()));
-  const long j0 = std::clamp(w.r0 - gr0, 0L, static_cast<long>(t.rows()));
-  const long j1 = std::clamp(w.r1 - gr0, j0, static_cast<long>(t.rows()));
-  if (i0 == 0 && j0 == 0 && i1 == t.cols() && j1 == t.rows()) return;
-  for (int b = 0; b < t.bands(); ++b)
-    for (int r = 0; r < t.rows(); ++r) {
-      const bool row_in = r >= j0 && r < j1;
-      for (int c = 0; c < t.cols(); ++c)
-        if (!row_in || c < i0 || c >= i1) t.set(b, c, r, NAN);
-    }
-}
-
-// Copies `src` into `dst` at (col_off, row_off), every band.
-void place(Tile& dst, const Tile& src, int col_off, int row_off) {
-  const std::size_t cb = static_cast<std::size_t>(dst.cell_type().bytes());
-  for (int b = 0; b < src.bands(); ++b)
-    for (int r = 0; r < src.rows(); ++r)
-      std::memcpy(dst.band_data(b) + (static_cast<std::size_t>(row_off + r) * dst.cols() + col_off) * cb,
-                  src.band_data(b) + static_cast<std::size_t>(r) * src.cols() * cb,
-                  static_cast<std::size_t>(src.cols()) * cb);
+  auto local = [](long v, int size) { return static_cast<int>(std::clamp(v, 0L, static_cast<long>(size))); };
+  t.blank_outside(local(w.c0 - gc0, t.cols()), local(w.r0 - gr0, t.rows()), local(w.c1 - gc0, t.cols()),
+                  local(w.r1 - gr0, t.rows()));
 }
 
 // Rank-count-independent merge order of a key: its row-major position in the layout, then the instant.
@@ -219,7 +201,7 @@ std::uint64_t key_order(const LayoutDefinition& L, const SpaceTimeKey& k) {
 // One pyramid step
 
 // Collective: the parent level of `child` with metadata `pmd` (from parent_metadata).
-dist::TiledLayer build_parent(const dist::TiledLayer& child, const Step& s, const LayerMetadata& pmd,
+TiledLayer build_parent(const TiledLayer& child, const Step& s, const LayerMetadata& pmd,
                               io::ResampleMethod method, std::size_t round_bytes, job::Progress& progress) {
   const LayerMetadata& md = child.md;
   const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
@@ -229,7 +211,7 @@ dist::TiledLayer build_parent(const dist::TiledLayer& child, const Step& s, cons
 
   // Children with their halos (the same radius on every rank: the collective is entered by all).
   std::map<SpaceTimeKey, Tile> buffered;
-  if (radius > 0) buffered = dist::halo_exchange(child, radius, round_bytes);
+  if (radius > 0) buffered = mpi::halo_exchange(child, radius, round_bytes);
 
   // GDAL works in the child's pixel frame (x = column, y = -row from the child's north-west corner,
   // no CRS): the geometry of a 2:1 step is then exact in binary floating point, so an area kernel sees
@@ -289,27 +271,27 @@ dist::TiledLayer build_parent(const dist::TiledLayer& child, const Step& s, cons
     jobs.push_back(std::move(j));
   }
 
-  dist::TiledLayer out;
+  TiledLayer out;
   out.md = pmd;
-  out.partitioner = dist::Partitioner::balance(parent_keys, child.partitioner.kind(), pmd.bounds);
+  out.partitioner = mpi::balance(parent_keys, child.partitioner.kind(), pmd.bounds);
   parent_keys.clear();
   parent_keys.shrink_to_fit();
 
   progress.begin(jobs.size(), "tiles");
   std::size_t next = 0;
-  auto produce = [&](std::vector<dist::Outgoing>& outgoing) -> bool {
+  auto produce = [&](std::vector<mpi::Outgoing>& outgoing) -> bool {
     // Children worth about round_bytes of pieces (a quarter of a child each), resampled in parallel.
     std::size_t end = next, bytes = 0;
     while (end < jobs.size() && (end == next || bytes < round_bytes)) {
       bytes += child.tiles.at(jobs[end].key).byte_size() / 4 + 1;
       ++end;
     }
-    std::vector<std::vector<dist::Piece>> pieces(end - next);
+    std::vector<std::vector<mpi::Piece>> pieces(end - next);
     parallel_for(end - next, [&](std::size_t i) {
       const Job& j = jobs[next + i];
       const bool blank = j.src->all_nodata();  // nothing to resample: the pieces are NoData
       for (const Span& sp : j.spans) {
-        dist::Piece pc;
+        mpi::Piece pc;
         pc.key = {static_cast<std::int32_t>(sp.key_col), static_cast<std::int32_t>(sp.key_row),
                   j.key.instant};
         pc.order = key_order(md.layout, j.key);
@@ -337,19 +319,19 @@ dist::TiledLayer build_parent(const dist::TiledLayer& child, const Step& s, cons
   // Pieces of one parent cover disjoint cells (each parent cell's centre lies in exactly one child), so
   // placing them in any order gives the same tile; cells no child covers keep the prototype's NoData
   // (zeros for raw cell types), like GeoTrellis' ArrayTile.empty.
-  auto consume = [&](dist::Piece&& p) {
+  auto consume = [&](mpi::Piece&& p) {
     auto it = out.tiles.find(p.key);
     if (it == out.tiles.end()) it = out.tiles.emplace(p.key, Tile(md.cell_type, tc, tr, md.bands)).first;
-    place(it->second, p.tile, p.col_off, p.row_off);
+    it->second.paste(p.tile, p.col_off, p.row_off);
   };
-  dist::exchange(produce, consume);
+  mpi::exchange(produce, consume);
   return out;
 }
 
 // ------------------------------------------------------------------------------------------------
 // GeoPySpark 0.1: a layer not at start_zoom is first re-tiled to ZoomedLayoutScheme level start_zoom.
 
-dist::TiledLayer retile_to_level(const dist::TiledLayer& in, const LayoutLevel& lvl,
+TiledLayer retile_to_level(const TiledLayer& in, const LayoutLevel& lvl,
                                  io::ResampleMethod method, std::size_t round_bytes, const job::Params& p,
                                  job::Progress& progress) {
   const LayerMetadata& md = in.md;
@@ -382,25 +364,25 @@ dist::TiledLayer retile_to_level(const dist::TiledLayer& in, const LayoutLevel& 
     auto ks = keys_of(kv.first);
     local_keys.insert(local_keys.end(), ks.begin(), ks.end());
   }
-  dist::TiledLayer out;
+  TiledLayer out;
   out.md = out_md;
-  out.partitioner = dist::Partitioner::balance(local_keys, in.partitioner.kind(), out_md.bounds);
+  out.partitioner = mpi::balance(local_keys, in.partitioner.kind(), out_md.bounds);
   local_keys.clear();
   local_keys.shrink_to_fit();
 
   progress.begin(src.size(), "tiles");
-  std::map<SpaceTimeKey, std::vector<dist::Piece>> received;
+  std::map<SpaceTimeKey, std::vector<mpi::Piece>> received;
   std::size_t next = 0;
-  auto produce = [&](std::vector<dist::Outgoing>& outgoing) -> bool {
+  auto produce = [&](std::vector<mpi::Outgoing>& outgoing) -> bool {
     std::size_t end = next, bytes = 0;
     while (end < src.size() && (end == next || bytes < round_bytes)) bytes += src[end++]->second.byte_size();
-    std::vector<std::vector<dist::Piece>> pieces(end - next);
+    std::vector<std::vector<mpi::Piece>> pieces(end - next);
     parallel_for(end - next, [&](std::size_t i) {
       const auto& [k, t] = *src[next + i];
       const GridExtent sg = md.layout.tile_grid(k.col, k.row);
       for (const SpaceTimeKey& nk : keys_of(k)) {
         bool any = false;
-        dist::Piece pc = cut_piece(t, sg, md.crs, L, nk, method, &any);
+        mpi::Piece pc = cut_piece(t, sg, md.crs, L, nk, method, &any);
         if (!any) continue;
         pc.order = key_order(md.layout, k);
         pieces[i].push_back(std::move(pc));
@@ -415,7 +397,7 @@ dist::TiledLayer retile_to_level(const dist::TiledLayer& in, const LayoutLevel& 
     next = end;
     return next < src.size();
   };
-  dist::exchange(produce, [&](dist::Piece&& pc) { received[pc.key].push_back(std::move(pc)); });
+  mpi::exchange(produce, [&](mpi::Piece&& pc) { received[pc.key].push_back(std::move(pc)); });
 
   // Merge as tile_to_layout does: a cell takes the data of the latest piece (in source key order) that
   // has data there, whatever the arrival order.
@@ -423,7 +405,7 @@ dist::TiledLayer retile_to_level(const dist::TiledLayer& in, const LayoutLevel& 
   const bool raw = !md.cell_type.has_nodata();
   for (auto& [k, pcs] : received) {
     std::sort(pcs.begin(), pcs.end(),
-              [](const dist::Piece& a, const dist::Piece& b) { return a.order < b.order; });
+              [](const mpi::Piece& a, const mpi::Piece& b) { return a.order < b.order; });
     Tile t(md.cell_type, tc, tr, md.bands);
     for (const auto& pc : pcs) {
       dispatch_kind(md.cell_type.kind, [&](auto zero) {
@@ -454,7 +436,7 @@ bool power_of_two(long n) {
 job::StepValue run_pyramid(job::StepContext& ctx) {
   const job::Params& p = ctx.params;
   // The layer itself becomes the start level (moved, not copied, when no later step reads it).
-  dist::TiledLayer in = ctx.take_input<dist::TiledLayer>();
+  TiledLayer in = ctx.take_input<TiledLayer>();
   const LayerMetadata md = in.md;  // a copy: `in` may be moved into the start level
   const auto method = io::parse_resample_method(p.get_string("resample_method"));
   const std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
@@ -482,7 +464,7 @@ job::StepValue run_pyramid(job::StepContext& ctx) {
         "of columns and rows (this layer's tiles are " +
         std::to_string(btc) + "x" + std::to_string(btr) + ")");
 
-  dist::TiledLayer base;
+  TiledLayer base;
   if (start == top) {
     base = std::move(in);
     base.md.zoom = top;
@@ -508,8 +490,8 @@ job::StepValue run_pyramid(job::StepContext& ctx) {
   }
   const bool base_zoomed = is_power_of_two_level(base.md);
 
-  dist::Pyramid pyr;
-  const dist::TiledLayer* child = &pyr.levels.emplace(start, std::move(base)).first->second;
+  Pyramid pyr;
+  const TiledLayer* child = &pyr.levels.emplace(start, std::move(base)).first->second;
   for (int z = start; z > end; --z) {
     LayoutDefinition parent_layout =
         base_zoomed ? ZoomedLayoutScheme::zoom_out(LayoutLevel{z, child->md.layout}).layout
@@ -520,7 +502,7 @@ job::StepValue run_pyramid(job::StepContext& ctx) {
     ctx.log.info("zoom " + std::to_string(z - 1) + ": " + std::to_string(pt.layout_cols) + "x" +
                  std::to_string(pt.layout_rows) + " tiles of " + std::to_string(pt.tile_cols) + "x" +
                  std::to_string(pt.tile_rows) + (s.aligned ? "" : " (not a 2x2 split of the level below)"));
-    dist::TiledLayer parent = build_parent(*child, s, pmd, method, round, ctx.progress);
+    TiledLayer parent = build_parent(*child, s, pmd, method, round, ctx.progress);
     child = &pyr.levels.emplace(z - 1, std::move(parent)).first->second;
   }
   return pyr;

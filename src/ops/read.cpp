@@ -5,8 +5,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "dist/reduce.hpp"
-#include "dist/runtime.hpp"
+#include "mpi/reduce.hpp"
+#include "mpi/runtime.hpp"
 #include "io/geotiff.hpp"
 #include "job/context.hpp"
 #include "ops/families.hpp"
@@ -45,7 +45,7 @@ job::StepValue run_read_geotiff(job::StepContext& ctx) {
   std::vector<std::string> files = io::expand_inputs(p.get_strings("uri"));
   bool temporal = p.get_string("rdd_type") == "spacetime";
   std::string time_tag = temporal ? p.get_string("time_tag") : "";
-  const int rank = dist::Runtime::rank(), size = dist::Runtime::size();
+  const int rank = mpi::Runtime::rank(), size = mpi::Runtime::size();
 
   // Headers: rank r reads files r, r+size, ...; everyone gets all of them.
   std::string mine;
@@ -55,20 +55,20 @@ job::StepValue run_read_geotiff(job::StepContext& ctx) {
       arr.push_back(info_to_json(io::read_info(files[i], time_tag)));
     mine = arr.dump();
   }
-  std::vector<std::string> all = dist::allgather_strings(mine);
+  std::vector<std::string> all = mpi::allgather_strings(mine);
   std::vector<json> infos(files.size());
   for (int r = 0; r < size; ++r) {
     json arr = json::parse(all[r]);
     for (std::size_t k = 0; k < arr.size(); ++k) infos[r + k * size] = arr[k];
   }
 
-  dist::RasterLayer layer;
+  RasterLayer layer;
   layer.temporal = temporal;
   std::optional<Crs> crs_override;
   if (p.has("crs")) crs_override = Crs::from_user(p.get_string("crs"));
   std::map<std::string, Crs> crs_cache;
   for (const json& j : infos) {
-    dist::RasterSource s;
+    RasterSource s;
     s.path = j["path"];
     auto e = j["extent"];
     s.grid = GridExtent{{e[0], e[1], e[2], e[3]}, j["cols"].get<long>(), j["rows"].get<long>()};
@@ -96,12 +96,12 @@ job::StepValue run_read_geotiff(job::StepContext& ctx) {
 
   // Windows, in global order: source, then row-major; this rank takes a contiguous share.
   long max_size = p.get_int("max_tile_size");
-  std::vector<dist::RasterWindow> windows;
+  std::vector<RasterWindow> windows;
   for (std::size_t si = 0; si < layer.sources.size(); ++si) {
     const auto& g = layer.sources[si].grid;
     for (long r0 = 0; r0 < g.rows; r0 += max_size)
       for (long c0 = 0; c0 < g.cols; c0 += max_size) {
-        dist::RasterWindow w;
+        RasterWindow w;
         w.source = static_cast<int>(si);
         w.col0 = c0;
         w.row0 = r0;

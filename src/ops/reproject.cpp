@@ -41,11 +41,11 @@
 #include <set>
 #include <span>
 
-#include "dist/collectives.hpp"
-#include "dist/exchange.hpp"
-#include "dist/partitioner.hpp"
-#include "dist/reduce.hpp"
-#include "dist/runtime.hpp"
+#include "mpi/collectives.hpp"
+#include "mpi/exchange.hpp"
+#include "mpi/partition.hpp"
+#include "mpi/reduce.hpp"
+#include "mpi/runtime.hpp"
 #include "io/warp.hpp"
 #include "job/context.hpp"
 #include "ops/families.hpp"
@@ -406,7 +406,7 @@ struct Placement {
 // (frame of the unshifted layer; columns may lie outside the layout when tiles are shifted).
 struct DestPlan {
   SpaceTimeKey key;
-  dist::CurvePos pos;
+  CurvePos pos;
   std::vector<Placement> placements;  // shifted tiles first, unshifted last (they win overlaps)
   long c0 = 0, r0 = 0, cols = 0, rows = 0;
 };
@@ -465,8 +465,8 @@ class Reprojector {
  public:
   // With `consumable`, the input's tiles are freed as soon as no destination tile needs them any more
   // (the result's tiles reuse their memory); `consumable` must be `in`.
-  Reprojector(const dist::TiledLayer& in, const ReprojectTarget& target, io::ResampleMethod method,
-              const job::Params& p, dist::TiledLayer* consumable = nullptr)
+  Reprojector(const TiledLayer& in, const ReprojectTarget& target, io::ResampleMethod method,
+              const job::Params& p, TiledLayer* consumable = nullptr)
       : in_(in),
         consumable_(consumable),
         src_(in.md.crs),
@@ -494,7 +494,7 @@ class Reprojector {
   }
 
   // `share_seconds`: the interval of the work-sharing check-ins (0: no sharing).
-  dist::TiledLayer run(IndexKind index, std::size_t round_bytes, double share_seconds,
+  TiledLayer run(IndexKind index, std::size_t round_bytes, double share_seconds,
                        job::Progress* progress, const job::Logger* log = nullptr);
 
  private:
@@ -507,7 +507,7 @@ class Reprojector {
   // tiles back at the next check-in. Every rank calls it once per round. `warped(front)`: plans
   // [b0, front) are warped.
   void share_warp(const std::vector<DestPlan>& plans, std::size_t b0, std::size_t b1,
-                  const std::map<SpaceTimeKey, Tile>& received, dist::TiledLayer& out, double interval,
+                  const std::map<SpaceTimeKey, Tile>& received, TiledLayer& out, double interval,
                   std::int64_t max_ship, const std::function<void(std::size_t)>& warped,
                   job::Progress* progress, WarpStats& stats) const;
   // The source cells a destination tile is warped from (nullopt: none, the tile is blank), and the warp.
@@ -560,8 +560,8 @@ class Reprojector {
   Transform& fwd() const { return *fwd_[static_cast<std::size_t>(omp_get_thread_num()) % fwd_.size()]; }
   Transform& inv() const { return *inv_[static_cast<std::size_t>(omp_get_thread_num()) % inv_.size()]; }
 
-  const dist::TiledLayer& in_;
-  dist::TiledLayer* consumable_;
+  const TiledLayer& in_;
+  TiledLayer* consumable_;
   CrsInfo src_, tgt_;
   LayerMetadata md_;
   bool from_footprint_;
@@ -684,30 +684,12 @@ DestPlan Reprojector::plan_dest(const SpaceTimeKey& k) const {
 // Copies the cells of `src` (its cell (0,0) at mosaic cell (oc, orow)) into the mosaic; with
 // `data_only`, NoData cells of src leave the mosaic's cell as it is.
 void blit(const Tile& src, long oc, long orow, Tile& m, bool data_only) {
-  const long c0 = std::max(0L, oc), c1 = std::min<long>(m.cols(), oc + src.cols());
-  const long r0 = std::max(0L, orow), r1 = std::min<long>(m.rows(), orow + src.rows());
-  if (c1 <= c0 || r1 <= r0) return;
-  const CellType& ct = src.cell_type();
-  dispatch_kind(ct.kind, [&](auto zero) {
-    using T = decltype(zero);
-    for (int b = 0; b < src.bands(); ++b) {
-      const T* s = src.band_as<T>(b);
-      T* d = m.band_as<T>(b);
-      for (long r = r0; r < r1; ++r) {
-        const T* srow = s + static_cast<std::size_t>(r - orow) * src.cols() + (c0 - oc);
-        T* drow = d + static_cast<std::size_t>(r) * m.cols() + c0;
-        if (!data_only) {
-          std::memcpy(drow, srow, static_cast<std::size_t>(c1 - c0) * sizeof(T));
-          continue;
-        }
-        for (long c = 0; c < c1 - c0; ++c) {
-          double v = static_cast<double>(srow[c]);
-          if (std::isnan(v) || ct.is_nodata(v)) continue;
-          drow[c] = srow[c];
-        }
-      }
-    }
-  });
+  if (oc >= m.cols() || orow >= m.rows() || oc + src.cols() <= 0 || orow + src.rows() <= 0) return;
+  const int c = static_cast<int>(oc), r = static_cast<int>(orow);
+  if (data_only)
+    m.paste_data(src, c, r);
+  else
+    m.paste(src, c, r);
 }
 
 std::optional<Tile> Reprojector::mosaic_for(const DestPlan& plan,
@@ -784,11 +766,11 @@ Tile Reprojector::warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, T
 }
 
 void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0, std::size_t b1,
-                             const std::map<SpaceTimeKey, Tile>& received, dist::TiledLayer& out,
+                             const std::map<SpaceTimeKey, Tile>& received, TiledLayer& out,
                              double interval, std::int64_t max_ship,
                              const std::function<void(std::size_t)>& warped, job::Progress* progress,
                              WarpStats& stats) const {
-  const int me = dist::Runtime::rank();
+  const int me = mpi::Runtime::rank();
   const std::size_t threads = fwd_.size();
   std::size_t front = b0, back = b1;  // own plans not yet warped nor shipped
   struct Foreign {
@@ -797,45 +779,45 @@ void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0,
     Tile mosaic;
   };
   std::vector<Foreign> foreign;         // shipped to this rank, to warp
-  std::vector<dist::Outgoing> results;  // warped for other ranks, to send back
+  std::vector<mpi::Outgoing> results;  // warped for other ranks, to send back
   auto advance = [&](std::size_t n) {
     if (progress) progress->advance(n);
   };
   auto warp_own = [&](std::size_t n) {
-    const double t = dist::Runtime::wtime();
+    const double t = mpi::Runtime::wtime();
     std::vector<Tile> tiles(n);
     parallel_for(n, [&](std::size_t i) { tiles[i] = warp_dest(plans[front + i], received); });
     for (std::size_t i = 0; i < n; ++i) out.tiles.emplace(plans[front + i].key, std::move(tiles[i]));
     front += n;
     stats.warped += n;
-    stats.warp_seconds += dist::Runtime::wtime() - t;
+    stats.warp_seconds += mpi::Runtime::wtime() - t;
     advance(n);
     warped(front);
   };
   auto warp_foreign = [&](std::size_t n) {
-    const double t = dist::Runtime::wtime();
+    const double t = mpi::Runtime::wtime();
     std::vector<Tile> tiles(n);
     parallel_for(
         n, [&](std::size_t i) { tiles[i] = warp_mosaic(plan_dest(foreign[i].key), foreign[i].mosaic); });
     for (std::size_t i = 0; i < n; ++i) {
-      dist::Piece pc;
+      mpi::Piece pc;
       pc.key = foreign[i].key;
       pc.tile = std::move(tiles[i]);
       results.push_back({foreign[i].owner, std::move(pc)});
     }
     foreign.erase(foreign.begin(), foreign.begin() + static_cast<std::ptrdiff_t>(n));
     stats.warped += n;
-    stats.warp_seconds += dist::Runtime::wtime() - t;
+    stats.warp_seconds += mpi::Runtime::wtime() - t;
   };
-  if (interval <= 0 || dist::Runtime::size() == 1) {
+  if (interval <= 0 || mpi::Runtime::size() == 1) {
     const std::size_t chunk = 32 * threads;
     while (front < back) warp_own(std::min(back - front, chunk));
     return;
   }
   for (;;) {
     // A slice of work: shipped mosaics first (their owners wait for them), then the batch.
-    const double start = dist::Runtime::wtime();
-    while (dist::Runtime::wtime() - start < interval) {
+    const double start = mpi::Runtime::wtime();
+    while (mpi::Runtime::wtime() - start < interval) {
       if (!foreign.empty())
         warp_foreign(std::min(foreign.size(), threads));
       else if (front < back)
@@ -845,16 +827,16 @@ void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0,
     }
     // The check-in: reports, the shipments they imply, and one exchange round that carries the
     // shipped mosaics (order 1 + owner) and the tiles warped for other ranks (order 0).
-    const double checkin = dist::Runtime::wtime();
+    const double checkin = mpi::Runtime::wtime();
     ShareStatus mine{static_cast<std::int64_t>(back - front), static_cast<std::int64_t>(foreign.size()),
                      stats.warp_seconds > 0 ? static_cast<double>(stats.warped) / stats.warp_seconds : 0.0};
-    const std::vector<ShareStatus> all = dist::allgatherv_values(std::vector<ShareStatus>{mine});
+    const std::vector<ShareStatus> all = mpi::allgatherv_values(std::vector<ShareStatus>{mine});
     std::int64_t left = 0;
     for (const auto& st : all) left += st.own + st.foreign;
     const std::vector<Shipment> ships = plan_shipments(all, interval, max_ship);
     ++stats.checkins;
-    dist::exchange(
-        [&](std::vector<dist::Outgoing>& o) {
+    mpi::exchange(
+        [&](std::vector<mpi::Outgoing>& o) {
           for (auto& r : results) o.push_back(std::move(r));
           results.clear();
           for (const auto& sh : ships) {
@@ -867,7 +849,7 @@ void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0,
                 advance(1);
                 continue;
               }
-              dist::Piece pc;
+              mpi::Piece pc;
               pc.key = plan.key;
               pc.order = 1 + static_cast<std::uint64_t>(me);
               pc.tile = std::move(*mosaic);
@@ -877,7 +859,7 @@ void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0,
           }
           return false;
         },
-        [&](dist::Piece&& pc) {
+        [&](mpi::Piece&& pc) {
           if (pc.order == 0) {
             out.tiles.emplace(pc.key, std::move(pc.tile));
             advance(1);
@@ -886,17 +868,17 @@ void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0,
             ++stats.foreign;
           }
         });
-    stats.checkin_seconds += dist::Runtime::wtime() - checkin;
+    stats.checkin_seconds += mpi::Runtime::wtime() - checkin;
     // With nothing left anywhere, no shipment was made and this round delivered the last results.
     if (left == 0) break;
   }
 }
 
-dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, double share_seconds,
+TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, double share_seconds,
                                   job::Progress* progress, const job::Logger* log) {
-  const int nranks = dist::Runtime::size();
-  const int me = dist::Runtime::rank();
-  const double t0 = dist::Runtime::wtime();
+  const int nranks = mpi::Runtime::size();
+  const int me = mpi::Runtime::rank();
+  const double t0 = mpi::Runtime::wtime();
 
   // 1. The target keys the footprints of this rank's tiles touch.
   std::vector<SpaceTimeKey> src_keys;
@@ -920,11 +902,11 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, doub
   local_keys.erase(std::unique(local_keys.begin(), local_keys.end()), local_keys.end());
 
   // 2. Bounds and extent over all ranks (the same on every rank, so an error here is everyone's).
-  const FootprintAcc all = dist::allreduce(acc);
+  const FootprintAcc all = mpi::allreduce(acc);
   if (all.keys == 0)
     throw p_.step_error("the layer does not intersect the target layout (target CRS " + md_.crs.definition() +
                         ", layout extent " + md_.layout.extent.to_string() + ")");
-  dist::TiledLayer out;
+  TiledLayer out;
   out.md = md_;
   out.md.bounds =
       KeyBounds{{static_cast<std::int32_t>(all.cmin), static_cast<std::int32_t>(all.rmin), all.tmin},
@@ -933,24 +915,24 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, doub
     out.md.extent = Extent{all.xmin, all.ymin, all.xmax, all.ymax}.intersection(md_.layout.extent);
   out_window_ = data_window(out.md);
   make_grid_transforms();
-  out.partitioner = dist::Partitioner::balance(local_keys, index, out.md.bounds);
+  out.partitioner = mpi::balance(local_keys, index, out.md.bounds);
 
   // 3. The keys go to their owners.
   std::set<SpaceTimeKey> owned;
   {
     std::size_t next = 0;
     const std::size_t per_round = std::max<std::size_t>(1, round_bytes / 64);
-    dist::exchange(
-        [&](std::vector<dist::Outgoing>& o) {
+    mpi::exchange(
+        [&](std::vector<mpi::Outgoing>& o) {
           std::size_t end = std::min(local_keys.size(), next + per_round);
           for (; next < end; ++next) {
-            dist::Piece pc;
+            mpi::Piece pc;
             pc.key = local_keys[next];
             o.push_back({out.partitioner.owner(pc.key), std::move(pc)});
           }
           return next < local_keys.size();
         },
-        [&](dist::Piece&& pc) { owned.insert(pc.key); });
+        [&](mpi::Piece&& pc) { owned.insert(pc.key); });
   }
   std::vector<SpaceTimeKey>().swap(local_keys);
 
@@ -1005,23 +987,23 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, doub
   // 5. Requests to the owners of the source tiles: order = batch * ranks + requesting rank.
   std::vector<std::vector<std::pair<SpaceTimeKey, int>>> requests;  // per batch: (source key, rank)
   {
-    std::vector<dist::Outgoing> all_requests;
+    std::vector<mpi::Outgoing> all_requests;
     for (std::size_t b = 0; b < nbatches; ++b)
       for (const auto& k : wanted[b]) {
-        dist::Piece pc;
+        mpi::Piece pc;
         pc.key = k;
         pc.order = static_cast<std::uint64_t>(b) * nranks + me;
         all_requests.push_back({in_.partitioner.owner(k), std::move(pc)});
       }
     std::size_t next = 0;
     const std::size_t per_round = std::max<std::size_t>(1, round_bytes / 64);
-    dist::exchange(
-        [&](std::vector<dist::Outgoing>& o) {
+    mpi::exchange(
+        [&](std::vector<mpi::Outgoing>& o) {
           std::size_t end = std::min(all_requests.size(), next + per_round);
           for (; next < end; ++next) o.push_back(std::move(all_requests[next]));
           return next < all_requests.size();
         },
-        [&](dist::Piece&& pc) {
+        [&](mpi::Piece&& pc) {
           if (!in_.tiles.count(pc.key)) return;  // a hole in a sparse layer: nothing to send
           std::size_t b = pc.order / static_cast<std::uint64_t>(nranks);
           int rank = static_cast<int>(pc.order % static_cast<std::uint64_t>(nranks));
@@ -1064,19 +1046,19 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, doub
   //    batches, sharing the work (share_warp).
   if (progress) progress->begin(plans.size(), "tiles");
   const std::size_t rounds =
-      static_cast<std::size_t>(dist::allreduce_max(static_cast<std::int64_t>(nbatches)));
+      static_cast<std::size_t>(mpi::allreduce_max(static_cast<std::int64_t>(nbatches)));
   const std::int64_t max_ship =
       static_cast<std::int64_t>(std::max<std::size_t>(1, round_bytes / src_tile_bytes));
   WarpStats stats;
-  const double t6 = dist::Runtime::wtime();
+  const double t6 = mpi::Runtime::wtime();
   std::map<SpaceTimeKey, Tile> received;
   for (std::size_t b = 0; b < rounds; ++b) {
-    const double round_start = dist::Runtime::wtime();
-    dist::exchange(
-        [&](std::vector<dist::Outgoing>& o) {
+    const double round_start = mpi::Runtime::wtime();
+    mpi::exchange(
+        [&](std::vector<mpi::Outgoing>& o) {
           if (b < requests.size()) {
             for (const auto& [k, rank] : requests[b]) {
-              dist::Piece pc;
+              mpi::Piece pc;
               pc.key = k;
               pc.tile = in_.tiles.at(k);
               o.push_back({rank, std::move(pc)});
@@ -1085,8 +1067,8 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, doub
           }
           return false;
         },
-        [&](dist::Piece&& pc) { received[pc.key] = std::move(pc.tile); });
-    stats.round_seconds += dist::Runtime::wtime() - round_start;
+        [&](mpi::Piece&& pc) { received[pc.key] = std::move(pc.tile); });
+    stats.round_seconds += mpi::Runtime::wtime() - round_start;
     const std::size_t b0 = b < nbatches ? batch_start[b] : plans.size();
     const std::size_t b1 = b < nbatches ? batch_start[b + 1] : plans.size();
     share_warp(plans, b0, b1, received, out, share_seconds, max_ship, release_until, progress, stats);
@@ -1106,7 +1088,7 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, doub
                   "check-in(s), %.2f s in all; %s; %s",
                   plans.size(), nbatches, t6 - t0, stats.warped, stats.warp_seconds, stats.foreign,
                   stats.shipped, stats.round_seconds, rounds, stats.checkin_seconds, stats.checkins,
-                  dist::Runtime::wtime() - t6, input_use.c_str(),
+                  mpi::Runtime::wtime() - t6, input_use.c_str(),
                   grid_tr_.empty() ? "a GDAL transformer per tile" : "one GDAL transformer per thread");
     log->debug_all(line);
   }
@@ -1115,8 +1097,8 @@ dist::TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, doub
 
 job::StepValue run_reproject(job::StepContext& ctx) {
   const auto& p = ctx.params;
-  const auto& in = ctx.input_as<dist::TiledLayer>();
-  dist::TiledLayer* consumable = ctx.consumable_input<dist::TiledLayer>();
+  const auto& in = ctx.input_as<TiledLayer>();
+  TiledLayer* consumable = ctx.consumable_input<TiledLayer>();
   if (!in.md.crs.valid()) throw p.step_error("the input layer has no CRS");
   ReprojectTarget target = plan_reproject(in.md, p);
   auto method = io::parse_resample_method(p.get_string("resample_method"));
@@ -1125,7 +1107,7 @@ job::StepValue run_reproject(job::StepContext& ctx) {
   std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
   const double share = static_cast<double>(p.get_int("share_ms")) / 1000.0;
   Reprojector rp(in, target, method, p, consumable);
-  dist::TiledLayer out = rp.run(index, round, share, &ctx.progress, &ctx.log);
+  TiledLayer out = rp.run(index, round, share, &ctx.progress, &ctx.log);
   const auto& md = out.md;
   const auto& tl = md.layout.tile_layout;
   ctx.log.info("reprojected " + in.md.crs.definition() + " -> " + md.crs.definition() + ": layout " +

@@ -4,7 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "dist/reduce.hpp"
+#include "io/geotiff.hpp"
+#include "mpi/reduce.hpp"
 #include "job/context.hpp"
 #include "ops/families.hpp"
 #include "ops/param_helpers.hpp"
@@ -43,14 +44,14 @@ struct MinMax {
 job::StepValue run_get_min_max(job::StepContext& ctx) {
   const job::StepValue& in = ctx.input();
   MinMax mm;
-  if (const auto* tl = std::get_if<dist::TiledLayer>(&in)) {
+  if (const auto* tl = std::get_if<TiledLayer>(&in)) {
     ctx.progress.begin(tl->tiles.size(), "tiles");
     for (const auto& [k, t] : tl->tiles) {
       mm.add(t);
       ctx.progress.advance();
     }
   } else {
-    const auto& rl = std::get<dist::RasterLayer>(in);
+    const auto& rl = std::get<RasterLayer>(in);
     ctx.progress.begin(rl.windows.size(), "windows");
     std::exception_ptr failure;
 #pragma omp parallel
@@ -59,7 +60,7 @@ job::StepValue run_get_min_max(job::StepContext& ctx) {
 #pragma omp for schedule(dynamic, 1)
       for (std::size_t i = 0; i < rl.windows.size(); ++i) {
         try {
-          local.add(rl.read(rl.windows[i]));
+          local.add(io::read_window(rl, rl.windows[i]));
           ctx.progress.advance();
         } catch (...) {
 #pragma omp critical
@@ -71,7 +72,7 @@ job::StepValue run_get_min_max(job::StepContext& ctx) {
     }
     if (failure) std::rethrow_exception(failure);
   }
-  double lo = dist::allreduce_min(mm.min), hi = dist::allreduce_max(mm.max);
+  double lo = mpi::allreduce_min(mm.min), hi = mpi::allreduce_max(mm.max);
   job::Result r;
   if (lo <= hi) {
     r.data = {{"min", lo}, {"max", hi}};

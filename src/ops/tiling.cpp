@@ -13,9 +13,9 @@
 #include <cstring>
 #include <map>
 
-#include "dist/exchange.hpp"
-#include "dist/partitioner.hpp"
-#include "dist/runtime.hpp"
+#include "mpi/exchange.hpp"
+#include "mpi/partition.hpp"
+#include "mpi/runtime.hpp"
 #include "io/geotiff.hpp"
 #include "io/warp.hpp"
 #include "job/context.hpp"
@@ -57,10 +57,10 @@ bool aligned(const GridExtent& sg, const GridExtent& tg) {
 
 }  // namespace
 
-dist::Piece cut_piece(const Tile& src, const GridExtent& sg, const Crs& crs, const LayoutDefinition& layout,
+mpi::Piece cut_piece(const Tile& src, const GridExtent& sg, const Crs& crs, const LayoutDefinition& layout,
                       const SpaceTimeKey& key, io::ResampleMethod method, bool* any) {
   GridExtent tg = layout.tile_grid(key.col, key.row);
-  dist::Piece piece;
+  mpi::Piece piece;
   piece.key = key;
   *any = false;
   if (aligned(sg, tg)) {
@@ -131,7 +131,7 @@ class PieceMerger {
   PieceMerger(CellType ct, int tile_cols, int tile_rows, int bands)
       : ct_(ct), tc_(tile_cols), tr_(tile_rows), bands_(bands) {}
 
-  void add(dist::Piece&& p) {
+  void add(mpi::Piece&& p) {
     auto it = states_.find(p.key);
     bool full = p.col_off == 0 && p.row_off == 0 && p.tile.cols() == tc_ && p.tile.rows() == tr_;
     if (it == states_.end()) {
@@ -176,7 +176,7 @@ class PieceMerger {
             s.order[(static_cast<std::size_t>(b) * tr_ + r) * tc_ + c] = s.first_order;
   }
 
-  void merge(State& s, const dist::Piece& p) {
+  void merge(State& s, const mpi::Piece& p) {
     const Tile& t = p.tile;
     bool raw = !ct_.has_nodata();
     dispatch_kind(ct_.kind, [&](auto zero) {
@@ -205,7 +205,7 @@ class PieceMerger {
   std::map<SpaceTimeKey, State> states_;
 };
 
-LayerMetadata plan_layout(const dist::RasterLayer& in, const job::Params& p) {
+LayerMetadata plan_layout(const RasterLayer& in, const job::Params& p) {
   if (in.sources.empty()) throw p.step_error("the input layer has no rasters");
   const auto& first = in.sources.front();
   LayerMetadata md;
@@ -255,12 +255,12 @@ LayerMetadata plan_layout(const dist::RasterLayer& in, const job::Params& p) {
   return md;
 }
 
-dist::TiledLayer tile_raster_layer(const dist::RasterLayer& in, const LayerMetadata& md,
+TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md,
                                    io::ResampleMethod method, IndexKind index, std::size_t round_bytes,
                                    job::Progress* progress) {
   const LayoutDefinition& L = md.layout;
   const GridBounds lb = L.layout_bounds();
-  auto keys_of = [&](const dist::RasterWindow& w) {
+  auto keys_of = [&](const RasterWindow& w) {
     GridBounds gb = L.extent_to_bounds(in.window_grid(w).extent).intersection(lb);
     std::vector<SpaceTimeKey> ks;
     std::int64_t t = in.temporal ? in.sources[w.source].instant : 0;
@@ -274,9 +274,9 @@ dist::TiledLayer tile_raster_layer(const dist::RasterLayer& in, const LayerMetad
     auto ks = keys_of(w);
     local_keys.insert(local_keys.end(), ks.begin(), ks.end());
   }
-  dist::TiledLayer out;
+  TiledLayer out;
   out.md = md;
-  out.partitioner = dist::Partitioner::balance(local_keys, index, md.bounds);
+  out.partitioner = mpi::balance(local_keys, index, md.bounds);
   local_keys.clear();
   local_keys.shrink_to_fit();
 
@@ -289,14 +289,14 @@ dist::TiledLayer tile_raster_layer(const dist::RasterLayer& in, const LayerMetad
   if (progress) progress->begin(in.windows.size(), "windows");
   PieceMerger merger(md.cell_type, L.tile_layout.tile_cols, L.tile_layout.tile_rows, md.bands);
   std::size_t next = 0;
-  auto produce = [&](std::vector<dist::Outgoing>& outgoing) -> bool {
+  auto produce = [&](std::vector<mpi::Outgoing>& outgoing) -> bool {
     // Take windows worth about round_bytes of cells, cut them in parallel, keep the window order.
     std::size_t end = next, bytes = 0;
     while (end < in.windows.size() && (end == next || bytes < round_bytes)) {
       const auto& w = in.windows[end++];
       bytes += static_cast<std::size_t>(w.cols) * w.rows * md.bands * md.cell_type.bytes();
     }
-    std::vector<std::vector<dist::Piece>> pieces(end - next);
+    std::vector<std::vector<mpi::Piece>> pieces(end - next);
     std::exception_ptr failure;
     // Contiguous runs of windows per thread: each thread has its own GDAL dataset (and cached blocks),
     // so neighbouring windows, which share blocks, go to the same thread.
@@ -304,12 +304,12 @@ dist::TiledLayer tile_raster_layer(const dist::RasterLayer& in, const LayerMetad
     for (std::size_t i = next; i < end; ++i) {
       try {
         const auto& w = in.windows[i];
-        Tile src = in.read(w);
+        Tile src = io::read_window(in, w);
         if (!(src.cell_type() == md.cell_type)) src = src.convert(md.cell_type);
         GridExtent sg = in.window_grid(w);
         for (const auto& k : keys_of(w)) {
           bool any = false;
-          dist::Piece pc = cut_piece(src, sg, md.crs, L, k, method, &any);
+          mpi::Piece pc = cut_piece(src, sg, md.crs, L, k, method, &any);
           if (!any) continue;
           pc.order = w.ordinal;
           pieces[i - next].push_back(std::move(pc));
@@ -329,7 +329,7 @@ dist::TiledLayer tile_raster_layer(const dist::RasterLayer& in, const LayerMetad
     next = end;
     return next < in.windows.size();
   };
-  dist::exchange(produce, [&](dist::Piece&& p) { merger.add(std::move(p)); });
+  mpi::exchange(produce, [&](mpi::Piece&& p) { merger.add(std::move(p)); });
   out.tiles = merger.take();
   return out;
 }
@@ -338,7 +338,7 @@ namespace {
 
 job::StepValue run_tiling(job::StepContext& ctx) {
   const auto& p = ctx.params;
-  const auto& in = ctx.input_as<dist::RasterLayer>();
+  const auto& in = ctx.input_as<RasterLayer>();
   LayerMetadata md = plan_layout(in, p);
   auto method = io::parse_resample_method(p.get_string("resample_method"));
   IndexKind index = parse_index_kind(p.get_string("partition_index"));

@@ -12,10 +12,10 @@
 #include <cstring>
 #include <map>
 
-#include "dist/exchange.hpp"
-#include "dist/gather.hpp"
-#include "dist/partitioner.hpp"
-#include "dist/runtime.hpp"
+#include "mpi/exchange.hpp"
+#include "mpi/gather.hpp"
+#include "mpi/partition.hpp"
+#include "mpi/runtime.hpp"
 #include "io/geotiff.hpp"
 #include "job/context.hpp"
 #include "ops/families.hpp"
@@ -65,7 +65,7 @@ struct LocalBlock {
 // Collective: when layer tiles are not the file's blocks (the window does not start on a tile corner,
 // or the tile size is not the block size), every rank cuts its tiles into pieces of blocks and sends them
 // to the blocks' owners (contiguous Z-order ranges of the blocks, balanced), which assemble them.
-std::map<SpaceTimeKey, Tile> assemble_blocks(const dist::TiledLayer& layer, const BlockGrid& g,
+std::map<SpaceTimeKey, Tile> assemble_blocks(const TiledLayer& layer, const BlockGrid& g,
                                              std::size_t round_bytes) {
   const LayoutDefinition& L = layer.md.layout;
   const int tc = L.tile_layout.tile_cols, tr = L.tile_layout.tile_rows;
@@ -91,12 +91,12 @@ std::map<SpaceTimeKey, Tile> assemble_blocks(const dist::TiledLayer& layer, cons
   }
   const KeyBounds bounds{{0, 0, 0},
                          {static_cast<std::int32_t>(g.across - 1), static_cast<std::int32_t>(g.down - 1), 0}};
-  const dist::Partitioner owners = dist::Partitioner::balance(block_keys, IndexKind::ZOrder, bounds);
+  const Partitioner owners = mpi::balance(block_keys, IndexKind::ZOrder, bounds);
   block_keys = {};
 
   std::map<SpaceTimeKey, Tile> blocks;
   std::size_t next = 0;
-  auto produce = [&](std::vector<dist::Outgoing>& out) -> bool {
+  auto produce = [&](std::vector<mpi::Outgoing>& out) -> bool {
     for (std::size_t bytes = 0; next < parts.size() && (bytes == 0 || bytes < round_bytes); ++next) {
       const auto& [k, t] = *parts[next].src;
       const SpaceTimeKey& b = parts[next].block;
@@ -106,7 +106,7 @@ std::map<SpaceTimeKey, Tile> assemble_blocks(const dist::TiledLayer& layer, cons
       const long c0 = std::max({0L, wc0, bc0}), r0 = std::max({0L, wr0, br0});
       const long c1 = std::min({g.w.cols(), wc0 + tc, bc0 + g.size}),
                  r1 = std::min({g.w.rows(), wr0 + tr, br0 + g.size});
-      dist::Piece pc;
+      mpi::Piece pc;
       pc.key = b;
       pc.col_off = static_cast<std::int32_t>(c0 - bc0);
       pc.row_off = static_cast<std::int32_t>(r0 - br0);
@@ -117,7 +117,7 @@ std::map<SpaceTimeKey, Tile> assemble_blocks(const dist::TiledLayer& layer, cons
     }
     return next < parts.size();
   };
-  dist::exchange(produce, [&](dist::Piece&& pc) {
+  mpi::exchange(produce, [&](mpi::Piece&& pc) {
     auto it = blocks.find(pc.key);
     if (it == blocks.end())
       it = blocks.emplace(pc.key, Tile(pc.tile.cell_type(), g.size, g.size, pc.tile.bands())).first;
@@ -127,7 +127,7 @@ std::map<SpaceTimeKey, Tile> assemble_blocks(const dist::TiledLayer& layer, cons
 }
 
 // This rank's blocks of the file, encoded (compressed) with all its threads.
-std::vector<dist::KeyedBytes> encode_blocks(const dist::TiledLayer& layer, const BlockGrid& g,
+std::vector<mpi::KeyedBytes> encode_blocks(const TiledLayer& layer, const BlockGrid& g,
                                             const std::vector<int>& bands, const io::GeoTiffOptions& opts,
                                             std::size_t round_bytes, job::Progress& progress) {
   const LayerMetadata& md = layer.md;
@@ -170,7 +170,7 @@ std::vector<dist::KeyedBytes> encode_blocks(const dist::TiledLayer& layer, const
   };
   constexpr std::size_t kBatch = 8;  // blocks per in-memory GeoTIFF
   const std::size_t batches = (local.size() + kBatch - 1) / kBatch;
-  std::vector<dist::KeyedBytes> encoded(local.size());
+  std::vector<mpi::KeyedBytes> encoded(local.size());
   progress.begin(local.size(), "blocks");
   parallel_for(batches, [&](std::size_t bi) {
     // A stop request skips the rest: the gather that follows is a collective, where every rank stops.
@@ -189,7 +189,7 @@ std::vector<dist::KeyedBytes> encode_blocks(const dist::TiledLayer& layer, const
   return encoded;
 }
 
-void write_layer(const dist::TiledLayer& layer, const std::string& path, const job::Params& p,
+void write_layer(const TiledLayer& layer, const std::string& path, const job::Params& p,
                  job::Logger& log, job::Progress& progress) {
   const LayerMetadata& md = layer.md;
   if (md.temporal) throw p.step_error("write_geotiff writes spatial layers; this layer is spacetime");
@@ -215,24 +215,24 @@ void write_layer(const dist::TiledLayer& layer, const std::string& path, const j
                     (w.rows() + opts.block_size - 1) / opts.block_size};
   // Rank 0 creates the file first: a path that cannot be written fails before any work.
   std::unique_ptr<io::GeoTiffWriter> writer;
-  if (dist::Runtime::rank() == 0)
+  if (mpi::Runtime::rank() == 0)
     writer = std::make_unique<io::GeoTiffWriter>(path, window_grid(md.layout, w), md.crs, md.cell_type,
                                                  nbands, opts);
   const std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
-  const double t0 = dist::Runtime::wtime();
-  const std::vector<dist::KeyedBytes> encoded = encode_blocks(layer, g, bands, opts, round, progress);
-  const double t1 = dist::Runtime::wtime();
-  dist::gather_ordered_bytes(encoded, 0, round, [&](const SpaceTimeKey& k, std::span<const std::byte> bytes) {
+  const double t0 = mpi::Runtime::wtime();
+  const std::vector<mpi::KeyedBytes> encoded = encode_blocks(layer, g, bands, opts, round, progress);
+  const double t1 = mpi::Runtime::wtime();
+  mpi::gather_ordered_bytes(encoded, 0, round, [&](const SpaceTimeKey& k, std::span<const std::byte> bytes) {
     writer->write_block(k.col, k.row, bytes);
   });
-  const double t2 = dist::Runtime::wtime();
+  const double t2 = mpi::Runtime::wtime();
   if (writer) {
     writer->commit();
     char times[160];
     std::snprintf(times, sizeof times,
                   "%s: rank 0 encoded %zu block(s) in %.2f s, gathered and wrote in %.2f s, "
                   "closed in %.2f s",
-                  path.c_str(), encoded.size(), t1 - t0, t2 - t1, dist::Runtime::wtime() - t2);
+                  path.c_str(), encoded.size(), t1 - t0, t2 - t1, mpi::Runtime::wtime() - t2);
     log.debug(times);
     log.info("wrote " + path + " (" + std::to_string(w.cols()) + "x" + std::to_string(w.rows()) + ", " +
              std::to_string(nbands) + " band(s), " + md.cell_type.name() + ")");
@@ -243,11 +243,11 @@ job::StepValue run_write_geotiff(job::StepContext& ctx) {
   const auto& p = ctx.params;
   const std::string uri = p.get_string("uri");
   const job::StepValue& in = ctx.input();
-  if (const auto* tl = std::get_if<dist::TiledLayer>(&in)) {
+  if (const auto* tl = std::get_if<TiledLayer>(&in)) {
     write_layer(*tl, replace_all(uri, "{zoom}", std::to_string(tl->md.zoom.value_or(0))), p, ctx.log,
                 ctx.progress);
   } else {
-    const auto& pyr = std::get<dist::Pyramid>(in);
+    const auto& pyr = std::get<Pyramid>(in);
     if (pyr.levels.size() > 1 && uri.find("{zoom}") == std::string::npos)
       throw p.error("uri", "a pyramid has several levels: put {zoom} in the uri");
     for (const auto& [z, layer] : pyr.levels)

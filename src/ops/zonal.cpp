@@ -22,9 +22,9 @@
 #include <set>
 #include <tuple>
 
-#include "dist/collectives.hpp"
-#include "dist/reduce.hpp"
-#include "dist/runtime.hpp"
+#include "mpi/collectives.hpp"
+#include "mpi/reduce.hpp"
+#include "mpi/runtime.hpp"
 #include "io/vector.hpp"
 #include "job/context.hpp"
 #include "ops/families.hpp"
@@ -422,7 +422,7 @@ std::vector<io::Feature> load_features(const job::Params& p, const GeometryParam
 
 job::StepValue run_polygonal(job::StepContext& ctx, const Options& opt) {
   const job::Params& p = ctx.params;
-  const auto& layer = ctx.input_as<dist::TiledLayer>();
+  const auto& layer = ctx.input_as<TiledLayer>();
   const LayerMetadata& md = layer.md;
   if (md.temporal)
     throw p.step_error(
@@ -510,9 +510,9 @@ job::StepValue run_polygonal(job::StepContext& ctx, const Options& opt) {
     if (accs[i].count == 0) continue;
     mine.push_back({items[i].feature, items[i].key.col, items[i].key.row, 0, accs[i]});
   }
-  std::vector<std::byte> gathered = dist::gatherv_bytes(std::as_bytes(std::span<const Partial>(mine)), 0);
+  std::vector<std::byte> gathered = mpi::gatherv_bytes(std::as_bytes(std::span<const Partial>(mine)), 0);
   std::vector<std::byte> merged;
-  if (dist::Runtime::rank() == 0) {
+  if (mpi::Runtime::rank() == 0) {
     std::vector<Partial> all(gathered.size() / sizeof(Partial));
     if (!all.empty()) std::memcpy(all.data(), gathered.data(), all.size() * sizeof(Partial));
     std::sort(all.begin(), all.end(), [](const Partial& a, const Partial& b) {
@@ -523,13 +523,13 @@ job::StepValue run_polygonal(job::StepContext& ctx, const Options& opt) {
     merged.resize(per_feature.size() * sizeof(Acc));
     if (!merged.empty()) std::memcpy(merged.data(), per_feature.data(), merged.size());
   }
-  dist::broadcast_bytes(merged, 0);
+  mpi::broadcast_bytes(merged, 0);
   std::vector<Acc> results(features.size());
   if (merged.size() != results.size() * sizeof(Acc))
     throw std::logic_error("polygonal summary: bad broadcast");
   if (!merged.empty()) std::memcpy(results.data(), merged.data(), merged.size());
-  std::int64_t whole = dist::allreduce_sum(n_whole), raster = dist::allreduce_sum(n_raster),
-               disjoint = dist::allreduce_sum(n_disjoint);
+  std::int64_t whole = mpi::allreduce_sum(n_whole), raster = mpi::allreduce_sum(n_raster),
+               disjoint = mpi::allreduce_sum(n_disjoint);
   ctx.log.debug(p.step_id() + ": " + std::to_string(features.size()) + " feature(s), " +
                     std::to_string(whole + raster + disjoint) +
                     " tile-polygon pairs: " + std::to_string(whole) + " whole tiles (not rasterized), " +

@@ -1,4 +1,4 @@
-// Stopping a run with a signal (dist/signals.hpp): every rank stops at the same safe point, exit status
+// Stopping a run with a signal (mpi/signals.hpp): every rank stops at the same safe point, exit status
 // 3, one line saying which steps finished, and no output left looking complete. Under mpirun, SIGUSR1
 // sent to mpirun is forwarded to the ranks; SIGTERM to a rank (what srun and Slurm send) directly.
 #include <gdal_priv.h>

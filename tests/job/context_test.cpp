@@ -7,7 +7,7 @@ namespace trellis::job {
 namespace {
 
 StepValue layer_with(int tiles) {
-  dist::TiledLayer l;
+  TiledLayer l;
   for (int i = 0; i < tiles; ++i)
     l.tiles.emplace(SpaceTimeKey{i, 0, 0}, Tile(CellType::parse("int16"), 2, 2));
   return l;
@@ -23,11 +23,11 @@ TEST(StepContext, TakeInputMovesOnlyAtTheLastUse) {
   ctx.last_uses["other"] = &last;
 
   // Still read later: a copy, the value stays.
-  EXPECT_EQ(ctx.take_input<dist::TiledLayer>().tiles.size(), 3u);
-  EXPECT_EQ(std::get<dist::TiledLayer>(kept).tiles.size(), 3u);
+  EXPECT_EQ(ctx.take_input<TiledLayer>().tiles.size(), 3u);
+  EXPECT_EQ(std::get<TiledLayer>(kept).tiles.size(), 3u);
   // Last use: moved out.
-  EXPECT_EQ(ctx.take_input<dist::TiledLayer>("other").tiles.size(), 5u);
-  EXPECT_TRUE(std::get<dist::TiledLayer>(last).tiles.empty());
+  EXPECT_EQ(ctx.take_input<TiledLayer>("other").tiles.size(), 5u);
+  EXPECT_TRUE(std::get<TiledLayer>(last).tiles.empty());
 }
 
 }  // namespace

@@ -4,44 +4,17 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <random>
 #include <string>
 
 #include "core/error.hpp"
 #include "job/job.hpp"
 #include "job/registry.hpp"
+#include "util/test_util.hpp"
 
 namespace trellis::job::testing {
 
 namespace fs = std::filesystem;
-
-class TmpDir {
- public:
-  TmpDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("trellis-job-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TmpDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TmpDir(const TmpDir&) = delete;
-  TmpDir& operator=(const TmpDir&) = delete;
-  const fs::path& path() const { return path_; }
-  std::string str() const { return path_.string(); }
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path p = path_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
 
 inline ParamValue pv_int(std::int64_t i) {
   return ParamValue{i, {}};

@@ -11,7 +11,7 @@ namespace trellis::job {
 namespace {
 
 using testing::expect_job_error;
-using testing::TmpDir;
+using test::TempDir;
 namespace fs = std::filesystem;
 
 class LoaderTest : public ::testing::Test {
@@ -30,7 +30,7 @@ class LoaderTest : public ::testing::Test {
     expect_job_error([&] { load(text, vars); }, prefix, frags);
   }
   Registry reg;
-  TmpDir tmp;
+  TempDir tmp;
 };
 
 TEST_F(LoaderTest, ValidJobLoadsWithDefaults) {

@@ -61,8 +61,8 @@ TEST(Value, KindNames) {
 
 TEST(Value, KindOf) {
   EXPECT_EQ(kind_of(StepValue{Nothing{}}), ValueKind::None);
-  EXPECT_EQ(kind_of(StepValue{dist::RasterLayer{}}), ValueKind::RasterLayer);
-  EXPECT_EQ(kind_of(StepValue{dist::Pyramid{}}), ValueKind::Pyramid);
+  EXPECT_EQ(kind_of(StepValue{RasterLayer{}}), ValueKind::RasterLayer);
+  EXPECT_EQ(kind_of(StepValue{Pyramid{}}), ValueKind::Pyramid);
   EXPECT_EQ(kind_of(StepValue{Result{nlohmann::json{{"min", 1}}}}), ValueKind::Result);
 }
 

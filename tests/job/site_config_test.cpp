@@ -14,7 +14,7 @@ namespace trellis::job {
 namespace {
 
 using testing::expect_job_error;
-using testing::TmpDir;
+using test::TempDir;
 namespace fs = std::filesystem;
 
 // A registry whose one op has the compression choices of write_geotiff.
@@ -52,7 +52,7 @@ class SiteConfigTest : public ::testing::Test {
     expect_job_error([&] { parse(text); }, prefix, frags);
   }
   Registry reg = compression_registry();
-  TmpDir tmp;
+  TempDir tmp;
 };
 
 TEST_F(SiteConfigTest, EveryKey) {

@@ -5,8 +5,8 @@
 
 #include <cmath>
 
-#include "dist/partitioner.hpp"
-#include "dist/runtime.hpp"
+#include "mpi/partition.hpp"
+#include "mpi/runtime.hpp"
 #include "job/context.hpp"
 #include "ops/register.hpp"
 
@@ -17,14 +17,14 @@ namespace {
 class MpiEnvironment : public ::testing::Environment {
  public:
   void TearDown() override {
-    if (dist::Runtime::initialized()) dist::Runtime::finalize();
+    if (mpi::Runtime::initialized()) mpi::Runtime::finalize();
   }
 };
 [[maybe_unused]] const auto* const kMpi = ::testing::AddGlobalTestEnvironment(new MpiEnvironment);
 
 // Runs the pyramid op on `in` with the given parameters (the registry's defaults for the others).
-dist::Pyramid run_pyramid(const dist::TiledLayer& in, job::ParamMap values) {
-  dist::Runtime::init(nullptr, nullptr);
+Pyramid run_pyramid(const TiledLayer& in, job::ParamMap values) {
+  mpi::Runtime::init(nullptr, nullptr);
   const job::OpSpec* op = ops::registry().find("pyramid");
   EXPECT_NE(op, nullptr);
   for (const auto& spec : op->params)
@@ -36,16 +36,16 @@ dist::Pyramid run_pyramid(const dist::TiledLayer& in, job::ParamMap values) {
   job::Logger log(job::LogLevel::Warn, 0);
   job::Progress progress(log, "pyr");
   job::StepContext ctx{p, {{"input", &v}}, info, log, progress};
-  return std::get<dist::Pyramid>(op->run(ctx));
+  return std::get<Pyramid>(op->run(ctx));
 }
 
 // A layer holding `keys`, each tile filled by fill(key, col, row).
 template <class F>
-dist::TiledLayer make_layer(LayerMetadata md, const std::vector<SpaceTimeKey>& keys, F fill) {
-  dist::Runtime::init(nullptr, nullptr);
-  dist::TiledLayer l;
+TiledLayer make_layer(LayerMetadata md, const std::vector<SpaceTimeKey>& keys, F fill) {
+  mpi::Runtime::init(nullptr, nullptr);
+  TiledLayer l;
   l.md = md;
-  l.partitioner = dist::Partitioner::balance(keys, IndexKind::ZOrder, md.bounds);
+  l.partitioner = mpi::balance(keys, IndexKind::ZOrder, md.bounds);
   const TileLayout& tl = md.layout.tile_layout;
   for (const auto& k : keys) {
     Tile t(md.cell_type, tl.tile_cols, tl.tile_rows, md.bands);
@@ -86,10 +86,10 @@ TEST(PyramidOp, UpOneLevelSpaceTime) {
     const int gc = k.col * 2 + c, gr = k.row * 2 + r;
     return (k.instant == t1 ? 1 : 10) * ((gr < 4 ? 1 : 3) + (gc < 4 ? 0 : 1));
   });
-  dist::Pyramid pyr = run_pyramid(layer, {{"end_zoom", job::ParamValue{std::int64_t{1}, {}}}});
+  Pyramid pyr = run_pyramid(layer, {{"end_zoom", job::ParamValue{std::int64_t{1}, {}}}});
   ASSERT_EQ(pyr.levels.size(), 2u);
   EXPECT_EQ(pyr.levels.at(2).tiles, layer.tiles);
-  const dist::TiledLayer& z1 = pyr.levels.at(1);
+  const TiledLayer& z1 = pyr.levels.at(1);
   EXPECT_EQ(z1.md.layout.tile_layout, (TileLayout{2, 2, 2, 2}));
   EXPECT_EQ(z1.md.layout.extent, l2.layout.extent);
   EXPECT_EQ(z1.md.zoom, 1);
@@ -123,7 +123,7 @@ TEST(PyramidOp, LocalLayoutLevels) {
     for (int r = 0; r < n; ++r)
       for (int c = 0; c < n; ++c) keys.push_back({c, r, 0});
     auto layer = make_layer(md, keys, [](const SpaceTimeKey&, int, int) { return 0.0; });
-    dist::Pyramid pyr = run_pyramid(layer, {});
+    Pyramid pyr = run_pyramid(layer, {});
     const int max_zoom = ts == 16 ? 4 : 0;
     ASSERT_EQ(pyr.levels.size(), static_cast<std::size_t>(max_zoom + 1));
     EXPECT_EQ(pyr.levels.begin()->first, max_zoom);
@@ -156,7 +156,7 @@ TEST(PyramidOp, ZoomedFloatingLayoutKeepsItsExtent) {
   md.bounds = bounds(0, 0, 0, 0);
   md.zoom = 3;
   auto layer = make_layer(md, {{0, 0, 0}}, [](const SpaceTimeKey&, int c, int r) { return c + r * 0.5; });
-  dist::Pyramid pyr = run_pyramid(layer, {});
+  Pyramid pyr = run_pyramid(layer, {});
   ASSERT_EQ(pyr.levels.size(), 4u);
   for (const auto& [z, l] : pyr.levels) {
     SCOPED_TRACE(z);
@@ -191,9 +191,9 @@ TEST(PyramidOp, OddFloatingStepBounds) {
   md.bounds = bounds(2, 2, 2, 2);  // the south-east tile only
   md.zoom = 0;
   auto layer = make_layer(md, {{2, 2, 0}}, [](const SpaceTimeKey&, int c, int r) { return 10 * r + c; });
-  dist::Pyramid pyr = run_pyramid(layer, {{"resample_method", job::ParamValue{std::string("max"), {}}}});
+  Pyramid pyr = run_pyramid(layer, {{"resample_method", job::ParamValue{std::string("max"), {}}}});
   ASSERT_EQ(pyr.levels.size(), 3u);  // levels 2 (3x3), 1 (2x2), 0 (1x1)
-  const dist::TiledLayer& z1 = pyr.levels.at(1);
+  const TiledLayer& z1 = pyr.levels.at(1);
   EXPECT_EQ(z1.md.layout.tile_layout, (TileLayout{2, 2, 4, 4}));
   EXPECT_EQ(z1.md.bounds, bounds(1, 1, 1, 1));
   EXPECT_EQ(z1.md.extent, md.extent);
@@ -204,7 +204,7 @@ TEST(PyramidOp, OddFloatingStepBounds) {
   EXPECT_TRUE(std::isnan(t.get(0, 0, 0)));  // centre x 6.75: not in the child
   EXPECT_FALSE(std::isnan(t.get(0, 1, 1)));
   EXPECT_EQ(t.get(0, 3, 3), 33);  // max over child cells (2..3, 2..3)
-  const dist::TiledLayer& z0 = pyr.levels.at(0);
+  const TiledLayer& z0 = pyr.levels.at(0);
   EXPECT_EQ(z0.md.bounds, bounds(0, 0, 0, 0));
   EXPECT_EQ(z0.md.layout.tile_layout, (TileLayout{1, 1, 4, 4}));
 }

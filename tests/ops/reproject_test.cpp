@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "dist/partitioner.hpp"
-#include "dist/runtime.hpp"
+#include "mpi/partition.hpp"
+#include "mpi/runtime.hpp"
 #include "job/context.hpp"
 #include "ops/register.hpp"
 #include "util/test_util.hpp"
@@ -20,7 +20,7 @@ namespace {
 class MpiEnvironment : public ::testing::Environment {
  public:
   void TearDown() override {
-    if (dist::Runtime::initialized()) dist::Runtime::finalize();
+    if (mpi::Runtime::initialized()) mpi::Runtime::finalize();
   }
 };
 [[maybe_unused]] const auto* const kMpi = ::testing::AddGlobalTestEnvironment(new MpiEnvironment);
@@ -185,8 +185,8 @@ TEST(ReprojectPlan, ZoomSchemeRejectsUtmBeforeAnyWork) {
 // ------------------------------------------------------------------------------------------------
 // The op on in-memory layers
 
-dist::TiledLayer run_reproject(const dist::TiledLayer& in, job::ParamMap values) {
-  dist::Runtime::init(nullptr, nullptr);
+TiledLayer run_reproject(const TiledLayer& in, job::ParamMap values) {
+  mpi::Runtime::init(nullptr, nullptr);
   job::Params p = reproject_params(std::move(values));
   const job::OpSpec* op = ops::registry().find("reproject");
   job::StepValue v = in;
@@ -194,17 +194,17 @@ dist::TiledLayer run_reproject(const dist::TiledLayer& in, job::ParamMap values)
   job::Logger log(job::LogLevel::Warn, 0);
   job::Progress progress(log, "rp");
   job::StepContext ctx{p, {{"input", &v}}, info, log, progress};
-  return std::get<dist::TiledLayer>(op->run(ctx));
+  return std::get<TiledLayer>(op->run(ctx));
 }
 
 // A layer over `extent` in `crs` cut in tiles of `ts` with cells of `cs`, holding `keys` (every key of
 // every instant when empty), each cell f(global col, global row, instant).
 template <class F>
-dist::TiledLayer make_layer(const Crs& crs, const Extent& extent, double cs, int ts,
+TiledLayer make_layer(const Crs& crs, const Extent& extent, double cs, int ts,
                             const std::vector<std::int64_t>& instants, F f,
                             const std::vector<SpatialKey>& skip = {}) {
-  dist::Runtime::init(nullptr, nullptr);
-  dist::TiledLayer l;
+  mpi::Runtime::init(nullptr, nullptr);
+  TiledLayer l;
   l.md.cell_type = CellType::parse("float32");
   l.md.crs = crs;
   l.md.extent = extent;
@@ -222,7 +222,7 @@ dist::TiledLayer make_layer(const Crs& crs, const Extent& extent, double cs, int
         if (std::find(skip.begin(), skip.end(), sk) != skip.end()) continue;
         keys.push_back({sk.col, sk.row, t});
       }
-  l.partitioner = dist::Partitioner::balance(keys, IndexKind::ZOrder, l.md.bounds);
+  l.partitioner = mpi::balance(keys, IndexKind::ZOrder, l.md.bounds);
   for (const auto& k : keys) {
     Tile t(l.md.cell_type, ts, ts);
     for (int r = 0; r < ts; ++r)

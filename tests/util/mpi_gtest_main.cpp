@@ -7,7 +7,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "dist/runtime.hpp"  // <mpi.h> (C API only)
+#include "mpi/comm.hpp"  // <mpi.h> (C API only)
+#include "mpi/runtime.hpp"
 
 namespace {
 
@@ -31,7 +32,7 @@ class RankFailurePrinter : public testing::EmptyTestEventListener {
 int main(int argc, char** argv) {
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-  trellis::dist::Runtime::init(&argc, &argv);  // adopts the MPI initialised above
+  trellis::mpi::Runtime::init(&argc, &argv);  // adopts the MPI initialised above
   testing::InitGoogleTest(&argc, argv);
 
   int rank = 0, size = 1;
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
     std::printf("%d passed, %d failed\n", passed, nfailed);
     std::fflush(stdout);
   }
-  trellis::dist::Runtime::finalize();
+  trellis::mpi::Runtime::finalize();
   MPI_Finalize();
   return (nfailed > 0 || rc_all != 0) ? 1 : 0;
 }

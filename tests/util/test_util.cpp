@@ -35,6 +35,13 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+fs::path TempDir::write(const std::string& name, const std::string& text) const {
+  const fs::path p = path_ / name;
+  fs::create_directories(p.parent_path());
+  write_file(p, text);
+  return p;
+}
+
 RunResult run_command(const std::string& cmd) {
   TempDir tmp;
   auto out = tmp / "out.txt", err = tmp / "err.txt";

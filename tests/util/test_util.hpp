@@ -17,8 +17,13 @@ class TempDir {
  public:
   TempDir();
   ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
   const fs::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
   fs::path operator/(const std::string& name) const { return path_ / name; }
+  // Writes a text file at `name` inside the folder (creating its folders); returns its path.
+  fs::path write(const std::string& name, const std::string& text) const;
 
  private:
   fs::path path_;

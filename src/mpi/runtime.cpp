@@ -1,0 +1,96 @@
+#include "mpi/runtime.hpp"
+
+#include "mpi/comm.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+namespace trellis::mpi {
+
+namespace {
+
+struct State {
+  bool initialized = false;
+  bool owns_mpi = false;
+  int rank = 0;
+  int size = 1;
+  int thread_level = MPI_THREAD_SINGLE;
+  MPI_Comm data = MPI_COMM_NULL;
+  MPI_Comm control = MPI_COMM_NULL;
+};
+
+State& state() {
+  static State s;
+  return s;
+}
+
+}  // namespace
+
+void Runtime::init(int* argc, char*** argv) {
+  State& s = state();
+  if (s.initialized) return;
+  int already = 0;
+  MPI_Initialized(&already);
+  if (!already) {
+    int provided = MPI_THREAD_SINGLE;
+    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    s.owns_mpi = true;
+    s.thread_level = provided;
+  } else {
+    MPI_Query_thread(&s.thread_level);
+  }
+  MPI_Comm_dup(MPI_COMM_WORLD, &s.data);
+  MPI_Comm_dup(MPI_COMM_WORLD, &s.control);
+  MPI_Comm_set_name(s.data, const_cast<char*>("trellis-data"));
+  MPI_Comm_set_name(s.control, const_cast<char*>("trellis-control"));
+  MPI_Comm_rank(s.data, &s.rank);
+  MPI_Comm_size(s.data, &s.size);
+  s.initialized = true;
+}
+
+void Runtime::finalize() {
+  State& s = state();
+  if (!s.initialized) return;
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) {
+    MPI_Comm_free(&s.data);
+    MPI_Comm_free(&s.control);
+  }
+  s.data = MPI_COMM_NULL;
+  s.control = MPI_COMM_NULL;
+  s.initialized = false;
+  s.rank = 0;
+  s.size = 1;
+  if (s.owns_mpi && !finalized) MPI_Finalize();
+  s.owns_mpi = false;
+}
+
+bool Runtime::initialized() {
+  return state().initialized;
+}
+int Runtime::rank() {
+  return state().rank;
+}
+int Runtime::size() {
+  return state().size;
+}
+int Runtime::thread_level() {
+  return state().thread_level;
+}
+
+MPI_Comm data_comm() {
+  if (!state().initialized) throw std::logic_error("trellis::mpi::Runtime::init() was not called");
+  return state().data;
+}
+
+MPI_Comm control_comm() {
+  if (!state().initialized) throw std::logic_error("trellis::mpi::Runtime::init() was not called");
+  return state().control;
+}
+
+double Runtime::wtime() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace trellis::mpi

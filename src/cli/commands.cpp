@@ -11,14 +11,14 @@
 
 #include "cli/memory.hpp"
 #include "core/error.hpp"
-#include "mpi/failure.hpp"
-#include "mpi/runtime.hpp"
-#include "mpi/signals.hpp"
 #include "io/geotiff.hpp"
 #include "job/executor.hpp"
 #include "job/job.hpp"
 #include "job/ops_doc.hpp"
 #include "job/site_config.hpp"
+#include "mpi/failure.hpp"
+#include "mpi/runtime.hpp"
+#include "mpi/signals.hpp"
 #include "ops/register.hpp"
 
 namespace trellis::cli {
@@ -88,8 +88,7 @@ class ScratchDir {
     namespace fs = std::filesystem;
     const char* jid = std::getenv("SLURM_JOB_ID");
     const std::string tag = jid && *jid ? std::string(jid) : std::to_string(::getpid());
-    fs::path p =
-        fs::path(site.scratch) / ("trellis-" + tag + "-rank" + std::to_string(mpi::Runtime::rank()));
+    fs::path p = fs::path(site.scratch) / ("trellis-" + tag + "-rank" + std::to_string(mpi::Runtime::rank()));
     std::error_code ec;
     fs::create_directories(p, ec);
     if (ec || ::access(p.c_str(), W_OK | X_OK) != 0)

@@ -25,7 +25,7 @@ struct CellType {
 
   bool is_float() const { return kind == CellKind::Float32 || kind == CellKind::Float64; }
   int bits() const;
-  int bytes() const;  // in-memory bytes per cell (Bool is stored as one byte per cell in memory)
+  int bytes() const;        // in-memory bytes per cell (Bool is stored as one byte per cell in memory)
   bool has_nodata() const;  // false for raw types and Bool
   // The NoData value as a double (NaN for constant float types). Only valid when has_nodata().
   double nodata() const;
@@ -38,7 +38,8 @@ struct CellType {
   CellType without_nodata() const { return CellType{kind, NoDataMode::Raw, 0.0}; }
 
   bool operator==(const CellType& o) const {
-    return kind == o.kind && mode == o.mode && (mode != NoDataMode::UserDefined || user_nodata == o.user_nodata);
+    return kind == o.kind && mode == o.mode &&
+           (mode != NoDataMode::UserDefined || user_nodata == o.user_nodata);
   }
 };
 

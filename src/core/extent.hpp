@@ -35,7 +35,8 @@ struct CellSize {
   bool operator==(const CellSize& o) const = default;
 };
 
-// A regular grid over an extent: cols x rows cells, row 0 at the north (GeoTrellis RasterExtent / GridExtent).
+// A regular grid over an extent: cols x rows cells, row 0 at the north (GeoTrellis RasterExtent /
+// GridExtent).
 struct GridExtent {
   Extent extent;
   long cols = 0, rows = 0;
@@ -44,8 +45,12 @@ struct GridExtent {
   double cell_height() const { return extent.height() / static_cast<double>(rows); }
   CellSize cell_size() const { return {cell_width(), cell_height()}; }
   // Map coordinates of the centre of cell (col, row).
-  double grid_to_map_x(long col) const { return extent.xmin + (static_cast<double>(col) + 0.5) * cell_width(); }
-  double grid_to_map_y(long row) const { return extent.ymax - (static_cast<double>(row) + 0.5) * cell_height(); }
+  double grid_to_map_x(long col) const {
+    return extent.xmin + (static_cast<double>(col) + 0.5) * cell_width();
+  }
+  double grid_to_map_y(long row) const {
+    return extent.ymax - (static_cast<double>(row) + 0.5) * cell_height();
+  }
   // GeoTrellis mapToGrid: floor with a 1e-7 tolerance toward the nearest integer.
   long map_to_col(double x) const;
   long map_to_row(double y) const;

@@ -9,12 +9,12 @@
 #include <set>
 #include <sstream>
 
+#include "job/context.hpp"
 #include "mpi/failure.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi/runtime.hpp"
 #include "mpi/signals.hpp"
 #include "mpi/stats.hpp"
-#include "job/context.hpp"
 
 namespace trellis::job {
 

@@ -14,10 +14,10 @@ namespace trellis::job {
 
 struct StepStats {
   std::string id, op;
-  double wall_seconds = 0;       // max over ranks
-  std::size_t tiles = 0;         // tiles of the step's value, all ranks
-  std::size_t bytes_moved = 0;   // bytes sent between ranks, all ranks
-  std::size_t peak_rss = 0;      // max over ranks of the process' peak resident memory so far
+  double wall_seconds = 0;      // max over ranks
+  std::size_t tiles = 0;        // tiles of the step's value, all ranks
+  std::size_t bytes_moved = 0;  // bytes sent between ranks, all ranks
+  std::size_t peak_rss = 0;     // max over ranks of the process' peak resident memory so far
 };
 
 // What the site configuration (site_config.hpp) changes in a run.

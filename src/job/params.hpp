@@ -56,7 +56,7 @@ enum class ParamType {
   OutputPath,  // a file written by the op: resolved against the job folder, its folder must be creatable
   Crs,         // anything Crs::from_user accepts; must be known to PROJ
   CellTypeName,
-  Any,         // a scalar, list or map the op checks itself (its validate hook)
+  Any,  // a scalar, list or map the op checks itself (its validate hook)
 };
 
 const char* param_type_name(ParamType t);
@@ -69,7 +69,7 @@ struct ParamSpec {
   std::vector<std::string> choices;         // canonical lower-case values for enumerations
   std::optional<double> min, max;           // inclusive numeric range
   std::string help;
-  std::vector<std::string> aliases;         // other accepted names (GeoPySpark spellings)
+  std::vector<std::string> aliases;  // other accepted names (GeoPySpark spellings)
 };
 
 // The validated parameters of one step.
@@ -77,7 +77,9 @@ class Params {
  public:
   Params() = default;
   Params(std::string step_id, std::string op, Mark step_mark, ParamMap values)
-      : step_id_(std::move(step_id)), op_(std::move(op)), step_mark_(std::move(step_mark)),
+      : step_id_(std::move(step_id)),
+        op_(std::move(op)),
+        step_mark_(std::move(step_mark)),
         values_(std::move(values)) {}
 
   bool has(const std::string& name) const { return values_.count(name) && !values_.at(name).is_null(); }

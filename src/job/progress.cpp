@@ -23,8 +23,9 @@ void Progress::advance(std::size_t n) {
     last_ = now;
     double elapsed = std::chrono::duration<double>(now - start_).count();
     char buf[256];
-    std::snprintf(buf, sizeof buf, "%s: %zu/%zu %s on rank 0 (%.0f%%), %.1f %s/s, %.1f s elapsed", label_.c_str(), done,
-                  total_, unit_.c_str(), total_ ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 100.0,
+    std::snprintf(buf, sizeof buf, "%s: %zu/%zu %s on rank 0 (%.0f%%), %.1f %s/s, %.1f s elapsed",
+                  label_.c_str(), done, total_, unit_.c_str(),
+                  total_ ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 100.0,
                   elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0, unit_.c_str(), elapsed);
     log_.info(
         buf,

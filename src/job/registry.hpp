@@ -29,7 +29,7 @@ struct OpSpec {
   std::string doc;                   // Markdown: semantics, examples (the end of docs/ops/<name>.md)
   std::vector<ParamSpec> params;
   Inputs inputs = Inputs::One;
-  std::vector<ValueKind> accepts;    // kinds accepted as input (empty: any)
+  std::vector<ValueKind> accepts;  // kinds accepted as input (empty: any)
   ValueKind produces = ValueKind::None;
   // Extra checks beyond the ParamSpecs, run on every rank before any work; throw JobError via
   // params.error(...). May not do collective communication.

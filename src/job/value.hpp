@@ -1,9 +1,8 @@
 #pragma once
 // What a step gives: a layer (untiled or tiled), a pyramid, or a result (numbers, tables).
+#include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
-
-#include <nlohmann/json.hpp>
 
 #include "layer/layer.hpp"
 

@@ -1,5 +1,4 @@
 #include "mpi/exchange.hpp"
-#include "mpi/comm.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -7,6 +6,7 @@
 #include <string>
 
 #include "mpi/collectives.hpp"
+#include "mpi/comm.hpp"
 #include "mpi/failure.hpp"
 #include "mpi/runtime.hpp"
 #include "mpi/serialize.hpp"

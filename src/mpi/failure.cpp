@@ -1,5 +1,4 @@
 #include "mpi/failure.hpp"
-#include "mpi/comm.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -7,6 +6,7 @@
 #include <optional>
 #include <thread>
 
+#include "mpi/comm.hpp"
 #include "mpi/runtime.hpp"
 #include "mpi/signals.hpp"
 

@@ -5,8 +5,8 @@
 
 #include "core/key.hpp"
 #include "core/tile.hpp"
-#include "mpi/exchange.hpp"
 #include "layer/layer.hpp"
+#include "mpi/exchange.hpp"
 
 namespace trellis::mpi {
 

@@ -1,8 +1,8 @@
 #include "mpi/reduce.hpp"
-#include "mpi/comm.hpp"
 
 #include <cstring>
 
+#include "mpi/comm.hpp"
 #include "mpi/failure.hpp"
 
 namespace trellis::mpi {

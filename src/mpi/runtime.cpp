@@ -1,9 +1,9 @@
 #include "mpi/runtime.hpp"
 
-#include "mpi/comm.hpp"
-
 #include <chrono>
 #include <stdexcept>
+
+#include "mpi/comm.hpp"
 
 namespace trellis::mpi {
 

@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "io/warp.hpp"
+#include "job/context.hpp"
 #include "mpi/exchange.hpp"
 #include "mpi/halo.hpp"
 #include "mpi/partition.hpp"
-#include "io/warp.hpp"
-#include "job/context.hpp"
 #include "ops/families.hpp"
 #include "ops/parallel.hpp"
 #include "ops/param_helpers.hpp"
@@ -202,7 +202,7 @@ std::uint64_t key_order(const LayoutDefinition& L, const SpaceTimeKey& k) {
 
 // Collective: the parent level of `child` with metadata `pmd` (from parent_metadata).
 TiledLayer build_parent(const TiledLayer& child, const Step& s, const LayerMetadata& pmd,
-                              io::ResampleMethod method, std::size_t round_bytes, job::Progress& progress) {
+                        io::ResampleMethod method, std::size_t round_bytes, job::Progress& progress) {
   const LayerMetadata& md = child.md;
   const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
   const int radius = std::min({kernel_halo(method, s.aligned), tc, tr});
@@ -331,9 +331,8 @@ TiledLayer build_parent(const TiledLayer& child, const Step& s, const LayerMetad
 // ------------------------------------------------------------------------------------------------
 // GeoPySpark 0.1: a layer not at start_zoom is first re-tiled to ZoomedLayoutScheme level start_zoom.
 
-TiledLayer retile_to_level(const TiledLayer& in, const LayoutLevel& lvl,
-                                 io::ResampleMethod method, std::size_t round_bytes, const job::Params& p,
-                                 job::Progress& progress) {
+TiledLayer retile_to_level(const TiledLayer& in, const LayoutLevel& lvl, io::ResampleMethod method,
+                           std::size_t round_bytes, const job::Params& p, job::Progress& progress) {
   const LayerMetadata& md = in.md;
   const LayoutDefinition& L = lvl.layout;
   LayerMetadata out_md = md;

@@ -5,10 +5,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "mpi/reduce.hpp"
-#include "mpi/runtime.hpp"
 #include "io/geotiff.hpp"
 #include "job/context.hpp"
+#include "mpi/reduce.hpp"
+#include "mpi/runtime.hpp"
 #include "ops/families.hpp"
 #include "ops/param_helpers.hpp"
 

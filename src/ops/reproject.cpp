@@ -41,13 +41,13 @@
 #include <set>
 #include <span>
 
+#include "io/warp.hpp"
+#include "job/context.hpp"
 #include "mpi/collectives.hpp"
 #include "mpi/exchange.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi/runtime.hpp"
-#include "io/warp.hpp"
-#include "job/context.hpp"
 #include "ops/families.hpp"
 #include "ops/parallel.hpp"
 #include "ops/param_helpers.hpp"
@@ -494,8 +494,8 @@ class Reprojector {
   }
 
   // `share_seconds`: the interval of the work-sharing check-ins (0: no sharing).
-  TiledLayer run(IndexKind index, std::size_t round_bytes, double share_seconds,
-                       job::Progress* progress, const job::Logger* log = nullptr);
+  TiledLayer run(IndexKind index, std::size_t round_bytes, double share_seconds, job::Progress* progress,
+                 const job::Logger* log = nullptr);
 
  private:
   void footprint_keys(const SpaceTimeKey& k, std::vector<SpaceTimeKey>& keys, FootprintAcc& acc) const;
@@ -766,10 +766,9 @@ Tile Reprojector::warp_dest(const DestPlan& plan, const std::map<SpaceTimeKey, T
 }
 
 void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0, std::size_t b1,
-                             const std::map<SpaceTimeKey, Tile>& received, TiledLayer& out,
-                             double interval, std::int64_t max_ship,
-                             const std::function<void(std::size_t)>& warped, job::Progress* progress,
-                             WarpStats& stats) const {
+                             const std::map<SpaceTimeKey, Tile>& received, TiledLayer& out, double interval,
+                             std::int64_t max_ship, const std::function<void(std::size_t)>& warped,
+                             job::Progress* progress, WarpStats& stats) const {
   const int me = mpi::Runtime::rank();
   const std::size_t threads = fwd_.size();
   std::size_t front = b0, back = b1;  // own plans not yet warped nor shipped
@@ -778,7 +777,7 @@ void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0,
     int owner;
     Tile mosaic;
   };
-  std::vector<Foreign> foreign;         // shipped to this rank, to warp
+  std::vector<Foreign> foreign;        // shipped to this rank, to warp
   std::vector<mpi::Outgoing> results;  // warped for other ranks, to send back
   auto advance = [&](std::size_t n) {
     if (progress) progress->advance(n);
@@ -875,7 +874,7 @@ void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0,
 }
 
 TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, double share_seconds,
-                                  job::Progress* progress, const job::Logger* log) {
+                            job::Progress* progress, const job::Logger* log) {
   const int nranks = mpi::Runtime::size();
   const int me = mpi::Runtime::rank();
   const double t0 = mpi::Runtime::wtime();

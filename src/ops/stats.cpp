@@ -5,8 +5,8 @@
 #include <limits>
 
 #include "io/geotiff.hpp"
-#include "mpi/reduce.hpp"
 #include "job/context.hpp"
+#include "mpi/reduce.hpp"
 #include "ops/families.hpp"
 #include "ops/param_helpers.hpp"
 

@@ -13,12 +13,12 @@
 #include <cstring>
 #include <map>
 
-#include "mpi/exchange.hpp"
-#include "mpi/partition.hpp"
-#include "mpi/runtime.hpp"
 #include "io/geotiff.hpp"
 #include "io/warp.hpp"
 #include "job/context.hpp"
+#include "mpi/exchange.hpp"
+#include "mpi/partition.hpp"
+#include "mpi/runtime.hpp"
 #include "ops/families.hpp"
 #include "ops/param_helpers.hpp"
 
@@ -58,7 +58,7 @@ bool aligned(const GridExtent& sg, const GridExtent& tg) {
 }  // namespace
 
 mpi::Piece cut_piece(const Tile& src, const GridExtent& sg, const Crs& crs, const LayoutDefinition& layout,
-                      const SpaceTimeKey& key, io::ResampleMethod method, bool* any) {
+                     const SpaceTimeKey& key, io::ResampleMethod method, bool* any) {
   GridExtent tg = layout.tile_grid(key.col, key.row);
   mpi::Piece piece;
   piece.key = key;
@@ -255,9 +255,8 @@ LayerMetadata plan_layout(const RasterLayer& in, const job::Params& p) {
   return md;
 }
 
-TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md,
-                                   io::ResampleMethod method, IndexKind index, std::size_t round_bytes,
-                                   job::Progress* progress) {
+TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io::ResampleMethod method,
+                             IndexKind index, std::size_t round_bytes, job::Progress* progress) {
   const LayoutDefinition& L = md.layout;
   const GridBounds lb = L.layout_bounds();
   auto keys_of = [&](const RasterWindow& w) {

@@ -12,12 +12,12 @@
 #include <cstring>
 #include <map>
 
+#include "io/geotiff.hpp"
+#include "job/context.hpp"
 #include "mpi/exchange.hpp"
 #include "mpi/gather.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/runtime.hpp"
-#include "io/geotiff.hpp"
-#include "job/context.hpp"
 #include "ops/families.hpp"
 #include "ops/parallel.hpp"
 #include "ops/param_helpers.hpp"
@@ -128,8 +128,8 @@ std::map<SpaceTimeKey, Tile> assemble_blocks(const TiledLayer& layer, const Bloc
 
 // This rank's blocks of the file, encoded (compressed) with all its threads.
 std::vector<mpi::KeyedBytes> encode_blocks(const TiledLayer& layer, const BlockGrid& g,
-                                            const std::vector<int>& bands, const io::GeoTiffOptions& opts,
-                                            std::size_t round_bytes, job::Progress& progress) {
+                                           const std::vector<int>& bands, const io::GeoTiffOptions& opts,
+                                           std::size_t round_bytes, job::Progress& progress) {
   const LayerMetadata& md = layer.md;
   const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
   const bool tiles_are_blocks = tc == g.size && tr == g.size && g.w.c0 % tc == 0 && g.w.r0 % tr == 0;
@@ -189,8 +189,8 @@ std::vector<mpi::KeyedBytes> encode_blocks(const TiledLayer& layer, const BlockG
   return encoded;
 }
 
-void write_layer(const TiledLayer& layer, const std::string& path, const job::Params& p,
-                 job::Logger& log, job::Progress& progress) {
+void write_layer(const TiledLayer& layer, const std::string& path, const job::Params& p, job::Logger& log,
+                 job::Progress& progress) {
   const LayerMetadata& md = layer.md;
   if (md.temporal) throw p.step_error("write_geotiff writes spatial layers; this layer is spacetime");
   std::vector<int> bands;

@@ -22,11 +22,11 @@
 #include <set>
 #include <tuple>
 
+#include "io/vector.hpp"
+#include "job/context.hpp"
 #include "mpi/collectives.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi/runtime.hpp"
-#include "io/vector.hpp"
-#include "job/context.hpp"
 #include "ops/families.hpp"
 #include "ops/param_helpers.hpp"
 

@@ -10,7 +10,8 @@
 namespace trellis::test {
 
 // Runs `trellis run job.yaml` in `dir` (the job text is written there first) on np ranks.
-inline RunResult run_job_text(const TempDir& dir, const std::string& yaml, int np, const std::string& extra = "") {
+inline RunResult run_job_text(const TempDir& dir, const std::string& yaml, int np,
+                              const std::string& extra = "") {
   write_file(dir / "job.yaml", yaml);
   return run_trellis("run '" + (dir / "job.yaml").string() + "' " + extra, np);
 }
@@ -29,19 +30,21 @@ inline std::vector<std::string> trellis_lines(const std::string& err) {
   return out;
 }
 
-inline nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(read_file(p)); }
+inline nlohmann::json read_json(const fs::path& p) {
+  return nlohmann::json::parse(read_file(p));
+}
 
 // The real sample data fetched by scripts/fetch-data.sh; skips the test when it is missing.
-#define TRELLIS_REQUIRE_DATA(name)                                                                   \
-  do {                                                                                               \
-    if (!fs::exists(::trellis::test::data_dir() / (name)))                                           \
-      GTEST_SKIP() << "sample data " << (name) << " not found in " << ::trellis::test::data_dir()     \
-                   << " (run scripts/fetch-data.sh)";                                                \
+#define TRELLIS_REQUIRE_DATA(name)                                                                \
+  do {                                                                                            \
+    if (!fs::exists(::trellis::test::data_dir() / (name)))                                        \
+      GTEST_SKIP() << "sample data " << (name) << " not found in " << ::trellis::test::data_dir() \
+                   << " (run scripts/fetch-data.sh)";                                             \
   } while (0)
 
-#define TRELLIS_REQUIRE_SHARED()                                                                     \
-  do {                                                                                               \
-    if (!::trellis::test::shared_dir()) GTEST_SKIP() << "../shared is absent: test skipped";         \
+#define TRELLIS_REQUIRE_SHARED()                                                             \
+  do {                                                                                       \
+    if (!::trellis::test::shared_dir()) GTEST_SKIP() << "../shared is absent: test skipped"; \
   } while (0)
 
 }  // namespace trellis::test

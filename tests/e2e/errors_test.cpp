@@ -12,7 +12,9 @@ namespace {
 
 std::string tiling_job(const std::string& uri, const std::string& out = "out.tif") {
   return "version: 1\nsteps:\n  - op: read_geotiff\n    uri: " + uri +
-         "\n    max_tile_size: 16\n  - op: tile_to_layout\n    tile_size: 16\n  - op: write_geotiff\n    uri: " + out + "\n";
+         "\n    max_tile_size: 16\n  - op: tile_to_layout\n    tile_size: 16\n  - op: write_geotiff\n    "
+         "uri: " +
+         out + "\n";
 }
 
 void expect_one_error(const RunResult& r, int status, const std::string& fragment) {
@@ -46,26 +48,44 @@ TEST(Errors, EveryValidationClassExitsTwoWithFileLineCol) {
       {"yaml syntax", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: [a.tif\n", "job.yaml:"},
       {"unknown op", "version: 1\nsteps:\n  - op: read_geotif\n    uri: a.tif\n",
        "job.yaml:3:9: step 1: unknown op 'read_geotif' (did you mean 'read_geotiff'?)"},
-      {"unknown parameter", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - id: tiled\n    op: tile_to_layout\n    tile_sise: 8\n",
-       "job.yaml:7:5: step 'tiled' (tile_to_layout): unknown parameter 'tile_sise' (did you mean 'tile_size'?)"},
-      {"missing parameter", "version: 1\nsteps:\n  - op: read_geotiff\n", "job.yaml:3:5: step 'read_geotiff-1' (read_geotiff)"},
-      {"mistyped", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: tile_to_layout\n    tile_size: big\n",
+      {"unknown parameter",
+       "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - id: tiled\n    op: tile_to_layout\n    "
+       "tile_sise: 8\n",
+       "job.yaml:7:5: step 'tiled' (tile_to_layout): unknown parameter 'tile_sise' (did you mean "
+       "'tile_size'?)"},
+      {"missing parameter", "version: 1\nsteps:\n  - op: read_geotiff\n",
+       "job.yaml:3:5: step 'read_geotiff-1' (read_geotiff)"},
+      {"mistyped",
+       "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: tile_to_layout\n    tile_size: "
+       "big\n",
        "job.yaml:6:16:"},
-      {"out of range", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: tile_to_layout\n    tile_size: 0\n",
+      {"out of range",
+       "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: tile_to_layout\n    tile_size: 0\n",
        "job.yaml:6:16:"},
-      {"bad choice", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: tile_to_layout\n    resample_method: bilinaer\n",
+      {"bad choice",
+       "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: tile_to_layout\n    "
+       "resample_method: bilinaer\n",
        "did you mean 'bilinear'"},
-      {"undefined input", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: tile_to_layout\n    input: nope\n",
+      {"undefined input",
+       "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: tile_to_layout\n    input: nope\n",
        "job.yaml:6:12:"},
-      {"cycle", "version: 1\nsteps:\n  - {id: a, op: tile_to_layout, input: b}\n  - {id: b, op: tile_to_layout, input: a}\n",
+      {"cycle",
+       "version: 1\nsteps:\n  - {id: a, op: tile_to_layout, input: b}\n  - {id: b, op: tile_to_layout, "
+       "input: a}\n",
        "cycl"},
-      {"missing input file", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: missing.tif\n", "job.yaml:4:10:"},
-      {"unknown crs", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n    crs: EPSG:999999\n", "job.yaml:5:10:"},
-      {"unwritable output", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: tile_to_layout\n  - op: write_geotiff\n    uri: a.tif/x/out.tif\n",
+      {"missing input file", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: missing.tif\n",
+       "job.yaml:4:10:"},
+      {"unknown crs", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n    crs: EPSG:999999\n",
+       "job.yaml:5:10:"},
+      {"unwritable output",
+       "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: tile_to_layout\n  - op: "
+       "write_geotiff\n    uri: a.tif/x/out.tif\n",
        "job.yaml:7:10:"},
-      {"kind mismatch", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: write_geotiff\n    uri: out.tif\n",
+      {"kind mismatch",
+       "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: write_geotiff\n    uri: out.tif\n",
        "tiled layer"},
-      {"undefined variable", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: ${NOPE_NOT_SET}/a.tif\n", "NOPE_NOT_SET"},
+      {"undefined variable", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: ${NOPE_NOT_SET}/a.tif\n",
+       "NOPE_NOT_SET"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -106,8 +126,9 @@ TEST(Errors, CorruptCellsInOneWindowStopEveryRankAndLeaveNoOutput) {
   TempDir d;
   // A deflate-compressed tiled GeoTIFF whose last block is garbage: only the rank reading it fails.
   write_small(d / "plain.tif", 3);
-  auto t = run_command("gdal_translate -q -co TILED=YES -co BLOCKXSIZE=16 -co BLOCKYSIZE=16 -co COMPRESS=DEFLATE '" +
-                       (d / "plain.tif").string() + "' '" + (d / "bad.tif").string() + "'");
+  auto t = run_command(
+      "gdal_translate -q -co TILED=YES -co BLOCKXSIZE=16 -co BLOCKYSIZE=16 -co COMPRESS=DEFLATE '" +
+      (d / "plain.tif").string() + "' '" + (d / "bad.tif").string() + "'");
   ASSERT_EQ(t.status, 0) << t.err;
   fs::remove(d / "plain.tif");
   long offset = 0, size = 0;
@@ -148,7 +169,8 @@ TEST(Errors, CommandLineErrorsExitTwo) {
 TEST(Errors, OpsAndVersionAndInfo) {
   auto r = run_trellis("ops");
   EXPECT_EQ(r.status, 0);
-  for (const char* op : {"read_geotiff", "tile_to_layout", "to_tiled_layer", "cut_tiles", "get_min_max", "write_geotiff"})
+  for (const char* op :
+       {"read_geotiff", "tile_to_layout", "to_tiled_layer", "cut_tiles", "get_min_max", "write_geotiff"})
     EXPECT_NE(r.out.find(op), std::string::npos) << op;
   r = run_trellis("ops tile_to_layout");
   EXPECT_EQ(r.status, 0);

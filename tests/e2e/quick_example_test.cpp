@@ -35,7 +35,8 @@ TEST(QuickExample, IdenticalOutputsOnOneToFourRanks) {
         first_levels.push_back(level);
       } else {
         std::string why;
-        EXPECT_TRUE(same_cells(first_levels[z - 1], level, &why)) << "np " << np << " zoom " << z << ": " << why;
+        EXPECT_TRUE(same_cells(first_levels[z - 1], level, &why))
+            << "np " << np << " zoom " << z << ": " << why;
       }
     }
   }

@@ -9,12 +9,15 @@
 namespace trellis::test {
 namespace {
 
-std::string roundtrip_job(const std::string& src, int tile_size, int max_tile_size, const std::string& extra = "") {
+std::string roundtrip_job(const std::string& src, int tile_size, int max_tile_size,
+                          const std::string& extra = "") {
   return "version: 1\nsteps:\n"
-         "  - id: src\n    op: read_geotiff\n    uri: " + src + "\n    max_tile_size: " + std::to_string(max_tile_size) +
+         "  - id: src\n    op: read_geotiff\n    uri: " +
+         src + "\n    max_tile_size: " + std::to_string(max_tile_size) +
          "\n  - id: tiled\n    op: tile_to_layout\n    tile_size: " + std::to_string(tile_size) + "\n" +
          "  - op: get_min_max\n    input: tiled\n    output: minmax.json\n"
-         "  - op: write_geotiff\n    input: tiled\n    uri: out.tif\n" + extra;
+         "  - op: write_geotiff\n    input: tiled\n    uri: out.tif\n" +
+         extra;
 }
 
 // GDAL's own statistics of band b (exact, not approximate).
@@ -47,7 +50,8 @@ TEST(Tiling, LuxembourgElevationRoundTripsOnAnyRankCount) {
       ASSERT_EQ(r.status, 0) << "tile " << c.tile << " np " << np << "\n" << r.err;
       Raster got = read_raster(d / "out.tif");
       std::string why;
-      EXPECT_TRUE(same_cells(want, got, &why)) << "tile " << c.tile << " window " << c.window << " np " << np << ": " << why;
+      EXPECT_TRUE(same_cells(want, got, &why))
+          << "tile " << c.tile << " window " << c.window << " np " << np << ": " << why;
       EXPECT_EQ(got.nodata, want.nodata);
       EXPECT_EQ(got.gdal_type, want.gdal_type);
       auto mm = read_json(d / "minmax.json");
@@ -96,7 +100,8 @@ TEST(Tiling, OutputsAreIdenticalForOneToFourRanks) {
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < cols; ++c)
       cells[static_cast<size_t>(r) * cols + c] = (c * 7 + r * 13) % 17 == 0 ? -9999.0 : std::sin(c * 0.1) * r;
-  write_raster(d / "src.tif", "Float32", cols, rows, 1, {10.0, 0.01, 0, 50.0, 0, -0.01}, "EPSG:4326", -9999.0, {cells});
+  write_raster(d / "src.tif", "Float32", cols, rows, 1, {10.0, 0.01, 0, 50.0, 0, -0.01}, "EPSG:4326", -9999.0,
+               {cells});
   Raster want = read_raster(d / "src.tif");
   std::optional<Raster> first;
   for (int np : {1, 2, 3, 4}) {
@@ -142,7 +147,8 @@ TEST(Tiling, TileToLayoutConformanceOverlappingSources) {
     for (int r = 0; r < 5; ++r)
       for (int c = 0; c < 4; ++c) {
         double a = cell(1, 2, c, r), b = k12[r][c];
-        EXPECT_TRUE((std::isnan(a) && std::isnan(b)) || a == b) << "np " << np << " key (1,2) cell " << c << "," << r << ": " << a;
+        EXPECT_TRUE((std::isnan(a) && std::isnan(b)) || a == b)
+            << "np " << np << " key (1,2) cell " << c << "," << r << ": " << a;
         a = cell(1, 1, c, r);
         b = k11[r][c];
         EXPECT_TRUE(a == b) << "np " << np << " key (1,1) cell " << c << "," << r << ": " << a;
@@ -167,12 +173,14 @@ TEST(Tiling, TileToLayoutConformanceOverlappingSources) {
 TEST(Tiling, StitchRoundTripConformance) {
   // gt-stitch-roundtrip: an 8x8 raster cut into TileLayout(2, 2, 4, 4) and stitched back is the identity.
   TempDir d;
-  std::vector<double> cells = {1,  1,  2,  2,  3,  3,  4,  4,  1,  1,  2,  2,  3,  3,  4,  4,  5,  5,  6,  6,  7,  7,
-                               8,  8,  5,  5,  6,  6,  7,  7,  8,  8,  9,  9,  10, 10, 11, 11, 12, 12, 9,  9,  10, 10,
-                               11, 11, 12, 12, 13, 13, 13, 13, 14, 14, 15, 15, 13, 13, 13, 13, 14, 14, 15, 15};
+  std::vector<double> cells = {1,  1,  2,  2,  3,  3,  4,  4,  1,  1,  2,  2,  3,  3,  4,  4,
+                               5,  5,  6,  6,  7,  7,  8,  8,  5,  5,  6,  6,  7,  7,  8,  8,
+                               9,  9,  10, 10, 11, 11, 12, 12, 9,  9,  10, 10, 11, 11, 12, 12,
+                               13, 13, 13, 13, 14, 14, 15, 15, 13, 13, 13, 13, 14, 14, 15, 15};
   std::vector<double> band1 = cells;
   for (auto& v : band1) v *= 10;  // gt-stitch-roundtrip-multiband
-  write_raster(d / "src.tif", "Int32", 8, 8, 2, {0, 1, 0, 8, 0, -1}, "EPSG:3857", std::nullopt, {cells, band1});
+  write_raster(d / "src.tif", "Int32", 8, 8, 2, {0, 1, 0, 8, 0, -1}, "EPSG:3857", std::nullopt,
+               {cells, band1});
   auto r = run_job_text(d, roundtrip_job("src.tif", 4, 3), 2);
   ASSERT_EQ(r.status, 0) << r.err;
   Raster got = read_raster(d / "out.tif");
@@ -203,9 +211,12 @@ TEST(Tiling, GlobalLayoutConformance) {
   // gps-tile-to-global-layout: three 4x4 rasters of 1-degree cells in EPSG:4326, GlobalLayout(5):
   // zoom 7, TileLayout(128, 128, 5, 5) over the LatLng world extent; the extent stays the data extent.
   TempDir d;
-  write_raster(d / "r1.tif", "Float32", 4, 4, 1, {0, 1, 0, 4, 0, -1}, "EPSG:4326", std::nullopt, {std::vector<double>(16, 1)});
-  write_raster(d / "r2.tif", "Float32", 4, 4, 1, {3, 1, 0, 6, 0, -1}, "EPSG:4326", std::nullopt, {std::vector<double>(16, 2)});
-  write_raster(d / "r3.tif", "Float32", 4, 4, 1, {6, 1, 0, 4, 0, -1}, "EPSG:4326", std::nullopt, {std::vector<double>(16, 3)});
+  write_raster(d / "r1.tif", "Float32", 4, 4, 1, {0, 1, 0, 4, 0, -1}, "EPSG:4326", std::nullopt,
+               {std::vector<double>(16, 1)});
+  write_raster(d / "r2.tif", "Float32", 4, 4, 1, {3, 1, 0, 6, 0, -1}, "EPSG:4326", std::nullopt,
+               {std::vector<double>(16, 2)});
+  write_raster(d / "r3.tif", "Float32", 4, 4, 1, {6, 1, 0, 4, 0, -1}, "EPSG:4326", std::nullopt,
+               {std::vector<double>(16, 3)});
   std::string job =
       "version: 1\nsteps:\n  - op: read_geotiff\n    uri: [r1.tif, r2.tif, r3.tif]\n"
       "  - op: tile_to_layout\n    scheme: zoom\n    tile_size: 5\n    resample_method: bilinear\n"
@@ -228,8 +239,10 @@ TEST(Tiling, GlobalLayoutConformance) {
 
 TEST(Tiling, SparseLayerWritesNoDataWhereTilesAreMissing) {
   TempDir d;
-  write_raster(d / "w.tif", "Int16", 10, 10, 1, {0, 1, 0, 100, 0, -1}, "EPSG:3857", -1.0, {std::vector<double>(100, 5)});
-  write_raster(d / "e.tif", "Int16", 10, 10, 1, {90, 1, 0, 10, 0, -1}, "EPSG:3857", -1.0, {std::vector<double>(100, 7)});
+  write_raster(d / "w.tif", "Int16", 10, 10, 1, {0, 1, 0, 100, 0, -1}, "EPSG:3857", -1.0,
+               {std::vector<double>(100, 5)});
+  write_raster(d / "e.tif", "Int16", 10, 10, 1, {90, 1, 0, 10, 0, -1}, "EPSG:3857", -1.0,
+               {std::vector<double>(100, 7)});
   auto r = run_job_text(d, roundtrip_job("[w.tif, e.tif]", 10, 10), 3);
   ASSERT_EQ(r.status, 0) << r.err;
   Raster got = read_raster(d / "out.tif");

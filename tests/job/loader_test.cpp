@@ -10,8 +10,8 @@
 namespace trellis::job {
 namespace {
 
-using testing::expect_job_error;
 using test::TempDir;
+using testing::expect_job_error;
 namespace fs = std::filesystem;
 
 class LoaderTest : public ::testing::Test {

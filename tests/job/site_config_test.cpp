@@ -13,8 +13,8 @@
 namespace trellis::job {
 namespace {
 
-using testing::expect_job_error;
 using test::TempDir;
+using testing::expect_job_error;
 namespace fs = std::filesystem;
 
 // A registry whose one op has the compression choices of write_geotiff.

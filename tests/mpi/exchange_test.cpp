@@ -54,8 +54,7 @@ void run_scenario(const Scenario& sc) {
   // The owners: a partitioner over every key produced anywhere (each rank passes its own).
   std::vector<SpaceTimeKey> my_keys;
   for (std::size_t j = 0; j < mine; ++j) my_keys.push_back(gen_piece(me, j).key);
-  const Partitioner part =
-      mpi::balance(my_keys, IndexKind::ZOrder, KeyBounds{{0, 0, 0}, {11, 8, 1000}});
+  const Partitioner part = mpi::balance(my_keys, IndexKind::ZOrder, KeyBounds{{0, 0, 0}, {11, 8, 1000}});
 
   std::size_t next = 0, calls = 0, sent_expected = 0;
   auto produce = [&](std::vector<Outgoing>& out) {

@@ -1,4 +1,3 @@
-#include "mpi/partition.hpp"
 #include "mpi/failure.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +7,7 @@
 #include "mpi/exchange.hpp"
 #include "mpi/gather.hpp"
 #include "mpi/halo.hpp"
+#include "mpi/partition.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi_gen.hpp"
 

@@ -1,10 +1,10 @@
-#include "mpi/partition.hpp"
 #include "mpi/gather.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
+#include "mpi/partition.hpp"
 #include "mpi/stats.hpp"
 #include "mpi_gen.hpp"
 

@@ -1,10 +1,10 @@
-#include "mpi/partition.hpp"
 #include "mpi/halo.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "mpi/partition.hpp"
 #include "mpi_gen.hpp"
 
 namespace trellis::mpi {

@@ -1,11 +1,10 @@
-#include "mpi/partition.hpp"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
 #include <sstream>
 
+#include "mpi/partition.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi_gen.hpp"
 
@@ -142,7 +141,7 @@ TEST(Partitioner, InstantBreaksTies) {
   std::vector<SpaceTimeKey> keys;
   for (std::int64_t t = 0; t < 8; ++t) keys.push_back({2, 3, t * 1000});
   const Partitioner p = mpi::balance(test::rank() == 0 ? keys : std::vector<SpaceTimeKey>{},
-                                             IndexKind::ZOrder, bounds_of(keys));
+                                     IndexKind::ZOrder, bounds_of(keys));
   EXPECT_EQ(p.total_keys(), 8u);
   for (std::size_t i = 1; i < keys.size(); ++i) EXPECT_LE(p.owner(keys[i - 1]), p.owner(keys[i]));
   EXPECT_EQ(p.owner(keys.front()), 0);

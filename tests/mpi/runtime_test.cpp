@@ -1,8 +1,8 @@
 #include "mpi/runtime.hpp"
-#include "mpi/comm.hpp"
 
 #include <gtest/gtest.h>
 
+#include "mpi/comm.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi/stats.hpp"
 

@@ -5,9 +5,9 @@
 
 #include <cmath>
 
+#include "job/context.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/runtime.hpp"
-#include "job/context.hpp"
 #include "ops/register.hpp"
 
 namespace trellis::test {

@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "job/context.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/runtime.hpp"
-#include "job/context.hpp"
 #include "ops/register.hpp"
 #include "util/test_util.hpp"
 
@@ -201,8 +201,8 @@ TiledLayer run_reproject(const TiledLayer& in, job::ParamMap values) {
 // every instant when empty), each cell f(global col, global row, instant).
 template <class F>
 TiledLayer make_layer(const Crs& crs, const Extent& extent, double cs, int ts,
-                            const std::vector<std::int64_t>& instants, F f,
-                            const std::vector<SpatialKey>& skip = {}) {
+                      const std::vector<std::int64_t>& instants, F f,
+                      const std::vector<SpatialKey>& skip = {}) {
   mpi::Runtime::init(nullptr, nullptr);
   TiledLayer l;
   l.md.cell_type = CellType::parse("float32");

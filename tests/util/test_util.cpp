@@ -70,8 +70,10 @@ fs::path source_dir() {
 
 std::optional<fs::path> shared_dir() {
   fs::path p;
-  if (const char* s = std::getenv("TRELLIS_SHARED")) p = s;
-  else p = source_dir() / ".." / "shared";
+  if (const char* s = std::getenv("TRELLIS_SHARED"))
+    p = s;
+  else
+    p = source_dir() / ".." / "shared";
   if (fs::exists(p / "DESIGN.md")) return fs::canonical(p);
   return std::nullopt;
 }
@@ -118,7 +120,8 @@ Raster read_raster(const fs::path& p) {
     r.nodata.push_back(has ? std::optional<double>(nd) : std::nullopt);
     r.gdal_type = GDALGetDataTypeName(band->GetRasterDataType());
     std::vector<double> cells(static_cast<size_t>(r.cols) * r.rows);
-    if (band->RasterIO(GF_Read, 0, 0, r.cols, r.rows, cells.data(), r.cols, r.rows, GDT_Float64, 0, 0) != CE_None)
+    if (band->RasterIO(GF_Read, 0, 0, r.cols, r.rows, cells.data(), r.cols, r.rows, GDT_Float64, 0, 0) !=
+        CE_None)
       throw std::runtime_error("cannot read " + p.string());
     if (has)
       for (auto& v : cells)
@@ -156,8 +159,9 @@ bool same_cells(const Raster& a, const Raster& b, std::string* why) {
     return false;
   };
   if (a.cols != b.cols || a.rows != b.rows || a.bands != b.bands)
-    return fail("shape " + std::to_string(a.cols) + "x" + std::to_string(a.rows) + "x" + std::to_string(a.bands) +
-                " vs " + std::to_string(b.cols) + "x" + std::to_string(b.rows) + "x" + std::to_string(b.bands));
+    return fail("shape " + std::to_string(a.cols) + "x" + std::to_string(a.rows) + "x" +
+                std::to_string(a.bands) + " vs " + std::to_string(b.cols) + "x" + std::to_string(b.rows) +
+                "x" + std::to_string(b.bands));
   for (int i = 0; i < 6; ++i)
     if (std::fabs(a.gt[i] - b.gt[i]) > 1e-9 * std::max(1.0, std::fabs(a.gt[i])))
       return fail("geotransform[" + std::to_string(i) + "] " + std::to_string(a.gt[i]) + " vs " +

@@ -19,7 +19,7 @@
 #include "mpi/failure.hpp"
 #include "mpi/runtime.hpp"
 #include "mpi/signals.hpp"
-#include "ops/register.hpp"
+#include "ops/registry.hpp"
 
 namespace trellis::cli {
 
@@ -75,7 +75,7 @@ job::SiteConfig load_site(const RunArgs& a) {
   if (!std::filesystem::exists(path))
     throw JobError(path + ": no such site configuration file" +
                    (a.config.empty() ? std::string(" (from TRELLIS_CONFIG)") : std::string()));
-  return job::load_site_config(path, ops::registry());
+  return job::load_site_config(path);
 }
 
 // This rank's private folder for temporary files under the site's scratch folder, removed at the end

@@ -3,8 +3,10 @@
 // spacetime), Hilbert (uzaygezen compact Hilbert curve, offset by the bounds' minimum key) and
 // row-major. Reproduce ../shared/spec/vectors exactly.
 #include <cstdint>
+#include <span>
 #include <string>
 
+#include "core/enum_names.hpp"
 #include "core/key.hpp"
 
 namespace trellis {
@@ -14,6 +16,11 @@ enum class IndexKind { ZOrder, Hilbert, RowMajor };
 // "zorder", "hilbert", "rowmajor" (throws JobError otherwise)
 IndexKind parse_index_kind(const std::string& name);
 const char* index_kind_name(IndexKind k);
+inline constexpr EnumName<IndexKind> kIndexKindNames[] = {
+    {IndexKind::ZOrder, "zorder"}, {IndexKind::Hilbert, "hilbert"}, {IndexKind::RowMajor, "rowmajor"}};
+inline std::span<const EnumName<IndexKind>> enum_names(IndexKind) {
+  return kIndexKindNames;
+}
 
 // resolution(max, min) = ceil(log(max - min + 1) / log(2)) in IEEE double, as GeoTrellis computes it.
 int index_resolution(double max, double min);

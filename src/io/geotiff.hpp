@@ -9,6 +9,7 @@
 
 #include "core/cell_type.hpp"
 #include "core/crs.hpp"
+#include "core/enum_names.hpp"
 #include "core/extent.hpp"
 #include "core/tile.hpp"
 #include "layer/layer.hpp"
@@ -53,8 +54,17 @@ Tile read_window(const std::string& path, const CellType& ct, int bands, long co
 // Reads a window of an untiled layer's source (all bands, the source's cell type).
 Tile read_window(const RasterLayer& layer, const RasterWindow& w);
 
+// The GeoTIFF codecs trellis writes with (GDAL's COMPRESS names, lower-case).
+enum class Compression { Deflate, Lzw, Zstd, Lzma, PackBits, None };
+inline constexpr EnumName<Compression> kCompressionNames[] = {
+    {Compression::Deflate, "deflate"}, {Compression::Lzw, "lzw"},           {Compression::Zstd, "zstd"},
+    {Compression::Lzma, "lzma"},       {Compression::PackBits, "packbits"}, {Compression::None, "none"}};
+inline std::span<const EnumName<Compression>> enum_names(Compression) {
+  return kCompressionNames;
+}
+
 struct GeoTiffOptions {
-  std::string compression = "deflate";  // deflate, lzw, zstd, packbits, lzma, none
+  std::string compression = "deflate";  // a Compression name: deflate, lzw, zstd, packbits, lzma, none
   bool cog = false;
   int block_size = 256;  // multiple of 16
   int threads = 1;       // compression threads (COG translation)

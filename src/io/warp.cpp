@@ -74,6 +74,9 @@ class ErrorScope {
   ErrorScope(const ErrorScope&) = delete;
   ErrorScope& operator=(const ErrorScope&) = delete;
 
+  // The messages so far, "; "-separated.
+  const std::string& messages() const { return messages_; }
+
   [[noreturn]] void fail(const std::string& what) const {
     std::string msg = "warp: " + what;
     if (!messages_.empty()) msg += ": " + messages_;
@@ -159,13 +162,6 @@ bool holds(const std::byte* data, GDALDataType type, std::size_t n, double nd) {
 std::optional<double> dest_nodata(const CellType& ct) {
   if (ct.has_nodata()) return ct.nodata();
   return std::nullopt;
-}
-
-// The SRS text handed to GDAL: "EPSG:n" when the CRS has a code (GDAL resolves it from PROJ's
-// database, as gdalwarp -t_srs EPSG:n does, and faster than parsing WKT), else the CRS's WKT.
-std::string gdal_srs(const Crs& crs) {
-  if (auto code = crs.epsg()) return "EPSG:" + std::to_string(*code);
-  return crs.wkt();
 }
 
 int checked_int(long v, const char* what) {
@@ -271,6 +267,45 @@ void no_cleanup(void*) {}
 
 }  // namespace
 
+std::string gdal_srs(const Crs& crs) {
+  if (auto code = crs.epsg()) return "EPSG:" + std::to_string(*code);
+  return crs.wkt();
+}
+
+GridExtent suggested_warp_output(const GridExtent& src, const Crs& src_crs, const std::string& dst_srs) {
+  ensure_gdal_registered();
+  if (src.cols < 1 || src.rows < 1 || src.cols > INT_MAX || src.rows > INT_MAX)
+    throw JobError("cannot compute the reprojected grid of a " + std::to_string(src.cols) + " x " +
+                   std::to_string(src.rows) + " raster");
+  ErrorScope errors;
+  GDALDriverH drv = GDALGetDriverByName("MEM");
+  if (!drv) throw JobError("GDAL's MEM driver is not available");
+  GDALDatasetH ds =
+      GDALCreate(drv, "", static_cast<int>(src.cols), static_cast<int>(src.rows), 0, GDT_Byte, nullptr);
+  if (!ds) throw JobError("cannot create a MEM dataset: " + errors.messages());
+  double gt[6] = {src.extent.xmin, src.cell_width(), 0.0, src.extent.ymax, 0.0, -src.cell_height()};
+  GDALSetGeoTransform(ds, gt);
+  CPLStringList opts;
+  opts.SetNameValue("SRC_SRS", gdal_srs(src_crs).c_str());
+  opts.SetNameValue("DST_SRS", dst_srs.c_str());
+  void* tr = GDALCreateGenImgProjTransformer2(ds, nullptr, opts.List());
+  if (!tr) {
+    GDALClose(ds);
+    throw JobError("cannot transform from " + src_crs.definition() + " to " + dst_srs + ": " +
+                   errors.messages());
+  }
+  double ogt[6] = {0, 0, 0, 0, 0, 0};
+  double ext[4] = {0, 0, 0, 0};
+  int px = 0, ln = 0;
+  CPLErr err = GDALSuggestedWarpOutput2(ds, GDALGenImgProjTransform, tr, ogt, &px, &ln, ext, 0);
+  GDALDestroyGenImgProjTransformer(tr);
+  GDALClose(ds);
+  if (err != CE_None || px < 1 || ln < 1 || !(ogt[1] > 0) || !(ogt[5] < 0))
+    throw JobError("GDAL cannot compute the reprojected grid (from " + src_crs.definition() + " to " +
+                   dst_srs + ")" + (errors.messages().empty() ? "" : ": " + errors.messages()));
+  return GridExtent{{ogt[0], ogt[3] + ln * ogt[5], ogt[0] + px * ogt[1], ogt[3]}, px, ln};
+}
+
 GridTransform::GridTransform(const Crs& src_crs, const GridFrame& src, const Crs& dst_crs,
                              const GridFrame& dst)
     : src_crs_(src_crs), dst_crs_(dst_crs) {
@@ -308,6 +343,15 @@ ResampleMethod parse_resample_method(const std::string& canonical) {
   std::string valid;
   for (const auto& i : kMethods) valid += (valid.empty() ? "" : ", ") + std::string(i.name);
   throw JobError("unknown resample method '" + canonical + "' (valid: " + valid + ")");
+}
+
+std::span<const EnumName<ResampleMethod>> enum_names(ResampleMethod) {
+  static const std::vector<EnumName<ResampleMethod>> names = [] {
+    std::vector<EnumName<ResampleMethod>> n;
+    for (const auto& i : kMethods) n.push_back({i.method, i.name});
+    return n;
+  }();
+  return names;
 }
 
 const std::vector<std::string>& resample_method_names() {

@@ -31,11 +31,13 @@
 // is given a GridTransform, which belongs to one thread); concurrent calls on different tiles
 // (OpenMP threads) are safe. GDAL errors raised during a call are
 // collected by an error handler installed for that call (on that thread) and rethrown as IoError.
+#include <span>
 #include <string>
 #include <vector>
 
 #include "core/cell_type.hpp"
 #include "core/crs.hpp"
+#include "core/enum_names.hpp"
 #include "core/extent.hpp"
 #include "core/tile.hpp"
 
@@ -63,6 +65,8 @@ enum class ResampleMethod {
 // "cubic_spline", "lanczos", "average", "mode", "median", "max", "min", "q1", "q3", "sum", "rms").
 // Throws JobError listing the valid names.
 ResampleMethod parse_resample_method(const std::string& canonical);
+// The canonical names, for job parameters (core/enum_names.hpp).
+std::span<const EnumName<ResampleMethod>> enum_names(ResampleMethod);
 // The canonical names, in enum order (for the op registry's choices).
 const std::vector<std::string>& resample_method_names();
 // The canonical name of a method.
@@ -89,6 +93,15 @@ struct GridFrame {
 
 // GDAL's transformer between the cells of two frames (in two CRSs), built once and reused by many
 // warps: building it costs more than warping a small tile. One object per thread (not thread-safe).
+// The SRS text handed to GDAL: "EPSG:n" when the CRS has a code (GDAL resolves it from PROJ's database,
+// as gdalwarp -t_srs EPSG:n does, and faster than parsing WKT), else the CRS's WKT.
+std::string gdal_srs(const Crs& crs);
+
+// The grid GDAL's GDALSuggestedWarpOutput2 (what gdalwarp picks without -te/-tr/-ts) gives for `src`
+// (a grid in `src_crs`) in `dst_srs` (anything GDAL's DST_SRS option takes). Not collective,
+// deterministic. Throws JobError when GDAL cannot compute it.
+GridExtent suggested_warp_output(const GridExtent& src, const Crs& src_crs, const std::string& dst_srs);
+
 class GridTransform {
  public:
   GridTransform(const Crs& src_crs, const GridFrame& src, const Crs& dst_crs, const GridFrame& dst);

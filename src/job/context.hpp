@@ -1,12 +1,15 @@
 #pragma once
 // What an op's implementation sees: its validated parameters, its input values, the job and the
 // progress reporter. Ops never see YAML nodes or raw MPI calls.
+#include <any>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include "job/log.hpp"
 #include "job/params.hpp"
 #include "job/progress.hpp"
+#include "job/schema.hpp"
 #include "job/value.hpp"
 
 namespace trellis::job {
@@ -27,6 +30,21 @@ struct StepContext {
   // The inputs no later step uses (the executor frees them after this step): take_input() may move
   // them out instead of copying.
   std::map<std::string, StepValue*> last_uses = {};
+  // The op's typed arguments (its schema's struct, site defaults applied) and the schema itself.
+  const std::any* bound_args = nullptr;
+  const SchemaBase* schema = nullptr;
+
+  template <class Args>
+  const Args& args() const {
+    if (!bound_args) throw std::logic_error("step '" + params.step_id() + "' has no typed arguments");
+    return std::any_cast<const Args&>(*bound_args);
+  }
+  // A JobError at the place of the parameter bound to `member` ("FILE:L:C: step 'x' (op): why"; the
+  // step's place when the job does not give it): for what only the run finds wrong about a value.
+  template <class Args, class M>
+  JobError param_error(M Args::*member, const std::string& why) const {
+    return params.error(schema ? schema->name_of(std::any(member)) : std::string(), why);
+  }
 
   const StepValue& input(const std::string& name = "input") const;
   template <class T>

@@ -99,49 +99,24 @@ void write_result(const Result& r, const std::string& path) {
 
 namespace {
 
-// True when the job does not set the parameter: the loader gives the defaults it applies the step's
-// own mark, a place no value written in the file can have.
-bool defaulted(const Params& p, const std::string& name) {
-  if (!p.has(name)) return true;
-  const Mark& m = p.raw(name).mark;
-  const Mark& s = p.step_mark();
-  return m.line == s.line && m.col == s.col && m.file == s.file;
-}
-
-const ParamSpec* find_param(const OpSpec& op, const std::string& name) {
-  for (const auto& p : op.params)
-    if (p.name == name) return &p;
-  return nullptr;
-}
-
-// The step's parameters, with the site's defaults where the job relies on the op's own.
-Params with_site_defaults(const Step& step, const RunOptions& o, const Logger& log) {
-  Params p = step.params;
-  auto note = [&](const std::string& what) {
-    log.debug("step '" + step.id + "': " + what + " (site configuration)",
+// The step's typed arguments, with the site's defaults where the job relies on the op's own.
+std::any with_site_defaults(const Step& step, const RunOptions& o, const Logger& log) {
+  std::any args = step.args;
+  if (!step.spec->schema) return args;
+  for (const auto& note : step.spec->schema->apply_site(args, step.params, o))
+    log.debug("step '" + step.id + "': " + note + " (site configuration)",
               {{"event", "site_default"}, {"step", step.id}});
-  };
-  if (o.round_mb) {
-    const ParamSpec* ps = find_param(*step.spec, "round_mb");
-    if (ps && ps->type == ParamType::Int && defaulted(p, "round_mb")) {
-      double v = static_cast<double>(*o.round_mb);
-      if (ps->min) v = std::max(v, *ps->min);
-      if (ps->max) v = std::min(v, *ps->max);
-      p.mutable_values()["round_mb"] = ParamValue{static_cast<std::int64_t>(v), p.step_mark()};
-      note("round_mb " + std::to_string(static_cast<std::int64_t>(v)));
-    }
-  }
-  if (!o.compression.empty()) {
-    const ParamSpec* ps = find_param(*step.spec, "compression");
-    if (ps && ps->type == ParamType::String && defaulted(p, "compression")) {
-      const std::string c = ps->choices.empty() ? o.compression : match_choice(o.compression, ps->choices);
-      if (!c.empty()) {
-        p.mutable_values()["compression"] = ParamValue{c, p.step_mark()};
-        note("compression " + c);
-      }
-    }
-  }
-  return p;
+  return args;
+}
+
+// Names the step in a run-time error that does not name it yet: "FILE:L:C: step 'x' (op): why". Errors
+// raised at a parameter's place (Params::error) already do; agreed failures and stops are not the step's.
+void label_error(Error& e, const Step& step) {
+  if (e.located() || dynamic_cast<const mpi::PeerFailure*>(&e) || dynamic_cast<const mpi::StopRequested*>(&e))
+    return;
+  const std::string at = step.mark.str();
+  e.add_context((at.empty() ? std::string() : at + ": ") + "step '" + step.id + "' (" + step.spec->name +
+                ")");
 }
 
 std::string step_list(const std::vector<std::string>& ids) {
@@ -190,15 +165,23 @@ std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& op
       double t0 = mpi::Runtime::wtime();
       std::size_t bytes0 = mpi::stats().bytes_sent;
       Progress progress(log, label, opts.progress_interval);
-      const Params params = with_site_defaults(step, opts, log);
-      StepContext ctx{params, {}, info, log, progress};
+      const std::any args = with_site_defaults(step, opts, log);
+      StepContext ctx{step.params, {}, info, log, progress};
+      ctx.bound_args = &args;
+      ctx.schema = step.spec->schema.get();
       for (const auto& [name, id] : step.inputs) {
         ctx.inputs[name] = &values.at(id);
         const bool once = std::count_if(step.inputs.begin(), step.inputs.end(),
                                         [&](const auto& in) { return in.second == id; }) == 1;
         if (last_use.at(id) == i && once) ctx.last_uses[name] = &values.at(id);
       }
-      StepValue v = step.spec->run(ctx);
+      StepValue v;
+      try {
+        v = step.spec->run(ctx);
+      } catch (Error& e) {
+        label_error(e, step);
+        throw;
+      }
       if (const auto* r = std::get_if<Result>(&v)) {
         log.info(label + ": " + r->data.dump(),
                  {{"event", "result"}, {"step", step.id}, {"result", r->data}});

@@ -9,6 +9,7 @@
 
 #include "job/job.hpp"
 #include "job/log.hpp"
+#include "job/schema.hpp"
 
 namespace trellis::job {
 
@@ -20,12 +21,10 @@ struct StepStats {
   std::size_t peak_rss = 0;     // max over ranks of the process' peak resident memory so far
 };
 
-// What the site configuration (site_config.hpp) changes in a run.
-struct RunOptions {
-  // Defaults of the ops' `round_mb` and `compression` parameters where the job does not set them
-  // (nullopt / "": the op's own default).
-  std::optional<std::int64_t> round_mb;
-  std::string compression;
+// What the site configuration (site_config.hpp) changes in a run: the defaults of the parameters
+// declared with a site default (round_mb, compression; SiteDefaults) where the job does not set them,
+// and:
+struct RunOptions : SiteDefaults {
   // The memory budget per rank: a warning when a step's peak memory exceeds it.
   std::optional<std::uint64_t> memory_per_rank;
   double progress_interval = 5.0;  // seconds between progress lines

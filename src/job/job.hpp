@@ -3,6 +3,7 @@
 // registry (job-format.md). Loading checks everything that can be checked without running: the YAML,
 // the ops and their parameters, the step graph, input files, outputs, CRSs and cell types. Every
 // problem is a JobError "FILE:LINE:COL: ...".
+#include <any>
 #include <map>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@ struct Step {
   // "input" -> step id for Inputs::One; names -> step ids for Inputs::Named; empty for Inputs::None.
   std::map<std::string, std::string> inputs;
   Params params;   // validated, with defaults applied; enumerations canonical, paths absolute
+  std::any args;   // the op's typed arguments (its schema's struct), bound at load time; empty without one
   int number = 0;  // 1-based position of the step in the job file
 };
 

@@ -31,9 +31,16 @@ std::string values_text(const ParamSpec& p) {
   return range_text(p);
 }
 
+// " (or the site configuration's `compression`)" for parameters with a site default.
+std::string site_text(const ParamSpec& p, bool markdown) {
+  if (p.site_default.empty()) return {};
+  return markdown ? " (site: `" + p.site_default + "`)" : " (site configuration: " + p.site_default + ")";
+}
+
 std::string default_text(const ParamSpec& p) {
   if (p.required) return "required";
-  if (p.default_value && !p.default_value->is_null()) return "default " + p.default_value->to_string();
+  if (p.default_value && !p.default_value->is_null())
+    return "default " + p.default_value->to_string() + site_text(p, false);
   return "optional";
 }
 
@@ -101,7 +108,7 @@ std::string format_op(const OpSpec& op) {
   std::size_t width = 0;
   for (const auto& p : op.params) width = std::max(width, p.name.size());
   for (const auto& p : op.params) {
-    o << "    " << p.name << std::string(width - p.name.size() + 2, ' ') << param_type_name(p.type) << ", "
+    o << "    " << p.name << std::string(width - p.name.size() + 2, ' ') << shown_type(p) << ", "
       << default_text(p);
     const std::string values = values_text(p);
     if (!values.empty()) o << ", " << values;
@@ -139,9 +146,10 @@ std::string ops_markdown(const OpSpec& op) {
       def = "`";
       def += md_escape(p.default_value->to_string());
       def += '`';
+      def += site_text(p, true);
     }
-    o << "| " << name << " | " << param_type_name(p.type) << " | " << def << " | "
-      << md_escape(values_text(p)) << " | " << md_escape(p.help) << " |\n";
+    o << "| " << name << " | " << shown_type(p) << " | " << def << " | " << md_escape(values_text(p)) << " | "
+      << md_escape(p.help) << " |\n";
   }
   if (!op.doc.empty()) o << "\n" << op.doc << (op.doc.back() == '\n' ? "" : "\n");
   return o.str();

@@ -100,6 +100,10 @@ const char* param_type_name(ParamType t) {
   return "?";
 }
 
+std::string shown_type(const ParamSpec& p) {
+  return p.type_name.empty() ? param_type_name(p.type) : p.type_name;
+}
+
 const ParamValue& Params::raw(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end() || it->second.is_null())
@@ -129,10 +133,15 @@ JobError located(const Mark& m, const std::string& step_id, const std::string& o
                  const std::string& message) {
   std::string where = m.str();
   std::string msg = where.empty() ? std::string() : where + ": ";
-  msg += "step '" + step_id + "'";
-  if (!op.empty()) msg += " (" + op + ")";
-  msg += ": " + message;
-  return JobError(msg);
+  if (!step_id.empty()) {  // (a site setting has no step)
+    msg += "step '" + step_id + "'";
+    if (!op.empty()) msg += " (" + op + ")";
+    msg += ": ";
+  }
+  msg += message;
+  JobError e(msg);
+  e.set_located();
+  return e;
 }
 }  // namespace
 

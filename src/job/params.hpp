@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
@@ -70,7 +71,12 @@ struct ParamSpec {
   std::optional<double> min, max;           // inclusive numeric range
   std::string help;
   std::vector<std::string> aliases;  // other accepted names (GeoPySpark spellings)
+  std::string type_name;             // shown type ("extent"); empty: param_type_name(type)
+  std::string site_default;          // the site setting that overrides the default, if any
 };
+
+// The type shown for a parameter: its type_name, else the name of its shape.
+std::string shown_type(const ParamSpec& p);
 
 // The validated parameters of one step.
 class Params {
@@ -83,6 +89,10 @@ class Params {
         values_(std::move(values)) {}
 
   bool has(const std::string& name) const { return values_.count(name) && !values_.at(name).is_null(); }
+  // True when the job gives the parameter (a default applied by the loader is not given). Without a
+  // record from the loader (set_given), the same as has().
+  bool given(const std::string& name) const { return given_ ? given_->count(name) > 0 : has(name); }
+  void set_given(std::set<std::string> names) { given_ = std::move(names); }
   const ParamValue& raw(const std::string& name) const;
   bool get_bool(const std::string& name) const { return raw(name).as_bool(); }
   std::int64_t get_int(const std::string& name) const { return raw(name).as_int(); }
@@ -117,6 +127,7 @@ class Params {
   ParamMap values_;
   std::string job_dir_;
   std::map<std::string, std::string> inputs_;
+  std::optional<std::set<std::string>> given_;
 };
 
 // True for GDAL virtual paths (/vsi...) and URIs (anything containing "://"): kept as written.

@@ -1,7 +1,8 @@
 #pragma once
 // The op registry: each op declares its parameters (type, default, choices, range, help), the kinds
-// of value it takes and gives, an optional validation hook, and its implementation. The same
-// registry validates jobs, prints `trellis ops` and generates the op reference in docs/.
+// of value it takes and gives, and its implementation. The same registry validates jobs, prints
+// `trellis ops` and generates the op reference in docs/. Ops are made with make_op() (job/op.hpp) from
+// a typed parameter schema (job/schema.hpp); an OpSpec can also be built by hand (the job tests do).
 #include <functional>
 #include <map>
 #include <memory>
@@ -14,6 +15,7 @@
 namespace trellis::job {
 
 struct StepContext;
+class SchemaBase;
 
 enum class Inputs {
   None,   // a source op (read_geotiff)
@@ -21,18 +23,24 @@ enum class Inputs {
   Named,  // `inputs: {a: step, b: step}`
 };
 
-struct OpSpec {
+// What an op is: its names and help, and the values it takes and gives.
+struct OpInfo {
   std::string name;
   std::vector<std::string> aliases;  // e.g. to_tiled_layer for tile_to_layout
-  std::string help;                  // one line
   std::string group;                 // "io", "tiling", "stats", ...
+  std::string help;                  // one line
   std::string doc;                   // Markdown: semantics, examples (the end of docs/ops/<name>.md)
-  std::vector<ParamSpec> params;
   Inputs inputs = Inputs::One;
   std::vector<ValueKind> accepts;  // kinds accepted as input (empty: any)
   ValueKind produces = ValueKind::None;
-  // Extra checks beyond the ParamSpecs, run on every rank before any work; throw JobError via
-  // params.error(...). May not do collective communication.
+};
+
+struct OpSpec : OpInfo {
+  std::vector<ParamSpec> params;
+  // The typed parameters (make_op): binds each step's values at load time, applies site defaults.
+  std::shared_ptr<const SchemaBase> schema;
+  // Extra checks beyond the ParamSpecs (ops without a schema), run on every rank before any work; throw
+  // JobError via params.error(...). May not do collective communication.
   std::function<void(const Params&)> validate;
   // The implementation; called on every rank.
   std::function<StepValue(StepContext&)> run;

@@ -20,15 +20,14 @@
 #include "job/did_you_mean.hpp"
 #include "job/executor.hpp"
 #include "job/job.hpp"
+#include "job/schema.hpp"
+#include "job/yaml_convert.hpp"
 
 namespace trellis::job {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-const std::vector<std::string> kKeys = {"version", "memory_per_rank", "scratch",           "compression",
-                                        "threads", "log_format",      "progress_interval", "failure_timeout"};
 
 std::optional<double> parse_number(std::string_view text) {
   text = trim(text);
@@ -48,134 +47,182 @@ std::optional<long> parse_env_int(const char* s) {
   return v;
 }
 
-// Every compression name the registry's ops accept (the choices of their `compression` parameters).
-std::vector<std::string> compression_choices(const Registry& reg) {
-  std::vector<std::string> out;
-  for (const OpSpec* op : reg.all())
-    for (const auto& p : op->params)
-      if (p.name == "compression")
-        for (const auto& c : p.choices)
-          if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
-  return out;
+// The settings as the file gives them: each key is a typed parameter of this struct, read by the
+// machinery that reads job parameters (schema.hpp, yaml_convert.hpp).
+struct MemorySetting {
+  std::uint64_t bytes = 0;
+  bool is_auto = false;
+};
+struct ThreadSetting {
+  int threads = 0;  // 0: auto
+};
+struct LogFormatSetting {
+  LogFormat format = LogFormat::Text;
+};
+
+struct SiteSettings {
+  std::optional<MemorySetting> memory_per_rank;
+  std::optional<std::string> scratch;
+  std::optional<io::Compression> compression;
+  ThreadSetting threads;
+  LogFormatSetting log_format;
+  double progress_interval = 5.0;
+  std::optional<double> failure_timeout;
+};
+
+std::string quoted_text(const ParamValue& v) {
+  return "'" + (v.is_string() ? v.as_string() : v.to_string()) + "'";
+}
+
+}  // namespace
+
+template <>
+struct ParamTraits<MemorySetting> {
+  static constexpr ParamType shape = ParamType::String;
+  static std::string type_name() { return "size"; }
+  static MemorySetting parse(const ParamValue& v, const ValueContext& c) {
+    const std::string s = v.as_string();
+    if (lower(s) == "auto") return {0, true};
+    auto b = parse_size(s);
+    if (!b) c.fail(v.mark, quoted_text(v) + " is not a size (e.g. 4GiB, 512MiB, or auto)");
+    if (*b < (std::uint64_t{16} << 20)) c.fail(v.mark, quoted_text(v) + " is too small (at least 16MiB)");
+    return {*b, false};
+  }
+};
+
+template <>
+struct ParamTraits<ThreadSetting> {
+  static constexpr ParamType shape = ParamType::String;
+  static std::string type_name() { return "thread count"; }
+  static ThreadSetting parse(const ParamValue& v, const ValueContext& c) {
+    const std::string s = v.as_string();
+    if (lower(s) == "auto") return {0};
+    auto n = parse_number(s);
+    if (!n || *n != std::floor(*n) || *n < 1 || *n > 4096)
+      c.fail(v.mark, quoted_text(v) + " is not a thread count (a whole number from 1, or auto)");
+    return {static_cast<int>(*n)};
+  }
+};
+
+template <>
+struct ParamTraits<LogFormatSetting> {
+  static constexpr ParamType shape = ParamType::String;
+  static std::string type_name() { return "log format"; }
+  static LogFormatSetting parse(const ParamValue& v, const ValueContext& c) {
+    try {
+      return {parse_log_format(lower(v.as_string()))};
+    } catch (const JobError&) {
+      c.fail(v.mark, "unknown format " + quoted_text(v) + " (text or json)");
+    }
+  }
+};
+
+namespace {
+
+void declare_site(Schema<SiteSettings>& s) {
+  s.add("memory_per_rank", &SiteSettings::memory_per_rank,
+        "memory per rank: 4GiB, 512MiB, 1.5G, 4096 (MiB), or auto (from the Slurm allocation)");
+  s.add("scratch", &SiteSettings::scratch, "node-local folder for temporary files");
+  s.add("compression", &SiteSettings::compression, "default GeoTIFF compression");
+  s.add("threads", &SiteSettings::threads, "OpenMP threads per rank, or auto");
+  s.add("log_format", &SiteSettings::log_format, "text, or json (one object per line)");
+  s.add("progress_interval", &SiteSettings::progress_interval, "seconds between progress lines");
+  s.add("failure_timeout", &SiteSettings::failure_timeout,
+        "seconds a failing rank waits for the others before aborting (0: forever)");
+  s.check([](const SiteSettings& a, const Checker<SiteSettings>& c) {
+    const Params& p = c.params();
+    if (a.scratch) {
+      const std::string& v = *a.scratch;
+      if (v.empty()) c.fail(&SiteSettings::scratch, "scratch: empty folder name");
+      if (is_virtual_path(v))
+        c.fail(&SiteSettings::scratch, "scratch: '" + v + "' must be a local folder, not a URL or /vsi path");
+    }
+    if (!(a.progress_interval > 0) || !std::isfinite(a.progress_interval))
+      c.fail(&SiteSettings::progress_interval,
+             "progress_interval: " + quoted_text(p.raw("progress_interval")) +
+                 " is not a number of seconds > 0");
+    if (a.failure_timeout && (!(*a.failure_timeout >= 0) || !std::isfinite(*a.failure_timeout)))
+      c.fail(&SiteSettings::failure_timeout, "failure_timeout: " + quoted_text(p.raw("failure_timeout")) +
+                                                 " is not a number of seconds >= 0 (0: wait forever)");
+  });
+}
+
+const Schema<SiteSettings>& site_schema() {
+  static const Schema<SiteSettings> s = [] {
+    Schema<SiteSettings> schema;
+    declare_site(schema);
+    return schema;
+  }();
+  return s;
 }
 
 class SiteLoader {
  public:
-  SiteLoader(std::string file, std::string dir, const Registry& reg)
-      : file_(std::move(file)), dir_(std::move(dir)), reg_(reg) {}
+  SiteLoader(std::string file, std::string dir) : file_(std::move(file)), dir_(std::move(dir)) {}
 
   SiteConfig load(const std::string& text) {
     SiteConfig site;
     site.file = file_;
-    YAML::Node root;
-    try {
-      root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-      fail(Mark{file_, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0},
-           e.msg);
-    }
+    const YAML::Node root = parse_yaml(text, file_);
+    const Schema<SiteSettings>& schema = site_schema();
+    std::vector<std::string> keys{"version"};
+    for (const auto& spec : schema.specs()) keys.push_back(spec.name);
     if (!root || root.IsNull()) return site;  // an empty file: every default
-    if (!root.IsMap()) fail(mark_of(root), "a site configuration is a map of settings (" + join(kKeys) + ")");
-    std::set<std::string> seen;
+    if (!root.IsMap())
+      conv_.fail(conv_.mark_of(root), "a site configuration is a map of settings (" + join(keys) + ")");
+    ParamMap values;
+    std::set<std::string> given;
     for (auto it = root.begin(); it != root.end(); ++it) {
       const YAML::Node k = it->first, v = it->second;
-      if (!k.IsScalar()) fail(mark_of(k), "keys must be plain names");
+      if (!k.IsScalar()) conv_.fail(conv_.mark_of(k), "keys must be plain names");
       const std::string key = k.Scalar();
-      if (!seen.insert(key).second) fail(mark_of(k), "duplicate key '" + key + "'");
-      if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
-        std::string hint = did_you_mean_suffix(key, kKeys);
-        fail(mark_of(k),
-             "unknown setting '" + key + "'" + (hint.empty() ? " (settings: " + join(kKeys) + ")" : hint));
+      if (site.marks.count(key)) conv_.fail(conv_.mark_of(k), "duplicate key '" + key + "'");
+      const auto spec = std::find_if(schema.specs().begin(), schema.specs().end(),
+                                     [&](const ParamSpec& p) { return p.name == key; });
+      if (key != "version" && spec == schema.specs().end()) {
+        std::string hint = did_you_mean_suffix(key, keys);
+        conv_.fail(conv_.mark_of(k), "unknown setting '" + key + "'" +
+                                         (hint.empty() ? " (settings: " + join(keys) + ")" : hint));
       }
-      const Mark m = v.IsNull() ? mark_of(k) : mark_of(v);
+      const Mark m = conv_.value_mark(k, v);
       site.marks[key] = m;
       if (v.IsNull()) continue;  // `key:` alone: the default
       if (!v.IsScalar())
-        fail(m, "'" + key + "' must be a single value, got " + std::string(v.IsMap() ? "a map" : "a list"));
-      const std::string s = std::string(trim(value(v, m, key)));
-      set(site, key, s, m);
+        conv_.fail(
+            m, "'" + key + "' must be a single value, got " + std::string(v.IsMap() ? "a map" : "a list"));
+      if (key == "version") {
+        const std::string s(trim(conv_.scalar(v, m, "version: ")));
+        if (s != "1")
+          conv_.fail(m, "unsupported site configuration version '" + s + "' (this trellis reads version 1)");
+        continue;
+      }
+      values[key] = conv_.convert(*spec, key, v, m, "");
+      given.insert(key);
     }
+    Params p("", "", Mark{file_, 1, 1}, std::move(values));
+    p.set_job_dir(dir_);
+    p.set_given(std::move(given));
+    const auto a = std::any_cast<SiteSettings>(schema.bind(p));
+    if (a.memory_per_rank) {
+      site.memory_auto = a.memory_per_rank->is_auto;
+      if (!site.memory_auto) {
+        site.memory_per_rank = a.memory_per_rank->bytes;
+        site.memory_source = site.mark("memory_per_rank").str();
+      }
+    }
+    if (a.scratch) site.scratch = resolve_job_path(dir_, *a.scratch);
+    if (a.compression) site.compression = enum_name(*a.compression);
+    site.threads = a.threads.threads;
+    site.log_format = a.log_format.format;
+    site.progress_interval = a.progress_interval;
+    site.failure_timeout = a.failure_timeout;
     return site;
   }
 
  private:
-  Mark mark_of(const YAML::Node& n) const {
-    const YAML::Mark m = n.Mark();
-    return Mark{file_, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
-  }
-  [[noreturn]] static void fail(const Mark& m, const std::string& message) {
-    const std::string where = m.str();
-    throw JobError(where.empty() ? message : where + ": " + message);
-  }
-  // The scalar with ${VAR} substituted from the environment (the job's rules and messages).
-  std::string value(const YAML::Node& n, const Mark& m, const std::string& key) const {
-    try {
-      return substitute_vars(n.Scalar(), {}, Mark{});
-    } catch (const JobError& e) {
-      fail(m, key + ": " + e.what());
-    }
-  }
-
-  void set(SiteConfig& site, const std::string& key, const std::string& s, const Mark& m) const {
-    const std::string q = "'" + s + "'";
-    if (key == "version") {
-      if (s != "1")
-        fail(m, "unsupported site configuration version " + q + " (this trellis reads version 1)");
-    } else if (key == "memory_per_rank") {
-      if (lower(s) == "auto") {
-        site.memory_auto = true;
-        return;
-      }
-      auto b = parse_size(s);
-      if (!b) fail(m, "memory_per_rank: " + q + " is not a size (e.g. 4GiB, 512MiB, or auto)");
-      if (*b < (std::uint64_t{16} << 20)) fail(m, "memory_per_rank: " + q + " is too small (at least 16MiB)");
-      site.memory_per_rank = *b;
-      site.memory_source = m.str();
-    } else if (key == "scratch") {
-      if (s.empty()) fail(m, "scratch: empty folder name");
-      if (is_virtual_path(s)) fail(m, "scratch: " + q + " must be a local folder, not a URL or /vsi path");
-      site.scratch = resolve_job_path(dir_, s);
-    } else if (key == "compression") {
-      const auto choices = compression_choices(reg_);
-      if (choices.empty()) {
-        site.compression = normalize_choice(s);
-        return;
-      }
-      const std::string c = match_choice(s, choices);
-      if (c.empty()) {
-        const std::string hint = did_you_mean_suffix(s, choices);
-        fail(m, "compression: unknown compression " + q + (hint.empty() ? " (" + join(choices) + ")" : hint));
-      }
-      site.compression = c;
-    } else if (key == "threads") {
-      if (lower(s) == "auto") {
-        site.threads = 0;
-        return;
-      }
-      auto n = parse_number(s);
-      if (!n || *n != std::floor(*n) || *n < 1 || *n > 4096)
-        fail(m, "threads: " + q + " is not a thread count (a whole number from 1, or auto)");
-      site.threads = static_cast<int>(*n);
-    } else if (key == "log_format") {
-      try {
-        site.log_format = parse_log_format(lower(s));
-      } catch (const JobError&) {
-        fail(m, "log_format: unknown format " + q + " (text or json)");
-      }
-    } else if (key == "progress_interval") {
-      auto n = parse_number(s);
-      if (!n || *n <= 0) fail(m, "progress_interval: " + q + " is not a number of seconds > 0");
-      site.progress_interval = *n;
-    } else if (key == "failure_timeout") {
-      auto n = parse_number(s);
-      if (!n || *n < 0)
-        fail(m, "failure_timeout: " + q + " is not a number of seconds >= 0 (0: wait forever)");
-      site.failure_timeout = *n;
-    }
-  }
-
   std::string file_, dir_;
-  const Registry& reg_;
+  const std::map<std::string, std::string> no_vars_;
+  YamlConverter conv_{file_, dir_, no_vars_, Voice::Setting};
 };
 
 }  // namespace
@@ -196,13 +243,13 @@ std::string site_config_path(const std::string& flag, const EnvFn& env) {
 }
 
 SiteConfig site_config_from_string(const std::string& yaml_text, const std::string& file_for_messages,
-                                   const std::string& dir, const Registry& reg) {
+                                   const std::string& dir) {
   const std::string abs_dir =
       dir.empty() ? fs::current_path().string() : fs::absolute(dir).lexically_normal().string();
-  return SiteLoader(file_for_messages, abs_dir, reg).load(yaml_text);
+  return SiteLoader(file_for_messages, abs_dir).load(yaml_text);
 }
 
-SiteConfig load_site_config(const std::string& path, const Registry& reg) {
+SiteConfig load_site_config(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) throw JobError(path + ": is a folder, not a site configuration file");
   std::ifstream in(path, std::ios::binary);
@@ -210,7 +257,7 @@ SiteConfig load_site_config(const std::string& path, const Registry& reg) {
   std::ostringstream text;
   text << in.rdbuf();
   const fs::path parent = fs::absolute(path).lexically_normal().parent_path();
-  return site_config_from_string(text.str(), path, parent.string(), reg);
+  return site_config_from_string(text.str(), path, parent.string());
 }
 
 std::optional<std::uint64_t> parse_size(std::string_view text) {
@@ -347,7 +394,7 @@ RunOptions run_options(const SiteConfig& site) {
     o.round_mb = round_mb_for_budget(*site.memory_per_rank);
     o.memory_per_rank = site.memory_per_rank;
   }
-  o.compression = site.compression;
+  o.compression = enum_from_name<io::Compression>(site.compression);
   o.progress_interval = site.progress_interval;
   return o;
 }

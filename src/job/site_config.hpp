@@ -22,7 +22,6 @@
 
 #include "job/log.hpp"
 #include "job/params.hpp"
-#include "job/registry.hpp"
 
 namespace trellis::job {
 
@@ -53,11 +52,12 @@ const char* process_env(const char* name);
 // The file to read: `flag` when not empty, else $TRELLIS_CONFIG, else "" (no site configuration).
 std::string site_config_path(const std::string& flag, const EnvFn& env = process_env);
 
-// Reads and validates. `reg` gives the valid compression names (the choices of the ops' `compression`
-// parameters). Throws JobError "FILE:LINE:COL: ..." (also when the file cannot be read).
-SiteConfig load_site_config(const std::string& path, const Registry& reg);
+// Reads and validates, with the machinery that reads job parameters (schema.hpp: each setting is a typed
+// parameter; the op parameters a setting gives defaults to take the same type, e.g. io::Compression).
+// Throws JobError "FILE:LINE:COL: ..." (also when the file cannot be read). Not collective.
+SiteConfig load_site_config(const std::string& path);
 SiteConfig site_config_from_string(const std::string& yaml_text, const std::string& file_for_messages,
-                                   const std::string& dir, const Registry& reg);
+                                   const std::string& dir);
 
 // "4GiB", "4 GB", "512M", "1.5g", "4096" (MiB, like Slurm's --mem), "123B" -> bytes; binary multiples
 // (K = KiB). nullopt when not a size.

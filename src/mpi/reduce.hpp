@@ -2,10 +2,14 @@
 // Reductions for summaries: mergeable accumulators (histograms, statistics, polygonal summaries) and
 // scalar helpers. All are collective and call check_in() first.
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "core/error.hpp"
 #include "mpi/collectives.hpp"
 #include "mpi/runtime.hpp"
 
@@ -39,6 +43,33 @@ Acc allreduce(const Acc& local) {
   }
   broadcast_bytes(merged, 0);
   return Acc::deserialize(merged);
+}
+
+// Collective. Every rank's items (trivially copyable) reach rank 0, where fold(items of rank 0, then
+// rank 1, ...) computes the results; every rank gets the results (trivially copyable). For results
+// that do not depend on the rank count, fold orders the items itself (e.g. by feature, then key) before
+// combining them. fold runs on rank 0 only, after its MPI calls; if it throws, the other ranks meet the
+// failure at the broadcast's check-in. Throws IoError on a corrupt message, PeerFailure.
+template <class Item, class Result>
+std::vector<Result> gather_fold_broadcast(
+    const std::vector<Item>& mine, const std::function<std::vector<Result>(std::vector<Item>&&)>& fold) {
+  static_assert(std::is_trivially_copyable_v<Item> && std::is_trivially_copyable_v<Result>);
+  std::vector<std::byte> gathered = gatherv_bytes(std::as_bytes(std::span<const Item>(mine)), 0);
+  std::vector<std::byte> folded;
+  if (Runtime::rank() == 0) {
+    if (gathered.size() % sizeof(Item) != 0) throw IoError("corrupt message: gathered items");
+    std::vector<Item> all(gathered.size() / sizeof(Item));
+    if (!all.empty()) std::memcpy(all.data(), gathered.data(), gathered.size());
+    std::vector<std::byte>().swap(gathered);
+    const std::vector<Result> results = fold(std::move(all));
+    folded.resize(results.size() * sizeof(Result));
+    if (!folded.empty()) std::memcpy(folded.data(), results.data(), folded.size());
+  }
+  broadcast_bytes(folded, 0);
+  if (folded.size() % sizeof(Result) != 0) throw IoError("corrupt message: folded results");
+  std::vector<Result> out(folded.size() / sizeof(Result));
+  if (!out.empty()) std::memcpy(out.data(), folded.data(), folded.size());
+  return out;
 }
 
 double allreduce_max(double v);

@@ -17,22 +17,6 @@ using test::TempDir;
 using testing::expect_job_error;
 namespace fs = std::filesystem;
 
-// A registry whose one op has the compression choices of write_geotiff.
-Registry compression_registry() {
-  Registry reg;
-  OpSpec op;
-  op.name = "write_geotiff";
-  op.inputs = Inputs::One;
-  ParamSpec c;
-  c.name = "compression";
-  c.type = ParamType::String;
-  c.choices = {"deflate", "lzw", "zstd", "lzma", "packbits", "none"};
-  op.params.push_back(c);
-  op.run = [](StepContext&) -> StepValue { return Nothing{}; };
-  reg.add(op);
-  return reg;
-}
-
 // A fake environment.
 EnvFn env_of(std::map<std::string, std::string> vars) {
   auto m = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
@@ -44,14 +28,11 @@ EnvFn env_of(std::map<std::string, std::string> vars) {
 
 class SiteConfigTest : public ::testing::Test {
  protected:
-  SiteConfig parse(const std::string& text) {
-    return site_config_from_string(text, "site.yaml", tmp.str(), reg);
-  }
+  SiteConfig parse(const std::string& text) { return site_config_from_string(text, "site.yaml", tmp.str()); }
   void expect_error(const std::string& text, const std::string& prefix,
                     std::initializer_list<std::string> frags) {
     expect_job_error([&] { parse(text); }, prefix, frags);
   }
-  Registry reg = compression_registry();
   TempDir tmp;
 };
 
@@ -124,9 +105,9 @@ TEST_F(SiteConfigTest, ErrorsNameFileLineAndColumn) {
 
 TEST_F(SiteConfigTest, LoadFromFileAndPathChoice) {
   const fs::path p = tmp.write("conf/site.yaml", "threads: 3\n");
-  const SiteConfig s = load_site_config(p.string(), reg);
+  const SiteConfig s = load_site_config(p.string());
   EXPECT_EQ(s.threads, 3);
-  expect_job_error([&] { load_site_config((tmp.path() / "none.yaml").string(), reg); },
+  expect_job_error([&] { load_site_config((tmp.path() / "none.yaml").string()); },
                    (tmp.path() / "none.yaml").string() + ": cannot read", {});
   EXPECT_EQ(site_config_path("a.yaml", env_of({{"TRELLIS_CONFIG", "b.yaml"}})), "a.yaml");
   EXPECT_EQ(site_config_path("", env_of({{"TRELLIS_CONFIG", "b.yaml"}})), "b.yaml");
@@ -139,7 +120,7 @@ TEST_F(SiteConfigTest, TheShippedConfigurationsAreValid) {
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.path().extension() != ".yaml") continue;
     SCOPED_TRACE(e.path().string());
-    EXPECT_NO_THROW(load_site_config(e.path().string(), reg));
+    EXPECT_NO_THROW(load_site_config(e.path().string()));
     ++n;
   }
   EXPECT_GE(n, 1);

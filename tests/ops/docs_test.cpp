@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "job/ops_doc.hpp"
-#include "ops/register.hpp"
+#include "ops/registry.hpp"
 #include "util/test_util.hpp"
 
 namespace trellis::test {

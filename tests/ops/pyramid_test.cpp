@@ -8,7 +8,7 @@
 #include "job/context.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/runtime.hpp"
-#include "ops/register.hpp"
+#include "ops/registry.hpp"
 
 namespace trellis::test {
 namespace {

@@ -1,7 +1,7 @@
 // The reproject op's planning (target CRS, layout, zoom) against GeoPySpark's reproject tests and GDAL,
 // and the op run through the registry on in-memory layers (one rank, MPI as a singleton): spacetime
 // layers and sparse layers, which write_geotiff cannot show.
-#include "ops/reproject.hpp"
+#include "ops/reproject/reproject.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include "job/context.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/runtime.hpp"
-#include "ops/register.hpp"
+#include "ops/registry.hpp"
 #include "util/test_util.hpp"
 
 namespace trellis::test {
@@ -46,6 +46,12 @@ job::Params reproject_params(job::ParamMap values) {
   return p;
 }
 
+// The target planned from the step's parameters, bound by the op's schema as the loader binds them.
+ops::ReprojectTarget plan_reproject(const LayerMetadata& in, const job::Params& p) {
+  const job::OpSpec* op = ops::registry().find("reproject");
+  return ops::plan_reproject(in, std::any_cast<ops::ReprojectArgs>(op->schema->bind(p)));
+}
+
 job::ParamValue extent_value(const Extent& e) {
   return job::ParamValue{job::ParamList{pv(e.xmin), pv(e.ymin), pv(e.xmax), pv(e.ymax)}, {}};
 }
@@ -70,9 +76,9 @@ LayerMetadata ones_metadata() {
 
 TEST(ReprojectPlan, GeoPySparkSameCrsLayoutKeepsTheLayoutDefinition) {
   LayerMetadata in = ones_metadata();
-  auto t = ops::plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:4326")},
-                                                     {"extent", extent_value(in.extent)},
-                                                     {"layout", layout_value(in.layout.tile_layout)}}));
+  auto t = plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:4326")},
+                                                {"extent", extent_value(in.extent)},
+                                                {"layout", layout_value(in.layout.tile_layout)}}));
   EXPECT_EQ(t.md.layout, in.layout);
   EXPECT_NE(t.md.crs.proj4().find("+datum=WGS84"), std::string::npos);
   EXPECT_FALSE(t.md.zoom.has_value());
@@ -82,12 +88,12 @@ TEST(ReprojectPlan, GeoPySparkDifferentCrsRecordsTheTargetProj4) {
   // test_different_crs_layout and test_different_crs_float: EPSG:4324 -> GeoTrellis' proj4 string.
   const std::string want = "+proj=longlat +ellps=WGS72 +towgs84=0,0,1.9,0,0,0.814,-0.38 +no_defs ";
   LayerMetadata in = ones_metadata();
-  auto a = ops::plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:4324")},
-                                                     {"extent", extent_value(in.extent)},
-                                                     {"layout", layout_value(in.layout.tile_layout)}}));
+  auto a = plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:4324")},
+                                                {"extent", extent_value(in.extent)},
+                                                {"layout", layout_value(in.layout.tile_layout)}}));
   EXPECT_EQ(a.md.crs.proj4(), want);
   EXPECT_EQ(a.md.layout, in.layout);
-  auto b = ops::plan_reproject(
+  auto b = plan_reproject(
       in, reproject_params({{"target_crs", pv("EPSG:4324")}, {"tile_size", pv(std::int64_t{64})}}));
   EXPECT_EQ(b.md.crs.proj4(), want);
   EXPECT_EQ(b.md.zoom, 0);
@@ -102,23 +108,23 @@ TEST(ReprojectPlan, GeoPySparkSameCrsZoom) {
   // test_same_crs_zoom: ZoomedLayoutScheme(LatLng, 64); 0.25-degree cells at (10, 48) measure ~27.8 km in
   // UTM: z = (int) log2(C / (27.8 km * 64)) = 4, 58% of the way to zoom 5 > 0.1 -> zoom 5.
   LayerMetadata in = ones_metadata();
-  auto t = ops::plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:4326")},
-                                                     {"scheme", pv("zoom")},
-                                                     {"tile_size", pv(std::int64_t{64})}}));
+  auto t = plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:4326")},
+                                                {"scheme", pv("zoom")},
+                                                {"tile_size", pv(std::int64_t{64})}}));
   ASSERT_TRUE(t.md.zoom.has_value());
   EXPECT_EQ(*t.md.zoom, 5);
   EXPECT_EQ(t.md.layout, ZoomedLayoutScheme(Crs::from_epsg(4326), 64).level_for_zoom(5).layout);
   EXPECT_NE(t.md.crs.proj4().find("+datum=WGS84"), std::string::npos);
   // `zoom` overrides the choice; resolution_threshold moves it.
-  auto z2 = ops::plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:4326")},
-                                                      {"scheme", pv("zoom")},
-                                                      {"tile_size", pv(std::int64_t{64})},
-                                                      {"zoom", pv(std::int64_t{2})}}));
+  auto z2 = plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:4326")},
+                                                 {"scheme", pv("zoom")},
+                                                 {"tile_size", pv(std::int64_t{64})},
+                                                 {"zoom", pv(std::int64_t{2})}}));
   EXPECT_EQ(z2.md.zoom, 2);
-  auto thr = ops::plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:4326")},
-                                                       {"scheme", pv("zoom")},
-                                                       {"tile_size", pv(std::int64_t{64})},
-                                                       {"resolution_threshold", pv(0.9)}}));
+  auto thr = plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:4326")},
+                                                  {"scheme", pv("zoom")},
+                                                  {"tile_size", pv(std::int64_t{64})},
+                                                  {"resolution_threshold", pv(0.9)}}));
   EXPECT_EQ(thr.md.zoom, 4);
 }
 
@@ -131,8 +137,8 @@ TEST(ReprojectPlan, FloatSchemeIsGdalwarpsGrid) {
                        (d / "g.tif").string() + "'");
   ASSERT_EQ(r.status, 0) << r.err;
   Raster g = read_raster(d / "g.tif");
-  GridExtent s = ops::suggested_warp_output(GridExtent{{400000, 5594000, 409000, 5600000}, 300, 200},
-                                            Crs::from_epsg(32632), "EPSG:4326");
+  GridExtent s = io::suggested_warp_output(GridExtent{{400000, 5594000, 409000, 5600000}, 300, 200},
+                                           Crs::from_epsg(32632), "EPSG:4326");
   EXPECT_EQ(s.cols, g.cols);
   EXPECT_EQ(s.rows, g.rows);
   EXPECT_NEAR(s.extent.xmin, g.gt[0], 1e-9);
@@ -145,7 +151,7 @@ TEST(ReprojectPlan, FloatSchemeIsGdalwarpsGrid) {
   in.crs = Crs::from_epsg(32632);
   in.extent = {400000, 5594000, 409000, 5600000};
   in.layout = FloatingLayoutScheme{64, 64}.level_for(in.extent, {30, 30});
-  auto t = ops::plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:4326")}}));
+  auto t = plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:4326")}}));
   EXPECT_NEAR(t.md.extent.xmin, g.gt[0], 1e-9);
   EXPECT_NEAR(t.md.extent.ymax, g.gt[3], 1e-9);
   EXPECT_NEAR(t.md.layout.cell_size().width, g.gt[1], 1e-12);
@@ -159,7 +165,7 @@ TEST(ReprojectPlan, GlobalGeographicToWebMercatorIsClippedAtTheMercatorLimit) {
   in.crs = Crs::from_epsg(4326);
   in.extent = {-180, -90, 180, 90};
   in.layout = FloatingLayoutScheme{256, 256}.level_for(in.extent, {0.1, 0.1});
-  auto t = ops::plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:3857")}}));
+  auto t = plan_reproject(in, reproject_params({{"target_crs", pv("EPSG:3857")}}));
   const double half = 20037508.342789244;
   EXPECT_NEAR(t.md.extent.xmin, -half, 1e-3 * half);
   EXPECT_NEAR(t.md.extent.xmax, half, 1e-3 * half);

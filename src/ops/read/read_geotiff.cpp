@@ -6,18 +6,47 @@
 #include <nlohmann/json.hpp>
 
 #include "io/geotiff.hpp"
-#include "job/context.hpp"
-#include "mpi/reduce.hpp"
+#include "job/op.hpp"
 #include "mpi/runtime.hpp"
-#include "ops/families.hpp"
-#include "ops/param_helpers.hpp"
+#include "mpi/work.hpp"
+#include "ops/registry.hpp"
 
 namespace trellis::ops {
 
-using job::ParamType;
+namespace {
+
 using nlohmann::json;
 
-namespace {
+enum class LayerType { Spatial, Spacetime };
+constexpr EnumName<LayerType> kLayerTypes[] = {{LayerType::Spatial, "spatial"},
+                                               {LayerType::Spacetime, "spacetime"}};
+std::span<const EnumName<LayerType>> enum_names(LayerType) {
+  return kLayerTypes;
+}
+
+struct ReadGeoTiffArgs {
+  job::InputPaths uri;
+  LayerType rdd_type = LayerType::Spatial;
+  std::optional<Crs> crs;
+  int max_tile_size = 256;
+  std::string time_tag = "TIFFTAG_DATETIME";
+  std::string time_format = "%Y:%m:%d %H:%M:%S";
+  std::optional<std::int64_t> num_partitions;  // GeoPySpark's; the ranks are the partitions
+};
+
+void declare(job::Schema<ReadGeoTiffArgs>& s) {
+  using A = ReadGeoTiffArgs;
+  s.add("uri", &A::uri, "file, folder, glob or list of them; GDAL /vsi paths pass through").required();
+  s.add("rdd_type", &A::rdd_type, "layer type");
+  s.add("crs", &A::crs, "CRS to use instead of the files' own (EPSG code, PROJ string or WKT)");
+  s.add("max_tile_size", &A::max_tile_size,
+        "largest window read at once (cells per side); large files are split")
+      .range(1, 65536);
+  s.add("time_tag", &A::time_tag, "metadata item holding the time (spacetime layers)");
+  s.add("time_format", &A::time_format, "strptime format of the time tag (UTC)");
+  s.add("num_partitions", &A::num_partitions,
+        "accepted for GeoPySpark compatibility and ignored: the layer is split across the MPI ranks");
+}
 
 json info_to_json(const io::RasterInfo& i) {
   return json{{"path", i.path},
@@ -40,34 +69,20 @@ std::int64_t parse_instant(const std::string& text, const std::string& format, c
   return static_cast<std::int64_t>(timegm(&tm)) * 1000;
 }
 
-job::StepValue run_read_geotiff(job::StepContext& ctx) {
-  const auto& p = ctx.params;
-  std::vector<std::string> files = io::expand_inputs(p.get_strings("uri"));
-  bool temporal = p.get_string("rdd_type") == "spacetime";
-  std::string time_tag = temporal ? p.get_string("time_tag") : "";
-  const int rank = mpi::Runtime::rank(), size = mpi::Runtime::size();
+job::StepValue run(job::StepContext& ctx, const ReadGeoTiffArgs& a) {
+  const std::vector<std::string> files = io::expand_inputs(a.uri.paths);
+  const bool temporal = a.rdd_type == LayerType::Spacetime;
+  const std::string time_tag = temporal ? a.time_tag : "";
 
-  // Headers: rank r reads files r, r+size, ...; everyone gets all of them.
-  std::string mine;
-  {
-    json arr = json::array();
-    for (std::size_t i = rank; i < files.size(); i += size)
-      arr.push_back(info_to_json(io::read_info(files[i], time_tag)));
-    mine = arr.dump();
-  }
-  std::vector<std::string> all = mpi::allgather_strings(mine);
-  std::vector<json> infos(files.size());
-  for (int r = 0; r < size; ++r) {
-    json arr = json::parse(all[r]);
-    for (std::size_t k = 0; k < arr.size(); ++k) infos[r + k * size] = arr[k];
-  }
+  // Headers: each file read by one rank, shared with every rank.
+  const std::vector<std::string> headers = mpi::allgather_indexed(
+      files.size(), [&](std::size_t i) { return info_to_json(io::read_info(files[i], time_tag)).dump(); });
 
   RasterLayer layer;
   layer.temporal = temporal;
-  std::optional<Crs> crs_override;
-  if (p.has("crs")) crs_override = Crs::from_user(p.get_string("crs"));
   std::map<std::string, Crs> crs_cache;
-  for (const json& j : infos) {
+  for (const std::string& h : headers) {
+    const json j = json::parse(h);
     RasterSource s;
     s.path = j["path"];
     auto e = j["extent"];
@@ -77,10 +92,11 @@ job::StepValue run_read_geotiff(job::StepContext& ctx) {
     s.block_rows = j["block"][1];
     s.bands = j["bands"];
     std::string crs = j["crs"];
-    if (crs_override) {
-      s.crs = *crs_override;
+    if (a.crs) {
+      s.crs = *a.crs;
     } else if (crs.empty()) {
-      throw p.error("uri", "'" + s.path + "' has no CRS; give one with the `crs` parameter");
+      throw ctx.param_error(&ReadGeoTiffArgs::uri,
+                            "'" + s.path + "' has no CRS; give one with the `crs` parameter");
     } else {
       auto it = crs_cache.find(crs);
       if (it == crs_cache.end()) it = crs_cache.emplace(crs, Crs::from_user(crs)).first;
@@ -88,14 +104,16 @@ job::StepValue run_read_geotiff(job::StepContext& ctx) {
     }
     if (temporal) {
       std::string dt = j["datetime"];
-      if (dt.empty()) throw p.error("time_tag", "'" + s.path + "' has no metadata item '" + time_tag + "'");
-      s.instant = parse_instant(dt, p.get_string("time_format"), s.path);
+      if (dt.empty())
+        throw ctx.param_error(&ReadGeoTiffArgs::time_tag,
+                              "'" + s.path + "' has no metadata item '" + time_tag + "'");
+      s.instant = parse_instant(dt, a.time_format, s.path);
     }
     layer.sources.push_back(std::move(s));
   }
 
   // Windows, in global order: source, then row-major; this rank takes a contiguous share.
-  long max_size = p.get_int("max_tile_size");
+  const long max_size = a.max_tile_size;
   std::vector<RasterWindow> windows;
   for (std::size_t si = 0; si < layer.sources.size(); ++si) {
     const auto& g = layer.sources[si].grid;
@@ -112,24 +130,21 @@ job::StepValue run_read_geotiff(job::StepContext& ctx) {
       }
   }
   layer.total_windows = windows.size();
-  std::size_t n = windows.size();
-  std::size_t begin = n * rank / size, end = n * (rank + 1) / size;
-  layer.windows.assign(windows.begin() + begin, windows.begin() + end);
+  const std::size_t n = windows.size();
+  const std::size_t rank = static_cast<std::size_t>(mpi::Runtime::rank()),
+                    size = static_cast<std::size_t>(mpi::Runtime::size());
+  layer.windows.assign(windows.begin() + static_cast<std::ptrdiff_t>(n * rank / size),
+                       windows.begin() + static_cast<std::ptrdiff_t>(n * (rank + 1) / size));
   ctx.log.info("read_geotiff: " + std::to_string(files.size()) + " file(s), " + std::to_string(n) +
                " window(s)");
   return layer;
 }
 
-}  // namespace
-
-void register_read_ops(job::Registry& reg) {
-  job::OpSpec op;
-  op.name = "read_geotiff";
-  op.group = "io";
-  op.help = "read GeoTIFFs (file, folder, glob or list; any GDAL path) as an untiled raster layer";
-  op.inputs = job::Inputs::None;
-  op.produces = job::ValueKind::RasterLayer;
-  op.doc = R"md(## Semantics
+const OpRegistration kReadGeoTiff{job::make_op<ReadGeoTiffArgs>(
+    {.name = "read_geotiff",
+     .group = "io",
+     .help = "read GeoTIFFs (file, folder, glob or list; any GDAL path) as an untiled raster layer",
+     .doc = R"md(## Semantics
 
 GeoPySpark's `geotiff.get(layer_type, uri, ...)`. The result is an *untiled* raster layer: a list of
 source rasters and, on each rank, the windows (at most `max_tile_size` cells on a side) that rank will
@@ -156,26 +171,11 @@ read. Nothing is read until a later step streams the windows, so no rank ever ho
   uri: ${DATA}/scenes/*.tif
   max_tile_size: 512
 ```
-)md";
-  op.params = {
-      required(param("uri", ParamType::InputPath,
-                     "file, folder, glob or list of them; GDAL /vsi paths pass through")),
-      with_default(with_choices(param("rdd_type", ParamType::String, "layer type"), {"spatial", "spacetime"}),
-                   pv_string("spatial")),
-      param("crs", ParamType::Crs, "CRS to use instead of the files' own (EPSG code, PROJ string or WKT)"),
-      with_default(with_range(param("max_tile_size", ParamType::Int,
-                                    "largest window read at once (cells per side); large files are split"),
-                              1, 65536),
-                   pv_int(256)),
-      with_default(param("time_tag", ParamType::String, "metadata item holding the time (spacetime layers)"),
-                   pv_string("TIFFTAG_DATETIME")),
-      with_default(param("time_format", ParamType::String, "strptime format of the time tag (UTC)"),
-                   pv_string("%Y:%m:%d %H:%M:%S")),
-      param("num_partitions", ParamType::Int,
-            "accepted for GeoPySpark compatibility and ignored: the layer is split across the MPI ranks"),
-  };
-  op.run = run_read_geotiff;
-  reg.add(std::move(op));
-}
+)md",
+     .inputs = job::Inputs::None,
+     .produces = job::ValueKind::RasterLayer},
+    declare, run)};
+
+}  // namespace
 
 }  // namespace trellis::ops

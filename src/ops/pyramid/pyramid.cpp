@@ -14,21 +14,46 @@
 #include <string>
 #include <vector>
 
+#include "core/parallel.hpp"
 #include "io/warp.hpp"
-#include "job/context.hpp"
+#include "job/op.hpp"
 #include "mpi/exchange.hpp"
 #include "mpi/halo.hpp"
 #include "mpi/partition.hpp"
-#include "ops/families.hpp"
-#include "ops/parallel.hpp"
-#include "ops/param_helpers.hpp"
-#include "ops/tiling.hpp"
+#include "ops/registry.hpp"
+#include "ops/tiling/cut.hpp"
 
 namespace trellis::ops {
 
-using job::ParamType;
-
 namespace {
+
+struct PyramidArgs {
+  std::optional<int> start_zoom;
+  int end_zoom = 0;
+  io::ResampleMethod resample_method = io::ResampleMethod::NearestNeighbor;
+  std::int64_t round_mb = 64;
+};
+
+void declare(job::Schema<PyramidArgs>& s) {
+  using A = PyramidArgs;
+  s.add("start_zoom", &A::start_zoom,
+        "zoom of the input level (default: the layer's zoom, or its local pyramid level for floating "
+        "layouts); "
+        "another zoom re-tiles the layer to that ZoomedLayoutScheme level first (GeoPySpark 0.1)")
+      .range(0, 30);
+  s.add("end_zoom", &A::end_zoom, "lowest zoom to build").range(0, 30);
+  s.add("resample_method", &A::resample_method, "GDAL kernel that halves the resolution of each level");
+  s.add("round_mb", &A::round_mb,
+        "MiB of resampled pieces each rank sends per exchange round (bounds memory)")
+      .range(1, 1 << 20)
+      .site_default(&job::SiteDefaults::round_mb);
+  s.check([](const A& a, const job::Checker<A>& c) {
+    if (a.start_zoom && a.end_zoom > *a.start_zoom)
+      c.fail(&A::end_zoom, "end_zoom " + std::to_string(a.end_zoom) + " is above start_zoom " +
+                               std::to_string(*a.start_zoom) +
+                               ": a pyramid goes from start_zoom down to end_zoom");
+  });
+}
 
 // ------------------------------------------------------------------------------------------------
 // Level geometry
@@ -332,7 +357,7 @@ TiledLayer build_parent(const TiledLayer& child, const Step& s, const LayerMetad
 // GeoPySpark 0.1: a layer not at start_zoom is first re-tiled to ZoomedLayoutScheme level start_zoom.
 
 TiledLayer retile_to_level(const TiledLayer& in, const LayoutLevel& lvl, io::ResampleMethod method,
-                           std::size_t round_bytes, const job::Params& p, job::Progress& progress) {
+                           std::size_t round_bytes, const job::StepContext& ctx, job::Progress& progress) {
   const LayerMetadata& md = in.md;
   const LayoutDefinition& L = lvl.layout;
   LayerMetadata out_md = md;
@@ -341,8 +366,9 @@ TiledLayer retile_to_level(const TiledLayer& in, const LayoutLevel& lvl, io::Res
   // GeoPySpark 0.1: bounds = KeyBounds(mapKeyTransform(extent)) of the new layout.
   const GridBounds gb = L.extent_to_bounds(md.extent).intersection(L.layout_bounds());
   if (gb.empty())
-    throw p.error("start_zoom", "the layer's extent " + md.extent.to_string() + " lies outside zoom " +
-                                    std::to_string(lvl.zoom) + "'s layout");
+    throw ctx.param_error(&PyramidArgs::start_zoom, "the layer's extent " + md.extent.to_string() +
+                                                        " lies outside zoom " + std::to_string(lvl.zoom) +
+                                                        "'s layout");
   out_md.bounds.min.col = static_cast<std::int32_t>(gb.col_min);
   out_md.bounds.min.row = static_cast<std::int32_t>(gb.row_min);
   out_md.bounds.max.col = static_cast<std::int32_t>(gb.col_max);
@@ -432,33 +458,31 @@ bool power_of_two(long n) {
   return n > 0 && (n & (n - 1)) == 0;
 }
 
-job::StepValue run_pyramid(job::StepContext& ctx) {
-  const job::Params& p = ctx.params;
+job::StepValue run(job::StepContext& ctx, const PyramidArgs& a) {
   // The layer itself becomes the start level (moved, not copied, when no later step reads it).
   TiledLayer in = ctx.take_input<TiledLayer>();
   const LayerMetadata md = in.md;  // a copy: `in` may be moved into the start level
-  const auto method = io::parse_resample_method(p.get_string("resample_method"));
-  const std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
+  const io::ResampleMethod method = a.resample_method;
+  const std::size_t round = static_cast<std::size_t>(a.round_mb) << 20;
   const TileLayout& tl = md.layout.tile_layout;
-  if (md.bounds.grid().empty())
-    throw p.step_error("Can not pyramid an empty layer (its key bounds are empty)");
+  if (md.bounds.grid().empty()) throw JobError("Can not pyramid an empty layer (its key bounds are empty)");
 
   // The layer's place in a pyramid: a power-of-two level (ZoomedLayoutScheme) at its zoom, or a
   // floating layout at LocalLayoutScheme.inferLayoutLevel.
   const bool zoomed = is_power_of_two_level(md);
   const int top = zoomed ? *md.zoom : FloatingLayoutScheme::infer_layout_level(md.layout);
-  const int start = p.has("start_zoom") ? static_cast<int>(p.get_int("start_zoom")) : top;
-  const int end = static_cast<int>(p.get_int("end_zoom"));
+  const int start = a.start_zoom.value_or(top);
+  const int end = a.end_zoom;
   if (end > start)
-    throw p.error(p.has("start_zoom") ? "start_zoom" : "end_zoom",
-                  "end_zoom " + std::to_string(end) + " is above start_zoom " + std::to_string(start) +
-                      (p.has("start_zoom") ? "" : " (the layer's zoom)") +
-                      ": a pyramid goes from start_zoom down to end_zoom");
+    throw ctx.param_error(&PyramidArgs::end_zoom, "end_zoom " + std::to_string(end) +
+                                                      " is above start_zoom " + std::to_string(start) +
+                                                      " (the layer's zoom)" +
+                                                      ": a pyramid goes from start_zoom down to end_zoom");
 
   // The tiles of the start level: the layer's, or square tiles of tile_rows when re-tiled.
   const int btc = start == top ? tl.tile_cols : tl.tile_rows, btr = tl.tile_rows;
   if (start > end && (btc % 2 != 0 || btr % 2 != 0))
-    throw p.step_error(
+    throw JobError(
         "pyramiding halves the resolution into tiles of the same size, so tiles must have an even number "
         "of columns and rows (this layer's tiles are " +
         std::to_string(btc) + "x" + std::to_string(btr) + ")");
@@ -471,21 +495,22 @@ job::StepValue run_pyramid(job::StepContext& ctx) {
     // GeoPySpark 0.1: pyramid(start_zoom, ...) of a layer that is not at that zoom re-tiles it to the
     // ZoomedLayoutScheme(crs, tileRows) level start_zoom first; tiles must be a power of two on a side.
     if (!power_of_two(tl.tile_cols) || !power_of_two(tl.tile_rows))
-      throw p.error("start_zoom",
-                    "Tiles must have a col and row count that is a power of 2 to be re-tiled to zoom " +
-                        std::to_string(start) + " (this layer's tiles are " + std::to_string(tl.tile_cols) +
-                        "x" + std::to_string(tl.tile_rows) + " and it is at " +
-                        (zoomed ? "zoom " : "local pyramid level ") + std::to_string(top) + ")");
+      throw ctx.param_error(
+          &PyramidArgs::start_zoom,
+          "Tiles must have a col and row count that is a power of 2 to be re-tiled to zoom " +
+              std::to_string(start) + " (this layer's tiles are " + std::to_string(tl.tile_cols) + "x" +
+              std::to_string(tl.tile_rows) + " and it is at " + (zoomed ? "zoom " : "local pyramid level ") +
+              std::to_string(top) + ")");
     LayoutLevel lvl;
     try {
       lvl = ZoomedLayoutScheme(md.crs, tl.tile_rows).level_for_zoom(start);
     } catch (const JobError& e) {
-      throw p.error("start_zoom", std::string("cannot re-tile the layer to zoom ") + std::to_string(start) +
-                                      ": " + e.what());
+      throw ctx.param_error(&PyramidArgs::start_zoom, std::string("cannot re-tile the layer to zoom ") +
+                                                          std::to_string(start) + ": " + e.what());
     }
     ctx.log.info("re-tiling the layer (at " + std::string(zoomed ? "zoom " : "local level ") +
                  std::to_string(top) + ") to ZoomedLayoutScheme zoom " + std::to_string(start));
-    base = retile_to_level(in, lvl, method, round, p, ctx.progress);
+    base = retile_to_level(in, lvl, method, round, ctx, ctx.progress);
   }
   const bool base_zoomed = is_power_of_two_level(base.md);
 
@@ -507,23 +532,11 @@ job::StepValue run_pyramid(job::StepContext& ctx) {
   return pyr;
 }
 
-void validate_pyramid(const job::Params& p) {
-  if (p.has("start_zoom") && p.get_int("end_zoom") > p.get_int("start_zoom"))
-    throw p.error("end_zoom", "end_zoom " + std::to_string(p.get_int("end_zoom")) + " is above start_zoom " +
-                                  std::to_string(p.get_int("start_zoom")) +
-                                  ": a pyramid goes from start_zoom down to end_zoom");
-}
-
-}  // namespace
-
-void register_pyramid_ops(job::Registry& reg) {
-  job::OpSpec op;
-  op.name = "pyramid";
-  op.group = "tiling";
-  op.help = "resample a tiled layer level by level from its zoom (start_zoom) down to end_zoom: a pyramid";
-  op.accepts = {job::ValueKind::TiledLayer};
-  op.produces = job::ValueKind::Pyramid;
-  op.doc = R"md(## Semantics
+const OpRegistration kPyramid{job::make_op<PyramidArgs>(
+    {.name = "pyramid",
+     .group = "tiling",
+     .help = "resample a tiled layer level by level from its zoom (start_zoom) down to end_zoom: a pyramid",
+     .doc = R"md(## Semantics
 
 GeoPySpark's `pyramid(start_zoom, end_zoom, resample_method)` (0.1) / `pyramid()` (0.2+), GeoTrellis'
 `Pyramid.up` applied level after level. The value is a pyramid: the input level and every level down to
@@ -583,28 +596,11 @@ GeoPySpark's `pyramid(start_zoom, end_zoom, resample_method)` (0.1) / `pyramid()
   input: pyramid
   uri: out/levels/z{zoom}.tif
 ```
-)md";
-  op.params = {
-      with_range(
-          param("start_zoom", ParamType::Int,
-                "zoom of the input level (default: the layer's zoom, or its local pyramid level for floating "
-                "layouts); another zoom re-tiles the layer to that ZoomedLayoutScheme level first "
-                "(GeoPySpark 0.1)"),
-          0, 30),
-      with_default(with_range(param("end_zoom", ParamType::Int, "lowest zoom to build"), 0, 30), pv_int(0)),
-      with_default(with_choices(param("resample_method", ParamType::String,
-                                      "GDAL kernel that halves the resolution of each level"),
-                                io::resample_method_names()),
-                   pv_string("nearest_neighbor")),
-      with_default(
-          with_range(param("round_mb", ParamType::Int,
-                           "MiB of resampled pieces each rank sends per exchange round (bounds memory)"),
-                     1, 1 << 20),
-          pv_int(64)),
-  };
-  op.validate = validate_pyramid;
-  op.run = run_pyramid;
-  reg.add(std::move(op));
-}
+)md",
+     .accepts = {job::ValueKind::TiledLayer},
+     .produces = job::ValueKind::Pyramid},
+    declare, run)};
+
+}  // namespace
 
 }  // namespace trellis::ops

@@ -12,21 +12,38 @@
 #include <cstring>
 #include <map>
 
+#include "core/parallel.hpp"
 #include "io/geotiff.hpp"
-#include "job/context.hpp"
+#include "job/op.hpp"
+#include "job/types/bands.hpp"
 #include "mpi/exchange.hpp"
 #include "mpi/gather.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/runtime.hpp"
-#include "ops/families.hpp"
-#include "ops/parallel.hpp"
-#include "ops/param_helpers.hpp"
+#include "ops/registry.hpp"
 
 namespace trellis::ops {
 
-using job::ParamType;
-
 namespace {
+
+struct WriteGeoTiffArgs {
+  job::OutputPath uri;
+  io::Compression compression = io::Compression::Deflate;
+  bool cog = false;
+  std::optional<job::BandList> bands;
+  std::int64_t round_mb = 64;
+};
+
+void declare(job::Schema<WriteGeoTiffArgs>& s) {
+  using A = WriteGeoTiffArgs;
+  s.add("uri", &A::uri, "output file; {zoom} is replaced by the layer's zoom").required();
+  s.add("compression", &A::compression, "GeoTIFF compression").site_default(&job::SiteDefaults::compression);
+  s.add("cog", &A::cog, "write a Cloud Optimized GeoTIFF (with overviews)");
+  s.add("bands", &A::bands, "band numbers to write, from 0 (default: all)");
+  s.add("round_mb", &A::round_mb, "MiB of blocks exchanged, and gathered to the writing rank, per round")
+      .range(1, 1 << 20)
+      .site_default(&job::SiteDefaults::round_mb);
+}
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
@@ -189,26 +206,27 @@ std::vector<mpi::KeyedBytes> encode_blocks(const TiledLayer& layer, const BlockG
   return encoded;
 }
 
-void write_layer(const TiledLayer& layer, const std::string& path, const job::Params& p, job::Logger& log,
-                 job::Progress& progress) {
+void write_layer(const TiledLayer& layer, const std::string& path, const WriteGeoTiffArgs& a,
+                 const job::StepContext& ctx) {
   const LayerMetadata& md = layer.md;
-  if (md.temporal) throw p.step_error("write_geotiff writes spatial layers; this layer is spacetime");
+  if (md.temporal) throw JobError("write_geotiff writes spatial layers; this layer is spacetime");
   std::vector<int> bands;
-  if (p.has("bands")) {
-    for (const auto& v : p.raw("bands").as_list()) {
-      if (!v.is_int() || v.as_int() < 0 || v.as_int() >= md.bands)
-        throw p.error("bands", "band " + v.to_string() + " does not exist (the layer has " +
-                                   std::to_string(md.bands) + " band(s), numbered from 0)");
-      bands.push_back(static_cast<int>(v.as_int()));
+  if (a.bands) {
+    for (int b : a.bands->bands) {
+      if (b >= md.bands)
+        throw ctx.param_error(&WriteGeoTiffArgs::bands,
+                              "band " + std::to_string(b) + " does not exist (the layer has " +
+                                  std::to_string(md.bands) + " band(s), numbered from 0)");
+      bands.push_back(b);
     }
   }
   const int nbands = bands.empty() ? md.bands : static_cast<int>(bands.size());
   const CellWindow w = data_window(md);
-  if (w.empty()) throw p.step_error("the layer is empty: nothing to write");
+  if (w.empty()) throw JobError("the layer is empty: nothing to write");
   const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
   io::GeoTiffOptions opts;
-  opts.compression = p.get_string("compression");
-  opts.cog = p.get_bool("cog");
+  opts.compression = enum_name(a.compression);
+  opts.cog = a.cog;
   opts.block_size = (tc == tr && tc % 16 == 0 && tc <= 4096) ? tc : 256;
   opts.threads = omp_get_max_threads();
   const BlockGrid g{w, opts.block_size, (w.cols() + opts.block_size - 1) / opts.block_size,
@@ -218,9 +236,9 @@ void write_layer(const TiledLayer& layer, const std::string& path, const job::Pa
   if (mpi::Runtime::rank() == 0)
     writer = std::make_unique<io::GeoTiffWriter>(path, window_grid(md.layout, w), md.crs, md.cell_type,
                                                  nbands, opts);
-  const std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
+  const std::size_t round = static_cast<std::size_t>(a.round_mb) << 20;
   const double t0 = mpi::Runtime::wtime();
-  const std::vector<mpi::KeyedBytes> encoded = encode_blocks(layer, g, bands, opts, round, progress);
+  const std::vector<mpi::KeyedBytes> encoded = encode_blocks(layer, g, bands, opts, round, ctx.progress);
   const double t1 = mpi::Runtime::wtime();
   mpi::gather_ordered_bytes(encoded, 0, round, [&](const SpaceTimeKey& k, std::span<const std::byte> bytes) {
     writer->write_block(k.col, k.row, bytes);
@@ -233,39 +251,32 @@ void write_layer(const TiledLayer& layer, const std::string& path, const job::Pa
                   "%s: rank 0 encoded %zu block(s) in %.2f s, gathered and wrote in %.2f s, "
                   "closed in %.2f s",
                   path.c_str(), encoded.size(), t1 - t0, t2 - t1, mpi::Runtime::wtime() - t2);
-    log.debug(times);
-    log.info("wrote " + path + " (" + std::to_string(w.cols()) + "x" + std::to_string(w.rows()) + ", " +
-             std::to_string(nbands) + " band(s), " + md.cell_type.name() + ")");
+    ctx.log.debug(times);
+    ctx.log.info("wrote " + path + " (" + std::to_string(w.cols()) + "x" + std::to_string(w.rows()) + ", " +
+                 std::to_string(nbands) + " band(s), " + md.cell_type.name() + ")");
   }
 }
 
-job::StepValue run_write_geotiff(job::StepContext& ctx) {
-  const auto& p = ctx.params;
-  const std::string uri = p.get_string("uri");
+job::StepValue run(job::StepContext& ctx, const WriteGeoTiffArgs& a) {
+  const std::string& uri = a.uri.path;
   const job::StepValue& in = ctx.input();
   if (const auto* tl = std::get_if<TiledLayer>(&in)) {
-    write_layer(*tl, replace_all(uri, "{zoom}", std::to_string(tl->md.zoom.value_or(0))), p, ctx.log,
-                ctx.progress);
+    write_layer(*tl, replace_all(uri, "{zoom}", std::to_string(tl->md.zoom.value_or(0))), a, ctx);
   } else {
     const auto& pyr = std::get<Pyramid>(in);
     if (pyr.levels.size() > 1 && uri.find("{zoom}") == std::string::npos)
-      throw p.error("uri", "a pyramid has several levels: put {zoom} in the uri");
+      throw ctx.param_error(&WriteGeoTiffArgs::uri, "a pyramid has several levels: put {zoom} in the uri");
     for (const auto& [z, layer] : pyr.levels)
-      write_layer(layer, replace_all(uri, "{zoom}", std::to_string(z)), p, ctx.log, ctx.progress);
+      write_layer(layer, replace_all(uri, "{zoom}", std::to_string(z)), a, ctx);
   }
   return job::Nothing{};
 }
 
-}  // namespace
-
-void register_write_ops(job::Registry& reg) {
-  job::OpSpec op;
-  op.name = "write_geotiff";
-  op.group = "io";
-  op.help = "stitch a tiled layer (or each pyramid level) into one tiled, compressed GeoTIFF or COG";
-  op.accepts = {job::ValueKind::TiledLayer, job::ValueKind::Pyramid};
-  op.produces = job::ValueKind::None;
-  op.doc = R"md(## Semantics
+const OpRegistration kWriteGeoTiff{job::make_op<WriteGeoTiffArgs>(
+    {.name = "write_geotiff",
+     .group = "io",
+     .help = "stitch a tiled layer (or each pyramid level) into one tiled, compressed GeoTIFF or COG",
+     .doc = R"md(## Semantics
 
 GeoPySpark's `save_stitched` / GeoTrellis' `stitch`: the tiles are placed at (col x tile_cols,
 row x tile_rows) of the layout grid, and the file covers the layer's data extent snapped outward to
@@ -295,31 +306,11 @@ and CRS are the layer's.
   uri: out/ndvi.tif
   cog: true
 ```
-)md";
-  op.params = {
-      required(param("uri", ParamType::OutputPath, "output file; {zoom} is replaced by the layer's zoom")),
-      with_default(with_choices(param("compression", ParamType::String, "GeoTIFF compression"),
-                                {"deflate", "lzw", "zstd", "lzma", "packbits", "none"}),
-                   pv_string("deflate")),
-      with_default(param("cog", ParamType::Bool, "write a Cloud Optimized GeoTIFF (with overviews)"),
-                   pv_bool(false)),
-      param("bands", ParamType::Any, "band numbers to write, from 0 (default: all)"),
-      with_default(with_range(param("round_mb", ParamType::Int,
-                                    "MiB of blocks exchanged, and gathered to the writing rank, per round"),
-                              1, 1 << 20),
-                   pv_int(64)),
-  };
-  op.validate = [](const job::Params& p) {
-    if (p.has("bands")) {
-      const auto& v = p.raw("bands");
-      if (!v.is_list() || v.as_list().empty())
-        throw p.error("bands", "bands must be a non-empty list of band numbers");
-      for (const auto& b : v.as_list())
-        if (!b.is_int() || b.as_int() < 0) throw p.error("bands", "band numbers are integers from 0");
-    }
-  };
-  op.run = run_write_geotiff;
-  reg.add(std::move(op));
-}
+)md",
+     .accepts = {job::ValueKind::TiledLayer, job::ValueKind::Pyramid},
+     .produces = job::ValueKind::None},
+    declare, run)};
+
+}  // namespace
 
 }  // namespace trellis::ops

@@ -1,9 +1,9 @@
 #pragma once
-// OpenMP over a rank's tiles, for the ops.
+// OpenMP over a rank's tiles (or any items), for the ops and the MPI runtime's skeletons.
 #include <cstddef>
 #include <exception>
 
-namespace trellis::ops {
+namespace trellis {
 
 // Runs body(i) for i in [0, n) on the rank's OpenMP threads (dynamic schedule: tiles differ in cost);
 // the first exception thrown by any iteration is rethrown on the calling thread after the loop.
@@ -22,4 +22,4 @@ void parallel_for(std::size_t n, F&& body) {
   if (failure) std::rethrow_exception(failure);
 }
 
-}  // namespace trellis::ops
+}  // namespace trellis

@@ -1,10 +1,6 @@
-// tile_to_layout / to_tiled_layer / cut_tiles: an untiled raster layer cut into the tiles of a layout.
-// Metadata (extent, finest cell size, cell type union) comes from the shared source headers; each rank
-// streams its windows, cuts each into pieces of the destination keys (a direct copy when the grids
-// align, GDAL's warp kernels otherwise) and sends the pieces to the keys' owners in bounded rounds.
-// Overlaps merge as GeoTrellis merges (NoData cells are filled); where two sources both have data the
-// later source in input order wins, whatever the rank count or arrival order.
-#include "ops/tiling.hpp"
+// Cutting untiled raster layers into the tiles of a layout (tile_to_layout, cut_tiles; pyramid's
+// re-tiling): the layout, the pieces of each window, and their deterministic merge on the owners.
+#include "ops/tiling/cut.hpp"
 
 #include <omp.h>
 
@@ -14,35 +10,15 @@
 #include <map>
 
 #include "io/geotiff.hpp"
-#include "io/warp.hpp"
-#include "job/context.hpp"
 #include "mpi/exchange.hpp"
 #include "mpi/partition.hpp"
-#include "mpi/runtime.hpp"
-#include "ops/families.hpp"
-#include "ops/param_helpers.hpp"
 
 namespace trellis::ops {
-
-using job::ParamType;
 
 namespace {
 
 bool near_integer(double v, double tol = 1e-6) {
   return std::fabs(v - std::round(v)) <= tol;
-}
-
-void validate_tiling(const job::Params& p) {
-  bool has_extent = p.has("extent"), has_layout = p.has("layout");
-  if (has_extent != has_layout)
-    throw p.step_error("`extent` and `layout` go together (an explicit layout); give both or neither");
-  if (has_extent) {
-    parse_extent(p, "extent");
-    parse_tile_layout(p, "layout");
-    if (p.get_string("scheme") == "zoom")
-      throw p.error("scheme", "scheme 'zoom' cannot be combined with an explicit layout");
-  }
-  if (p.has("zoom") && p.get_string("scheme") != "zoom") throw p.error("zoom", "`zoom` needs scheme: zoom");
 }
 
 // Copies the cells of `src` (on grid sg) that fall in the destination tile grid `tg` when both grids
@@ -123,6 +99,8 @@ mpi::Piece cut_piece(const Tile& src, const GridExtent& sg, const Crs& crs, cons
   *any = true;
   return piece;
 }
+
+namespace {
 
 // Merges pieces into tiles, deterministically: a cell takes a piece's data when it is still NoData (or
 // never written, for raw types) or when the piece comes later in the global order.
@@ -205,8 +183,11 @@ class PieceMerger {
   std::map<SpaceTimeKey, State> states_;
 };
 
-LayerMetadata plan_layout(const RasterLayer& in, const job::Params& p) {
-  if (in.sources.empty()) throw p.step_error("the input layer has no rasters");
+}  // namespace
+
+LayerMetadata plan_layout(const RasterLayer& in, const LayoutArgs& a,
+                          const std::optional<CellType>& cell_type) {
+  if (in.sources.empty()) throw JobError("the input layer has no rasters");
   const auto& first = in.sources.front();
   LayerMetadata md;
   md.crs = first.crs;
@@ -218,33 +199,29 @@ LayerMetadata plan_layout(const RasterLayer& in, const job::Params& p) {
   auto res = [](const CellSize& c) { return std::sqrt(c.width * c.height); };
   for (const auto& s : in.sources) {
     if (!s.crs.equivalent(md.crs))
-      throw p.step_error("the rasters have different CRSs ('" + md.crs.definition() + "' and '" +
-                         s.crs.definition() + "'); read them with one `crs` or reproject them first");
+      throw JobError("the rasters have different CRSs ('" + md.crs.definition() + "' and '" +
+                     s.crs.definition() + "'); read them with one `crs` or reproject them first");
     if (s.bands != md.bands)
-      throw p.step_error("the rasters have different band counts (" + std::to_string(md.bands) + " and " +
-                         std::to_string(s.bands) + ")");
+      throw JobError("the rasters have different band counts (" + std::to_string(md.bands) + " and " +
+                     std::to_string(s.bands) + ")");
     md.extent = md.extent.combine(s.grid.extent);
     md.cell_type = md.cell_type.union_with(s.cell_type);
     if (res(s.grid.cell_size()) < res(cs)) cs = s.grid.cell_size();  // the finest resolution wins
   }
-  if (p.has("cell_type")) md.cell_type = CellType::parse(p.get_string("cell_type"));
-  const std::string scheme = p.get_string("scheme");
-  if (p.has("extent")) {
-    md.layout = LayoutDefinition{parse_extent(p, "extent"), parse_tile_layout(p, "layout")};
-  } else if (scheme == "zoom") {
-    ZoomedLayoutScheme zs(md.crs, static_cast<int>(p.get_int("tile_size")),
-                          p.get_double("resolution_threshold"));
-    LayoutLevel lvl =
-        p.has("zoom") ? zs.level_for_zoom(static_cast<int>(p.get_int("zoom"))) : zs.level_for(md.extent, cs);
+  if (cell_type) md.cell_type = *cell_type;
+  if (auto explicit_layout = a.explicit_layout()) {
+    md.layout = *explicit_layout;
+  } else if (a.scheme == LayoutSchemeKind::Zoom) {
+    ZoomedLayoutScheme zs(md.crs, a.tile_size, a.resolution_threshold);
+    LayoutLevel lvl = a.zoom ? zs.level_for_zoom(*a.zoom) : zs.level_for(md.extent, cs);
     md.layout = lvl.layout;
     md.zoom = lvl.zoom;
   } else {
-    int ts = static_cast<int>(p.get_int("tile_size"));
-    md.layout = FloatingLayoutScheme{ts, ts}.level_for(md.extent, cs);
+    md.layout = FloatingLayoutScheme{a.tile_size, a.tile_size}.level_for(md.extent, cs);
     md.zoom = 0;
   }
   GridBounds gb = md.layout.extent_to_bounds(md.extent).intersection(md.layout.layout_bounds());
-  if (gb.empty()) throw p.step_error("the rasters do not intersect the layout");
+  if (gb.empty()) throw JobError("the rasters do not intersect the layout");
   std::int64_t tmin = 0, tmax = 0;
   if (in.temporal) {
     tmin = tmax = first.instant;
@@ -331,112 +308,6 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
   mpi::exchange(produce, [&](mpi::Piece&& p) { merger.add(std::move(p)); });
   out.tiles = merger.take();
   return out;
-}
-
-namespace {
-
-job::StepValue run_tiling(job::StepContext& ctx) {
-  const auto& p = ctx.params;
-  const auto& in = ctx.input_as<RasterLayer>();
-  LayerMetadata md = plan_layout(in, p);
-  auto method = io::parse_resample_method(p.get_string("resample_method"));
-  IndexKind index = parse_index_kind(p.get_string("partition_index"));
-  std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
-  return tile_raster_layer(in, md, method, index, round, &ctx.progress);
-}
-
-std::vector<job::ParamSpec> tiling_params() {
-  return {
-      with_default(with_range(param("tile_size", ParamType::Int, "tile width and height in cells"), 1, 65536),
-                   pv_int(256)),
-      param("extent", ParamType::Any, "layout extent [xmin, ymin, xmax, ymax] (with `layout`)"),
-      param(
-          "layout", ParamType::Any,
-          "TileLayout {layout_cols, layout_rows, tile_cols, tile_rows} (with `extent`): an explicit layout"),
-      with_default(
-          with_choices(param("scheme", ParamType::String,
-                             "float: GeoTrellis FloatingLayoutScheme at native resolution (GeoPySpark "
-                             "LocalLayout); zoom: ZoomedLayoutScheme of the layer's CRS (GlobalLayout)"),
-                       {"float", "zoom"}),
-          pv_string("float")),
-      with_range(param("zoom", ParamType::Int, "zoom level for scheme: zoom (default: from the resolution)"),
-                 0, 30),
-      with_default(
-          with_range(param("resolution_threshold", ParamType::Double,
-                           "scheme: zoom picks the next zoom when the resolution is this close to it"),
-                     0, 1),
-          pv_double(0.1)),
-      with_default(with_choices(param("resample_method", ParamType::String,
-                                      "resampling kernel (GDAL's) when source and layout grids differ"),
-                                io::resample_method_names()),
-                   pv_string("nearest_neighbor")),
-      param("cell_type", ParamType::CellTypeName,
-            "cell type of the tiles (default: the union of the sources')"),
-      with_default(with_choices(param("partition_index", ParamType::String,
-                                      "space-filling curve whose contiguous ranges the ranks own"),
-                                {"zorder", "hilbert"}),
-                   pv_string("zorder")),
-      with_default(
-          with_range(param("round_mb", ParamType::Int,
-                           "MiB of cells each rank cuts and sends per exchange round (bounds memory)"),
-                     1, 1 << 20),
-          pv_int(64)),
-  };
-}
-
-}  // namespace
-
-void register_tiling_ops(job::Registry& reg) {
-  job::OpSpec op;
-  op.name = "tile_to_layout";
-  op.aliases = {"to_tiled_layer"};
-  op.group = "tiling";
-  op.help = "cut a raster layer into the tiles of a layout (floating, zoomed or explicit), merging overlaps";
-  op.accepts = {job::ValueKind::RasterLayer};
-  op.produces = job::ValueKind::TiledLayer;
-  op.doc = R"md(## Semantics
-
-GeoPySpark's `tile_to_layout` / `to_tiled_layer` (GeoTrellis `CollectTileLayerMetadata` + `cutTiles` +
-merge).
-
-- **Metadata**: the extent is the union of the rasters' extents, the cell size the finest of theirs, the
-  cell type the union of theirs (GeoTrellis' `CellType.union`) unless `cell_type` is given. The rasters
-  must share one CRS and band count.
-- **Layout**: `scheme: float` (default) is GeoTrellis' FloatingLayoutScheme: `tile_size` tiles anchored at
-  the data extent's north-west corner, padded east and south, at native resolution, zoom 0. `scheme: zoom`
-  is the ZoomedLayoutScheme of the layer's CRS (2^z x 2^z tiles over the CRS's world extent); the zoom is
-  `zoom`, or chosen from the resolution with `resolution_threshold` exactly as GeoTrellis does.
-  `extent` + `layout` give an explicit LayoutDefinition.
-- **Cutting**: each rank streams its windows; a window is cut into every key its extent intersects
-  (GeoTrellis' rule for exact tile edges). When the window's grid and the layout's grid have the same
-  cell size and are aligned, the cells are copied; otherwise they are resampled with GDAL's warp kernel
-  `resample_method`. A cell whose centre lies exactly on a raster's edge takes the edge cell, as in
-  GeoTrellis. Cells no raster covers are NoData (zero for raw cell types).
-- **Merging**: pieces of one key are merged on the rank that owns the key: a cell takes a raster's data
-  where it is still NoData, and where two rasters both have data, the later one in input order wins
-  (GeoTrellis' `gt-cuttiles-overlapping` case). The result does not depend on the number of ranks.
-- **Distribution**: keys are owned by contiguous ranges of the `partition_index` curve, balanced by tile
-  count. Pieces travel in rounds of about `round_mb` MiB per rank, so memory stays bounded.
-- `cut_tiles` is the same operation: trellis keeps one tile per key, so the cut pieces are merged.
-
-## Example
-
-```yaml
-- id: tiled
-  op: tile_to_layout
-  tile_size: 512
-  resample_method: bilinear
-```
-)md";
-  op.params = tiling_params();
-  op.validate = validate_tiling;
-  op.run = run_tiling;
-  reg.add(op);
-
-  op.name = "cut_tiles";
-  op.aliases = {};
-  op.help = "like tile_to_layout: cut each raster into the layout's tiles (overlaps merged in input order)";
-  reg.add(op);
 }
 
 }  // namespace trellis::ops

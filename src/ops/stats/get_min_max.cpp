@@ -5,14 +5,22 @@
 #include <limits>
 
 #include "io/geotiff.hpp"
-#include "job/context.hpp"
+#include "job/op.hpp"
 #include "mpi/reduce.hpp"
-#include "ops/families.hpp"
-#include "ops/param_helpers.hpp"
+#include "ops/common/output.hpp"
+#include "ops/registry.hpp"
 
 namespace trellis::ops {
 
 namespace {
+
+struct GetMinMaxArgs {
+  std::optional<job::OutputPath> output;
+};
+
+void declare(job::Schema<GetMinMaxArgs>& s) {
+  declare_output(s, &GetMinMaxArgs::output);
+}
 
 struct MinMax {
   double min = std::numeric_limits<double>::infinity();
@@ -41,7 +49,7 @@ struct MinMax {
   }
 };
 
-job::StepValue run_get_min_max(job::StepContext& ctx) {
+job::StepValue run(job::StepContext& ctx, const GetMinMaxArgs&) {
   const job::StepValue& in = ctx.input();
   MinMax mm;
   if (const auto* tl = std::get_if<TiledLayer>(&in)) {
@@ -82,16 +90,11 @@ job::StepValue run_get_min_max(job::StepContext& ctx) {
   return r;
 }
 
-}  // namespace
-
-void register_stats_ops(job::Registry& reg) {
-  job::OpSpec op;
-  op.name = "get_min_max";
-  op.group = "stats";
-  op.help = "minimum and maximum cell value over all bands, NoData excluded";
-  op.accepts = {job::ValueKind::RasterLayer, job::ValueKind::TiledLayer};
-  op.produces = job::ValueKind::Result;
-  op.doc = R"md(## Semantics
+const OpRegistration kGetMinMax{
+    job::make_op<GetMinMaxArgs>({.name = "get_min_max",
+                                 .group = "stats",
+                                 .help = "minimum and maximum cell value over all bands, NoData excluded",
+                                 .doc = R"md(## Semantics
 
 GeoPySpark's `get_min_max()`: the minimum and maximum over every band of every tile (or, for an untiled
 layer, every window), NoData cells excluded. Each rank scans what it owns; the partial results are
@@ -105,10 +108,11 @@ and written to `output` when given.
   input: tiled
   output: out/min-max.json
 ```
-)md";
-  op.params = {output_param()};
-  op.run = run_get_min_max;
-  reg.add(std::move(op));
-}
+)md",
+                                 .accepts = {job::ValueKind::RasterLayer, job::ValueKind::TiledLayer},
+                                 .produces = job::ValueKind::Result},
+                                declare, run)};
+
+}  // namespace
 
 }  // namespace trellis::ops

@@ -19,12 +19,8 @@
 //    per batch. The source tiles a key needs are mosaicked (clipped to the layer's data window, as the
 //    stitched layer would be) and warped with io::warp (GDAL's kernel, as gdalwarp), so there are no
 //    seams at tile edges and each key sees the same mosaic whatever the rank count.
-#include "ops/reproject.hpp"
+#include "ops/reproject/reprojector.hpp"
 
-#include <cpl_error.h>
-#include <cpl_string.h>
-#include <gdal.h>
-#include <gdal_alg.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -35,326 +31,20 @@
 #include <functional>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <numeric>
 #include <optional>
 #include <set>
 #include <span>
 
-#include "io/warp.hpp"
-#include "job/context.hpp"
+#include "core/parallel.hpp"
 #include "mpi/collectives.hpp"
 #include "mpi/exchange.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi/runtime.hpp"
-#include "ops/families.hpp"
-#include "ops/parallel.hpp"
-#include "ops/param_helpers.hpp"
+#include "ops/reproject/geometry.hpp"
 
 namespace trellis::ops {
-
-using job::ParamType;
-
-namespace {
-
-constexpr double kPi = 3.14159265358979323846;
-constexpr double kWebMercatorHalf = 20037508.342789244;
-
-// ------------------------------------------------------------------------------------------------
-// Parameters
-
-void validate_reproject(const job::Params& p) {
-  const bool has_extent = p.has("extent"), has_layout = p.has("layout");
-  if (has_extent != has_layout)
-    throw p.step_error("`extent` and `layout` go together (an explicit layout); give both or neither");
-  const std::string& scheme = p.get_string("scheme");
-  if (has_extent) {
-    parse_extent(p, "extent");
-    parse_tile_layout(p, "layout");
-    if (p.has("zoom")) throw p.error("zoom", "`zoom` cannot be combined with an explicit layout");
-    if (scheme == "zoom") throw p.error("scheme", "scheme 'zoom' cannot be combined with an explicit layout");
-    return;
-  }
-  if (p.has("zoom") && scheme != "zoom") throw p.error("zoom", "`zoom` needs scheme: zoom");
-  if (scheme == "zoom") {
-    try {
-      ZoomedLayoutScheme::world_extent_for(Crs::from_user(p.get_string("target_crs")));
-    } catch (const JobError& e) {
-      throw p.error("target_crs", std::string("scheme 'zoom': ") + e.what());
-    }
-  }
-}
-
-// ------------------------------------------------------------------------------------------------
-// Geometry helpers
-
-// Facts about a CRS that cost a PROJ context to learn, learnt once.
-struct CrsInfo {
-  Crs crs;
-  bool geographic = false;
-  bool webmercator = false;
-  bool mercator = false;  // any +proj=merc
-  double period = 0;      // x period of the antimeridian (geographic: 360, WebMercator: its world width)
-
-  explicit CrsInfo(const Crs& c) : crs(c) {
-    geographic = c.is_geographic();
-    webmercator = c.is_webmercator();
-    mercator = webmercator || (" " + c.proj4()).find(" +proj=merc ") != std::string::npos;
-    if (geographic)
-      period = 360.0;
-    else if (webmercator)
-      period = 2 * kWebMercatorHalf;
-  }
-};
-
-// The SRS text handed to GDAL ("EPSG:n" when the CRS has a code, else its WKT), as io::warp does.
-std::string gdal_srs(const Crs& crs) {
-  if (auto code = crs.epsg()) return "EPSG:" + std::to_string(*code);
-  return crs.wkt();
-}
-
-std::string fmt_double(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
-// Clamped floor to long (for cell and key indexes of far-away coordinates).
-long lfloor(double v) {
-  if (std::isnan(v)) return 0;
-  constexpr double kLim = 4.0e18;
-  return static_cast<long>(std::floor(std::clamp(v, -kLim, kLim)));
-}
-
-// Points on the boundary (`edge` segments per side) and an inner grid (`inner` x `inner`) of an extent.
-void sample_extent(const Extent& e, int edge, int inner, std::vector<double>& xs, std::vector<double>& ys) {
-  xs.clear();
-  ys.clear();
-  for (int i = 0; i <= edge; ++i) {
-    double t = static_cast<double>(i) / edge;
-    double x = e.xmin + t * e.width(), y = e.ymin + t * e.height();
-    xs.insert(xs.end(), {x, x, e.xmin, e.xmax});
-    ys.insert(ys.end(), {e.ymin, e.ymax, y, y});
-  }
-  for (int i = 1; i <= inner; ++i)
-    for (int j = 1; j <= inner; ++j) {
-      xs.push_back(e.xmin + e.width() * i / (inner + 1));
-      ys.push_back(e.ymin + e.height() * j / (inner + 1));
-    }
-}
-
-// The envelope of the finite points. With a period (an antimeridian in x), points west of the middle
-// are moved one period east when that gives a narrower envelope of less than half the world: a footprint
-// across the antimeridian becomes one continuous range (east of +180 or of the world's east edge).
-std::optional<Extent> points_envelope(const std::vector<double>& xs, const std::vector<double>& ys,
-                                      double period) {
-  const double inf = std::numeric_limits<double>::infinity();
-  Extent raw{inf, inf, -inf, -inf};
-  for (std::size_t i = 0; i < xs.size(); ++i) {
-    if (!std::isfinite(xs[i]) || !std::isfinite(ys[i])) continue;
-    raw.xmin = std::min(raw.xmin, xs[i]);
-    raw.xmax = std::max(raw.xmax, xs[i]);
-    raw.ymin = std::min(raw.ymin, ys[i]);
-    raw.ymax = std::max(raw.ymax, ys[i]);
-  }
-  if (!(raw.xmin <= raw.xmax)) return std::nullopt;
-  if (period > 0 && raw.width() > 0) {
-    const double mid = raw.center_x();
-    Extent shifted{inf, raw.ymin, -inf, raw.ymax};
-    for (std::size_t i = 0; i < xs.size(); ++i) {
-      if (!std::isfinite(xs[i]) || !std::isfinite(ys[i])) continue;
-      double x = xs[i] < mid ? xs[i] + period : xs[i];
-      shifted.xmin = std::min(shifted.xmin, x);
-      shifted.xmax = std::max(shifted.xmax, x);
-    }
-    // Only a compact footprint is unwrapped: points sampled all around the world have a gap somewhere too.
-    if (shifted.width() < raw.width() && shifted.width() < 0.5 * period) return shifted;
-  }
-  return raw;
-}
-
-GridExtent window_grid(const LayoutDefinition& L, long c0, long r0, long c1, long r1) {
-  CellSize cs = L.cell_size();
-  return GridExtent{{L.extent.xmin + static_cast<double>(c0) * cs.width,
-                     L.extent.ymax - static_cast<double>(r1) * cs.height,
-                     L.extent.xmin + static_cast<double>(c1) * cs.width,
-                     L.extent.ymax - static_cast<double>(r0) * cs.height},
-                    c1 - c0,
-                    r1 - r0};
-}
-
-// How far (in source cells, at scale 1) GDAL's kernel reaches from a sample point.
-double kernel_radius(io::ResampleMethod m) {
-  switch (m) {
-    case io::ResampleMethod::CubicConvolution:
-    case io::ResampleMethod::CubicSpline:
-      return 2;
-    case io::ResampleMethod::Lanczos:
-      return 3;
-    default:
-      return 1;
-  }
-}
-
-// Collects GDAL's error messages while it lives (on this thread).
-class GdalErrors {
- public:
-  GdalErrors() { CPLPushErrorHandlerEx(&GdalErrors::handler, this); }
-  ~GdalErrors() { CPLPopErrorHandler(); }
-  GdalErrors(const GdalErrors&) = delete;
-  GdalErrors& operator=(const GdalErrors&) = delete;
-  const std::string& text() const { return text_; }
-
- private:
-  static void CPL_STDCALL handler(CPLErr cls, CPLErrorNum, const char* msg) {
-    auto* self = static_cast<GdalErrors*>(CPLGetErrorHandlerUserData());
-    if (!self || (cls != CE_Failure && cls != CE_Fatal)) return;
-    if (!self->text_.empty()) self->text_ += "; ";
-    self->text_ += msg ? msg : "(no message)";
-  }
-  std::string text_;
-};
-
-// ------------------------------------------------------------------------------------------------
-// Target planning
-
-struct TargetGrid {
-  Extent extent;
-  CellSize cs;
-};
-
-// The reprojected extent and cell size of the whole layer (GDAL's suggestion), in the target CRS.
-TargetGrid reprojected_grid(const LayerMetadata& in, const CrsInfo& src, const CrsInfo& tgt,
-                            const job::Params& p) {
-  if (in.crs.equivalent(tgt.crs)) return {in.extent, in.layout.cell_size()};
-  CellWindow w = data_window(in);
-  if (w.empty()) throw p.step_error("the input layer has an empty extent");
-  GridExtent g = window_grid(in.layout, w.c0, w.r0, w.c1, w.r1);
-  if (src.geographic && tgt.mercator) {
-    // Mercator has no poles: clip at its latitude limit first.
-    Extent e = g.extent;
-    e.ymin = std::max(e.ymin, -kMercatorMaxLatitude);
-    e.ymax = std::min(e.ymax, kMercatorMaxLatitude);
-    if (e.empty())
-      throw p.step_error("the layer lies beyond the Mercator latitude limit (+-85.0511 degrees)");
-    CellSize cs = g.cell_size();
-    g = GridExtent{e, std::max(1L, std::lround(e.width() / cs.width)),
-                   std::max(1L, std::lround(e.height() / cs.height))};
-  }
-  std::string dst_srs = gdal_srs(tgt.crs);
-  double x_shift = 0;
-  if (tgt.period > 0) {
-    // A footprint across the antimeridian: ask GDAL in a CRS centred on it, so the extent is continuous.
-    std::vector<double> xs, ys;
-    sample_extent(g.extent, 40, 9, xs, ys);
-    Transform(in.crs, tgt.crs).apply(xs, ys);
-    auto raw = points_envelope(xs, ys, 0);
-    auto env = points_envelope(xs, ys, tgt.period);
-    if (raw && env && env->width() < raw->width()) {
-      if (tgt.geographic) {
-        dst_srs = tgt.crs.proj4() + "+lon_wrap=" + fmt_double(env->center_x());
-      } else {  // WebMercator: x = R * lon (radians); the same CRS with lon_0 moved, shifted back after
-        double lon0 = env->center_x() / (kEarthRadius * kPi / 180.0);
-        dst_srs = "+proj=merc +a=6378137 +b=6378137 +lat_ts=0 +lon_0=" + fmt_double(lon0) +
-                  " +x_0=0 +y_0=0 +k=1 +units=m +nadgrids=@null +wktext +no_defs";
-        x_shift = kEarthRadius * lon0 * kPi / 180.0;
-      }
-    }
-  }
-  GridExtent s;
-  try {
-    s = suggested_warp_output(g, in.crs, dst_srs);
-  } catch (const JobError& e) {
-    throw p.step_error(e.what());
-  }
-  s.extent.xmin += x_shift;
-  s.extent.xmax += x_shift;
-  return {s.extent, s.cell_size()};
-}
-
-}  // namespace
-
-GridExtent suggested_warp_output(const GridExtent& src, const Crs& src_crs, const std::string& dst_srs) {
-  static std::once_flag once;
-  std::call_once(once, [] { GDALAllRegister(); });
-  if (src.cols < 1 || src.rows < 1 || src.cols > INT_MAX || src.rows > INT_MAX)
-    throw JobError("cannot compute the reprojected grid of a " + std::to_string(src.cols) + " x " +
-                   std::to_string(src.rows) + " raster");
-  GdalErrors errors;
-  GDALDriverH drv = GDALGetDriverByName("MEM");
-  if (!drv) throw JobError("GDAL's MEM driver is not available");
-  GDALDatasetH ds =
-      GDALCreate(drv, "", static_cast<int>(src.cols), static_cast<int>(src.rows), 0, GDT_Byte, nullptr);
-  if (!ds) throw JobError("cannot create a MEM dataset: " + errors.text());
-  double gt[6] = {src.extent.xmin, src.cell_width(), 0.0, src.extent.ymax, 0.0, -src.cell_height()};
-  GDALSetGeoTransform(ds, gt);
-  CPLStringList opts;
-  opts.SetNameValue("SRC_SRS", gdal_srs(src_crs).c_str());
-  opts.SetNameValue("DST_SRS", dst_srs.c_str());
-  void* tr = GDALCreateGenImgProjTransformer2(ds, nullptr, opts.List());
-  if (!tr) {
-    GDALClose(ds);
-    throw JobError("cannot transform from " + src_crs.definition() + " to " + dst_srs + ": " + errors.text());
-  }
-  double ogt[6] = {0, 0, 0, 0, 0, 0};
-  double ext[4] = {0, 0, 0, 0};
-  int px = 0, ln = 0;
-  CPLErr err = GDALSuggestedWarpOutput2(ds, GDALGenImgProjTransform, tr, ogt, &px, &ln, ext, 0);
-  GDALDestroyGenImgProjTransformer(tr);
-  GDALClose(ds);
-  if (err != CE_None || px < 1 || ln < 1 || !(ogt[1] > 0) || !(ogt[5] < 0))
-    throw JobError("GDAL cannot compute the reprojected grid (from " + src_crs.definition() + " to " +
-                   dst_srs + ")" + (errors.text().empty() ? "" : ": " + errors.text()));
-  return GridExtent{{ogt[0], ogt[3] + ln * ogt[5], ogt[0] + px * ogt[1], ogt[3]}, px, ln};
-}
-
-ReprojectTarget plan_reproject(const LayerMetadata& in, const job::Params& p) {
-  ReprojectTarget t;
-  LayerMetadata& md = t.md;
-  md.crs = Crs::from_user(p.get_string("target_crs"));
-  md.cell_type = in.cell_type;
-  md.bands = in.bands;
-  md.temporal = in.temporal;
-  if (p.has("extent")) {
-    md.layout = LayoutDefinition{parse_extent(p, "extent"), parse_tile_layout(p, "layout")};
-    t.extent_from_footprint = true;
-    return t;
-  }
-  const CrsInfo src(in.crs), tgt(md.crs);
-  const int ts = static_cast<int>(p.get_int("tile_size"));
-  if (p.get_string("scheme") == "zoom") {
-    ZoomedLayoutScheme zs(md.crs, ts, p.get_double("resolution_threshold"));
-    LayoutLevel lvl;
-    if (p.has("zoom")) {
-      lvl = zs.level_for_zoom(static_cast<int>(p.get_int("zoom")));
-    } else {
-      TargetGrid g = reprojected_grid(in, src, tgt, p);
-      // The zoom is measured at the extent's south-west corner: bring it back into the world.
-      Extent e = g.extent;
-      if (tgt.period > 0) {
-        double half = tgt.period / 2;
-        while (e.xmin >= half) e.xmin -= tgt.period, e.xmax -= tgt.period;
-        while (e.xmin < -half) e.xmin += tgt.period, e.xmax += tgt.period;
-      }
-      try {
-        lvl = zs.level_for(e, g.cs);
-      } catch (const JobError& err) {
-        throw p.step_error(std::string("scheme 'zoom': ") + err.what());
-      }
-    }
-    md.layout = lvl.layout;
-    md.zoom = lvl.zoom;
-    t.extent_from_footprint = true;
-  } else {
-    TargetGrid g = reprojected_grid(in, src, tgt, p);
-    md.layout = FloatingLayoutScheme{ts, ts}.level_for(g.extent, g.cs);
-    md.extent = g.extent;
-    md.zoom = 0;
-    t.extent_from_footprint = false;
-  }
-  return t;
-}
 
 namespace {
 
@@ -466,15 +156,14 @@ class Reprojector {
   // With `consumable`, the input's tiles are freed as soon as no destination tile needs them any more
   // (the result's tiles reuse their memory); `consumable` must be `in`.
   Reprojector(const TiledLayer& in, const ReprojectTarget& target, io::ResampleMethod method,
-              const job::Params& p, TiledLayer* consumable = nullptr)
+              TiledLayer* consumable = nullptr)
       : in_(in),
         consumable_(consumable),
         src_(in.md.crs),
         tgt_(target.md.crs),
         md_(target.md),
         from_footprint_(target.extent_from_footprint),
-        method_(method),
-        p_(p) {
+        method_(method) {
     const LayoutDefinition& Ls = in_.md.layout;
     scw_ = Ls.cell_size().width;
     sch_ = Ls.cell_size().height;
@@ -566,7 +255,6 @@ class Reprojector {
   LayerMetadata md_;
   bool from_footprint_;
   io::ResampleMethod method_;
-  const job::Params& p_;
   double scw_ = 1, sch_ = 1;
   int stc_ = 1, str_ = 1;
   CellWindow window_;      // the source layer's data window (source layout cells)
@@ -903,8 +591,8 @@ TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, double sha
   // 2. Bounds and extent over all ranks (the same on every rank, so an error here is everyone's).
   const FootprintAcc all = mpi::allreduce(acc);
   if (all.keys == 0)
-    throw p_.step_error("the layer does not intersect the target layout (target CRS " + md_.crs.definition() +
-                        ", layout extent " + md_.layout.extent.to_string() + ")");
+    throw JobError("the layer does not intersect the target layout (target CRS " + md_.crs.definition() +
+                   ", layout extent " + md_.layout.extent.to_string() + ")");
   TiledLayer out;
   out.md = md_;
   out.md.bounds =
@@ -1094,147 +782,13 @@ TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, double sha
   return out;
 }
 
-job::StepValue run_reproject(job::StepContext& ctx) {
-  const auto& p = ctx.params;
-  const auto& in = ctx.input_as<TiledLayer>();
-  TiledLayer* consumable = ctx.consumable_input<TiledLayer>();
-  if (!in.md.crs.valid()) throw p.step_error("the input layer has no CRS");
-  ReprojectTarget target = plan_reproject(in.md, p);
-  auto method = io::parse_resample_method(p.get_string("resample_method"));
-  IndexKind index =
-      p.has("partition_index") ? parse_index_kind(p.get_string("partition_index")) : in.partitioner.kind();
-  std::size_t round = static_cast<std::size_t>(p.get_int("round_mb")) << 20;
-  const double share = static_cast<double>(p.get_int("share_ms")) / 1000.0;
-  Reprojector rp(in, target, method, p, consumable);
-  TiledLayer out = rp.run(index, round, share, &ctx.progress, &ctx.log);
-  const auto& md = out.md;
-  const auto& tl = md.layout.tile_layout;
-  ctx.log.info("reprojected " + in.md.crs.definition() + " -> " + md.crs.definition() + ": layout " +
-                   std::to_string(tl.layout_cols) + "x" + std::to_string(tl.layout_rows) + " tiles of " +
-                   std::to_string(tl.tile_cols) + "x" + std::to_string(tl.tile_rows) + " over " +
-                   md.layout.extent.to_string() + (md.zoom ? ", zoom " + std::to_string(*md.zoom) : "") +
-                   ", extent " + md.extent.to_string(),
-               {{"zoom", md.zoom ? nlohmann::json(*md.zoom) : nlohmann::json(nullptr)},
-                {"cell_width", md.layout.cell_size().width},
-                {"cell_height", md.layout.cell_size().height}});
-  return out;
-}
-
 }  // namespace
 
-void register_reproject_ops(job::Registry& reg) {
-  job::OpSpec op;
-  op.name = "reproject";
-  op.group = "tiling";
-  op.help =
-      "reproject a tiled layer to a new layout in another CRS (float, zoomed or explicit), with GDAL's "
-      "kernels";
-  op.accepts = {job::ValueKind::TiledLayer};
-  op.produces = job::ValueKind::TiledLayer;
-  op.doc = R"md(## Semantics
-
-GeoPySpark's `TiledRasterLayer.reproject` (GeoTrellis' buffered `reproject` of a tiled layer): the layer
-is reprojected to `target_crs` and tiled to a new layout; each cell is computed by GDAL's warp kernel
-(`resample_method`), the one `gdalwarp -t_srs .. -te .. -ts .. -r ..` runs on the stitched layer.
-
-- **Target grid.** `scheme: float` (default) keeps the native resolution: the extent and cell size are
-  those GDAL's `GDALSuggestedWarpOutput2` gives for the whole layer (what `gdalwarp` picks without
-  `-te`/`-tr`; GeoTrellis' `ReprojectRasterExtent` is a port of it), tiled with FloatingLayoutScheme
-  (`tile_size`, anchored at the extent's north-west corner, zoom 0). Reprojecting to the layer's own CRS
-  keeps its extent and cell size. `scheme: zoom` uses ZoomedLayoutScheme(`target_crs`, `tile_size`,
-  `resolution_threshold`): the zoom is `zoom`, or GeoTrellis' `levelFor(extent, cell size)` of that
-  reprojected grid, and is recorded as the layer's zoom (`{zoom}` in write_geotiff's uri). `extent` +
-  `layout` give an explicit LayoutDefinition (as GeoPySpark's `extent=`/`layout=`).
-- **Mercator and the antimeridian.** A geographic layer going to a Mercator CRS (EPSG:3857) is clipped at
-  the Mercator latitude limit (+-85.0511287798 degrees) first. A layer whose footprint crosses the
-  antimeridian of a geographic or WebMercator target gets one continuous extent (east of +180 with
-  `scheme: float`; with a zoomed layout its tiles wrap to the west edge of the world), and a source layer
-  that crosses the antimeridian (longitudes beyond +-180) is read across it.
-- **Keys and metadata.** The result has the target keys that the reprojected footprints of the existing
-  source tiles intersect (sparse layers stay sparse; a key may hold only NoData where a footprint's
-  envelope is larger than the data). The extent is GDAL's suggested extent with `scheme: float`, and the
-  envelope of the footprints within the layout otherwise. The cell type and bands are the input's.
-- **Cells.** A destination tile is warped from a mosaic of every source tile its extent, mapped back to
-  the source CRS (densified) and buffered by the kernel's reach, touches, clipped to the layer's data
-  window: there are no seams at tile edges and no missing cells. Only the cells inside the layer's extent
-  are computed (the others are NoData), as gdalwarp to that grid does. The result matches `gdalwarp` on
-  the stitched layer to the same grid cell for cell where the transformation is linear along rows
-  (EPSG:4326 <-> EPSG:3857) and the kernel is not widened for downsampling. Otherwise two things GDAL
-  does per warped chunk (a tile here, the whole raster in gdalwarp) differ: its approximation of the
-  transformation (within 1/8 of a cell, gdalwarp's default; a tile's is closer to the exact one) and the
-  scale by which it widens bilinear, cubic and lanczos kernels when downsampling (estimated over the tile
-  here, over the whole raster in gdalwarp). NoData stays NoData; cells outside the data are NoData (zero
-  for raw cell types).
-- **Distribution.** Keys are balanced over the ranks (`partition_index`, default the input's). Each rank
-  processes its keys in batches of about `round_mb` MiB of source tiles held by other ranks; the owners
-  send exactly those tiles (once per batch and requesting rank) with bounded all-to-all rounds, so memory
-  stays bounded and no rank gathers the layer. While they warp a batch, the ranks check in every
-  `share_ms` milliseconds with how many tiles they have left and how fast they warp; when a rank is
-  about to run out of work (before the next check-in) and another is expected to take longer, the
-  latter ships it the source mosaics of the tiles at the end of its batch and gets them back warped at
-  a later check-in. A rank slowed down by its data (tiles
-  needing GDAL's masked kernel), its node or its neighbours thus does not hold the others up. The cells
-  do not depend on which rank warps a tile. With `share_ms: 0` each rank warps its own tiles, and the
-  ranks still wait for each other at every exchange round. `--log-level debug` prints each rank's
-  times, the tiles it shipped and warped for others, and how many source tiles it freed early. When no later step uses the input layer, each of its
-  tiles is freed as soon as the destination tiles that need it are warped and it is sent, so the
-  result reuses its memory (peak memory: about the larger of the two layers, not their sum). The
-  result does not depend on the number of ranks.
-- Heavy downsampling (a zoom far below the layer's resolution) makes each destination tile's mosaic large:
-  build a pyramid from a zoom near the native resolution instead.
-
-## Example
-
-```yaml
-- id: webmercator
-  op: reproject
-  input: tiled
-  target_crs: EPSG:3857
-  scheme: zoom
-  resample_method: bilinear
-```
-)md";
-  op.params = {
-      required(param("target_crs", ParamType::Crs, "the CRS to reproject to (EPSG:n, a PROJ string or WKT)")),
-      with_default(
-          with_choices(param("scheme", ParamType::String,
-                             "float: FloatingLayoutScheme at the resolution gdalwarp would pick (GeoPySpark "
-                             "LocalLayout); zoom: ZoomedLayoutScheme of target_crs (GlobalLayout)"),
-                       {"float", "zoom"}),
-          pv_string("float")),
-      with_default(with_range(param("tile_size", ParamType::Int, "tile width and height in cells"), 1, 65536),
-                   pv_int(256)),
-      with_default(
-          with_range(param("resolution_threshold", ParamType::Double,
-                           "scheme: zoom picks the next zoom when the resolution is this close to it"),
-                     0, 1),
-          pv_double(0.1)),
-      with_range(param("zoom", ParamType::Int, "zoom level for scheme: zoom (default: from the resolution)"),
-                 0, 30),
-      with_default(with_choices(param("resample_method", ParamType::String, "GDAL's warp kernel"),
-                                io::resample_method_names()),
-                   pv_string("nearest_neighbor")),
-      param("extent", ParamType::Any, "layout extent [xmin, ymin, xmax, ymax] in target_crs (with `layout`)"),
-      param(
-          "layout", ParamType::Any,
-          "TileLayout {layout_cols, layout_rows, tile_cols, tile_rows} (with `extent`): an explicit layout"),
-      with_choices(param("partition_index", ParamType::String,
-                         "space-filling curve whose contiguous ranges the ranks own (default: the input's)"),
-                   {"zorder", "hilbert"}),
-      with_default(
-          with_range(param("round_mb", ParamType::Int,
-                           "MiB of source tiles each rank receives per exchange round (bounds memory)"),
-                     1, 1 << 20),
-          pv_int(64)),
-      with_default(with_range(param("share_ms", ParamType::Int,
-                                    "milliseconds between the ranks' check-ins to share the warping (0: each "
-                                    "rank warps its own tiles alone)"),
-                              0, 3600000),
-                   pv_int(250)),
-  };
-  op.validate = validate_reproject;
-  op.run = run_reproject;
-  reg.add(std::move(op));
+TiledLayer reproject_layer(const TiledLayer& in, const ReprojectTarget& target, io::ResampleMethod method,
+                           IndexKind index, std::size_t round_bytes, double share_seconds,
+                           TiledLayer* consumable, job::Progress* progress, const job::Logger* log) {
+  Reprojector rp(in, target, method, consumable);
+  return rp.run(index, round_bytes, share_seconds, progress, log);
 }
 
 }  // namespace trellis::ops

@@ -1,0 +1,35 @@
+#pragma once
+// Tiling of untiled raster layers, shared by the tiling ops and the pyramid's re-tiling.
+#include <optional>
+
+#include "core/metadata.hpp"
+#include "index/key_index.hpp"
+#include "io/warp.hpp"
+#include "job/progress.hpp"
+#include "layer/layer.hpp"
+#include "mpi/exchange.hpp"
+#include "ops/common/layout_args.hpp"
+
+namespace trellis::ops {
+
+// The metadata of the tiled layer: extent = union of the sources, finest cell size, union cell type
+// (or `cell_type`), layout from the layout parameters (float, zoom, or an explicit extent + layout).
+// Not collective: every rank has all source headers. Deterministic. Throws JobError when the sources
+// differ in CRS or band count, or do not meet the layout.
+LayerMetadata plan_layout(const RasterLayer& in, const LayoutArgs& a,
+                          const std::optional<CellType>& cell_type);
+
+// The piece of `src` (on grid `sg`) that falls in the tile `key` of `layout`: a sub-rectangle placed
+// at (col_off, row_off). *any is false when the source covers no cell centre of the tile. Not
+// collective; throws what GDAL's warp throws (IoError).
+mpi::Piece cut_piece(const Tile& src, const GridExtent& sg, const Crs& crs, const LayoutDefinition& layout,
+                     const SpaceTimeKey& key, io::ResampleMethod method, bool* any);
+
+// Collective: streams this rank's windows, cuts them into pieces and exchanges them in rounds of about
+// `round_bytes`, merging deterministically on the owners (a cell takes the data of the latest window in
+// input order that has data there). Deterministic whatever the rank count. Throws IoError when a
+// window cannot be read, PeerFailure when another rank failed.
+TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io::ResampleMethod method,
+                             IndexKind index, std::size_t round_bytes, job::Progress* progress);
+
+}  // namespace trellis::ops

@@ -1,5 +1,6 @@
 #include "mpi/halo.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -23,97 +24,76 @@ void copy_block(const Tile& src, int sx, int sy, int w, int h, Tile& dst, int dx
   }
 }
 
-// A neighbour direction: the sender lies at (ox, oy) from the receiver (row grows southward).
-struct Dir {
-  int ox, oy;
+// The part of a source tile (index s along an axis of tiles of n cells) that the buffer of the tile
+// at index d (radius r) covers: [start, start + len) in the source tile, and where it goes in d's buffer.
+struct Span {
+  int start = 0, len = 0, at = 0;
 };
-constexpr Dir kDirs[8] = {{-1, -1}, {0, -1}, {1, -1}, {-1, 0}, {1, 0}, {-1, 1}, {0, 1}, {1, 1}};
-
-int dir_index(int ox, int oy) {
-  return (oy + 1) * 3 + (ox + 1);
-}
-Dir dir_of(int index) {
-  return {index % 3 - 1, index / 3 - 1};
-}
-
-// The part of a sender tile of size n (cols or rows) the receiver needs when the sender lies at offset
-// o along that axis: start and length.
-std::pair<int, int> source_span(int o, int n, int r) {
-  if (o < 0) return {n - r, r};
-  if (o == 0) return {0, n};
-  return {0, r};
-}
-// Where that part goes in the receiver's buffered tile (centre size n).
-int target_start(int o, int n, int r) {
-  return o < 0 ? 0 : (o == 0 ? r : r + n);
-}
-
-void place_strip(Tile& buffered, int centre_cols, int centre_rows, const Tile& strip, Dir d, int r) {
-  if (!(strip.cell_type() == buffered.cell_type()) || strip.bands() != buffered.bands())
-    throw std::logic_error("halo_exchange: neighbouring tiles differ in cell type or band count");
-  const int want_cols = d.ox == 0 ? centre_cols : r;
-  const int want_rows = d.oy == 0 ? centre_rows : r;
-  if (strip.cols() != want_cols || strip.rows() != want_rows)
-    throw std::logic_error("halo_exchange: neighbouring tiles differ in size");
-  copy_block(strip, 0, 0, want_cols, want_rows, buffered, target_start(d.ox, centre_cols, r),
-             target_start(d.oy, centre_rows, r));
+Span covered(long s, long d, int n, int r) {
+  const long lo = std::max(s * n, d * n - r), hi = std::min((s + 1) * n, (d + 1) * n + r);
+  if (hi <= lo) return {};
+  return {static_cast<int>(lo - s * n), static_cast<int>(hi - lo), static_cast<int>(lo - (d * n - r))};
 }
 
 }  // namespace
 
-std::map<SpaceTimeKey, Tile> halo_exchange(const TiledLayer& layer, int radius, std::size_t round_bytes) {
+std::map<SpaceTimeKey, Tile> buffer_tiles(const TiledLayer& layer, int radius, std::size_t round_bytes) {
   const TileLayout& tl = layer.md.layout.tile_layout;
   if (radius < 0) throw JobError("halo radius " + std::to_string(radius) + " is negative");
-  if (radius > tl.tile_cols || radius > tl.tile_rows)
-    throw JobError("neighbourhood radius " + std::to_string(radius) + " exceeds the tile size " +
-                   std::to_string(tl.tile_cols) + "x" + std::to_string(tl.tile_rows));
-  const int r = radius;
+  const int r = radius, tc = tl.tile_cols, tr = tl.tile_rows;
   const int me = Runtime::rank();
   const KeyBounds& kb = layer.partitioner.bounds();
   const bool check_bounds = layer.partitioner.kind() != IndexKind::ZOrder;  // owner() is relative to them
+  // How many tiles away a buffer reaches, along each axis.
+  const int reach_x = tc > 0 ? (r + tc - 1) / tc : 0, reach_y = tr > 0 ? (r + tr - 1) / tr : 0;
 
   // Buffered tiles with their centres (allocation may throw: before any check-in).
   std::map<SpaceTimeKey, Tile> out;
   for (const auto& [k, t] : layer.tiles) {
-    if (t.cols() < r || t.rows() < r)
-      throw JobError("neighbourhood radius " + std::to_string(r) + " exceeds the size of tile (" +
-                     std::to_string(k.col) + ", " + std::to_string(k.row) + ")");
-    Tile b(t.cell_type(), t.cols() + 2 * r, t.rows() + 2 * r, t.bands());
-    copy_block(t, 0, 0, t.cols(), t.rows(), b, r, r);
+    if (t.cols() != tc || t.rows() != tr)
+      throw std::logic_error("halo: tile (" + std::to_string(k.col) + ", " + std::to_string(k.row) + ") is " +
+                             std::to_string(t.cols()) + "x" + std::to_string(t.rows()) +
+                             ", not the layout's " + std::to_string(tc) + "x" + std::to_string(tr));
+    Tile b(t.cell_type(), tc + 2 * r, tr + 2 * r, t.bands());
+    copy_block(t, 0, 0, tc, tr, b, r, r);
     out.emplace(k, std::move(b));
   }
   if (r == 0) return out;  // every rank takes this path (same radius)
 
+  auto place = [&](Tile& buffered, const Tile& part, int x, int y) {
+    if (!(part.cell_type() == buffered.cell_type()) || part.bands() != buffered.bands())
+      throw std::logic_error("halo: neighbouring tiles differ in cell type or band count");
+    if (x < 0 || y < 0 || x + part.cols() > buffered.cols() || y + part.rows() > buffered.rows())
+      throw std::logic_error("halo: a part does not fit its buffered tile");
+    copy_block(part, 0, 0, part.cols(), part.rows(), buffered, x, y);
+  };
   auto it = layer.tiles.begin();
   auto produce = [&](std::vector<Outgoing>& sends) {
     std::size_t bytes = 0;
     while (it != layer.tiles.end() && (bytes < round_bytes || bytes == 0)) {
       const auto& [k, t] = *it;
-      for (const Dir d : kDirs) {
-        // This tile lies at (ox, oy) from the receiver.
-        const SpaceTimeKey n{k.col - d.ox, k.row - d.oy, k.instant};
-        if (n.col < 0 || n.row < 0 || n.col >= tl.layout_cols || n.row >= tl.layout_rows) continue;
-        if (check_bounds && !kb.includes(n)) continue;
-        const auto [sx, w] = source_span(d.ox, t.cols(), r);
-        const auto [sy, h] = source_span(d.oy, t.rows(), r);
-        const int dest = layer.partitioner.owner(n);
-        if (dest == me) {  // local neighbour: copy directly
-          auto f = out.find(n);
-          if (f == out.end()) continue;
-          const Tile& centre = layer.tiles.at(n);
-          if (!(t.cell_type() == centre.cell_type()) || t.bands() != centre.bands() ||
-              (d.ox == 0 && t.cols() != centre.cols()) || (d.oy == 0 && t.rows() != centre.rows()))
-            throw std::logic_error("halo_exchange: neighbouring tiles differ in cell type, bands or size");
-          copy_block(t, sx, sy, w, h, f->second, target_start(d.ox, centre.cols(), r),
-                     target_start(d.oy, centre.rows(), r));
-          continue;
+      for (int dy = -reach_y; dy <= reach_y; ++dy)
+        for (int dx = -reach_x; dx <= reach_x; ++dx) {
+          if (dx == 0 && dy == 0) continue;
+          const SpaceTimeKey n{k.col + dx, k.row + dy, k.instant};  // the tile whose buffer this feeds
+          if (n.col < 0 || n.row < 0 || n.col >= tl.layout_cols || n.row >= tl.layout_rows) continue;
+          if (check_bounds && !kb.includes(n)) continue;
+          const Span sx = covered(k.col, n.col, tc, r), sy = covered(k.row, n.row, tr, r);
+          if (sx.len == 0 || sy.len == 0) continue;
+          const int dest = layer.partitioner.owner(n);
+          if (dest == me) {  // local neighbour: copy directly
+            auto f = out.find(n);
+            if (f == out.end()) continue;
+            if (!(t.cell_type() == f->second.cell_type()) || t.bands() != f->second.bands())
+              throw std::logic_error("halo: neighbouring tiles differ in cell type or band count");
+            copy_block(t, sx.start, sy.start, sx.len, sy.len, f->second, sx.at, sy.at);
+            continue;
+          }
+          Tile part(t.cell_type(), sx.len, sy.len, t.bands());
+          copy_block(t, sx.start, sy.start, sx.len, sy.len, part, 0, 0);
+          bytes += part.byte_size();
+          sends.push_back({dest, Piece{n, 0, sx.at, sy.at, std::move(part)}});
         }
-        Tile strip(t.cell_type(), w, h, t.bands());
-        copy_block(t, sx, sy, w, h, strip, 0, 0);
-        bytes += strip.byte_size();
-        sends.push_back(
-            {dest, Piece{n, static_cast<std::uint64_t>(dir_index(d.ox, d.oy)), 0, 0, std::move(strip)}});
-      }
       ++it;
     }
     return it != layer.tiles.end();
@@ -121,11 +101,18 @@ std::map<SpaceTimeKey, Tile> halo_exchange(const TiledLayer& layer, int radius, 
   auto consume = [&](Piece&& p) {
     auto f = out.find(p.key);
     if (f == out.end()) return;  // not a key this rank holds
-    const Tile& centre = layer.tiles.at(p.key);
-    place_strip(f->second, centre.cols(), centre.rows(), p.tile, dir_of(static_cast<int>(p.order)), r);
+    place(f->second, p.tile, p.col_off, p.row_off);
   };
   exchange(produce, consume);
   return out;
+}
+
+std::map<SpaceTimeKey, Tile> halo_exchange(const TiledLayer& layer, int radius, std::size_t round_bytes) {
+  const TileLayout& tl = layer.md.layout.tile_layout;
+  if (radius > tl.tile_cols || radius > tl.tile_rows)
+    throw JobError("neighbourhood radius " + std::to_string(radius) + " exceeds the tile size " +
+                   std::to_string(tl.tile_cols) + "x" + std::to_string(tl.tile_rows));
+  return buffer_tiles(layer, radius, round_bytes);
 }
 
 }  // namespace trellis::mpi

@@ -1,5 +1,5 @@
 #pragma once
-// Halo exchange for focal operations (and slope, aspect, cost distance).
+// Halo exchange for focal operations (and slope, aspect, cost distance, pyramids with wide kernels).
 #include <cstddef>
 #include <map>
 
@@ -11,13 +11,21 @@
 namespace trellis::mpi {
 
 // Collective. For every tile this rank owns, a buffered tile of (cols + 2r) x (rows + 2r) cells (same
-// cell type and bands): the centre is the tile, the border holds the strips of its 8 neighbours (same
-// instant) wherever they exist on whichever rank, NoData (zeros for raw types) elsewhere.
-// Each rank sends the border strips of its tiles to the owners (layer.partitioner.owner()) of the
-// neighbour keys that lie inside the layout (and, for Hilbert and RowMajor partitioners, inside the
-// partitioner's bounds), in rounds of about round_bytes; strips for
-// keys the receiver does not hold are dropped; strips between tiles of the same rank are copied
-// directly. Throws JobError (on every rank alike) unless 0 <= radius <= the layout's tile size.
+// cell type and bands): the centre is the tile, the border holds the cells within `radius` of it from
+// the tiles around it (same instant), however many tiles away (a radius larger than the tiles reaches
+// beyond the 8 neighbours), wherever they exist on whichever rank; NoData (zeros for raw types) where
+// no tile is (outside the layout, or missing from a sparse layer).
+// Each rank sends the parts of its tiles that other tiles' buffers cover to the owners of those tiles
+// (layer.partitioner.owner(); keys inside the layout and, for Hilbert and RowMajor partitioners, inside
+// the partitioner's bounds), in rounds of about round_bytes; parts for keys the receiver does not hold
+// are dropped; parts between tiles of the same rank are copied directly. Deterministic (every cell has
+// one source). Throws JobError (on every rank alike) for a negative radius, std::logic_error when the
+// tiles are not all of the layout's size, type and bands, PeerFailure.
+std::map<SpaceTimeKey, Tile> buffer_tiles(const TiledLayer& layer, int radius,
+                                          std::size_t round_bytes = kDefaultRoundBytes);
+
+// buffer_tiles limited to the 8 neighbours: throws JobError (on every rank alike) unless
+// 0 <= radius <= the layout's tile size.
 std::map<SpaceTimeKey, Tile> halo_exchange(const TiledLayer& layer, int radius,
                                            std::size_t round_bytes = kDefaultRoundBytes);
 

@@ -39,9 +39,11 @@
 #include "core/parallel.hpp"
 #include "mpi/collectives.hpp"
 #include "mpi/exchange.hpp"
+#include "mpi/fetch.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi/runtime.hpp"
+#include "mpi/work_share.hpp"
 #include "ops/reproject/geometry.hpp"
 
 namespace trellis::ops {
@@ -100,50 +102,6 @@ struct DestPlan {
   std::vector<Placement> placements;  // shifted tiles first, unshifted last (they win overlaps)
   long c0 = 0, r0 = 0, cols = 0, rows = 0;
 };
-
-// Work sharing (phase 6): what a rank reports at a check-in, and the shipments all ranks derive from
-// the reports (the same on every rank: a function of the gathered reports alone).
-struct ShareStatus {
-  std::int64_t own = 0;      // plans of its batch not yet warped nor shipped
-  std::int64_t foreign = 0;  // mosaics shipped to it, not yet warped
-  double rate = 0;           // tiles per second it has warped in this step (0: none yet)
-};
-
-struct Shipment {
-  int from = 0, to = 0;
-  std::int64_t count = 0;
-};
-
-// Pairs the rank expected to finish last with the one expected to finish first, the second last with
-// the second first, and so on, while the first of a pair runs out of work before the next check-in and
-// the other is expected to take more than two of its tiles longer (work moves only to ranks about to
-// idle, so it does not go back and forth); each pair ships what evens out their expected times (at most
-// `max_count` plans, and only plans of the victim's own batch).
-std::vector<Shipment> plan_shipments(const std::vector<ShareStatus>& st, double interval,
-                                     std::int64_t max_count) {
-  const int n = static_cast<int>(st.size());
-  double known = 0;
-  for (const auto& s : st) known = std::max(known, s.rate);
-  if (known <= 0) return {};  // nobody has warped a tile yet: no speeds to go by
-  std::vector<double> rate(n), left(n), finish(n);
-  for (int i = 0; i < n; ++i) {
-    rate[i] = st[i].rate > 0 ? st[i].rate : known;
-    left[i] = static_cast<double>(st[i].own + st[i].foreign);
-    finish[i] = left[i] / rate[i];
-  }
-  std::vector<int> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return finish[a] > finish[b]; });
-  std::vector<Shipment> out;
-  for (int a = 0, b = n - 1; a < b; ++a, --b) {
-    const int v = order[a], t = order[b];
-    if (finish[t] > interval || finish[v] - finish[t] <= 2 / rate[v]) break;
-    const double even = (left[v] * rate[t] - left[t] * rate[v]) / (rate[v] + rate[t]);
-    const std::int64_t count = std::min({static_cast<std::int64_t>(even), st[v].own, max_count});
-    if (count >= 1) out.push_back({v, t, count});
-  }
-  return out;
-}
 
 // Per-rank counters of phase 6, for the debug log.
 struct WarpStats {
@@ -457,7 +415,6 @@ void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0,
                              const std::map<SpaceTimeKey, Tile>& received, TiledLayer& out, double interval,
                              std::int64_t max_ship, const std::function<void(std::size_t)>& warped,
                              job::Progress* progress, WarpStats& stats) const {
-  const int me = mpi::Runtime::rank();
   const std::size_t threads = fwd_.size();
   std::size_t front = b0, back = b1;  // own plans not yet warped nor shipped
   struct Foreign {
@@ -512,58 +469,49 @@ void Reprojector::share_warp(const std::vector<DestPlan>& plans, std::size_t b0,
       else
         break;
     }
-    // The check-in: reports, the shipments they imply, and one exchange round that carries the
-    // shipped mosaics (order 1 + owner) and the tiles warped for other ranks (order 0).
+    // The check-in: the shipped mosaics go to the ranks about to idle, the tiles warped for other ranks
+    // go back to their owners.
     const double checkin = mpi::Runtime::wtime();
-    ShareStatus mine{static_cast<std::int64_t>(back - front), static_cast<std::int64_t>(foreign.size()),
-                     stats.warp_seconds > 0 ? static_cast<double>(stats.warped) / stats.warp_seconds : 0.0};
-    const std::vector<ShareStatus> all = mpi::allgatherv_values(std::vector<ShareStatus>{mine});
-    std::int64_t left = 0;
-    for (const auto& st : all) left += st.own + st.foreign;
-    const std::vector<Shipment> ships = plan_shipments(all, interval, max_ship);
+    const mpi::ShareStatus mine{
+        static_cast<std::int64_t>(back - front), static_cast<std::int64_t>(foreign.size()),
+        stats.warp_seconds > 0 ? static_cast<double>(stats.warped) / stats.warp_seconds : 0.0};
     ++stats.checkins;
-    mpi::exchange(
-        [&](std::vector<mpi::Outgoing>& o) {
-          for (auto& r : results) o.push_back(std::move(r));
-          results.clear();
-          for (const auto& sh : ships) {
-            if (sh.from != me) continue;
-            for (std::int64_t i = 0; i < sh.count; ++i) {
-              const DestPlan& plan = plans[--back];
-              std::optional<Tile> mosaic = mosaic_for(plan, received);
-              if (!mosaic) {  // a blank tile: nothing to warp
-                out.tiles.emplace(plan.key, blank_tile());
-                advance(1);
-                continue;
-              }
-              mpi::Piece pc;
-              pc.key = plan.key;
-              pc.order = 1 + static_cast<std::uint64_t>(me);
-              pc.tile = std::move(*mosaic);
-              o.push_back({sh.to, std::move(pc)});
-              ++stats.shipped;
+    const mpi::CheckIn c = mpi::share_check_in(
+        mine, interval, max_ship,
+        [&](const mpi::Shipment& sh, std::vector<mpi::Piece>& items) {
+          for (std::int64_t i = 0; i < sh.count; ++i) {
+            const DestPlan& plan = plans[--back];
+            std::optional<Tile> mosaic = mosaic_for(plan, received);
+            if (!mosaic) {  // a blank tile: nothing to warp
+              out.tiles.emplace(plan.key, blank_tile());
+              advance(1);
+              continue;
             }
+            mpi::Piece pc;
+            pc.key = plan.key;
+            pc.tile = std::move(*mosaic);
+            items.push_back(std::move(pc));
+            ++stats.shipped;
           }
-          return false;
+        },
+        std::move(results),
+        [&](mpi::Piece&& pc, int owner) {
+          foreign.push_back({pc.key, owner, std::move(pc.tile)});
+          ++stats.foreign;
         },
         [&](mpi::Piece&& pc) {
-          if (pc.order == 0) {
-            out.tiles.emplace(pc.key, std::move(pc.tile));
-            advance(1);
-          } else {
-            foreign.push_back({pc.key, static_cast<int>(pc.order - 1), std::move(pc.tile)});
-            ++stats.foreign;
-          }
+          out.tiles.emplace(pc.key, std::move(pc.tile));
+          advance(1);
         });
+    results.clear();
     stats.checkin_seconds += mpi::Runtime::wtime() - checkin;
     // With nothing left anywhere, no shipment was made and this round delivered the last results.
-    if (left == 0) break;
+    if (c.left == 0) break;
   }
 }
 
 TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, double share_seconds,
                             job::Progress* progress, const job::Logger* log) {
-  const int nranks = mpi::Runtime::size();
   const int me = mpi::Runtime::rank();
   const double t0 = mpi::Runtime::wtime();
 
@@ -605,22 +553,7 @@ TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, double sha
   out.partitioner = mpi::balance(local_keys, index, out.md.bounds);
 
   // 3. The keys go to their owners.
-  std::set<SpaceTimeKey> owned;
-  {
-    std::size_t next = 0;
-    const std::size_t per_round = std::max<std::size_t>(1, round_bytes / 64);
-    mpi::exchange(
-        [&](std::vector<mpi::Outgoing>& o) {
-          std::size_t end = std::min(local_keys.size(), next + per_round);
-          for (; next < end; ++next) {
-            mpi::Piece pc;
-            pc.key = local_keys[next];
-            o.push_back({out.partitioner.owner(pc.key), std::move(pc)});
-          }
-          return next < local_keys.size();
-        },
-        [&](mpi::Piece&& pc) { owned.insert(pc.key); });
-  }
+  const std::set<SpaceTimeKey> owned = mpi::gather_owned_keys(local_keys, out.partitioner, round_bytes);
   std::vector<SpaceTimeKey>().swap(local_keys);
 
   // 4. What each owned key needs, in curve order (those needing no remote tile first), cut into batches
@@ -671,33 +604,10 @@ TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, double sha
   }
   const std::size_t nbatches = wanted.size();
 
-  // 5. Requests to the owners of the source tiles: order = batch * ranks + requesting rank.
-  std::vector<std::vector<std::pair<SpaceTimeKey, int>>> requests;  // per batch: (source key, rank)
-  {
-    std::vector<mpi::Outgoing> all_requests;
-    for (std::size_t b = 0; b < nbatches; ++b)
-      for (const auto& k : wanted[b]) {
-        mpi::Piece pc;
-        pc.key = k;
-        pc.order = static_cast<std::uint64_t>(b) * nranks + me;
-        all_requests.push_back({in_.partitioner.owner(k), std::move(pc)});
-      }
-    std::size_t next = 0;
-    const std::size_t per_round = std::max<std::size_t>(1, round_bytes / 64);
-    mpi::exchange(
-        [&](std::vector<mpi::Outgoing>& o) {
-          std::size_t end = std::min(all_requests.size(), next + per_round);
-          for (; next < end; ++next) o.push_back(std::move(all_requests[next]));
-          return next < all_requests.size();
-        },
-        [&](mpi::Piece&& pc) {
-          if (!in_.tiles.count(pc.key)) return;  // a hole in a sparse layer: nothing to send
-          std::size_t b = pc.order / static_cast<std::uint64_t>(nranks);
-          int rank = static_cast<int>(pc.order % static_cast<std::uint64_t>(nranks));
-          if (requests.size() <= b) requests.resize(b + 1);
-          requests[b].push_back({pc.key, rank});
-        });
-  }
+  // 5. Requests to the owners of the source tiles (the rounds themselves are phase 6).
+  mpi::TileFetch fetch(
+      in_.partitioner, wanted, [&](const SpaceTimeKey& k) { return in_.tiles.count(k) > 0; }, round_bytes);
+  const auto& requests = fetch.requests();  // per batch: (source key, rank)
 
   // A consumable input's tiles are freed once no destination tile needs them and they are sent:
   // release[i + 1] holds the tiles free after plans [0, i] are warped (batch b's round was sent before
@@ -732,8 +642,7 @@ TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, double sha
   //    exchange round brings each rank the remote source tiles of its batch, then the ranks warp their
   //    batches, sharing the work (share_warp).
   if (progress) progress->begin(plans.size(), "tiles");
-  const std::size_t rounds =
-      static_cast<std::size_t>(mpi::allreduce_max(static_cast<std::int64_t>(nbatches)));
+  const std::size_t rounds = fetch.rounds();
   const std::int64_t max_ship =
       static_cast<std::int64_t>(std::max<std::size_t>(1, round_bytes / src_tile_bytes));
   WarpStats stats;
@@ -741,20 +650,7 @@ TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, double sha
   std::map<SpaceTimeKey, Tile> received;
   for (std::size_t b = 0; b < rounds; ++b) {
     const double round_start = mpi::Runtime::wtime();
-    mpi::exchange(
-        [&](std::vector<mpi::Outgoing>& o) {
-          if (b < requests.size()) {
-            for (const auto& [k, rank] : requests[b]) {
-              mpi::Piece pc;
-              pc.key = k;
-              pc.tile = in_.tiles.at(k);
-              o.push_back({rank, std::move(pc)});
-            }
-            std::vector<std::pair<SpaceTimeKey, int>>().swap(requests[b]);
-          }
-          return false;
-        },
-        [&](mpi::Piece&& pc) { received[pc.key] = std::move(pc.tile); });
+    received = fetch.round(b, in_.tiles);
     stats.round_seconds += mpi::Runtime::wtime() - round_start;
     const std::size_t b0 = b < nbatches ? batch_start[b] : plans.size();
     const std::size_t b1 = b < nbatches ? batch_start[b + 1] : plans.size();

@@ -18,6 +18,7 @@
 #include <concepts>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -37,16 +38,27 @@ namespace trellis::job {
 class ValueContext {
  public:
   // `where`: "step 'tiled' (tile_to_layout): parameter 'extent'" or "memory_per_rank".
-  ValueContext(std::string where, std::string job_dir) : where_(std::move(where)), dir_(std::move(job_dir)) {}
+  // `step_inputs`: the step's named inputs (for types that refer to them, e.g. expressions), if any.
+  ValueContext(std::string where, std::string job_dir,
+               const std::map<std::string, std::string>* step_inputs = nullptr)
+      : where_(std::move(where)), dir_(std::move(job_dir)), inputs_(step_inputs) {}
   // A JobError at `m`: "FILE:LINE:COL: <where>: <why>". Deterministic; does not throw.
   JobError error(const Mark& m, const std::string& why) const;
   [[noreturn]] void fail(const Mark& m, const std::string& why) const { throw error(m, why); }
   // A path written in the job, resolved like InputPath and OutputPath parameters.
   std::string resolve_path(const std::string& path) const { return resolve_job_path(dir_, path); }
   const std::string& where() const { return where_; }
+  // The names of the step's inputs ("input" for one-input ops); empty when unknown.
+  std::vector<std::string> input_names() const {
+    std::vector<std::string> out;
+    if (inputs_)
+      for (const auto& [name, step] : *inputs_) out.push_back(name);
+    return out;
+  }
 
  private:
   std::string where_, dir_;
+  const std::map<std::string, std::string>* inputs_ = nullptr;
 };
 
 template <class T>

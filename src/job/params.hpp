@@ -29,6 +29,7 @@ using ParamMap = std::map<std::string, ParamValue>;
 struct ParamValue {
   std::variant<std::monostate, bool, std::int64_t, double, std::string, ParamList, ParamMap> v;
   Mark mark;
+  bool quoted = false;  // a quoted YAML string: its text starts one column after the mark
 
   bool is_null() const { return std::holds_alternative<std::monostate>(v); }
   bool is_bool() const { return std::holds_alternative<bool>(v); }

@@ -220,7 +220,7 @@ class Schema final : public SchemaBase {
     check_groups(p);
     Args a{};
     for (const auto& f : fields_)
-      if (p.has(f.name)) f.set(a, p.raw(f.name), ValueContext(where(p, f.name), p.job_dir()));
+      if (p.has(f.name)) f.set(a, p.raw(f.name), ValueContext(where(p, f.name), p.job_dir(), &p.inputs()));
     for (const auto& c : composites_) c.set(a, p);
     const Checker<Args> checker(p, *this);
     for (const auto& c : checks_) c(a, checker);

@@ -212,6 +212,7 @@ ParamValue YamlConverter::any_value(const YAML::Node& n, const Mark& m, const st
     std::string s = scalar(n, m, prefix);
     if (quoted(n)) {
       v.v = std::move(s);
+      v.quoted = true;
     } else if (auto i = parse_int(s)) {
       v.v = *i;
     } else if (auto d = parse_double(s, false)) {
@@ -317,6 +318,7 @@ ParamValue YamlConverter::convert(const ParamSpec& spec, const std::string& key,
         s = resolve_job_path(dir_, s);
       }
       v.v = std::move(s);
+      v.quoted = quoted(n);
       return v;
     }
     case ParamType::StringList:

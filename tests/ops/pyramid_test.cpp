@@ -8,35 +8,14 @@
 #include "job/context.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/runtime.hpp"
-#include "ops/registry.hpp"
+#include "op_runner.hpp"
 
 namespace trellis::test {
 namespace {
 
-// MPI (a singleton) for these tests only, finalised after the last test.
-class MpiEnvironment : public ::testing::Environment {
- public:
-  void TearDown() override {
-    if (mpi::Runtime::initialized()) mpi::Runtime::finalize();
-  }
-};
-[[maybe_unused]] const auto* const kMpi = ::testing::AddGlobalTestEnvironment(new MpiEnvironment);
-
 // Runs the pyramid op on `in` with the given parameters (the registry's defaults for the others).
 Pyramid run_pyramid(const TiledLayer& in, job::ParamMap values) {
-  mpi::Runtime::init(nullptr, nullptr);
-  const job::OpSpec* op = ops::registry().find("pyramid");
-  EXPECT_NE(op, nullptr);
-  for (const auto& spec : op->params)
-    if (spec.default_value && !values.count(spec.name)) values[spec.name] = *spec.default_value;
-  job::Params p("pyr", "pyramid", job::Mark{"job.yaml", 1, 1}, values);
-  op->validate(p);
-  job::StepValue v = in;
-  job::JobInfo info{"job.yaml", "/tmp", "job"};
-  job::Logger log(job::LogLevel::Warn, 0);
-  job::Progress progress(log, "pyr");
-  job::StepContext ctx{p, {{"input", &v}}, info, log, progress};
-  return std::get<Pyramid>(op->run(ctx));
+  return std::get<Pyramid>(run_op("pyramid", in, std::move(values)));
 }
 
 // A layer holding `keys`, each tile filled by fill(key, col, row).

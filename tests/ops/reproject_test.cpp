@@ -11,19 +11,12 @@
 #include "job/context.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/runtime.hpp"
+#include "op_runner.hpp"
 #include "ops/registry.hpp"
 #include "util/test_util.hpp"
 
 namespace trellis::test {
 namespace {
-
-class MpiEnvironment : public ::testing::Environment {
- public:
-  void TearDown() override {
-    if (mpi::Runtime::initialized()) mpi::Runtime::finalize();
-  }
-};
-[[maybe_unused]] const auto* const kMpi = ::testing::AddGlobalTestEnvironment(new MpiEnvironment);
 
 job::ParamValue pv(const std::string& s) {
   return job::ParamValue{s, {}};
@@ -192,15 +185,7 @@ TEST(ReprojectPlan, ZoomSchemeRejectsUtmBeforeAnyWork) {
 // The op on in-memory layers
 
 TiledLayer run_reproject(const TiledLayer& in, job::ParamMap values) {
-  mpi::Runtime::init(nullptr, nullptr);
-  job::Params p = reproject_params(std::move(values));
-  const job::OpSpec* op = ops::registry().find("reproject");
-  job::StepValue v = in;
-  job::JobInfo info{"job.yaml", "/tmp", "job"};
-  job::Logger log(job::LogLevel::Warn, 0);
-  job::Progress progress(log, "rp");
-  job::StepContext ctx{p, {{"input", &v}}, info, log, progress};
-  return std::get<TiledLayer>(op->run(ctx));
+  return std::get<TiledLayer>(run_op("reproject", in, std::move(values)));
 }
 
 // A layer over `extent` in `crs` cut in tiles of `ts` with cells of `cs`, holding `keys` (every key of

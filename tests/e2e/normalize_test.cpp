@@ -1,0 +1,48 @@
+// normalize on the Luxembourg DEM (SRTM, Int16 with NoData), on 1-4 ranks: every cell equals the serial
+// computation from the source raster, and the files are identical whatever the rank count.
+#include <cmath>
+
+#include "e2e/e2e_util.hpp"
+
+namespace trellis::test {
+namespace {
+
+TEST(Normalize, LuxembourgElevationOnOneToFourRanks) {
+  TRELLIS_REQUIRE_DATA("elev.tif");
+  const fs::path src = data_dir() / "elev.tif";
+  const Raster in = read_raster(src);
+  double lo = INFINITY, hi = -INFINITY;
+  for (double v : in.cells[0])
+    if (!std::isnan(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+  ASSERT_LT(lo, hi);
+  std::string first;
+  for (int np : {1, 2, 3, 4}) {
+    TempDir d;
+    const std::string job = "version: 1\nsteps:\n  - op: read_geotiff\n    uri: " + src.string() +
+                            "\n  - op: tile_to_layout\n    tile_size: 20\n  - op: normalize\n    new_min: 0\n"
+                            "    new_max: 1000\n  - op: write_geotiff\n    uri: out.tif\n";
+    const auto r = run_job_text(d, job, np);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const Raster out = read_raster(d / "out.tif");
+    ASSERT_EQ(out.cols, in.cols);
+    ASSERT_EQ(out.rows, in.rows);
+    EXPECT_EQ(out.gdal_type, in.gdal_type);
+    for (std::size_t i = 0; i < in.cells[0].size(); ++i) {
+      const double v = in.cells[0][i];
+      if (std::isnan(v)) {
+        EXPECT_TRUE(std::isnan(out.cells[0][i])) << i;
+        continue;
+      }
+      ASSERT_EQ(out.cells[0][i], std::trunc((v - lo) * 1000.0 / (hi - lo) + 0.0))
+          << "cell " << i << " np " << np;
+    }
+    const std::string bytes = read_file(d / "out.tif");
+    if (np == 1)
+      first = bytes;
+    else
+      EXPECT_TRUE(bytes == first) << "np " << np << " differs from np 1";
+  }
+}
+
+}  // namespace
+}  // namespace trellis::test

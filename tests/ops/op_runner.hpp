@@ -1,0 +1,40 @@
+#pragma once
+// Runs an op of the registry on in-memory values, the way the executor runs a step (one rank: MPI as a
+// singleton, initialised on first use and finalised after the last test).
+#include <gtest/gtest.h>
+
+#include "job/context.hpp"
+#include "mpi/runtime.hpp"
+#include "ops/registry.hpp"
+
+namespace trellis::test {
+
+class MpiSingletonEnvironment : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (mpi::Runtime::initialized()) mpi::Runtime::finalize();
+  }
+};
+
+// The op `name` on `input` with the parameters `values` (the registry's defaults for the others),
+// validated and bound as the loader binds them.
+inline job::StepValue run_op(const std::string& name, job::StepValue input, job::ParamMap values) {
+  static const auto* const env = ::testing::AddGlobalTestEnvironment(new MpiSingletonEnvironment);
+  (void)env;
+  mpi::Runtime::init(nullptr, nullptr);
+  const job::OpSpec* op = ops::registry().find(name);
+  EXPECT_NE(op, nullptr) << name;
+  for (const auto& spec : op->params)
+    if (spec.default_value && !values.count(spec.name)) values[spec.name] = *spec.default_value;
+  job::Params p(name, name, job::Mark{"job.yaml", 1, 1}, values);
+  const std::any args = op->schema->bind(p);
+  job::JobInfo info{"job.yaml", "/tmp", "job"};
+  job::Logger log(job::LogLevel::Warn, 0);
+  job::Progress progress(log, name);
+  job::StepContext ctx{p, {{"input", &input}}, info, log, progress};
+  ctx.bound_args = &args;
+  ctx.schema = op->schema.get();
+  return op->run(ctx);
+}
+
+}  // namespace trellis::test

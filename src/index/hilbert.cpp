@@ -72,8 +72,12 @@ std::string key_text(std::int64_t col, std::int64_t row) {
   return "(" + std::to_string(col) + ", " + std::to_string(row) + ")";
 }
 
-void check_resolutions(const char* what, int sum, std::initializer_list<int> res) {
+// The resolutions are checked one by one before their sum: a resolution of a degenerate range can be
+// INT_MIN (GeoTrellis' log2 of a length <= 0), and the sum is taken in 64 bits.
+void check_resolutions(const char* what, std::initializer_list<int> res) {
+  std::int64_t sum = 0;
   for (int r : res) {
+    sum += r;
     if (r < 0 || r > 63) {
       throw JobError(std::string(what) + ": resolution " + std::to_string(r) + " out of range [0, 63]");
     }
@@ -150,7 +154,7 @@ std::uint64_t compact_hilbert_index(int ndims, const int* bits, const std::uint6
 
 HilbertSpatialIndex::HilbertSpatialIndex(const KeyBounds& bounds, int x_resolution, int y_resolution)
     : bounds_(bounds), xres_(x_resolution), yres_(y_resolution) {
-  check_resolutions("hilbert index", xres_ + yres_, {xres_, yres_});
+  check_resolutions("hilbert index", {xres_, yres_});
 }
 
 HilbertSpatialIndex::HilbertSpatialIndex(const KeyBounds& bounds)
@@ -173,7 +177,7 @@ std::uint64_t HilbertSpatialIndex::to_index(const SpatialKey& k) const {
 HilbertSpaceTimeIndex::HilbertSpaceTimeIndex(const KeyBounds& bounds, int x_resolution, int y_resolution,
                                              int temporal_resolution)
     : bounds_(bounds), xres_(x_resolution), yres_(y_resolution), tres_(temporal_resolution) {
-  check_resolutions("hilbert index", xres_ + yres_ + tres_, {xres_, yres_, tres_});
+  check_resolutions("hilbert index", {xres_, yres_, tres_});
 }
 
 std::uint64_t HilbertSpaceTimeIndex::to_index(const SpaceTimeKey& k) const {

@@ -33,4 +33,21 @@ void parallel_for(std::size_t n, F&& body) {
   if (failure) std::rethrow_exception(failure);
 }
 
+// parallel_for with a static schedule: each thread gets one contiguous run of the indexes (for items
+// that share what a thread caches, e.g. neighbouring windows of one file).
+template <class F>
+void parallel_for_static(std::size_t n, F&& body) {
+  std::exception_ptr failure;
+#pragma omp parallel for schedule(static)
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      body(i);
+    } catch (...) {
+#pragma omp critical(trellis_parallel_for_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
 }  // namespace trellis

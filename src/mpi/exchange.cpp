@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/parallel.hpp"
 #include "mpi/collectives.hpp"
 #include "mpi/comm.hpp"
 #include "mpi/failure.hpp"
@@ -159,6 +160,31 @@ std::size_t exchange(const std::function<bool(std::vector<Outgoing>&)>& produce,
     if (!any_more) break;
   }
   return sent_total;
+}
+
+std::size_t route_pieces(std::size_t n, const std::function<std::size_t(std::size_t)>& weight,
+                         const std::function<void(std::size_t, std::vector<Piece>&)>& cut,
+                         const Partitioner& owners, const std::function<void(Piece&&)>& consume,
+                         std::size_t round_bytes, Schedule schedule) {
+  std::size_t next = 0;
+  auto produce = [&](std::vector<Outgoing>& outgoing) -> bool {
+    std::size_t end = next, bytes = 0;
+    while (end < n && (end == next || bytes < round_bytes)) bytes += weight(end++);
+    std::vector<std::vector<Piece>> pieces(end - next);
+    const auto body = [&](std::size_t i) { cut(next + i, pieces[i]); };
+    if (schedule == Schedule::Static)
+      parallel_for_static(end - next, body);
+    else
+      parallel_for(end - next, body);
+    for (auto& v : pieces)
+      for (auto& pc : v) {
+        const int dest = owners.owner(pc.key);
+        outgoing.push_back({dest, std::move(pc)});
+      }
+    next = end;
+    return next < n;
+  };
+  return exchange(produce, consume);
 }
 
 }  // namespace trellis::mpi

@@ -7,6 +7,7 @@
 
 #include "core/key.hpp"
 #include "core/tile.hpp"
+#include "layer/partitioner.hpp"
 
 namespace trellis::mpi {
 
@@ -41,5 +42,22 @@ std::size_t exchange(const std::function<bool(std::vector<Outgoing>&)>& produce,
 
 // Encoded size of a piece (key, order, tile).
 std::size_t piece_bytes(const Piece& p);
+
+// How the items of a round are spread over a rank's threads.
+enum class Schedule {
+  Dynamic,  // one item at a time (items differ in cost)
+  Static,   // contiguous runs of items per thread (items that share what a thread caches)
+};
+
+// Collective: retiling in bounded rounds. Cuts this rank's `n` items into pieces and routes each piece
+// to owners.owner(piece.key): every round takes the next items worth about round_bytes (weight(i); at
+// least one item), cuts them in parallel on the rank's threads (cut(i, out) appends item i's pieces),
+// and sends the pieces in item order; consume gets the pieces sent to this rank, in exchange()'s order.
+// Deterministic given deterministic pieces. Returns the bytes this rank sent. Throws what cut and
+// consume throw, PeerFailure.
+std::size_t route_pieces(std::size_t n, const std::function<std::size_t(std::size_t)>& weight,
+                         const std::function<void(std::size_t, std::vector<Piece>&)>& cut,
+                         const Partitioner& owners, const std::function<void(Piece&&)>& consume,
+                         std::size_t round_bytes = kDefaultRoundBytes, Schedule schedule = Schedule::Dynamic);
 
 }  // namespace trellis::mpi

@@ -196,5 +196,39 @@ TEST(Skeletons, ReduceTilesGivesTheSameBitsOnEveryRankCount) {
   EXPECT_GT(got.count(), 0u);
 }
 
+// Each rank cuts its items (the global layer's tiles it owns) into two half-tile pieces addressed to
+// the tile's key on another partitioning: every owner gets exactly its keys' pieces, in any round size.
+TEST(Skeletons, RoutePiecesReachesTheOwnersInBoundedRounds) {
+  const GlobalLayer g{{CellKind::Int16, NoDataMode::Constant, 0}, 1, 4};
+  const TiledLayer in = g.local(IndexKind::ZOrder);
+  const Partitioner owners = g.local(IndexKind::Hilbert).partitioner;
+  std::vector<const std::pair<const SpaceTimeKey, Tile>*> items;
+  for (const auto& kv : in.tiles) items.push_back(&kv);
+  for (Schedule schedule : {Schedule::Static, Schedule::Dynamic})
+    for (std::size_t round : {std::size_t{1}, kDefaultRoundBytes}) {
+      std::map<SpaceTimeKey, int> got;
+      route_pieces(
+          items.size(), [&](std::size_t i) { return items[i]->second.byte_size(); },
+          [&](std::size_t i, std::vector<Piece>& out) {
+            const auto& [k, t] = *items[i];
+            out.push_back(Piece{k, 0, 0, 0, t.crop(0, 0, 3, GlobalLayer::kRows)});
+            out.push_back(Piece{k, 1, 3, 0, t.crop(3, 0, 3, GlobalLayer::kRows)});
+          },
+          owners,
+          [&](Piece&& p) {
+            EXPECT_EQ(owners.owner(p.key), test::rank());
+            EXPECT_TRUE(
+                p.tile ==
+                g.tile(p.key.col, p.key.row, p.key.instant).crop(p.col_off, 0, 3, GlobalLayer::kRows));
+            ++got[p.key];
+          },
+          round, schedule);
+      std::map<SpaceTimeKey, int> want;
+      for (const auto& k : g.keys())
+        if (owners.owner(k) == test::rank()) want[k] = 2;
+      EXPECT_EQ(got, want);
+    }
+}
+
 }  // namespace
 }  // namespace trellis::mpi

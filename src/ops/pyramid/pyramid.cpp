@@ -303,43 +303,26 @@ TiledLayer build_parent(const TiledLayer& child, const Step& s, const LayerMetad
   parent_keys.shrink_to_fit();
 
   progress.begin(jobs.size(), "tiles");
-  std::size_t next = 0;
-  auto produce = [&](std::vector<mpi::Outgoing>& outgoing) -> bool {
-    // Children worth about round_bytes of pieces (a quarter of a child each), resampled in parallel.
-    std::size_t end = next, bytes = 0;
-    while (end < jobs.size() && (end == next || bytes < round_bytes)) {
-      bytes += child.tiles.at(jobs[end].key).byte_size() / 4 + 1;
-      ++end;
+  // Children worth about round_bytes of pieces (a quarter of a child each) per round, resampled in parallel.
+  auto cut = [&](std::size_t i, std::vector<mpi::Piece>& pieces) {
+    const Job& j = jobs[i];
+    const bool blank = j.src->all_nodata();  // nothing to resample: the pieces are NoData
+    for (const Span& sp : j.spans) {
+      mpi::Piece pc;
+      pc.key = {static_cast<std::int32_t>(sp.key_col), static_cast<std::int32_t>(sp.key_row), j.key.instant};
+      pc.order = key_order(md.layout, j.key);
+      pc.col_off = sp.col_off;
+      pc.row_off = sp.row_off;
+      if (blank) {
+        pc.tile = Tile(md.cell_type, sp.cols, sp.rows, md.bands);
+      } else {
+        pc.tile =
+            io::warp(io::WarpSource{j.src, src_grid, Crs{}}, span_grid(j, sp), Crs{}, md.cell_type, method);
+        blank_outside(pc.tile, sp.gc0, sp.gr0, window);
+      }
+      pieces.push_back(std::move(pc));
     }
-    std::vector<std::vector<mpi::Piece>> pieces(end - next);
-    parallel_for(end - next, [&](std::size_t i) {
-      const Job& j = jobs[next + i];
-      const bool blank = j.src->all_nodata();  // nothing to resample: the pieces are NoData
-      for (const Span& sp : j.spans) {
-        mpi::Piece pc;
-        pc.key = {static_cast<std::int32_t>(sp.key_col), static_cast<std::int32_t>(sp.key_row),
-                  j.key.instant};
-        pc.order = key_order(md.layout, j.key);
-        pc.col_off = sp.col_off;
-        pc.row_off = sp.row_off;
-        if (blank) {
-          pc.tile = Tile(md.cell_type, sp.cols, sp.rows, md.bands);
-        } else {
-          pc.tile =
-              io::warp(io::WarpSource{j.src, src_grid, Crs{}}, span_grid(j, sp), Crs{}, md.cell_type, method);
-          blank_outside(pc.tile, sp.gc0, sp.gr0, window);
-        }
-        pieces[i].push_back(std::move(pc));
-      }
-      progress.advance();
-    });
-    for (auto& v : pieces)
-      for (auto& pc : v) {
-        const int dest = out.partitioner.owner(pc.key);
-        outgoing.push_back({dest, std::move(pc)});
-      }
-    next = end;
-    return next < jobs.size();
+    progress.advance();
   };
   // Pieces of one parent cover disjoint cells (each parent cell's centre lies in exactly one child), so
   // placing them in any order gives the same tile; cells no child covers keep the prototype's NoData
@@ -349,7 +332,9 @@ TiledLayer build_parent(const TiledLayer& child, const Step& s, const LayerMetad
     if (it == out.tiles.end()) it = out.tiles.emplace(p.key, Tile(md.cell_type, tc, tr, md.bands)).first;
     it->second.paste(p.tile, p.col_off, p.row_off);
   };
-  mpi::exchange(produce, consume);
+  mpi::route_pieces(
+      jobs.size(), [&](std::size_t i) { return child.tiles.at(jobs[i].key).byte_size() / 4 + 1; }, cut,
+      out.partitioner, consume, round_bytes);
   return out;
 }
 
@@ -397,32 +382,21 @@ TiledLayer retile_to_level(const TiledLayer& in, const LayoutLevel& lvl, io::Res
 
   progress.begin(src.size(), "tiles");
   std::map<SpaceTimeKey, std::vector<mpi::Piece>> received;
-  std::size_t next = 0;
-  auto produce = [&](std::vector<mpi::Outgoing>& outgoing) -> bool {
-    std::size_t end = next, bytes = 0;
-    while (end < src.size() && (end == next || bytes < round_bytes)) bytes += src[end++]->second.byte_size();
-    std::vector<std::vector<mpi::Piece>> pieces(end - next);
-    parallel_for(end - next, [&](std::size_t i) {
-      const auto& [k, t] = *src[next + i];
-      const GridExtent sg = md.layout.tile_grid(k.col, k.row);
-      for (const SpaceTimeKey& nk : keys_of(k)) {
-        bool any = false;
-        mpi::Piece pc = cut_piece(t, sg, md.crs, L, nk, method, &any);
-        if (!any) continue;
-        pc.order = key_order(md.layout, k);
-        pieces[i].push_back(std::move(pc));
-      }
-      progress.advance();
-    });
-    for (auto& v : pieces)
-      for (auto& pc : v) {
-        const int dest = out.partitioner.owner(pc.key);
-        outgoing.push_back({dest, std::move(pc)});
-      }
-    next = end;
-    return next < src.size();
-  };
-  mpi::exchange(produce, [&](mpi::Piece&& pc) { received[pc.key].push_back(std::move(pc)); });
+  mpi::route_pieces(
+      src.size(), [&](std::size_t i) { return src[i]->second.byte_size(); },
+      [&](std::size_t i, std::vector<mpi::Piece>& pieces) {
+        const auto& [k, t] = *src[i];
+        const GridExtent sg = md.layout.tile_grid(k.col, k.row);
+        for (const SpaceTimeKey& nk : keys_of(k)) {
+          bool any = false;
+          mpi::Piece pc = cut_piece(t, sg, md.crs, L, nk, method, &any);
+          if (!any) continue;
+          pc.order = key_order(md.layout, k);
+          pieces.push_back(std::move(pc));
+        }
+        progress.advance();
+      },
+      out.partitioner, [&](mpi::Piece&& pc) { received[pc.key].push_back(std::move(pc)); }, round_bytes);
 
   // Merge as tile_to_layout does: a cell takes the data of the latest piece (in source key order) that
   // has data there, whatever the arrival order.

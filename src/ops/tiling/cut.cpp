@@ -264,48 +264,30 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
                           (std::uint64_t{16} << 20));
   if (progress) progress->begin(in.windows.size(), "windows");
   PieceMerger merger(md.cell_type, L.tile_layout.tile_cols, L.tile_layout.tile_rows, md.bands);
-  std::size_t next = 0;
-  auto produce = [&](std::vector<mpi::Outgoing>& outgoing) -> bool {
-    // Take windows worth about round_bytes of cells, cut them in parallel, keep the window order.
-    std::size_t end = next, bytes = 0;
-    while (end < in.windows.size() && (end == next || bytes < round_bytes)) {
-      const auto& w = in.windows[end++];
-      bytes += static_cast<std::size_t>(w.cols) * w.rows * md.bands * md.cell_type.bytes();
-    }
-    std::vector<std::vector<mpi::Piece>> pieces(end - next);
-    std::exception_ptr failure;
-    // Contiguous runs of windows per thread: each thread has its own GDAL dataset (and cached blocks),
-    // so neighbouring windows, which share blocks, go to the same thread.
-#pragma omp parallel for schedule(static)
-    for (std::size_t i = next; i < end; ++i) {
-      try {
+  // Windows worth about round_bytes of cells per round, cut in parallel. Contiguous runs of windows per
+  // thread: each thread has its own GDAL dataset (and cached blocks), so neighbouring windows, which
+  // share blocks, go to the same thread.
+  mpi::route_pieces(
+      in.windows.size(),
+      [&](std::size_t i) {
+        const auto& w = in.windows[i];
+        return static_cast<std::size_t>(w.cols) * w.rows * md.bands * md.cell_type.bytes();
+      },
+      [&](std::size_t i, std::vector<mpi::Piece>& pieces) {
         const auto& w = in.windows[i];
         Tile src = io::read_window(in, w);
         if (!(src.cell_type() == md.cell_type)) src = src.convert(md.cell_type);
-        GridExtent sg = in.window_grid(w);
+        const GridExtent sg = in.window_grid(w);
         for (const auto& k : keys_of(w)) {
           bool any = false;
           mpi::Piece pc = cut_piece(src, sg, md.crs, L, k, method, &any);
           if (!any) continue;
           pc.order = w.ordinal;
-          pieces[i - next].push_back(std::move(pc));
+          pieces.push_back(std::move(pc));
         }
         if (progress) progress->advance();
-      } catch (...) {
-#pragma omp critical
-        if (!failure) failure = std::current_exception();
-      }
-    }
-    if (failure) std::rethrow_exception(failure);
-    for (auto& v : pieces)
-      for (auto& pc : v) {
-        int dest = out.partitioner.owner(pc.key);
-        outgoing.push_back({dest, std::move(pc)});
-      }
-    next = end;
-    return next < in.windows.size();
-  };
-  mpi::exchange(produce, [&](mpi::Piece&& p) { merger.add(std::move(p)); });
+      },
+      out.partitioner, [&](mpi::Piece&& p) { merger.add(std::move(p)); }, round_bytes, mpi::Schedule::Static);
   out.tiles = merger.take();
   return out;
 }

@@ -12,9 +12,11 @@
 #include "cli/memory.hpp"
 #include "core/error.hpp"
 #include "io/geotiff.hpp"
+#include "job/agreement.hpp"
 #include "job/executor.hpp"
 #include "job/job.hpp"
 #include "job/ops_doc.hpp"
+#include "job/planner.hpp"
 #include "job/site_config.hpp"
 #include "mpi/failure.hpp"
 #include "mpi/runtime.hpp"
@@ -63,9 +65,12 @@ std::map<std::string, std::string> parse_vars(const std::vector<std::string>& va
   return m;
 }
 
+// The job, loaded on every rank and checked to be the same on every rank (collective).
 job::Job load(const RunArgs& a) {
   if (!std::filesystem::exists(a.job)) throw JobError(a.job + ": no such job file");
-  return job::load_job(a.job, parse_vars(a.vars), ops::registry());
+  job::Job j = job::load_job(a.job, parse_vars(a.vars), ops::registry());
+  job::check_ranks_agree(j);
+  return j;
 }
 
 // The site configuration named by --config or $TRELLIS_CONFIG (none: every default).
@@ -164,6 +169,22 @@ void log_setup(const job::SiteConfig& site, const job::ThreadChoice& threads, co
   }
 }
 
+// Rank 0 logs the plan's estimate: the step that needs the most memory, and the budget.
+void log_plan(const job::JobPlan& plan, const job::Logger& log) {
+  std::size_t top = 0;
+  for (std::size_t i = 0; i < plan.steps.size(); ++i)
+    if (plan.steps[i].peak_per_rank > plan.steps[top].peak_per_rank) top = i;
+  if (plan.steps.empty() || plan.steps[top].peak_per_rank == 0) return;
+  std::string msg = "plan: about " + job::format_size(plan.steps[top].peak_per_rank) +
+                    " per rank at most (step " + std::to_string(top + 1) + ")";
+  if (plan.budget.per_rank)
+    msg +=
+        ", within the budget of " + job::format_size(*plan.budget.per_rank) + " (" + plan.budget.source + ")";
+  log.info(msg, {{"event", "plan"},
+                 {"peak_per_rank_bytes", plan.steps[top].peak_per_rank},
+                 {"budget_per_rank_bytes", plan.budget.per_rank.value_or(0)}});
+}
+
 }  // namespace
 
 int command_run(const RunArgs& a) {
@@ -175,8 +196,12 @@ int command_run(const RunArgs& a) {
   ScratchDir scratch(site);  // before the job: ${TRELLIS_SCRATCH}
   job::Job j = load(a);
   job::set_log_context("job", j.name);
+  const job::RunOptions opts = job::run_options(site);
+  // Everything the inputs' metadata can tell, and the memory, before any work.
+  job::JobPlan plan = job::plan_job(j, log, opts, mpi::Runtime::size(), job::run_budget(opts));
   log_setup(site, threads, log);
-  auto stats = job::run_job(j, log, job::run_options(site));
+  log_plan(plan, log);
+  auto stats = job::run_job(j, log, opts, &plan);
   try {
     mpi::check_in();
   } catch (const mpi::StopRequested&) {
@@ -199,8 +224,21 @@ int command_run(const RunArgs& a) {
 
 int command_validate(const RunArgs& a) {
   job::SiteConfig site = load_site(a);
+  job::resolve_memory(site);
   job::Job j = load(a);
+  job::Logger log(job::LogLevel::Warn, mpi::Runtime::rank());
+  const job::RunOptions opts = job::run_options(site);
+  // The run's rank count: --ranks, else the Slurm allocation's, else this command's. The budget is
+  // checked when the site configuration sets one (this machine's memory says nothing of the run's).
+  int ranks = a.ranks;
+  if (const char* n = std::getenv("SLURM_NTASKS"); ranks <= 0 && n)
+    ranks = static_cast<int>(std::strtol(n, nullptr, 10));
+  if (ranks <= 0) ranks = mpi::Runtime::size();
+  const job::JobPlan plan = job::plan_job(j, log, opts, ranks, job::run_budget(opts, false));
   std::string msg = a.job + ": valid (" + std::to_string(j.steps.size()) + " step(s))";
+  if (plan.peak_per_rank() > 0)
+    msg += "; about " + job::format_size(plan.peak_per_rank()) + " per rank at most on " +
+           std::to_string(ranks) + " rank(s)";
   if (!site.file.empty()) msg += "; " + site.file + ": valid site configuration";
   out(msg + "\n");
   return 0;

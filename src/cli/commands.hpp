@@ -9,6 +9,7 @@ struct RunArgs {
   std::vector<std::string> vars;
   std::string log_level = "info";
   std::string config;  // --config SITE.yaml (else $TRELLIS_CONFIG)
+  int ranks = 0;       // validate --ranks N: plan for a run on N ranks (0: $SLURM_NTASKS, else this run's)
 };
 
 int command_run(const RunArgs& a);

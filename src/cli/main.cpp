@@ -40,6 +40,10 @@ int dispatch(int argc, char** argv) {
   validate->add_option("--var", val_args.vars, "KEY=VALUE for ${KEY} in the job (repeatable)");
   validate->add_option("--config", val_args.config,
                        "site configuration to validate too (default: $TRELLIS_CONFIG)");
+  validate
+      ->add_option("--ranks", val_args.ranks,
+                   "ranks the job will run on, for the memory estimate (default: $SLURM_NTASKS, else 1)")
+      ->check(CLI::Range(1, 1 << 24));
 
   std::string op_name;
   auto* ops = app.add_subcommand("ops", "list the ops, or one op's parameters");

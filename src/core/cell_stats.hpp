@@ -10,6 +10,7 @@
 
 #include "core/enum_names.hpp"
 #include "core/exact_sum.hpp"
+#include "core/metadata.hpp"
 #include "core/tile.hpp"
 
 namespace trellis {
@@ -51,8 +52,9 @@ class CellAccumulator {
     if (v < min_) min_ = v;
     if (v > max_) max_ = v;
   }
-  // Adds the data cells of band `band` of `t` (NoData and NaN skipped).
-  void add_tile(const Tile& t, int band);
+  // Adds the data cells of band `band` of `t` (NoData and NaN skipped); with `window` (tile cells), only
+  // the cells inside it (tile_data_window: the padding of edge tiles is not data).
+  void add_tile(const Tile& t, int band, const CellWindow* window = nullptr);
   // Adds the other's cells (exact; the accumulators must be the same).
   void merge(const CellAccumulator& o);
 

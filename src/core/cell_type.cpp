@@ -179,6 +179,28 @@ CellType CellType::parse(std::string_view name) {
   bad_name(name);
 }
 
+CellType CellType::parse_exact(std::string_view name) {
+  const CellType ct = parse(name);
+  if (ct.mode != NoDataMode::UserDefined) return ct;
+  const std::size_t ud = name.find("ud");
+  const std::string_view num = name.substr(ud + 2);
+  if (ct.is_float()) {
+    const auto v = parse_java_double(num);
+    if (v && std::isfinite(*v) && !std::isfinite(ct.user_nodata))
+      throw JobError("cell type '" + std::string(name) + "': the NoData value " + std::string(num) +
+                     " does not fit " + base_name(ct.kind) + " (it would become " +
+                     (ct.user_nodata > 0 ? "+" : "-") + "infinity)");
+    return ct;
+  }
+  const auto v = parse_java_int(num);
+  if (v && static_cast<double>(*v) != ct.user_nodata)
+    throw JobError("cell type '" + std::string(name) + "': the NoData value " + std::string(num) +
+                   " does not fit " + base_name(ct.kind) + " (it would become " +
+                   std::to_string(static_cast<std::int64_t>(ct.user_nodata)) +
+                   ", and cells of that value would become NoData)");
+  return ct;
+}
+
 std::string CellType::name() const {
   std::string s = base_name(kind);
   if (kind == CellKind::Bool) return s;

@@ -20,6 +20,9 @@ struct CellType {
 
   // Parses a GeoTrellis name: "int16", "uint8raw", "float32ud-9999.0", "bool", ... Throws JobError.
   static CellType parse(std::string_view name);
+  // parse(), refusing a user-defined NoData value the type cannot hold (GeoTrellis would wrap int8ud1000
+  // to int8ud-24, so real -24 cells would become NoData): what a job may name. Throws JobError.
+  static CellType parse_exact(std::string_view name);
   // GeoTrellis' toName (Java Double.toString formatting for float ud values).
   std::string name() const;
 

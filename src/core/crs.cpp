@@ -130,6 +130,34 @@ bool pj_is_geographic(PJ_CONTEXT* ctx, PJ* crs) {
   throw JobError("unknown CRS '" + text + "'");
 }
 
+// Rasters are placed on a horizontal plane: a geographic or projected CRS (a compound CRS's horizontal
+// part; a bound CRS's base). Vertical, geocentric and temporal CRSs have no such plane.
+void require_horizontal(PJ_CONTEXT* ctx, PJ* crs, const std::string& text) {
+  PJ_TYPE t = proj_get_type(crs);
+  PjPtr base;
+  if (t == PJ_TYPE_BOUND_CRS) {
+    base.p = proj_get_source_crs(ctx, crs);
+    if (base.p) t = proj_get_type(base.p);
+  }
+  const char* what = nullptr;
+  switch (t) {
+    case PJ_TYPE_VERTICAL_CRS:
+      what = "a vertical CRS (heights)";
+      break;
+    case PJ_TYPE_GEOCENTRIC_CRS:
+      what = "a geocentric CRS (X, Y, Z from the Earth's centre)";
+      break;
+    case PJ_TYPE_TEMPORAL_CRS:
+      what = "a temporal CRS";
+      break;
+    default:
+      return;
+  }
+  std::string shown = text.size() > 60 ? text.substr(0, 57) + "..." : text;
+  throw JobError("CRS '" + shown + "' is " + what +
+                 ", not a horizontal one: rasters need a geographic or projected CRS");
+}
+
 }  // namespace
 
 // Builds a Crs from a definition PROJ accepts (the Crs class keeps only the definition text and the code).
@@ -148,6 +176,7 @@ Crs build(const std::string& text, const std::string& def, std::optional<int> co
   Ctx ctx;
   PjPtr crs = create_crs(ctx.ctx, def);
   if (!crs) unknown(text);
+  require_horizontal(ctx.ctx, crs.p, text);
   if (code_hint) return CrsBuilder::make("EPSG:" + std::to_string(*code_hint), code_hint);
   std::optional<int> code;
   if (!code && is_proj_string(def)) {
@@ -218,6 +247,21 @@ std::string Crs::proj4() const {
     return {};
   }
   return normalize_proj(s) + " ";
+}
+
+std::string Crs::label() const {
+  if (!valid()) return "(no CRS)";
+  if (epsg_) return "EPSG:" + std::to_string(*epsg_);
+  Ctx ctx;
+  PjPtr crs = create_crs(ctx.ctx, definition_);
+  if (crs) {
+    const char* name = proj_get_name(crs.p);
+    if (name && *name && std::string(name) != "unknown" && std::string(name) != "unnamed") return name;
+  }
+  std::string d(trim(definition_));
+  for (auto& c : d)
+    if (c == '\n' || c == '\r') c = ' ';
+  return d.size() > 60 ? d.substr(0, 57) + "..." : d;
 }
 
 bool Crs::is_geographic() const {

@@ -22,6 +22,9 @@ class Crs {
   bool valid() const { return !definition_.empty(); }
   const std::string& definition() const { return definition_; }
   std::optional<int> epsg() const { return epsg_; }
+  // A short name for messages: "EPSG:n" when it has a code, else PROJ's name of it ("WGS 84 / UTM zone
+  // 32N"), else its definition cut to 60 characters. Never the whole WKT.
+  std::string label() const;
   std::string wkt() const;  // WKT2 (what GDAL wants)
   // PROJ.4 string as GeoTrellis records it ("+proj=longlat +datum=WGS84 +no_defs ")
   std::string proj4() const;

@@ -177,7 +177,7 @@ Extent ZoomedLayoutScheme::world_extent_for(const Crs& crs) {
   }
   if (!std::isfinite(e.xmin) || !std::isfinite(e.ymin) || !std::isfinite(e.xmax) || !std::isfinite(e.ymax) ||
       e.empty())
-    throw JobError("cannot compute the world extent of CRS " + crs.definition());
+    throw JobError("cannot compute the world extent of CRS " + crs.label());
   return e;
 }
 

@@ -18,4 +18,15 @@ CellWindow data_window(const LayerMetadata& md) {
   return w;
 }
 
+CellWindow tile_data_window(const LayerMetadata& md, const CellWindow& data, const SpaceTimeKey& key) {
+  const long tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
+  const long x0 = static_cast<long>(key.col) * tc, y0 = static_cast<long>(key.row) * tr;
+  CellWindow w;
+  w.c0 = std::clamp(data.c0 - x0, 0L, tc);
+  w.c1 = std::clamp(data.c1 - x0, w.c0, tc);
+  w.r0 = std::clamp(data.r0 - y0, 0L, tr);
+  w.r1 = std::clamp(data.r1 - y0, w.r0, tr);
+  return w;
+}
+
 }  // namespace trellis

@@ -31,5 +31,9 @@ struct CellWindow {
 // The cells of the layout's grid that cover the layer's data extent, snapped outward (with GeoTrellis'
 // tolerance) and clipped to the layout: what write_geotiff stitches and reproject warps.
 CellWindow data_window(const LayerMetadata& md);
+// The part of the layer's data window (`data`, from data_window(md)) in tile `key`, in the tile's own
+// cells: the tile's cells that are the layer's data. The others (the padding of edge tiles) are never
+// data, whatever the cell type, and no reduction counts them.
+CellWindow tile_data_window(const LayerMetadata& md, const CellWindow& data, const SpaceTimeKey& key);
 
 }  // namespace trellis

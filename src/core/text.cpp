@@ -35,4 +35,25 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   return out;
 }
 
+std::string one_line(std::string_view s) {
+  s = trim(s);
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    if (s[i] == '\n' || s[i] == '\r' || s[i] == ' ' || s[i] == '\t') {
+      std::size_t j = i;
+      bool breaks = false;
+      while (j < s.size() && (s[j] == '\n' || s[j] == '\r' || s[j] == ' ' || s[j] == '\t'))
+        breaks = breaks || s[j] == '\n' || s[j] == '\r', ++j;
+      if (breaks)
+        out += ' ';
+      else
+        out.append(s.substr(i, j - i));
+      i = j;
+    } else {
+      out += s[i++];
+    }
+  }
+  return out;
+}
+
 }  // namespace trellis

@@ -8,6 +8,7 @@
 #include <gdal_utils.h>
 #include <glob.h>
 #include <ogr_spatialref.h>
+#include <sys/statvfs.h>
 #include <tiffio.h>
 #include <unistd.h>
 
@@ -17,12 +18,14 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <list>
 #include <map>
 #include <mutex>
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 namespace trellis::io {
 
@@ -53,15 +56,26 @@ std::uint64_t ensure_gdal_cache(std::uint64_t bytes) {
   return bytes;
 }
 
-namespace {
-
 std::string gdal_message(const std::string& fallback) {
   const char* m = CPLGetLastErrorMsg();
-  return (m && *m) ? std::string(m) : fallback;
+  return (m && *m) ? one_line(m) : fallback;
 }
+
+namespace {
 
 bool is_vsi_or_url(const std::string& p) {
   return p.rfind("/vsi", 0) == 0 || p.find("://") != std::string::npos;
+}
+
+// " (no space left on device)" when the file system of `path` is full, for messages about a failed
+// write (libtiff says "Write error at scanline 4294967295", GDAL what it was doing).
+std::string disk_full_note(const std::string& path) {
+  if (is_vsi_or_url(path)) return {};
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  struct statvfs fs {};
+  if (::statvfs(dir.c_str(), &fs) != 0) return {};
+  return fs.f_bavail == 0 ? " (no space left on device: " + dir.string() + " is full)" : std::string();
 }
 
 bool has_raster_extension(const fs::path& p) {
@@ -193,6 +207,9 @@ int gdal_type_for(const CellType& ct) {
 RasterInfo read_info(const std::string& path, const std::string& time_tag) {
   gdal_init();
   CPLErrorReset();
+  // A local file the process cannot read: say so (GDAL would say "not a raster it can read").
+  if (!is_vsi_or_url(path) && ::access(path.c_str(), R_OK) != 0)
+    throw IoError("cannot open raster '" + path + "': " + std::strerror(errno));
   GDALDatasetUniquePtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
   if (!ds) throw IoError("cannot open raster '" + path + "': " + gdal_message("not a raster GDAL can read"));
   RasterInfo info;
@@ -232,8 +249,12 @@ RasterInfo read_info(const std::string& path, const std::string& time_tag) {
   double nd = band->GetNoDataValue(&has_nd);
   const char* pixeltype = band->GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE");
   bool signed_byte = pixeltype && EQUAL(pixeltype, "SIGNEDBYTE");
-  info.cell_type = cell_type_for_gdal(band->GetRasterDataType(),
-                                      has_nd ? std::optional<double>(nd) : std::nullopt, signed_byte);
+  try {
+    info.cell_type = cell_type_for_gdal(band->GetRasterDataType(),
+                                        has_nd ? std::optional<double>(nd) : std::nullopt, signed_byte);
+  } catch (const JobError& e) {
+    throw JobError("raster '" + path + "': " + e.what());
+  }
   band->GetBlockSize(&info.block_cols, &info.block_rows);
   if (!time_tag.empty()) {
     const char* v = ds->GetMetadataItem(time_tag.c_str());
@@ -305,7 +326,7 @@ void copy_to_vsi(const std::string& from, const std::string& to) {
   if (in) VSIFCloseL(in);
   if (!ok) {
     remove_quietly(to);
-    throw IoError("cannot write '" + to + "': " + gdal_message("copy failed"));
+    throw IoError("cannot write '" + to + "': " + gdal_message("copy failed") + disk_full_note(to));
   }
 }
 
@@ -414,7 +435,8 @@ struct GeoTiffWriter::Impl {
     tif = nullptr;
   }
   IoError failure(const std::string& what) const {
-    return IoError("cannot write '" + final_path + "': " + (errors.first.empty() ? what : errors.first));
+    return IoError("cannot write '" + final_path + "': " + (errors.first.empty() ? what : errors.first) +
+                   disk_full_note(final_path));
   }
 };
 
@@ -540,7 +562,8 @@ void GeoTiffWriter::commit() {
     remove_quietly(written);
     if (!ok) {
       remove_quietly(cog_tmp);
-      throw IoError("cannot write COG '" + m.final_path + "': " + gdal_message("translation failed"));
+      throw IoError("cannot write COG '" + m.final_path + "': " + gdal_message("translation failed") +
+                    disk_full_note(m.final_path));
     }
     written = cog_tmp;
   }

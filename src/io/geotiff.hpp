@@ -21,6 +21,9 @@ namespace trellis::io {
 void gdal_init();
 inline constexpr std::uint64_t kDefaultGdalCache = std::uint64_t{256} << 20;
 
+// GDAL's last error message on one line, or `fallback` when it has none.
+std::string gdal_message(const std::string& fallback);
+
 // Raises GDAL's block cache to at least `bytes` (never lowers it); returns the cache size then.
 std::uint64_t ensure_gdal_cache(std::uint64_t bytes);
 

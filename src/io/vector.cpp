@@ -24,11 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string last_gdal_message(const std::string& fallback) {
-  const char* m = CPLGetLastErrorMsg();
-  return (m && *m) ? std::string(m) : fallback;
-}
-
 struct GeometryDeleter {
   void operator()(void* g) const {
     if (g) OGR_G_DestroyGeometry(static_cast<OGRGeometryH>(g));
@@ -127,7 +122,7 @@ SrsPtr srs_from_crs(const Crs& crs) {
   OSRSetAxisMappingStrategy(static_cast<OGRSpatialReferenceH>(s.get()), OAMS_TRADITIONAL_GIS_ORDER);
   std::string text = crs.epsg() ? "EPSG:" + std::to_string(*crs.epsg()) : crs.definition();
   if (OSRSetFromUserInput(static_cast<OGRSpatialReferenceH>(s.get()), text.c_str()) != OGRERR_NONE)
-    throw JobError("GDAL does not know the CRS '" + crs.definition() + "'");
+    throw JobError("GDAL does not know the CRS " + crs.label());
   return s;
 }
 
@@ -144,7 +139,7 @@ TransformPtr make_transform(OGRSpatialReferenceH from, OGRSpatialReferenceH to) 
   TransformPtr t(OCTNewCoordinateTransformation(from, to));
   if (!t)
     throw JobError("cannot transform the geometries to the layer's CRS: " +
-                   last_gdal_message("no transformation"));
+                   gdal_message("no transformation"));
   return t;
 }
 
@@ -197,7 +192,7 @@ void set_geometry(Feature& out, GeometryPtr g, OGRCoordinateTransformationH t, s
     CPLErrorReset();
     if (OGR_G_Transform(h, t) != OGRERR_NONE)
       throw JobError("feature " + std::to_string(index) + " cannot be reprojected to the layer's CRS: " +
-                     last_gdal_message("a vertex is outside the CRS's domain"));
+                     gdal_message("a vertex is outside the CRS's domain"));
   }
   out.wkb.resize(static_cast<std::size_t>(OGR_G_WkbSize(h)));
   if (OGR_G_ExportToIsoWkb(h, wkbNDR, out.wkb.data()) != OGRERR_NONE)
@@ -235,7 +230,7 @@ OpenLayer open_geojson(const std::string& text) {
   CPLErrorReset();
   OpenLayer o;
   o.ds.reset(GDALOpenEx(text.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, drivers, nullptr, nullptr));
-  if (!o.ds) throw GeometryError("text", "not valid GeoJSON: " + last_gdal_message("GDAL cannot read it"));
+  if (!o.ds) throw GeometryError("text", "not valid GeoJSON: " + gdal_message("GDAL cannot read it"));
   if (GDALDatasetGetLayerCount(o.ds.get()) < 1) throw GeometryError("text", "GeoJSON without features");
   o.layer = GDALDatasetGetLayer(o.ds.get(), 0);
   return o;
@@ -252,7 +247,7 @@ OpenLayer open_ogr(const GeometrySource& s, ExitCode open_failure) {
   o.ds.reset(GDALOpenEx(s.path.c_str(), GDAL_OF_VECTOR | GDAL_OF_READONLY, nullptr, nullptr, nullptr));
   if (!o.ds) {
     std::string msg =
-        "cannot open '" + s.path + "' as a vector source: " + last_gdal_message("no OGR driver reads it");
+        "cannot open '" + s.path + "' as a vector source: " + gdal_message("no OGR driver reads it");
     if (open_failure == kExitIo) throw IoError(msg);
     throw GeometryError("uri", msg);
   }
@@ -279,14 +274,14 @@ OpenLayer open_ogr(const GeometrySource& s, ExitCode open_failure) {
   if (!s.where.empty()) {
     CPLErrorReset();
     if (OGR_L_SetAttributeFilter(o.layer, s.where.c_str()) != OGRERR_NONE)
-      throw GeometryError(
-          "where", "OGR rejects the filter '" + s.where + "': " + last_gdal_message("invalid expression"));
+      throw GeometryError("where",
+                          "OGR rejects the filter '" + s.where + "': " + gdal_message("invalid expression"));
     // Some drivers (GeoPackage: SQLite) only evaluate the filter when reading.
     OGR_L_ResetReading(o.layer);
     FeaturePtr first(OGR_L_GetNextFeature(o.layer));
     if (CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal)
-      throw GeometryError(
-          "where", "OGR rejects the filter '" + s.where + "': " + last_gdal_message("invalid expression"));
+      throw GeometryError("where",
+                          "OGR rejects the filter '" + s.where + "': " + gdal_message("invalid expression"));
     OGR_L_ResetReading(o.layer);
   }
   return o;
@@ -312,7 +307,7 @@ std::vector<Feature> read_layer(OpenLayer& o, OGRSpatialReferenceH source_srs, O
     out.push_back(std::move(feat));
   }
   if (CPLGetLastErrorType() == CE_Failure || CPLGetLastErrorType() == CE_Fatal)
-    throw IoError("reading features failed: " + last_gdal_message("OGR error"));
+    throw IoError("reading features failed: " + gdal_message("OGR error"));
   return out;
 }
 
@@ -458,7 +453,7 @@ void burn_cell_centres(const std::vector<std::span<const unsigned char>>& polygo
   if (!drv) throw IoError("rasterize: GDAL's MEM driver is not available");
   DatasetPtr ds(
       GDALCreate(drv, "", static_cast<int>(grid.cols), static_cast<int>(grid.rows), 0, GDT_Byte, nullptr));
-  if (!ds) throw IoError("rasterize: cannot create a MEM dataset: " + last_gdal_message("GDAL error"));
+  if (!ds) throw IoError("rasterize: cannot create a MEM dataset: " + gdal_message("GDAL error"));
   char opt[64];
   std::snprintf(opt, sizeof opt, "DATAPOINTER=%p", static_cast<void*>(mask.data()));
   const char* options[] = {opt, nullptr};
@@ -471,7 +466,7 @@ void burn_cell_centres(const std::vector<std::span<const unsigned char>>& polygo
   std::vector<double> burn(geoms.size(), 1.0);
   CPLErr err = GDALRasterizeGeometries(ds.get(), 1, &band, static_cast<int>(geoms.size()), geoms.data(),
                                        grid_transform, &tr, burn.data(), nullptr, nullptr, nullptr);
-  if (err != CE_None) throw IoError("rasterize: " + last_gdal_message("GDALRasterizeGeometries failed"));
+  if (err != CE_None) throw IoError("rasterize: " + gdal_message("GDALRasterizeGeometries failed"));
   ds.reset();  // the MEM dataset wraps `mask`: nothing to flush, close before the caller reads
 }
 

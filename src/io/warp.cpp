@@ -291,8 +291,7 @@ GridExtent suggested_warp_output(const GridExtent& src, const Crs& src_crs, cons
   void* tr = GDALCreateGenImgProjTransformer2(ds, nullptr, opts.List());
   if (!tr) {
     GDALClose(ds);
-    throw JobError("cannot transform from " + src_crs.definition() + " to " + dst_srs + ": " +
-                   errors.messages());
+    throw JobError("cannot transform from " + src_crs.label() + " to " + dst_srs + ": " + errors.messages());
   }
   double ogt[6] = {0, 0, 0, 0, 0, 0};
   double ext[4] = {0, 0, 0, 0};
@@ -301,8 +300,8 @@ GridExtent suggested_warp_output(const GridExtent& src, const Crs& src_crs, cons
   GDALDestroyGenImgProjTransformer(tr);
   GDALClose(ds);
   if (err != CE_None || px < 1 || ln < 1 || !(ogt[1] > 0) || !(ogt[5] < 0))
-    throw JobError("GDAL cannot compute the reprojected grid (from " + src_crs.definition() + " to " +
-                   dst_srs + ")" + (errors.messages().empty() ? "" : ": " + errors.messages()));
+    throw JobError("GDAL cannot compute the reprojected grid (from " + src_crs.label() + " to " + dst_srs +
+                   ")" + (errors.messages().empty() ? "" : ": " + errors.messages()));
   return GridExtent{{ogt[0], ogt[3] + ln * ogt[5], ogt[0] + px * ogt[1], ogt[3]}, px, ln};
 }
 
@@ -329,8 +328,7 @@ GridTransform::GridTransform(const Crs& src_crs, const GridFrame& src, const Crs
   options.SetNameValue("DST_SRS", gdal_srs(dst_crs).c_str());
   transformer_ = GDALCreateGenImgProjTransformer2(s.get(), d.get(), options.List());
   if (!transformer_)
-    errors.fail("cannot build the transformation from " + src_crs.definition() + " to " +
-                dst_crs.definition());
+    errors.fail("cannot build the transformation from " + src_crs.label() + " to " + dst_crs.label());
 }
 
 GridTransform::~GridTransform() {
@@ -457,8 +455,7 @@ void warp_tile(const WarpSource& src, Tile& dst, const GridExtent& dst_grid, con
     }
     TransformerPtr gen(GDALCreateGenImgProjTransformer2(src_ds.get(), dst_ds.get(), to_options.List()));
     if (!gen)
-      errors.fail("cannot build the transformation from " + src.crs.definition() + " to " +
-                  dst_crs.definition());
+      errors.fail("cannot build the transformation from " + src.crs.label() + " to " + dst_crs.label());
     approx.reset(GDALCreateApproxTransformer(GDALGenImgProjTransform, gen.get(), 0.125));
     if (approx) {
       GDALApproxTransformerOwnsSubtransformer(approx.get(), TRUE);

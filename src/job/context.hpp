@@ -6,8 +6,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "job/args_access.hpp"
 #include "job/log.hpp"
 #include "job/params.hpp"
+#include "job/plan.hpp"
 #include "job/progress.hpp"
 #include "job/schema.hpp"
 #include "job/value.hpp"
@@ -20,8 +22,7 @@ struct JobInfo {
   std::string name;
 };
 
-struct StepContext {
-  const Params& params;
+struct StepContext : ArgsAccess {
   std::map<std::string, const StepValue*> inputs;  // "input" for single-input ops
   const JobInfo& job;
   Logger& log;
@@ -30,21 +31,9 @@ struct StepContext {
   // The inputs no later step uses (the executor frees them after this step): take_input() may move
   // them out instead of copying.
   std::map<std::string, StepValue*> last_uses = {};
-  // The op's typed arguments (its schema's struct, site defaults applied) and the schema itself.
-  const std::any* bound_args = nullptr;
-  const SchemaBase* schema = nullptr;
-
-  template <class Args>
-  const Args& args() const {
-    if (!bound_args) throw std::logic_error("step '" + params.step_id() + "' has no typed arguments");
-    return std::any_cast<const Args&>(*bound_args);
-  }
-  // A JobError at the place of the parameter bound to `member` ("FILE:L:C: step 'x' (op): why"; the
-  // step's place when the job does not give it): for what only the run finds wrong about a value.
-  template <class Args, class M>
-  JobError param_error(M Args::*member, const std::string& why) const {
-    return params.error(schema ? schema->name_of(std::any(member)) : std::string(), why);
-  }
+  // The step's shape as planned before the run (plan.hpp), when it was known: a source op reuses what
+  // its plan read (read_geotiff's headers).
+  const Shape* planned = nullptr;
 
   const StepValue& input(const std::string& name = "input") const;
   template <class T>

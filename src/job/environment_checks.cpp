@@ -1,6 +1,7 @@
 // Validation against the file system and PROJ (environment_checks.hpp).
 #include "job/environment_checks.hpp"
 
+#include <fnmatch.h>
 #include <glob.h>
 #include <unistd.h>
 
@@ -21,42 +22,93 @@ bool has_glob_chars(const std::string& s) {
   return s.find_first_of("*?[") != std::string::npos;
 }
 
+// The path with the existing part of it resolved (symbolic links, ..), so that two spellings of one
+// file compare equal.
+std::string canonical(const std::string& path) {
+  std::error_code ec;
+  const fs::path c = fs::weakly_canonical(path, ec);
+  return ec ? fs::path(path).lexically_normal().string() : c.string();
+}
+
+// An output pattern as a regex: {zoom} (write_geotiff's one placeholder) stands for a zoom level.
+std::string pattern_text(const std::string& o) {
+  static const std::string kZoom = "{zoom}";
+  std::string re;
+  for (std::size_t i = 0; i < o.size(); ++i) {
+    if (o.compare(i, kZoom.size(), kZoom) == 0) {
+      re += "[0-9]+";
+      i += kZoom.size() - 1;
+      continue;
+    }
+    if (std::strchr(R"(\^$.|?*+()[]{})", o[i])) re += '\\';
+    re += o[i];
+  }
+  return re;
+}
+
+bool has_placeholder(const std::string& s) {
+  return s.find("{zoom}") != std::string::npos;
+}
+
+// Whether output pattern `o` can name the file `p` (a literal path).
+bool output_names(const std::string& o, const std::string& p) {
+  return has_placeholder(o) ? std::regex_match(p, std::regex(pattern_text(o))) : o == p;
+}
+
+// Whether input `in` (a file, folder or glob) would read the file `out` names.
+bool input_reads(const std::string& in, const std::string& out) {
+  if (is_virtual_path(in) || is_virtual_path(out)) return in == out;
+  const std::string literal = has_placeholder(out) ? std::string() : out;
+  if (in.find_first_of("*?[") != std::string::npos) {
+    if (literal.empty()) return false;
+    return ::fnmatch(in.c_str(), literal.c_str(), FNM_PATHNAME) == 0;
+  }
+  std::error_code ec;
+  if (fs::is_directory(in, ec)) {  // read_geotiff reads a folder's .tif/.tiff files
+    const fs::path o(literal.empty() ? out : literal);
+    const std::string ext = o.extension().string();
+    return o.parent_path() == fs::path(in).lexically_normal() && (ext == ".tif" || ext == ".tiff");
+  }
+  return literal.empty() ? std::regex_match(in, std::regex(pattern_text(out))) : in == literal;
+}
+
+// Whether input `in` reads what output `out` writes: the file, a file its pattern names, or (a catalog)
+// something inside the folder it writes.
+bool reads_written(const std::string& in, const std::string& out) {
+  return input_reads(in, out) || in.rfind(out + "/", 0) == 0 ||
+         (has_placeholder(out) && std::regex_match(in, std::regex(pattern_text(out) + "/.*")));
+}
+
 void check_input_path(const Step& s, const std::string& key, const std::string& path, const Mark& m,
                       const std::vector<std::string>& outputs) {
   const Params at(s.id, s.spec->name, m, {});
   if (is_virtual_path(path)) return;
   // Written by a step of this job (e.g. a catalog written, then read back).
-  for (const auto& o : outputs) {
-    if (path == o || path.rfind(o + "/", 0) == 0) return;
-    if (o.find('{') != std::string::npos) {
-      std::string re;
-      for (std::size_t i = 0; i < o.size(); ++i) {
-        const char c = o[i];
-        if (c == '{') {
-          const auto close = o.find('}', i);
-          if (close != std::string::npos) {
-            re += "[^/]*";
-            i = close;
-            continue;
-          }
-        }
-        if (std::strchr(R"(\^$.|?*+()[]{})", c)) re += '\\';
-        re += c;
-      }
-      if (std::regex_match(path, std::regex(re + "(/.*)?"))) return;
-    }
-  }
+  for (const auto& o : outputs)
+    if (reads_written(path, o)) return;
   const std::string prefix = "parameter '" + key + "': ";
+  std::error_code ec;
   if (has_glob_chars(path)) {
     glob_t g{};
     const int rc = ::glob(path.c_str(), 0, nullptr, &g);
     const std::size_t count = rc == 0 ? g.gl_pathc : 0;
+    std::string odd;
+    for (std::size_t i = 0; i < count && odd.empty(); ++i) {
+      const auto st = fs::status(g.gl_pathv[i], ec);
+      if (!fs::is_regular_file(st) && !fs::is_directory(st)) odd = g.gl_pathv[i];
+    }
     globfree(&g);
+    if (!odd.empty())
+      throw at.step_error(prefix + "'" + odd + "' (matched by '" + path +
+                          "') is not a regular file (a pipe, socket or device)");
     if (count == 0) throw at.step_error(prefix + "no file matches '" + path + "'");
     return;
   }
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw at.step_error(prefix + "input '" + path + "' does not exist");
+  const auto st = fs::status(path, ec);
+  if (!fs::exists(st)) throw at.step_error(prefix + "input '" + path + "' does not exist");
+  // A FIFO or a device would block or never end.
+  if (!fs::is_regular_file(st) && !fs::is_directory(st))
+    throw at.step_error(prefix + "input '" + path + "' is not a regular file (a pipe, socket or device)");
 }
 
 void check_output_path(const Step& s, const std::string& key, const std::string& path, const Mark& m) {
@@ -118,7 +170,7 @@ void check_environment(const Step& s, const std::vector<std::string>& outputs,
         if (s.spec->schema) break;  // the op's schema parses it
         if (v.is_string()) {
           try {
-            (void)CellType::parse(v.as_string());
+            (void)CellType::parse_exact(v.as_string());
           } catch (const JobError& e) {
             throw s.params.error(p.name, "parameter '" + key + "': " + e.what());
           }
@@ -128,6 +180,87 @@ void check_environment(const Step& s, const std::vector<std::string>& outputs,
         break;
     }
   }
+}
+
+namespace {
+
+// A path a step reads or writes.
+struct PathUse {
+  std::string path;      // absolute, normalised; may hold {zoom} (outputs) or glob characters (inputs)
+  std::size_t step = 0;  // index in file order
+  std::string key;       // the parameter as written
+  Mark mark;
+};
+
+}  // namespace
+
+void check_path_collisions(const std::vector<const Step*>& steps,
+                           const std::vector<std::map<std::string, std::string>>& typed) {
+  std::vector<PathUse> inputs, outputs;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = *steps[i];
+    for (const auto& p : s.spec->params) {
+      if (!s.params.has(p.name)) continue;
+      const ParamValue& v = s.params.raw(p.name);
+      auto tn = typed[i].find(p.name);
+      const std::string key = tn == typed[i].end() ? p.name : tn->second;
+      if (p.type == ParamType::OutputPath && v.is_string()) {
+        if (!is_virtual_path(v.as_string()) && s.params.given(p.name))
+          outputs.push_back({canonical(v.as_string()), i, key, v.mark});
+      } else if (p.type == ParamType::InputPath) {
+        auto add = [&](const ParamValue& e) {
+          if (e.is_string()) inputs.push_back({canonical(e.as_string()), i, key, e.mark});
+        };
+        if (v.is_list())
+          for (const auto& e : v.as_list()) add(e);
+        else
+          add(v);
+      }
+    }
+  }
+  auto fail = [&](const PathUse& at, const std::string& why) {
+    const Step& s = *steps[at.step];
+    throw Params(s.id, s.spec->name, at.mark, {}).step_error("parameter '" + at.key + "': " + why);
+  };
+  for (std::size_t a = 0; a < outputs.size(); ++a) {
+    const PathUse& o = outputs[a];
+    for (std::size_t b = 0; b < a; ++b) {
+      const PathUse& e = outputs[b];
+      if (output_names(e.path, o.path) || output_names(o.path, e.path))
+        fail(o, "'" + o.path + "' is written by step '" + steps[e.step]->id + "' too (" + e.mark.str() +
+                    "): one of them would destroy the other");
+    }
+    for (const PathUse& in : inputs) {
+      if (!input_reads(in.path, o.path)) continue;
+      // A later step reading what an earlier one wrote reads it back: nothing is destroyed.
+      if (in.step > o.step) continue;
+      fail(o, "'" + o.path + "' is an input of step '" + steps[in.step]->id + "' (" + in.mark.str() +
+                  "): an output may not overwrite an input");
+    }
+  }
+}
+
+bool reads_earlier_output(const Job& job, std::size_t i) {
+  const Step& s = job.steps[i];
+  std::vector<std::string> outputs;
+  for (std::size_t j = 0; j < i; ++j)
+    for (const auto& p : job.steps[j].spec->params)
+      if (p.type == ParamType::OutputPath && job.steps[j].params.has(p.name) &&
+          job.steps[j].params.raw(p.name).is_string())
+        outputs.push_back(job.steps[j].params.raw(p.name).as_string());
+  for (const auto& p : s.spec->params) {
+    if (p.type != ParamType::InputPath || !s.params.has(p.name)) continue;
+    const ParamValue& v = s.params.raw(p.name);
+    std::vector<std::string> ins;
+    if (v.is_string()) ins.push_back(v.as_string());
+    if (v.is_list())
+      for (const auto& e : v.as_list())
+        if (e.is_string()) ins.push_back(e.as_string());
+    for (const auto& in : ins)
+      for (const auto& o : outputs)
+        if (reads_written(in, o)) return true;
+  }
+  return false;
 }
 
 }  // namespace trellis::job

@@ -16,4 +16,15 @@ namespace trellis::job {
 void check_environment(const Step& s, const std::vector<std::string>& outputs,
                        const std::map<std::string, std::string>& typed);
 
+// Checks that no output destroys an input or another output: an output that is a file some step reads
+// (unless an earlier step writes it first: a file written, then read back), that a step's input glob or
+// folder would read, or that another step writes too ({zoom} patterns included). `steps` in file order.
+// Throws JobError at the later path's place: "FILE:L:C: step 'x' (op): parameter 'uri': ...".
+void check_path_collisions(const std::vector<const Step*>& steps,
+                           const std::vector<std::map<std::string, std::string>>& typed);
+
+// Whether step `i` reads a file (or folder) that an earlier step of the job writes: its inputs' metadata
+// is then unknown before the run. Not collective.
+bool reads_earlier_output(const Job& job, std::size_t i);
+
 }  // namespace trellis::job

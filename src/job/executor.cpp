@@ -3,13 +3,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "job/context.hpp"
+#include "job/planner.hpp"
 #include "mpi/failure.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi/runtime.hpp"
@@ -86,8 +89,9 @@ void write_result(const Result& r, const std::string& path) {
     f << (csv ? to_csv(r.data) : r.data.dump(2) + "\n");
     f.close();
     if (!f) {
+      const std::string why = std::strerror(errno);
       fs::remove(tmp, ec);
-      throw IoError("cannot write '" + path + "'");
+      throw IoError("cannot write '" + path + "': " + why);
     }
   }
   fs::rename(tmp, p, ec);
@@ -97,10 +101,7 @@ void write_result(const Result& r, const std::string& path) {
   }
 }
 
-namespace {
-
-// The step's typed arguments, with the site's defaults where the job relies on the op's own.
-std::any with_site_defaults(const Step& step, const RunOptions& o, const Logger& log) {
+std::any bound_args_with_site(const Step& step, const RunOptions& o, const Logger& log) {
   std::any args = step.args;
   if (!step.spec->schema) return args;
   for (const auto& note : step.spec->schema->apply_site(args, step.params, o))
@@ -109,15 +110,15 @@ std::any with_site_defaults(const Step& step, const RunOptions& o, const Logger&
   return args;
 }
 
-// Names the step in a run-time error that does not name it yet: "FILE:L:C: step 'x' (op): why". Errors
-// raised at a parameter's place (Params::error) already do; agreed failures and stops are not the step's.
-void label_error(Error& e, const Step& step) {
+void label_step_error(Error& e, const Step& step) {
   if (e.located() || dynamic_cast<const mpi::PeerFailure*>(&e) || dynamic_cast<const mpi::StopRequested*>(&e))
     return;
   const std::string at = step.mark.str();
   e.add_context((at.empty() ? std::string() : at + ": ") + "step '" + step.id + "' (" + step.spec->name +
                 ")");
 }
+
+namespace {
 
 std::string step_list(const std::vector<std::string>& ids) {
   std::string s;
@@ -139,7 +140,7 @@ nlohmann::json stats_json(const std::vector<StepStats>& stats) {
   return rows;
 }
 
-std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& opts) {
+std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& opts, JobPlan* plan) {
   JobInfo info{job.file, job.dir, job.name};
   std::map<std::string, StepValue> values;
   // The last step that uses each value: values are freed after it.
@@ -165,10 +166,15 @@ std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& op
       double t0 = mpi::Runtime::wtime();
       std::size_t bytes0 = mpi::stats().bytes_sent;
       Progress progress(log, label, opts.progress_interval);
-      const std::any args = with_site_defaults(step, opts, log);
+      const std::any args = bound_args_with_site(step, opts, log);
       StepContext ctx{step.params, {}, info, log, progress};
       ctx.bound_args = &args;
       ctx.schema = step.spec->schema.get();
+      if (plan) {
+        // A step that could not be planned at load is planned now, from its real inputs.
+        if (!plan->steps[i].known && step.spec->plan) replan_step(job, i, *plan, values, opts, log);
+        if (plan->steps[i].known) ctx.planned = &plan->steps[i].shape;
+      }
       for (const auto& [name, id] : step.inputs) {
         ctx.inputs[name] = &values.at(id);
         const bool once = std::count_if(step.inputs.begin(), step.inputs.end(),
@@ -179,7 +185,7 @@ std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& op
       try {
         v = step.spec->run(ctx);
       } catch (Error& e) {
-        label_error(e, step);
+        label_step_error(e, step);
         throw;
       }
       if (const auto* r = std::get_if<Result>(&v)) {

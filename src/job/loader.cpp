@@ -278,6 +278,15 @@ Job Loader::load(const std::string& text) {
       if (p.type == ParamType::OutputPath && r.step.params.has(p.name) &&
           r.step.params.raw(p.name).is_string())
         outputs.push_back(r.step.params.raw(p.name).as_string());
+  {
+    std::vector<const Step*> in_file_order;
+    std::vector<std::map<std::string, std::string>> typed;
+    for (const auto& r : raws) {
+      in_file_order.push_back(&r.step);
+      typed.push_back(r.typed_names);
+    }
+    check_path_collisions(in_file_order, typed);
+  }
   for (auto& r : raws) {
     check_environment(r.step, outputs, r.typed_names);
     if (r.step.spec->schema) {
@@ -311,15 +320,8 @@ Job load_job_from_string(const std::string& yaml_text, const std::string& file_f
 }
 
 Job load_job(const std::string& path, const std::map<std::string, std::string>& vars, const Registry& reg) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) throw JobError(path + ": is a folder, not a job file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw JobError(path + ": cannot read the job file: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw JobError(path + ": cannot read the job file");
-  const fs::path parent = fs::absolute(path).lexically_normal().parent_path();
-  return load_job_from_string(text.str(), path, parent.string(), vars, reg);
+  return load_job_from_string(read_job_text(path, "job file"), path,
+                              fs::absolute(path).lexically_normal().parent_path().string(), vars, reg);
 }
 
 }  // namespace trellis::job

@@ -5,7 +5,8 @@
 //   struct NormalizeArgs { ... };
 //   void declare(job::Schema<NormalizeArgs>& s) { ... }
 //   job::StepValue run(job::StepContext& ctx, const NormalizeArgs& a) { ... }
-//   job::OpSpec spec = job::make_op<NormalizeArgs>({.name = "normalize", ...}, declare, run);
+//   job::Shape plan(job::PlanContext& ctx, const NormalizeArgs& a) { ... }  // optional (plan.hpp)
+//   job::OpSpec spec = job::make_op<NormalizeArgs>({.name = "normalize", ...}, declare, run, plan);
 //
 // (src/ops registers such specs with ops::OpRegistration: docs/adding-an-op.md.)
 #include <functional>
@@ -13,6 +14,7 @@
 #include <utility>
 
 #include "job/context.hpp"
+#include "job/plan.hpp"
 #include "job/registry.hpp"
 #include "job/schema.hpp"
 
@@ -20,7 +22,8 @@ namespace trellis::job {
 
 template <class Args>
 OpSpec make_op(OpInfo info, const std::function<void(Schema<Args>&)>& declare,
-               std::function<StepValue(StepContext&, const Args&)> run) {
+               std::function<StepValue(StepContext&, const Args&)> run,
+               std::function<Shape(PlanContext&, const Args&)> plan = {}) {
   auto schema = std::make_shared<Schema<Args>>();
   declare(*schema);
   OpSpec spec;
@@ -39,6 +42,16 @@ OpSpec make_op(OpInfo info, const std::function<void(Schema<Args>&)>& declare,
     ctx.bound_args = nullptr;
     return v;
   };
+  if (plan)
+    spec.plan = [plan = std::move(plan), schema](PlanContext& ctx) {
+      if (ctx.bound_args) return plan(ctx, ctx.args<Args>());
+      const std::any args = schema->bind(ctx.params);
+      ctx.bound_args = &args;
+      ctx.schema = schema.get();
+      Shape s = plan(ctx, ctx.args<Args>());
+      ctx.bound_args = nullptr;
+      return s;
+    };
   return spec;
 }
 

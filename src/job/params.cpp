@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "core/text.hpp"
+
 namespace trellis::job {
 
 namespace fs = std::filesystem;
@@ -138,7 +140,7 @@ JobError located(const Mark& m, const std::string& step_id, const std::string& o
     if (!op.empty()) msg += " (" + op + ")";
     msg += ": ";
   }
-  msg += message;
+  msg += one_line(message);  // a library's multi-line message, a block scalar: one line
   JobError e(msg);
   e.set_located();
   return e;

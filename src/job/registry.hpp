@@ -15,6 +15,8 @@
 namespace trellis::job {
 
 struct StepContext;
+struct PlanContext;
+struct Shape;
 class SchemaBase;
 
 enum class Inputs {
@@ -44,6 +46,10 @@ struct OpSpec : OpInfo {
   std::function<void(const Params&)> validate;
   // The implementation; called on every rank.
   std::function<StepValue(StepContext&)> run;
+  // What the step will give, from its inputs' shapes and the metadata it reads, with the checks the
+  // metadata allows (plan.hpp); called on every rank before any step runs, may be collective. Empty: the
+  // op's value is unknown until it runs.
+  std::function<Shape(PlanContext&)> plan;
 };
 
 class Registry {

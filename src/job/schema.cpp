@@ -45,7 +45,7 @@ Crs ParamTraits<Crs>::parse(const ParamValue& v, const ValueContext& c) {
 
 CellType ParamTraits<CellType>::parse(const ParamValue& v, const ValueContext& c) {
   try {
-    return CellType::parse(v.as_string());
+    return CellType::parse_exact(v.as_string());
   } catch (const JobError& e) {
     c.fail(v.mark, e.what());
   }

@@ -250,14 +250,9 @@ SiteConfig site_config_from_string(const std::string& yaml_text, const std::stri
 }
 
 SiteConfig load_site_config(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) throw JobError(path + ": is a folder, not a site configuration file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw JobError(path + ": cannot read the site configuration: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
+  const std::string text = read_job_text(path, "site configuration");
   const fs::path parent = fs::absolute(path).lexically_normal().parent_path();
-  return site_config_from_string(text.str(), path, parent.string());
+  return site_config_from_string(text, path, parent.string());
 }
 
 std::optional<std::uint64_t> parse_size(std::string_view text) {
@@ -393,6 +388,8 @@ RunOptions run_options(const SiteConfig& site) {
   if (site.memory_per_rank) {
     o.round_mb = round_mb_for_budget(*site.memory_per_rank);
     o.memory_per_rank = site.memory_per_rank;
+    o.memory_source = "memory_per_rank, " + site.mark("memory_per_rank").str() +
+                      (site.memory_source.empty() ? "" : ", " + site.memory_source);
   }
   o.compression = enum_from_name<io::Compression>(site.compression);
   o.progress_interval = site.progress_interval;

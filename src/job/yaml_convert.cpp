@@ -1,11 +1,18 @@
 // YAML to ParamValue (yaml_convert.hpp), and the spelling of choices (normalize_choice, match_choice).
 #include "job/yaml_convert.hpp"
 
+#include <sys/stat.h>
+#include <yaml-cpp/eventhandler.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -146,12 +153,84 @@ std::optional<bool> parse_bool(std::string_view text, bool yes_no) {
   return std::nullopt;
 }
 
+std::string read_job_text(const std::string& path, const std::string& what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw JobError(path + ": cannot read the " + what + ": " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw JobError(path + ": is a folder, not a " + what);
+  if (!S_ISREG(st.st_mode))
+    throw JobError(path + ": is not a regular file (a pipe or a device): not a " + what);
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxJobFileBytes)
+    throw JobError(path + ": the " + what + " is " + std::to_string(st.st_size >> 20) + " MiB; at most " +
+                   std::to_string(kMaxJobFileBytes >> 20) + " MiB are read");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw JobError(path + ": cannot read the " + what + ": " + std::strerror(errno));
+  std::string text(static_cast<std::size_t>(st.st_size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad() || static_cast<std::size_t>(in.gcount()) != text.size())
+    throw JobError(path + ": cannot read the " + what);
+  return text;
+}
+
+namespace {
+
+// Finds where the first non-empty document after the first one starts (its first node), reading events
+// only: aliases are not expanded. yaml-cpp's LoadAll() can loop forever on malformed text (a stray ','),
+// pushing empty documents; this reads at most kMaxDocuments of them.
+class LaterDocument : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> first_node;
+  int documents = 0;
+
+  void OnDocumentStart(const YAML::Mark&) override { ++documents; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { note(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override {
+    note(m);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    note(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    note(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void note(const YAML::Mark& m) {
+    if (documents > 1 && !first_node) first_node = m;
+  }
+};
+
+constexpr int kMaxDocuments = 1000;
+
+}  // namespace
+
 YAML::Node parse_yaml(const std::string& text, const std::string& file) {
+  auto at = [&](const YAML::Mark& m) {
+    return Mark{file, m.line >= 0 ? m.line + 1 : 0, m.column >= 0 ? m.column + 1 : 0};
+  };
   try {
-    return YAML::Load(protect_var_braces(text));
+    const std::string protected_text = protect_var_braces(text);
+    YAML::Node first = YAML::Load(protected_text);
+    // Every document is looked at: a second one would otherwise be ignored without a word.
+    std::istringstream in(protected_text);
+    YAML::Parser parser(in);
+    LaterDocument later;
+    while (!later.first_node && later.documents < kMaxDocuments && parser.HandleNextDocument(later)) {
+    }
+    if (later.first_node)
+      throw JobError(
+          at(*later.first_node).str() +
+          ": a second YAML document (after '---'): a file holds one job; put the steps in one list, or "
+          "the jobs in files of their own");
+    return first;
   } catch (const YAML::Exception& e) {
-    const Mark m{file, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0};
-    throw JobError(m.str() + ": " + e.msg);
+    throw JobError(at(e.mark).str() + ": " + e.msg);
   }
 }
 
@@ -163,7 +242,8 @@ std::string node_kind(const YAML::Node& n) {
   if (n.IsSequence()) return n.size() == 0 ? "an empty list" : "a list";
   if (n.IsMap()) return "a map";
   if (n.IsNull()) return "nothing";
-  return "'" + yaml_text(n) + "'";
+  const std::string t = yaml_text(n);
+  return "'" + (t.size() > 60 ? t.substr(0, 57) + "..." : t) + "'";
 }
 
 Mark YamlConverter::mark_of(const YAML::Node& n) const {
@@ -173,7 +253,7 @@ Mark YamlConverter::mark_of(const YAML::Node& n) const {
 
 void YamlConverter::fail(const Mark& m, const std::string& message) const {
   const std::string where = m.str();
-  throw JobError(where.empty() ? message : where + ": " + message);
+  throw JobError(where.empty() ? one_line(message) : where + ": " + one_line(message));
 }
 
 std::string YamlConverter::scalar(const YAML::Node& n, const Mark& m, const std::string& prefix) const {
@@ -204,7 +284,14 @@ std::string YamlConverter::must_be(const std::string& key, const std::string& wh
   return (voice_ == Voice::Parameter ? "parameter '" + key + "' must be " : key + ": must be ") + what;
 }
 
+void YamlConverter::count_node(const Mark& m) const {
+  if (++nodes_ > kMaxYamlNodes)
+    fail(m, "the values expand to more than " + std::to_string(kMaxYamlNodes) +
+                " YAML nodes (aliases repeated in aliases?): refused");
+}
+
 ParamValue YamlConverter::any_value(const YAML::Node& n, const Mark& m, const std::string& prefix) const {
+  count_node(m);
   ParamValue v;
   v.mark = m;
   if (n.IsNull()) return v;
@@ -326,6 +413,7 @@ ParamValue YamlConverter::convert(const ParamSpec& spec, const std::string& key,
       const bool path = spec.type == ParamType::InputPath;
       const std::string what = path ? "a path or a list of paths" : "a string or a list of strings";
       auto one = [&](const YAML::Node& e, const Mark& em) {
+        count_node(em);
         if (!e.IsScalar()) step_fail(em, must_be(key, what) + ", got " + node_kind(e) + " in it");
         ParamValue x;
         x.mark = em;

@@ -16,8 +16,14 @@
 
 namespace trellis::job {
 
+// The text of a job or site configuration file (`what` names it in messages): a regular file of at most
+// kMaxJobFileBytes (a FIFO, a device or a folder would block, never end, or mean nothing). Throws
+// JobError "PATH: ...".
+inline constexpr std::size_t kMaxJobFileBytes = std::size_t{16} << 20;
+std::string read_job_text(const std::string& path, const std::string& what);
+
 // Parses YAML text whose ${...} references may hold braces (see protect_var_braces). Throws JobError
-// "FILE:LINE:COL: <yaml-cpp's message>" on a syntax error.
+// "FILE:LINE:COL: <yaml-cpp's message>" on a syntax error, or when the text holds a second document.
 YAML::Node parse_yaml(const std::string& text, const std::string& file);
 // A scalar's text as written (the braces of ${...} references restored).
 std::string yaml_text(const YAML::Node& n);
@@ -68,9 +74,16 @@ class YamlConverter {
   // "parameter 'k' must be X" / "k: must be X"
   std::string must_be(const std::string& key, const std::string& what) const;
 
+  // Counts the nodes converted: YAML aliases let a small file expand to billions (an "alias bomb").
+  void count_node(const Mark& m) const;
+
   std::string file_, dir_;
   const std::map<std::string, std::string>& vars_;
   Voice voice_;
+  mutable std::size_t nodes_ = 0;
 };
+
+// The most YAML nodes a job's values may expand to (aliases included).
+inline constexpr std::size_t kMaxYamlNodes = 1000000;
 
 }  // namespace trellis::job

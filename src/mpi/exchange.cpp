@@ -162,6 +162,20 @@ std::size_t exchange(const std::function<bool(std::vector<Outgoing>&)>& produce,
   return sent_total;
 }
 
+void check_piece(const Piece& p, const CellType& ct, int bands, int cols, int rows) {
+  const Tile& t = p.tile;
+  if (t.cell_type() == ct && t.bands() == bands && p.col_off >= 0 && p.row_off >= 0 &&
+      static_cast<long>(p.col_off) + t.cols() <= cols && static_cast<long>(p.row_off) + t.rows() <= rows)
+    return;
+  throw IoError("corrupt message: a piece of tile (" + std::to_string(p.key.col) + ", " +
+                std::to_string(p.key.row) + ") of " + std::to_string(t.cols()) + "x" +
+                std::to_string(t.rows()) + " " + t.cell_type().name() + " cells, " +
+                std::to_string(t.bands()) + " band(s), at (" + std::to_string(p.col_off) + ", " +
+                std::to_string(p.row_off) + ") does not fit a " + std::to_string(cols) + "x" +
+                std::to_string(rows) + " " + ct.name() + " tile of " + std::to_string(bands) +
+                " band(s) (did the ranks load different jobs?)");
+}
+
 std::size_t route_pieces(std::size_t n, const std::function<std::size_t(std::size_t)>& weight,
                          const std::function<void(std::size_t, std::vector<Piece>&)>& cut,
                          const Partitioner& owners, const std::function<void(Piece&&)>& consume,

@@ -43,6 +43,11 @@ std::size_t exchange(const std::function<bool(std::vector<Outgoing>&)>& produce,
 // Encoded size of a piece (key, order, tile).
 std::size_t piece_bytes(const Piece& p);
 
+// Checks a received piece before it is placed: the cell type, the bands, and the rectangle inside a
+// cols x rows tile. Throws IoError ("corrupt message: ...") otherwise: data from a rank that loaded a
+// different job, say, must not write past a buffer. Not collective.
+void check_piece(const Piece& p, const CellType& ct, int bands, int cols, int rows);
+
 // How the items of a round are spread over a rank's threads.
 enum class Schedule {
   Dynamic,  // one item at a time (items differ in cost)

@@ -14,6 +14,7 @@ struct State {
   bool owns_mpi = false;
   int rank = 0;
   int size = 1;
+  int node_size = 1;
   int thread_level = MPI_THREAD_SINGLE;
   MPI_Comm data = MPI_COMM_NULL;
   MPI_Comm control = MPI_COMM_NULL;
@@ -45,6 +46,11 @@ void Runtime::init(int* argc, char*** argv) {
   MPI_Comm_set_name(s.control, const_cast<char*>("trellis-control"));
   MPI_Comm_rank(s.data, &s.rank);
   MPI_Comm_size(s.data, &s.size);
+  // The ranks sharing this node's memory (the memory budget's default divides the node among them).
+  MPI_Comm node = MPI_COMM_NULL;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, s.rank, MPI_INFO_NULL, &node);
+  MPI_Comm_size(node, &s.node_size);
+  MPI_Comm_free(&node);
   s.initialized = true;
 }
 
@@ -62,6 +68,7 @@ void Runtime::finalize() {
   s.initialized = false;
   s.rank = 0;
   s.size = 1;
+  s.node_size = 1;
   if (s.owns_mpi && !finalized) MPI_Finalize();
   s.owns_mpi = false;
 }
@@ -74,6 +81,9 @@ int Runtime::rank() {
 }
 int Runtime::size() {
   return state().size;
+}
+int Runtime::node_size() {
+  return state().node_size;
 }
 int Runtime::thread_level() {
   return state().thread_level;

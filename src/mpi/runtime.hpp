@@ -20,6 +20,8 @@ class Runtime {
   // This rank and the number of ranks (0 and 1 before init()).
   static int rank();
   static int size();
+  // The ranks on this rank's node, this one included (1 before init()).
+  static int node_size();
   // The thread support MPI provided (an MPI_THREAD_* level).
   static int thread_level();
   // Seconds since an arbitrary origin (steady clock; usable before init()).

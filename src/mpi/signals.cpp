@@ -10,8 +10,10 @@ namespace {
 std::atomic<int> g_signal{0};
 static_assert(std::atomic<int>::is_always_lock_free, "the stop flag must be lock-free (async-signal-safe)");
 
-constexpr int kSignals[] = {SIGTERM, SIGUSR1, SIGINT};
-struct sigaction g_previous[3];
+constexpr int kSignals[] = {SIGTERM, SIGUSR1, SIGINT, SIGHUP};
+constexpr int kNumSignals = sizeof kSignals / sizeof kSignals[0];
+struct sigaction g_previous[kNumSignals];
+struct sigaction g_previous_pipe;
 bool g_installed = false;
 
 extern "C" void on_stop_signal(int sig) {
@@ -37,19 +39,26 @@ StopRequested::StopRequested(int signal, const std::string& what)
 
 void install_stop_handlers() {
   if (g_installed) return;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < kNumSignals; ++i) {
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
     sigaction(kSignals[i], &sa, &g_previous[i]);
   }
+  // A closed log stream (`trellis run job.yaml 2>&1 | head -1`) must not end the job: writes to it fail
+  // with EPIPE instead, and are dropped.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGPIPE, &ignore, &g_previous_pipe);
   g_installed = true;
 }
 
 void restore_stop_handlers() {
   if (!g_installed) return;
-  for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &g_previous[i], nullptr);
+  for (int i = 0; i < kNumSignals; ++i) sigaction(kSignals[i], &g_previous[i], nullptr);
+  sigaction(SIGPIPE, &g_previous_pipe, nullptr);
   g_installed = false;
 }
 

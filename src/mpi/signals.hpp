@@ -1,6 +1,7 @@
 #pragma once
-// Stop requests: SIGTERM, SIGUSR1 and SIGINT (what Slurm sends before the time limit with --signal, what
-// `scancel --signal=TERM` sends, what mpirun forwards, Ctrl-C) ask trellis to stop cleanly.
+// Stop requests: SIGTERM, SIGUSR1, SIGINT and SIGHUP (what Slurm sends before the time limit with
+// --signal, what `scancel --signal=TERM` sends, what mpirun forwards, Ctrl-C, a closed terminal) ask
+// trellis to stop cleanly. SIGPIPE is ignored: a closed log stream never ends a job.
 //
 // Mechanism. The handler only stores the signal number in a lock-free atomic (async-signal-safe); it
 // never unwinds, prints or communicates. The request takes effect at the next safe point, which is the
@@ -32,8 +33,8 @@ class StopRequested : public Error {
   int signal_;
 };
 
-// Installs the handlers for SIGTERM, SIGUSR1 and SIGINT (SA_RESTART, so interrupted system calls are
-// resumed and writes are not cut short). Idempotent.
+// Installs the handlers for SIGTERM, SIGUSR1, SIGINT and SIGHUP (SA_RESTART, so interrupted system calls
+// are resumed and writes are not cut short), and ignores SIGPIPE. Idempotent.
 void install_stop_handlers();
 // Restores the handlers that were there before install_stop_handlers() (for tests).
 void restore_stop_handlers();

@@ -76,7 +76,7 @@ AlignedLayers align_layers(std::span<const TiledLayer* const> layers, std::span<
                      " tiles): tile them to one layout first");
     if (first.md.crs.valid() && m.crs.valid() && !first.md.crs.equivalent(m.crs))
       throw JobError("inputs '" + names[0] + "' and '" + names[i] + "' have different CRSs (" +
-                     first.md.crs.definition() + " and " + m.crs.definition() + "): reproject one first");
+                     first.md.crs.label() + " and " + m.crs.label() + "): reproject one first");
   }
   const std::size_t n = layers.size();
   AlignedLayers out;

@@ -114,8 +114,11 @@ TEST(Errors, CorruptHeaderOnOneRankOnlyStopsEveryRank) {
   write_small(d / "f0.tif", 1);
   write_small(d / "f1.tif", 2);
   write_file(d / "f2.tif", "this is not a TIFF file at all");  // read by rank 2 of 3 only
+  // Headers are read when the job is planned, before any work: an input that is not a raster is the
+  // job's fault (exit 2, at `uri`), found by the one rank that reads that header.
   auto r = run_job_text(d, tiling_job("[f0.tif, f1.tif, f2.tif]"), 3, "--log-level warn");
-  expect_one_error(r, 3, "rank 2: ");
+  expect_one_error(r, 2, "rank 2: ");
+  EXPECT_NE(r.err.find("job.yaml:4:10: step 'read_geotiff-1' (read_geotiff): "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("f2.tif"), std::string::npos);
   EXPECT_LT(r.seconds, 30);
   EXPECT_FALSE(fs::exists(d / "out.tif"));

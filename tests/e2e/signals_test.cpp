@@ -230,6 +230,18 @@ TEST_F(Signals, SigtermStopsASingleProcess) {
                     "not finished: tiled (interrupted), out; no partial output left");
 }
 
+// A closed terminal (SIGHUP) is a stop request like SIGTERM: nothing half-written is left behind.
+TEST_F(Signals, SighupIsAStopRequest) {
+  Background b(command(0), dir / "err.txt");
+  ASSERT_TRUE(b.started());
+  ASSERT_TRUE(b.wait_for_text("'tiled' (tile_to_layout): ", 120)) << b.read_err();
+  b.signal(SIGHUP);
+  expect_clean_stop(b, Clock::now(),
+                    "trellis: stopped by SIGHUP during step 2/3 'tiled' (tile_to_layout): finished: src; "
+                    "not finished: tiled (interrupted), out; no partial output left");
+  for (const auto& f : listing(dir.path())) EXPECT_EQ(f.find(".trellis-tmp"), std::string::npos) << f;
+}
+
 // SIGTERM to mpirun itself is Open MPI's business: it terminates the ranks (SIGTERM, then SIGKILL a
 // moment later), so trellis may not get to its safe point. Even then nothing looks complete: at most a
 // hidden temporary is left.

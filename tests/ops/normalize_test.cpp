@@ -75,6 +75,7 @@ TEST(Normalize, IntegerCellsTruncateAndNoDataStays) {
   TiledLayer l;
   l.md.cell_type = CellType::parse("int16");
   l.md.layout = {{0, 0, 4, 1}, {1, 1, 4, 1}};
+  l.md.extent = {0, 0, 4, 1};
   l.md.bounds = {{0, 0, 0}, {0, 0, 0}};
   l.partitioner = mpi::balance({{0, 0, 0}}, IndexKind::ZOrder, l.md.bounds);
   Tile t(l.md.cell_type, 4, 1);

@@ -1,5 +1,6 @@
 #include "job/types/geometry.hpp"
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 namespace trellis::job {
@@ -63,12 +64,25 @@ GeometrySource parse_source(const ParamValue& v, const ValueContext& c, bool* si
           if (!e.is_string() || e.as_string().empty()) c.fail(e.mark, "`uri` must be a path");
           s.src.path = c.resolve_path(e.as_string());
           s.uri_mark = e.mark;
+          std::error_code ec;
+          const auto st = std::filesystem::status(s.src.path, ec);
+          if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st) &&
+              !std::filesystem::is_directory(st))
+            c.fail(e.mark, "'" + s.src.path + "' is not a regular file (a pipe, socket or device)");
         } else if (k == "layer") {
           s.src.layer = text_of(e);
           s.layer_mark = e.mark;
         } else if (k == "where") {
           s.src.where = text_of(e);
           s.where_mark = e.mark;
+          // OGR reads the filter up to a ';' and drops the rest without a word ("1=1; DROP TABLE x"
+          // would filter nothing): one expression only.
+          bool quoted = false;
+          for (char ch : s.src.where) {
+            if (ch == '\'') quoted = !quoted;
+            if (ch == ';' && !quoted)
+              c.fail(e.mark, "`where` holds a ';' outside quotes: an attribute filter is one expression");
+          }
         } else {
           c.fail(e.mark, "unknown key '" + k + "' of an OGR source (uri, layer, where)");
         }

@@ -34,10 +34,13 @@ job::StepValue run(job::StepContext& ctx, const NormalizeArgs& a) {
   const auto& in = ctx.input_as<TiledLayer>();
   double old_min = a.old_min.value_or(0), old_max = a.old_max.value_or(0);
   if (!a.old_min || !a.old_max) {
+    const CellWindow data = data_window(in.md);
     const CellAccumulator range =
         mpi::reduce_tiles<CellAccumulator>(in, CellAccumulator(kAccCount | kAccMin | kAccMax),
-                                           [](CellAccumulator& acc, const SpaceTimeKey&, const Tile& t) {
-                                             for (int b = 0; b < t.bands(); ++b) acc.add_tile(t, b);
+                                           [&](CellAccumulator& acc, const SpaceTimeKey& k, const Tile& t) {
+                                             // Only data cells: the padding of edge tiles is not data.
+                                             const CellWindow w = tile_data_window(in.md, data, k);
+                                             for (int b = 0; b < t.bands(); ++b) acc.add_tile(t, b, &w);
                                            });
     if (range.count() == 0) throw JobError("the layer has no data cell: give old_min and old_max");
     old_min = a.old_min.value_or(*range.value(CellStat::Min));

@@ -328,6 +328,7 @@ TiledLayer build_parent(const TiledLayer& child, const Step& s, const LayerMetad
   // placing them in any order gives the same tile; cells no child covers keep the prototype's NoData
   // (zeros for raw cell types), like GeoTrellis' ArrayTile.empty.
   auto consume = [&](mpi::Piece&& p) {
+    mpi::check_piece(p, md.cell_type, md.bands, tc, tr);
     auto it = out.tiles.find(p.key);
     if (it == out.tiles.end()) it = out.tiles.emplace(p.key, Tile(md.cell_type, tc, tr, md.bands)).first;
     it->second.paste(p.tile, p.col_off, p.row_off);
@@ -407,6 +408,7 @@ TiledLayer retile_to_level(const TiledLayer& in, const LayoutLevel& lvl, io::Res
               [](const mpi::Piece& a, const mpi::Piece& b) { return a.order < b.order; });
     Tile t(md.cell_type, tc, tr, md.bands);
     for (const auto& pc : pcs) {
+      mpi::check_piece(pc, md.cell_type, md.bands, tc, tr);
       dispatch_kind(md.cell_type.kind, [&](auto zero) {
         using T = decltype(zero);
         for (int b = 0; b < md.bands; ++b) {

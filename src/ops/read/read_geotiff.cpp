@@ -69,14 +69,20 @@ std::int64_t parse_instant(const std::string& text, const std::string& format, c
   return static_cast<std::int64_t>(timegm(&tm)) * 1000;
 }
 
-job::StepValue run(job::StepContext& ctx, const ReadGeoTiffArgs& a) {
+// The files' headers: each file read by one rank, shared with every rank. Collective. A file that
+// cannot be opened or placed (no geotransform, rotated, south-up, an unsupported cell type or CRS), and
+// a file without the CRS or time the arguments need, is a JobError at `uri` (or `time_tag`).
+RasterLayer read_headers(const job::ArgsAccess& ctx, const ReadGeoTiffArgs& a) {
   const std::vector<std::string> files = io::expand_inputs(a.uri.paths);
   const bool temporal = a.rdd_type == LayerType::Spacetime;
   const std::string time_tag = temporal ? a.time_tag : "";
-
-  // Headers: each file read by one rank, shared with every rank.
-  const std::vector<std::string> headers = mpi::allgather_indexed(
-      files.size(), [&](std::size_t i) { return info_to_json(io::read_info(files[i], time_tag)).dump(); });
+  const std::vector<std::string> headers = mpi::allgather_indexed(files.size(), [&](std::size_t i) {
+    try {
+      return info_to_json(io::read_info(files[i], time_tag)).dump();
+    } catch (const Error& e) {
+      throw ctx.param_error(&ReadGeoTiffArgs::uri, e.what());
+    }
+  });
 
   RasterLayer layer;
   layer.temporal = temporal;
@@ -111,31 +117,57 @@ job::StepValue run(job::StepContext& ctx, const ReadGeoTiffArgs& a) {
     }
     layer.sources.push_back(std::move(s));
   }
+  return layer;
+}
 
-  // Windows, in global order: source, then row-major; this rank takes a contiguous share.
+// The windows of a source: at most max_size cells on a side.
+std::size_t windows_of(const RasterSource& s, long max_size) {
+  const auto across = static_cast<std::size_t>((s.grid.cols + max_size - 1) / max_size);
+  const auto down = static_cast<std::size_t>((s.grid.rows + max_size - 1) / max_size);
+  return across * down;
+}
+
+job::Shape plan(job::PlanContext& ctx, const ReadGeoTiffArgs& a) {
+  job::Shape s;
+  s.kind = job::ValueKind::RasterLayer;
+  s.raster = read_headers(ctx, a);
+  for (const auto& src : s.raster.sources) s.raster.total_windows += windows_of(src, a.max_tile_size);
+  return s;
+}
+
+job::StepValue run(job::StepContext& ctx, const ReadGeoTiffArgs& a) {
+  // The headers the plan read (every rank planned the same), else read now.
+  RasterLayer layer = ctx.planned ? ctx.planned->raster : read_headers(ctx, a);
+  layer.windows.clear();
+
+  // Windows, in global order: source, then row-major; this rank makes only its contiguous share.
   const long max_size = a.max_tile_size;
-  std::vector<RasterWindow> windows;
-  for (std::size_t si = 0; si < layer.sources.size(); ++si) {
-    const auto& g = layer.sources[si].grid;
-    for (long r0 = 0; r0 < g.rows; r0 += max_size)
-      for (long c0 = 0; c0 < g.cols; c0 += max_size) {
-        RasterWindow w;
-        w.source = static_cast<int>(si);
-        w.col0 = c0;
-        w.row0 = r0;
-        w.cols = static_cast<int>(std::min(max_size, g.cols - c0));
-        w.rows = static_cast<int>(std::min(max_size, g.rows - r0));
-        w.ordinal = static_cast<std::uint32_t>(windows.size() + 1);  // 0 is reserved for "never written"
-        windows.push_back(w);
-      }
-  }
-  layer.total_windows = windows.size();
-  const std::size_t n = windows.size();
+  std::size_t n = 0;
+  for (const auto& src : layer.sources) n += windows_of(src, max_size);
+  layer.total_windows = n;
   const std::size_t rank = static_cast<std::size_t>(mpi::Runtime::rank()),
                     size = static_cast<std::size_t>(mpi::Runtime::size());
-  layer.windows.assign(windows.begin() + static_cast<std::ptrdiff_t>(n * rank / size),
-                       windows.begin() + static_cast<std::ptrdiff_t>(n * (rank + 1) / size));
-  ctx.log.info("read_geotiff: " + std::to_string(files.size()) + " file(s), " + std::to_string(n) +
+  const std::size_t lo = n * rank / size, hi = n * (rank + 1) / size;
+  std::size_t first = 0;  // the global index of the source's first window
+  for (std::size_t si = 0; si < layer.sources.size() && first < hi; ++si) {
+    const auto& g = layer.sources[si].grid;
+    const std::size_t count = windows_of(layer.sources[si], max_size);
+    if (first + count > lo) {
+      const auto across = static_cast<std::size_t>((g.cols + max_size - 1) / max_size);
+      for (std::size_t i = std::max(lo, first) - first; i < std::min(hi, first + count) - first; ++i) {
+        RasterWindow w;
+        w.source = static_cast<int>(si);
+        w.col0 = static_cast<long>(i % across) * max_size;
+        w.row0 = static_cast<long>(i / across) * max_size;
+        w.cols = static_cast<int>(std::min(max_size, g.cols - w.col0));
+        w.rows = static_cast<int>(std::min(max_size, g.rows - w.row0));
+        w.ordinal = static_cast<std::uint32_t>(first + i + 1);  // 0 is reserved for "never written"
+        layer.windows.push_back(w);
+      }
+    }
+    first += count;
+  }
+  ctx.log.info("read_geotiff: " + std::to_string(layer.sources.size()) + " file(s), " + std::to_string(n) +
                " window(s)");
   return layer;
 }
@@ -161,7 +193,10 @@ read. Nothing is read until a later step streams the windows, so no rank ever ho
 - `crs` overrides the files' CRS (and is required for files without one).
 - `rdd_type: spacetime` reads each file's instant from the metadata item `time_tag`, parsed with
   `time_format` (strptime syntax, UTC).
-- Rotated or south-up rasters are rejected; a file that cannot be opened fails the job with status 3.
+- The headers are read when the job is planned, before any step runs (`trellis validate` reads them
+  too): a file that cannot be opened, has no geotransform, is rotated or south-up, has an unsupported
+  cell type (complex, 64-bit integers) or a CRS that is not horizontal (vertical, geocentric) is refused
+  with status 2 at `uri`. A file that fails while its cells are read fails the job with status 3.
 
 ## Example
 
@@ -174,7 +209,7 @@ read. Nothing is read until a later step streams the windows, so no rank ever ho
 )md",
      .inputs = job::Inputs::None,
      .produces = job::ValueKind::RasterLayer},
-    declare, run)};
+    declare, run, plan)};
 
 }  // namespace
 

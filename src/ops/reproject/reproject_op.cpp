@@ -51,7 +51,7 @@ job::StepValue run(job::StepContext& ctx, const ReprojectArgs& a) {
                       ctx.consumable_input<TiledLayer>(), &ctx.progress, &ctx.log);
   const auto& md = out.md;
   const auto& tl = md.layout.tile_layout;
-  ctx.log.info("reprojected " + in.md.crs.definition() + " -> " + md.crs.definition() + ": layout " +
+  ctx.log.info("reprojected " + in.md.crs.label() + " -> " + md.crs.label() + ": layout " +
                    std::to_string(tl.layout_cols) + "x" + std::to_string(tl.layout_rows) + " tiles of " +
                    std::to_string(tl.tile_cols) + "x" + std::to_string(tl.tile_rows) + " over " +
                    md.layout.extent.to_string() + (md.zoom ? ", zoom " + std::to_string(*md.zoom) : "") +

@@ -179,7 +179,7 @@ TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, double sha
   // 2. Bounds and extent over all ranks (the same on every rank, so an error here is everyone's).
   const FootprintAcc all = mpi::allreduce(acc);
   if (all.keys == 0)
-    throw JobError("the layer does not intersect the target layout (target CRS " + md_.crs.definition() +
+    throw JobError("the layer does not intersect the target layout (target CRS " + md_.crs.label() +
                    ", layout extent " + md_.layout.extent.to_string() + ")");
   TiledLayer out;
   out.md = md_;

@@ -4,9 +4,12 @@
 #include <cmath>
 #include <limits>
 
+#include "core/cell_stats.hpp"
+#include "core/parallel.hpp"
 #include "io/geotiff.hpp"
 #include "job/op.hpp"
 #include "mpi/reduce.hpp"
+#include "mpi/skeletons.hpp"
 #include "ops/common/output.hpp"
 #include "ops/registry.hpp"
 
@@ -22,68 +25,37 @@ void declare(job::Schema<GetMinMaxArgs>& s) {
   declare_output(s, &GetMinMaxArgs::output);
 }
 
-struct MinMax {
-  double min = std::numeric_limits<double>::infinity();
-  double max = -std::numeric_limits<double>::infinity();
-  void add(const Tile& t) {
-    dispatch_kind(t.cell_type().kind, [&](auto zero) {
-      using T = decltype(zero);
-      const CellType& ct = t.cell_type();
-      double lo = min, hi = max;
-      for (int b = 0; b < t.bands(); ++b) {
-        const T* d = t.band_as<T>(b);
-        for (std::size_t i = 0; i < t.cells(); ++i) {
-          double v = static_cast<double>(d[i]);
-          if (std::isnan(v) || ct.is_nodata(v)) continue;
-          lo = std::min(lo, v);
-          hi = std::max(hi, v);
-        }
-      }
-      min = lo;
-      max = hi;
-    });
-  }
-  void merge(const MinMax& o) {
-    min = std::min(min, o.min);
-    max = std::max(max, o.max);
-  }
-};
-
 job::StepValue run(job::StepContext& ctx, const GetMinMaxArgs&) {
   const job::StepValue& in = ctx.input();
-  MinMax mm;
+  const CellAccumulator empty(kAccCount | kAccMin | kAccMax);
+  CellAccumulator all = empty;
   if (const auto* tl = std::get_if<TiledLayer>(&in)) {
+    // Only the layer's data cells: the padding of edge tiles is not data, whatever the cell type.
+    const CellWindow data = data_window(tl->md);
     ctx.progress.begin(tl->tiles.size(), "tiles");
-    for (const auto& [k, t] : tl->tiles) {
-      mm.add(t);
-      ctx.progress.advance();
-    }
+    all = mpi::reduce_tiles<CellAccumulator>(*tl, empty,
+                                             [&](CellAccumulator& acc, const SpaceTimeKey& k, const Tile& t) {
+                                               const CellWindow w = tile_data_window(tl->md, data, k);
+                                               for (int b = 0; b < t.bands(); ++b) acc.add_tile(t, b, &w);
+                                               ctx.progress.advance();
+                                             });
   } else {
+    // An untiled layer: this rank's windows, read and scanned in parallel (a window is all data).
     const auto& rl = std::get<RasterLayer>(in);
     ctx.progress.begin(rl.windows.size(), "windows");
-    std::exception_ptr failure;
-#pragma omp parallel
-    {
-      MinMax local;
-#pragma omp for schedule(dynamic, 1)
-      for (std::size_t i = 0; i < rl.windows.size(); ++i) {
-        try {
-          local.add(io::read_window(rl, rl.windows[i]));
-          ctx.progress.advance();
-        } catch (...) {
-#pragma omp critical
-          if (!failure) failure = std::current_exception();
-        }
-      }
-#pragma omp critical
-      mm.merge(local);
-    }
-    if (failure) std::rethrow_exception(failure);
+    std::vector<CellAccumulator> per_thread(static_cast<std::size_t>(max_threads()), empty);
+    parallel_for(rl.windows.size(), [&](std::size_t i) {
+      const Tile t = io::read_window(rl, rl.windows[i]);
+      for (int b = 0; b < t.bands(); ++b) per_thread[thread_index()].add_tile(t, b);
+      ctx.progress.advance();
+    });
+    CellAccumulator local = empty;
+    for (const auto& a : per_thread) local.merge(a);
+    all = mpi::allreduce(local);
   }
-  double lo = mpi::allreduce_min(mm.min), hi = mpi::allreduce_max(mm.max);
   job::Result r;
-  if (lo <= hi) {
-    r.data = {{"min", lo}, {"max", hi}};
+  if (all.count() > 0) {
+    r.data = {{"min", *all.value(CellStat::Min)}, {"max", *all.value(CellStat::Max)}};
   } else {
     r.data = {{"min", nullptr}, {"max", nullptr}};  // no data cell at all
   }
@@ -97,7 +69,8 @@ const OpRegistration kGetMinMax{
                                  .doc = R"md(## Semantics
 
 GeoPySpark's `get_min_max()`: the minimum and maximum over every band of every tile (or, for an untiled
-layer, every window), NoData cells excluded. Each rank scans what it owns; the partial results are
+layer, every window), NoData cells excluded, and the cells outside the layer's extent (the padding of
+edge tiles) excluded whatever the cell type. Each rank scans what it owns; the partial results are
 reduced. The result is `{"min": ..., "max": ...}` (both `null` when the layer has no data cell), logged,
 and written to `output` when given.
 

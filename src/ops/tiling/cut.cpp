@@ -110,6 +110,7 @@ class PieceMerger {
       : ct_(ct), tc_(tile_cols), tr_(tile_rows), bands_(bands) {}
 
   void add(mpi::Piece&& p) {
+    mpi::check_piece(p, ct_, bands_, tc_, tr_);
     auto it = states_.find(p.key);
     bool full = p.col_off == 0 && p.row_off == 0 && p.tile.cols() == tc_ && p.tile.rows() == tr_;
     if (it == states_.end()) {
@@ -199,8 +200,9 @@ LayerMetadata plan_layout(const RasterLayer& in, const LayoutArgs& a,
   auto res = [](const CellSize& c) { return std::sqrt(c.width * c.height); };
   for (const auto& s : in.sources) {
     if (!s.crs.equivalent(md.crs))
-      throw JobError("the rasters have different CRSs ('" + md.crs.definition() + "' and '" +
-                     s.crs.definition() + "'); read them with one `crs` or reproject them first");
+      throw JobError("the rasters have different CRSs (" + md.crs.label() + " in '" + first.path + "', " +
+                     s.crs.label() + " in '" + s.path +
+                     "'); read them with one `crs` or reproject them first");
     if (s.bands != md.bands)
       throw JobError("the rasters have different band counts (" + std::to_string(md.bands) + " and " +
                      std::to_string(s.bands) + ")");

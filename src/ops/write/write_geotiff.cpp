@@ -135,6 +135,7 @@ std::map<SpaceTimeKey, Tile> assemble_blocks(const TiledLayer& layer, const Bloc
     return next < parts.size();
   };
   mpi::exchange(produce, [&](mpi::Piece&& pc) {
+    mpi::check_piece(pc, pc.tile.cell_type(), layer.md.bands, g.size, g.size);
     auto it = blocks.find(pc.key);
     if (it == blocks.end())
       it = blocks.emplace(pc.key, Tile(pc.tile.cell_type(), g.size, g.size, pc.tile.bands())).first;

@@ -74,40 +74,45 @@ struct Partial {
 };
 static_assert(std::is_trivially_copyable_v<Partial>);
 
-// Adds the cells of band data `d` (n cells) selected by `mask` (all when null), NoData skipped.
-// data_type int reads cells as GeoTrellis' Tile.get does (doubles truncated toward zero and saturated
-// to Int; Int.MinValue is NoData); float reads them as getDouble.
+// Adds the cells of band data `d` (a tile `cols` wide) inside window `w` (tile cells: the layer's data;
+// the padding of edge tiles is not data) and selected by `mask` (all when null), NoData skipped, in
+// row-major order. data_type int reads cells as GeoTrellis' Tile.get does (doubles truncated toward zero
+// and saturated to Int; Int.MinValue is NoData); float reads them as getDouble.
 template <class T>
-void accumulate(const T* d, std::size_t n, const std::uint8_t* mask, const CellType& ct, bool int_mode,
-                Acc& a) {
+void accumulate(const T* d, int cols, const CellWindow& w, const std::uint8_t* mask, const CellType& ct,
+                bool int_mode, Acc& a) {
   const bool nd = ct.has_nodata();
   Acc r = a;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (mask && !mask[i]) continue;
-    double v = static_cast<double>(d[i]);
-    if (std::isnan(v) || (nd && ct.is_nodata(v))) continue;
-    if (int_mode) {
-      double t = std::trunc(v);
-      std::int32_t iv = t >= 2147483647.0    ? INT_MAX
-                        : t <= -2147483648.0 ? INT_MIN
-                                             : static_cast<std::int32_t>(t);
-      if (iv == kIntNoData) continue;
-      r.isum += iv;
-      v = iv;
-    } else {
-      r.sum += v;
+  for (long row = w.r0; row < w.r1; ++row)
+    for (long col = w.c0; col < w.c1; ++col) {
+      const std::size_t i =
+          static_cast<std::size_t>(row) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(col);
+      if (mask && !mask[i]) continue;
+      double v = static_cast<double>(d[i]);
+      if (std::isnan(v) || (nd && ct.is_nodata(v))) continue;
+      if (int_mode) {
+        double t = std::trunc(v);
+        std::int32_t iv = t >= 2147483647.0    ? INT_MAX
+                          : t <= -2147483648.0 ? INT_MIN
+                                               : static_cast<std::int32_t>(t);
+        if (iv == kIntNoData) continue;
+        r.isum += iv;
+        v = iv;
+      } else {
+        r.sum += v;
+      }
+      ++r.count;
+      r.min = std::min(r.min, v);
+      r.max = std::max(r.max, v);
     }
-    ++r.count;
-    r.min = std::min(r.min, v);
-    r.max = std::max(r.max, v);
-  }
   a = r;
 }
 
-void accumulate_tile(const Tile& t, int band, const std::uint8_t* mask, bool int_mode, Acc& a) {
+void accumulate_tile(const Tile& t, int band, const CellWindow& w, const std::uint8_t* mask, bool int_mode,
+                     Acc& a) {
   dispatch_kind(t.cell_type().kind, [&](auto zero) {
     using T = decltype(zero);
-    accumulate(t.band_as<T>(band), t.cells(), mask, t.cell_type(), int_mode, a);
+    accumulate(t.band_as<T>(band), t.cols(), w, mask, t.cell_type(), int_mode, a);
   });
 }
 
@@ -225,6 +230,7 @@ job::StepValue run_polygonal(job::StepContext& ctx, const PolygonalArgs& a, cons
     }
   }
 
+  const CellWindow data = data_window(md);  // cells outside it (edge tiles' padding) are not data
   ctx.progress.begin(items.size(), "tile-polygon pairs");
   std::vector<Acc> accs(items.size());
   std::vector<std::uint8_t> relation(items.size(), 0);  // 0 disjoint, 1 whole tile, 2 rasterized
@@ -245,7 +251,7 @@ job::StepValue run_polygonal(job::StepContext& ctx, const PolygonalArgs& a, cons
             break;
           case io::PolygonClipper::Relation::Inside:
             relation[i] = 1;
-            accumulate_tile(t, band, nullptr, opt.int_mode, accs[i]);
+            accumulate_tile(t, band, tile_data_window(md, data, it.key), nullptr, opt.int_mode, accs[i]);
             break;
           case io::PolygonClipper::Relation::Partial: {
             relation[i] = 2;
@@ -253,7 +259,7 @@ job::StepValue run_polygonal(job::StepContext& ctx, const PolygonalArgs& a, cons
             if (parts.empty()) break;
             std::vector<std::span<const unsigned char>> spans(parts.begin(), parts.end());
             io::burn_cell_centres(spans, grid, mask);
-            accumulate_tile(t, band, mask.data(), opt.int_mode, accs[i]);
+            accumulate_tile(t, band, tile_data_window(md, data, it.key), mask.data(), opt.int_mode, accs[i]);
             break;
           }
         }

@@ -1,6 +1,7 @@
 // Shapes of values (plan.hpp).
 #include "job/plan.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -29,6 +30,12 @@ std::uint64_t PlannedLayer::tile_bytes() const {
   return sat_mul(
       sat_mul(static_cast<std::uint64_t>(tl.tile_cols), static_cast<std::uint64_t>(tl.tile_rows)),
       sat_mul(static_cast<std::uint64_t>(md.bands), static_cast<std::uint64_t>(md.cell_type.bytes())));
+}
+
+std::uint64_t PlannedLayer::instants() const {
+  const auto keys = static_cast<std::uint64_t>(md.bounds.grid().size());
+  if (!md.temporal || keys == 0) return 1;
+  return std::max<std::uint64_t>(1, (tiles + keys - 1) / keys);
 }
 
 std::uint64_t PlannedLayer::bytes_per_rank(int ranks) const {

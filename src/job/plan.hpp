@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "job/args_access.hpp"
@@ -30,6 +31,8 @@ struct PlannedLayer {
   std::uint64_t tiles = 0;
 
   std::uint64_t tile_bytes() const;  // one tile's cells, all bands
+  // The instants of a spacetime layer as far as its tiles and key bounds tell (1 for spatial layers).
+  std::uint64_t instants() const;
   // On the busiest rank: the partitioner balances ranks by tile count.
   std::uint64_t bytes_per_rank(int ranks) const;
 };
@@ -69,6 +72,12 @@ struct PlanContext : ArgsAccess {
   std::optional<std::uint64_t> headroom_per_rank;
 
   PlanContext(const Params& p, const JobInfo& j, const Logger& l) : ArgsAccess(p), job(j), log(l) {}
+  // A warning about the step, logged (rank 0) once the whole job is planned: a job refused by a later
+  // step prints its one error line only.
+  void warn(const std::string& msg, const nlohmann::json& fields = nullptr) {
+    warnings.emplace_back(msg, fields);
+  }
+  std::vector<std::pair<std::string, nlohmann::json>> warnings;
   const Shape& input(const std::string& name = "input") const;
   // Whether a value of this many bytes per rank (with the step's working memory) fits the headroom.
   bool fits(std::uint64_t bytes_per_rank) const {

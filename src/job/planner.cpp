@@ -117,6 +117,7 @@ void plan_step(const Job& job, std::size_t i, JobPlan& jp, const Uses& uses, con
     throw;
   }
   sp.known = true;
+  jp.warnings.insert(jp.warnings.end(), ctx.warnings.begin(), ctx.warnings.end());
   // A value built from its input in place (the input's last use) does not hold both.
   if (sp.shape.reuses_input && inputs.count("input") && uses.last_use.at(step.inputs.at("input")) == i) {
     reused = inputs.at("input")->bytes_per_rank(jp.ranks);
@@ -196,6 +197,7 @@ JobPlan plan_job(const Job& job, const Logger& log, const RunOptions& opts, int 
   jp.steps.resize(job.steps.size());
   const Uses uses(job);
   for (std::size_t i = 0; i < job.steps.size(); ++i) plan_step(job, i, jp, uses, opts, log, false);
+  for (const auto& [msg, fields] : jp.warnings) log.warn(msg, fields);
   return jp;
 }
 
@@ -209,7 +211,10 @@ void replan_step(const Job& job, std::size_t i, JobPlan& jp, const std::map<std:
     sp.shape = shape_of(v);
     sp.known = true;
   }
+  const std::size_t before = jp.warnings.size();
   plan_step(job, i, jp, uses, opts, log, true);
+  for (std::size_t w = before; w < jp.warnings.size(); ++w)
+    log.warn(jp.warnings[w].first, jp.warnings[w].second);
 }
 
 }  // namespace trellis::job

@@ -36,7 +36,8 @@ struct StepPlan {
 struct JobPlan {
   int ranks = 1;
   MemoryBudget budget;
-  std::vector<StepPlan> steps;  // in job.steps' order
+  std::vector<StepPlan> steps;                                   // in job.steps' order
+  std::vector<std::pair<std::string, nlohmann::json>> warnings;  // the plans' (logged by plan_job)
   // The largest step's estimate (0 when no step is known).
   std::uint64_t peak_per_rank() const;
 };

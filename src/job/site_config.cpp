@@ -388,8 +388,8 @@ RunOptions run_options(const SiteConfig& site) {
   if (site.memory_per_rank) {
     o.round_mb = round_mb_for_budget(*site.memory_per_rank);
     o.memory_per_rank = site.memory_per_rank;
-    o.memory_source = "memory_per_rank, " + site.mark("memory_per_rank").str() +
-                      (site.memory_source.empty() ? "" : ", " + site.memory_source);
+    o.memory_source = "memory_per_rank, " +
+                      (site.memory_source.empty() ? site.mark("memory_per_rank").str() : site.memory_source);
   }
   o.compression = enum_from_name<io::Compression>(site.compression);
   o.progress_interval = site.progress_interval;

@@ -77,9 +77,11 @@ steps:
     tile_size: 256
     scheme: zoom
     resample_method: lanczos
+    round_mb: 16
   - id: out
     op: write_geotiff
     uri: out/out.tif
+    round_mb: 16
 )";
 
 // A command started in the background with its stderr going to a file.
@@ -159,8 +161,9 @@ class Signals : public testing::Test {
   void SetUp() override {
     src = big_source();
     write_file(dir / "job.yaml", std::regex_replace(std::string(kJob), std::regex("SRC"), src.string()));
-    // Rounds of 16 MiB, progress every 0.1 s: a stop lands within a fraction of a second.
-    write_file(dir / "site.yaml", "memory_per_rank: 256MiB\nprogress_interval: 0.1\n");
+    // Rounds of 16 MiB (set in the job: the 640 MiB layer needs a budget above that), progress every
+    // 0.1 s: a stop lands within a fraction of a second.
+    write_file(dir / "site.yaml", "memory_per_rank: 2GiB\nprogress_interval: 0.1\n");
     fs::create_directories(dir / "out");
   }
   std::string command(int np) const {
@@ -247,7 +250,7 @@ TEST_F(Signals, SighupIsAStopRequest) {
 // hidden temporary is left.
 TEST_F(Signals, SigtermToMpirunLeavesNothingThatLooksComplete) {
   // LZMA, the slowest codec: the signal lands while the ranks compress, well before the file is done.
-  write_file(dir / "site.yaml", "memory_per_rank: 256MiB\nprogress_interval: 0.1\ncompression: lzma\n");
+  write_file(dir / "site.yaml", "memory_per_rank: 2GiB\nprogress_interval: 0.1\ncompression: lzma\n");
   Background b(command(2), dir / "err.txt");
   ASSERT_TRUE(b.started());
   ASSERT_TRUE(b.wait_for_text("step 3/3 'out' (write_geotiff) started", 120)) << b.read_err();

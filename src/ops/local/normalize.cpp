@@ -65,6 +65,15 @@ job::StepValue run(job::StepContext& ctx, const NormalizeArgs& a) {
   });
 }
 
+// The input's layout and tiles, with new cells: the input stays held beside it.
+job::Shape plan(job::PlanContext& ctx, const NormalizeArgs&) {
+  job::Shape s = ctx.input();
+  s.fits_hint.clear();
+  s.reuses_input = false;
+  s.working_bytes_per_rank = 0;
+  return s;
+}
+
 const OpRegistration kNormalize{
     job::make_op<NormalizeArgs>({.name = "normalize",
                                  .group = "local",
@@ -93,7 +102,7 @@ GeoTrellis' `mapIfSetDouble` does). NoData stays NoData; the cell type, bands an
 )md",
                                  .accepts = {job::ValueKind::TiledLayer},
                                  .produces = job::ValueKind::TiledLayer},
-                                declare, run)};
+                                declare, run, plan)};
 
 }  // namespace
 

@@ -342,23 +342,26 @@ TiledLayer build_parent(const TiledLayer& child, const Step& s, const LayerMetad
 // ------------------------------------------------------------------------------------------------
 // GeoPySpark 0.1: a layer not at start_zoom is first re-tiled to ZoomedLayoutScheme level start_zoom.
 
-TiledLayer retile_to_level(const TiledLayer& in, const LayoutLevel& lvl, io::ResampleMethod method,
-                           std::size_t round_bytes, const job::StepContext& ctx, job::Progress& progress) {
+// The layer's metadata at that level: bounds = KeyBounds(mapKeyTransform(extent)) of the new layout
+// (empty when the extent lies outside it).
+LayerMetadata retiled_metadata(const LayerMetadata& md, const LayoutLevel& lvl) {
+  LayerMetadata out = md;
+  out.layout = lvl.layout;
+  out.zoom = lvl.zoom;
+  GridBounds gb = lvl.layout.extent_to_bounds(md.extent).intersection(lvl.layout.layout_bounds());
+  if (gb.empty()) gb = GridBounds{};
+  out.bounds.min.col = static_cast<std::int32_t>(gb.col_min);
+  out.bounds.min.row = static_cast<std::int32_t>(gb.row_min);
+  out.bounds.max.col = static_cast<std::int32_t>(gb.col_max);
+  out.bounds.max.row = static_cast<std::int32_t>(gb.row_max);
+  return out;
+}
+
+TiledLayer retile_to_level(const TiledLayer& in, const LayerMetadata& out_md, io::ResampleMethod method,
+                           std::size_t round_bytes, job::Progress& progress) {
   const LayerMetadata& md = in.md;
-  const LayoutDefinition& L = lvl.layout;
-  LayerMetadata out_md = md;
-  out_md.layout = L;
-  out_md.zoom = lvl.zoom;
-  // GeoPySpark 0.1: bounds = KeyBounds(mapKeyTransform(extent)) of the new layout.
-  const GridBounds gb = L.extent_to_bounds(md.extent).intersection(L.layout_bounds());
-  if (gb.empty())
-    throw ctx.param_error(&PyramidArgs::start_zoom, "the layer's extent " + md.extent.to_string() +
-                                                        " lies outside zoom " + std::to_string(lvl.zoom) +
-                                                        "'s layout");
-  out_md.bounds.min.col = static_cast<std::int32_t>(gb.col_min);
-  out_md.bounds.min.row = static_cast<std::int32_t>(gb.row_min);
-  out_md.bounds.max.col = static_cast<std::int32_t>(gb.col_max);
-  out_md.bounds.max.row = static_cast<std::int32_t>(gb.row_max);
+  const LayoutDefinition& L = out_md.layout;
+  const GridBounds gb = out_md.bounds.grid();
 
   auto keys_of = [&](const SpaceTimeKey& k) {
     const GridBounds b = L.extent_to_bounds(md.layout.key_extent(k.col, k.row)).intersection(gb);
@@ -434,39 +437,42 @@ bool power_of_two(long n) {
   return n > 0 && (n & (n - 1)) == 0;
 }
 
-job::StepValue run(job::StepContext& ctx, const PyramidArgs& a) {
-  // The layer itself becomes the start level (moved, not copied, when no later step reads it).
-  TiledLayer in = ctx.take_input<TiledLayer>();
-  const LayerMetadata md = in.md;  // a copy: `in` may be moved into the start level
-  const io::ResampleMethod method = a.resample_method;
-  const std::size_t round = static_cast<std::size_t>(a.round_mb) << 20;
+// The pyramid's geometry, from the layer's metadata and the arguments alone: shared by the plan and the
+// run, so that the run builds what was planned.
+struct LevelPlan {
+  int top = 0;                        // the layer's own level
+  int start = 0, end = 0;             // zooms
+  std::optional<LayoutLevel> retile;  // the level the layer is first re-tiled to (start != top)
+  LayerMetadata start_md;
+  std::vector<std::pair<Step, LayerMetadata>> parents;  // zooms start-1 .. end
+};
+
+// Not collective, deterministic. Throws JobError (at start_zoom or end_zoom where they are at fault).
+LevelPlan plan_levels(const LayerMetadata& md, const PyramidArgs& a, const job::ArgsAccess& ctx) {
   const TileLayout& tl = md.layout.tile_layout;
   if (md.bounds.grid().empty()) throw JobError("Can not pyramid an empty layer (its key bounds are empty)");
-
+  LevelPlan p;
   // The layer's place in a pyramid: a power-of-two level (ZoomedLayoutScheme) at its zoom, or a
   // floating layout at LocalLayoutScheme.inferLayoutLevel.
   const bool zoomed = is_power_of_two_level(md);
-  const int top = zoomed ? *md.zoom : FloatingLayoutScheme::infer_layout_level(md.layout);
-  const int start = a.start_zoom.value_or(top);
-  const int end = a.end_zoom;
-  if (end > start)
-    throw ctx.param_error(&PyramidArgs::end_zoom, "end_zoom " + std::to_string(end) +
-                                                      " is above start_zoom " + std::to_string(start) +
+  p.top = zoomed ? *md.zoom : FloatingLayoutScheme::infer_layout_level(md.layout);
+  p.start = a.start_zoom.value_or(p.top);
+  p.end = a.end_zoom;
+  if (p.end > p.start)
+    throw ctx.param_error(&PyramidArgs::end_zoom, "end_zoom " + std::to_string(p.end) +
+                                                      " is above start_zoom " + std::to_string(p.start) +
                                                       " (the layer's zoom)" +
                                                       ": a pyramid goes from start_zoom down to end_zoom");
-
   // The tiles of the start level: the layer's, or square tiles of tile_rows when re-tiled.
-  const int btc = start == top ? tl.tile_cols : tl.tile_rows, btr = tl.tile_rows;
-  if (start > end && (btc % 2 != 0 || btr % 2 != 0))
+  const int btc = p.start == p.top ? tl.tile_cols : tl.tile_rows, btr = tl.tile_rows;
+  if (p.start > p.end && (btc % 2 != 0 || btr % 2 != 0))
     throw JobError(
         "pyramiding halves the resolution into tiles of the same size, so tiles must have an even number "
         "of columns and rows (this layer's tiles are " +
         std::to_string(btc) + "x" + std::to_string(btr) + ")");
-
-  TiledLayer base;
-  if (start == top) {
-    base = std::move(in);
-    base.md.zoom = top;
+  p.start_md = md;
+  if (p.start == p.top) {
+    p.start_md.zoom = p.top;
   } else {
     // GeoPySpark 0.1: pyramid(start_zoom, ...) of a layer that is not at that zoom re-tiles it to the
     // ZoomedLayoutScheme(crs, tileRows) level start_zoom first; tiles must be a power of two on a side.
@@ -474,36 +480,106 @@ job::StepValue run(job::StepContext& ctx, const PyramidArgs& a) {
       throw ctx.param_error(
           &PyramidArgs::start_zoom,
           "Tiles must have a col and row count that is a power of 2 to be re-tiled to zoom " +
-              std::to_string(start) + " (this layer's tiles are " + std::to_string(tl.tile_cols) + "x" +
+              std::to_string(p.start) + " (this layer's tiles are " + std::to_string(tl.tile_cols) + "x" +
               std::to_string(tl.tile_rows) + " and it is at " + (zoomed ? "zoom " : "local pyramid level ") +
-              std::to_string(top) + ")");
-    LayoutLevel lvl;
+              std::to_string(p.top) + ")");
     try {
-      lvl = ZoomedLayoutScheme(md.crs, tl.tile_rows).level_for_zoom(start);
+      p.retile = ZoomedLayoutScheme(md.crs, tl.tile_rows).level_for_zoom(p.start);
     } catch (const JobError& e) {
       throw ctx.param_error(&PyramidArgs::start_zoom, std::string("cannot re-tile the layer to zoom ") +
-                                                          std::to_string(start) + ": " + e.what());
+                                                          std::to_string(p.start) + ": " + e.what());
     }
-    ctx.log.info("re-tiling the layer (at " + std::string(zoomed ? "zoom " : "local level ") +
-                 std::to_string(top) + ") to ZoomedLayoutScheme zoom " + std::to_string(start));
-    base = retile_to_level(in, lvl, method, round, ctx, ctx.progress);
+    p.start_md = retiled_metadata(md, *p.retile);
+    if (p.start_md.bounds.grid().empty())
+      throw ctx.param_error(&PyramidArgs::start_zoom, "the layer's extent " + md.extent.to_string() +
+                                                          " lies outside zoom " + std::to_string(p.start) +
+                                                          "'s layout");
   }
-  const bool base_zoomed = is_power_of_two_level(base.md);
+  const bool base_zoomed = is_power_of_two_level(p.start_md);
+  const LayerMetadata* child = &p.start_md;
+  for (int z = p.start; z > p.end; --z) {
+    const LayoutDefinition parent_layout =
+        base_zoomed ? ZoomedLayoutScheme::zoom_out(LayoutLevel{z, child->layout}).layout
+                    : FloatingLayoutScheme::zoom_out(child->layout);
+    const Step s = make_step(child->layout, parent_layout);
+    p.parents.emplace_back(s, parent_metadata(*child, s, z - 1));
+    child = &p.parents.back().second;
+  }
+  return p;
+}
+
+job::Shape plan(job::PlanContext& ctx, const PyramidArgs& a) {
+  const job::PlannedLayer& in = ctx.input().layer();
+  const LevelPlan p = plan_levels(in.md, a, ctx);
+  job::Shape s;
+  s.kind = job::ValueKind::Pyramid;
+  // The start level is the input itself unless it is re-tiled; a parent has at most as many tiles as
+  // its children, and no more than its key bounds hold.
+  std::uint64_t tiles =
+      p.retile ? static_cast<std::uint64_t>(p.start_md.bounds.grid().size()) * in.instants() : in.tiles;
+  s.levels.push_back({p.start_md, tiles});
+  for (const auto& [step, md] : p.parents) {
+    tiles =
+        std::min<std::uint64_t>(tiles, static_cast<std::uint64_t>(md.bounds.grid().size()) * in.instants());
+    s.levels.push_back({md, tiles});
+  }
+  s.reuses_input = !p.retile;
+  s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
+  if (p.retile && !ctx.fits(s.bytes_per_rank(ctx.ranks) + s.working_bytes_per_rank)) {
+    // A shallower start level that would fit.
+    for (int z = p.start - 1; z >= p.end; --z) {
+      PyramidArgs b = a;
+      b.start_zoom = z;
+      try {
+        const LevelPlan q = plan_levels(in.md, b, ctx);
+        std::uint64_t bytes = 0;
+        if (q.retile)
+          bytes += job::PlannedLayer{q.start_md, static_cast<std::uint64_t>(q.start_md.bounds.grid().size()) *
+                                                     in.instants()}
+                       .bytes_per_rank(ctx.ranks);
+        for (const auto& [step, md] : q.parents)
+          bytes += job::PlannedLayer{md, static_cast<std::uint64_t>(md.bounds.grid().size()) * in.instants()}
+                       .bytes_per_rank(ctx.ranks);
+        if (ctx.fits(bytes + s.working_bytes_per_rank)) {
+          s.fits_hint = "start_zoom: " + std::to_string(z);
+          break;
+        }
+      } catch (const JobError&) {
+        break;
+      }
+    }
+  }
+  return s;
+}
+
+job::StepValue run(job::StepContext& ctx, const PyramidArgs& a) {
+  // The layer itself becomes the start level (moved, not copied, when no later step reads it).
+  TiledLayer in = ctx.take_input<TiledLayer>();
+  const LevelPlan p = plan_levels(in.md, a, ctx);
+  const io::ResampleMethod method = a.resample_method;
+  const std::size_t round = static_cast<std::size_t>(a.round_mb) << 20;
+
+  TiledLayer base;
+  if (!p.retile) {
+    base = std::move(in);
+    base.md.zoom = p.top;
+  } else {
+    ctx.log.info("re-tiling the layer (at " +
+                 std::string(is_power_of_two_level(in.md) ? "zoom " : "local level ") +
+                 std::to_string(p.top) + ") to ZoomedLayoutScheme zoom " + std::to_string(p.start));
+    base = retile_to_level(in, p.start_md, method, round, ctx.progress);
+  }
 
   Pyramid pyr;
-  const TiledLayer* child = &pyr.levels.emplace(start, std::move(base)).first->second;
-  for (int z = start; z > end; --z) {
-    LayoutDefinition parent_layout =
-        base_zoomed ? ZoomedLayoutScheme::zoom_out(LayoutLevel{z, child->md.layout}).layout
-                    : FloatingLayoutScheme::zoom_out(child->md.layout);
-    const Step s = make_step(child->md.layout, parent_layout);
-    LayerMetadata pmd = parent_metadata(child->md, s, z - 1);
-    const TileLayout& pt = parent_layout.tile_layout;
+  const TiledLayer* child = &pyr.levels.emplace(p.start, std::move(base)).first->second;
+  int z = p.start;
+  for (const auto& [s, pmd] : p.parents) {
+    const TileLayout& pt = s.parent.tile_layout;
     ctx.log.info("zoom " + std::to_string(z - 1) + ": " + std::to_string(pt.layout_cols) + "x" +
                  std::to_string(pt.layout_rows) + " tiles of " + std::to_string(pt.tile_cols) + "x" +
                  std::to_string(pt.tile_rows) + (s.aligned ? "" : " (not a 2x2 split of the level below)"));
     TiledLayer parent = build_parent(*child, s, pmd, method, round, ctx.progress);
-    child = &pyr.levels.emplace(z - 1, std::move(parent)).first->second;
+    child = &pyr.levels.emplace(--z, std::move(parent)).first->second;
   }
   return pyr;
 }
@@ -575,7 +651,7 @@ GeoPySpark's `pyramid(start_zoom, end_zoom, resample_method)` (0.1) / `pyramid()
 )md",
      .accepts = {job::ValueKind::TiledLayer},
      .produces = job::ValueKind::Pyramid},
-    declare, run)};
+    declare, run, plan)};
 
 }  // namespace
 

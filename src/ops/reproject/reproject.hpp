@@ -23,6 +23,15 @@ struct ReprojectArgs : LayoutArgs {
   int share_ms = 250;
 };
 
+// The extent and cell size GDAL suggests for the whole layer in `target` (what `gdalwarp -t_srs` picks;
+// scheme: float's grid, and where the tiles of a zoomed or explicit target lie). Not collective,
+// deterministic. Throws JobError when the layer's extent is empty or beyond the Mercator limit.
+struct TargetGrid {
+  Extent extent;
+  CellSize cs;
+};
+TargetGrid suggested_grid(const LayerMetadata& in, const Crs& target);
+
 // The target of a reprojection, planned from the input metadata and the arguments alone (identical on
 // every rank): CRS, layout, zoom, cell type, bands, and for `scheme: float` the extent (GDAL's suggested
 // output for the whole layer). `extent_from_footprint` tells that the extent (and always the key

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "job/op.hpp"
+#include "ops/common/layout_plan.hpp"
 #include "ops/registry.hpp"
 #include "ops/reproject/reproject.hpp"
 #include "ops/reproject/reprojector.hpp"
@@ -39,6 +40,48 @@ void declare(job::Schema<ReprojectArgs>& s) {
       c.fail(&A::target_crs, std::string("scheme 'zoom': ") + e.what());
     }
   });
+}
+
+// The target layer and how many tiles it holds at most: the keys of the layout within the extent GDAL
+// suggests for the whole layer, per instant.
+job::PlannedLayer planned_target(const job::PlannedLayer& in, const ReprojectArgs& a) {
+  job::PlannedLayer out{plan_reproject(in.md, a).md, 0};
+  LayerMetadata& md = out.md;
+  if (md.extent.empty())
+    md.extent = suggested_grid(in.md, a.target_crs).extent.intersection(md.layout.extent);
+  GridBounds b = md.layout.extent_to_bounds(md.extent).intersection(md.layout.layout_bounds());
+  if (md.extent.empty() || b.empty()) b = GridBounds{};
+  md.bounds.min.col = static_cast<std::int32_t>(b.col_min);
+  md.bounds.min.row = static_cast<std::int32_t>(b.row_min);
+  md.bounds.max.col = static_cast<std::int32_t>(b.col_max);
+  md.bounds.max.row = static_cast<std::int32_t>(b.row_max);
+  out.tiles = static_cast<std::uint64_t>(b.size()) * in.instants();
+  return out;
+}
+
+job::Shape plan(job::PlanContext& ctx, const ReprojectArgs& a) {
+  const job::PlannedLayer& in = ctx.input().layer();
+  if (!in.md.crs.valid()) throw JobError("the input layer has no CRS");
+  auto plan_with = [&](const LayoutArgs& b) {
+    ReprojectArgs r = a;
+    static_cast<LayoutArgs&>(r) = b;
+    return planned_target(in, r);
+  };
+  job::Shape s;
+  s.kind = job::ValueKind::TiledLayer;
+  s.levels.push_back(plan_with(a));
+  s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
+  const LayerMetadata& md = s.levels.front().md;
+  if (!ctx.fits(s.bytes_per_rank(ctx.ranks) + s.working_bytes_per_rank))
+    s.fits_hint = layout_fits_hint(ctx, a, md, s.working_bytes_per_rank, plan_with);
+  if (a.scheme == LayoutSchemeKind::Zoom && !a.zoom) {
+    const CellWindow w = data_window(in.md);
+    const TargetGrid g = suggested_grid(in.md, a.target_crs);
+    warn_if_zoom_finer_than_data(ctx, md, g.extent,
+                                 static_cast<double>(w.cols()) * static_cast<double>(w.rows()),
+                                 g.extent.center_x(), g.extent.center_y(), g.cs, a);
+  }
+  return s;
 }
 
 job::StepValue run(job::StepContext& ctx, const ReprojectArgs& a) {
@@ -133,7 +176,7 @@ is reprojected to `target_crs` and tiled to a new layout; each cell is computed 
 )md",
      .accepts = {job::ValueKind::TiledLayer},
      .produces = job::ValueKind::TiledLayer},
-    declare, run)};
+    declare, run, plan)};
 
 }  // namespace
 

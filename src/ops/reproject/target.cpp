@@ -10,11 +10,6 @@ namespace trellis::ops {
 
 namespace {
 
-struct TargetGrid {
-  Extent extent;
-  CellSize cs;
-};
-
 // The reprojected extent and cell size of the whole layer (GDAL's suggestion), in the target CRS.
 TargetGrid reprojected_grid(const LayerMetadata& in, const CrsInfo& src, const CrsInfo& tgt) {
   if (in.crs.equivalent(tgt.crs)) return {in.extent, in.layout.cell_size()};
@@ -58,6 +53,10 @@ TargetGrid reprojected_grid(const LayerMetadata& in, const CrsInfo& src, const C
 }
 
 }  // namespace
+
+TargetGrid suggested_grid(const LayerMetadata& in, const Crs& target) {
+  return reprojected_grid(in, CrsInfo(in.crs), CrsInfo(target));
+}
 
 ReprojectTarget plan_reproject(const LayerMetadata& in, const ReprojectArgs& a) {
   ReprojectTarget t;

@@ -62,6 +62,13 @@ job::StepValue run(job::StepContext& ctx, const GetMinMaxArgs&) {
   return r;
 }
 
+// A result; nothing the metadata could contradict.
+job::Shape plan(job::PlanContext&, const GetMinMaxArgs&) {
+  job::Shape s;
+  s.kind = job::ValueKind::Result;
+  return s;
+}
+
 const OpRegistration kGetMinMax{
     job::make_op<GetMinMaxArgs>({.name = "get_min_max",
                                  .group = "stats",
@@ -84,7 +91,7 @@ and written to `output` when given.
 )md",
                                  .accepts = {job::ValueKind::RasterLayer, job::ValueKind::TiledLayer},
                                  .produces = job::ValueKind::Result},
-                                declare, run)};
+                                declare, run, plan)};
 
 }  // namespace
 

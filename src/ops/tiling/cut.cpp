@@ -234,6 +234,18 @@ LayerMetadata plan_layout(const RasterLayer& in, const LayoutArgs& a,
   return md;
 }
 
+std::uint64_t planned_tiles(const RasterLayer& in, const LayerMetadata& md) {
+  const GridBounds b = md.bounds.grid();
+  std::map<std::int64_t, std::uint64_t> per_instant;
+  for (const auto& s : in.sources) {
+    const GridBounds k = md.layout.extent_to_bounds(s.grid.extent).intersection(b);
+    per_instant[in.temporal ? s.instant : 0] += static_cast<std::uint64_t>(k.size());
+  }
+  std::uint64_t n = 0;
+  for (const auto& [t, keys] : per_instant) n += std::min(keys, static_cast<std::uint64_t>(b.size()));
+  return n;
+}
+
 TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io::ResampleMethod method,
                              IndexKind index, std::size_t round_bytes, job::Progress* progress) {
   const LayoutDefinition& L = md.layout;
@@ -283,7 +295,8 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
         for (const auto& k : keys_of(w)) {
           bool any = false;
           mpi::Piece pc = cut_piece(src, sg, md.crs, L, k, method, &any);
-          if (!any) continue;
+          // Layers are sparse: a piece without a data cell makes no tile (nor any traffic).
+          if (!any || (md.cell_type.has_nodata() && pc.tile.all_nodata())) continue;
           pc.order = w.ordinal;
           pieces.push_back(std::move(pc));
         }

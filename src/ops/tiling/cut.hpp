@@ -19,6 +19,11 @@ namespace trellis::ops {
 LayerMetadata plan_layout(const RasterLayer& in, const LayoutArgs& a,
                           const std::optional<CellType>& cell_type);
 
+// How many tiles tiling `in` to `md` makes at most: the keys each source's extent reaches (for each
+// instant, no more than the layer's key bounds hold). Tiles without a data cell are not made, so a
+// layer of sparse data may hold fewer. Not collective, deterministic.
+std::uint64_t planned_tiles(const RasterLayer& in, const LayerMetadata& md);
+
 // The piece of `src` (on grid `sg`) that falls in the tile `key` of `layout`: a sub-rectangle placed
 // at (col_off, row_off). *any is false when the source covers no cell centre of the tile. Not
 // collective; throws what GDAL's warp throws (IoError).

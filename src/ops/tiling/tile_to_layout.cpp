@@ -2,6 +2,7 @@
 // (the cutting and merging are in cut.cpp).
 #include "job/op.hpp"
 #include "ops/common/layout_args.hpp"
+#include "ops/common/layout_plan.hpp"
 #include "ops/registry.hpp"
 #include "ops/tiling/cut.hpp"
 
@@ -31,6 +32,32 @@ void declare(job::Schema<TilingArgs>& s) {
         "MiB of cells each rank cuts and sends per exchange round (bounds memory)")
       .range(1, 1 << 20)
       .site_default(&job::SiteDefaults::round_mb);
+}
+
+job::Shape plan(job::PlanContext& ctx, const TilingArgs& a) {
+  const RasterLayer& in = ctx.input().raster;
+  auto plan_with = [&](const LayoutArgs& b) {
+    const LayerMetadata md = plan_layout(in, b, a.cell_type);
+    return job::PlannedLayer{md, planned_tiles(in, md)};
+  };
+  job::Shape s;
+  s.kind = job::ValueKind::TiledLayer;
+  s.levels.push_back(plan_with(a));
+  // Pieces cut and sent in one round, and those received.
+  s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
+  const LayerMetadata& md = s.levels.front().md;
+  if (!ctx.fits(s.bytes_per_rank(ctx.ranks) + s.working_bytes_per_rank))
+    s.fits_hint = layout_fits_hint(ctx, a, md, s.working_bytes_per_rank, plan_with);
+  double cells = 0;
+  CellSize finest = in.sources.front().grid.cell_size();
+  for (const auto& src : in.sources) {
+    cells += static_cast<double>(src.grid.cols) * static_cast<double>(src.grid.rows);
+    if (src.grid.cell_size().width * src.grid.cell_size().height < finest.width * finest.height)
+      finest = src.grid.cell_size();
+  }
+  warn_if_zoom_finer_than_data(ctx, md, md.extent, cells, md.extent.center_x(), md.extent.center_y(), finest,
+                               a);
+  return s;
 }
 
 job::StepValue run(job::StepContext& ctx, const TilingArgs& a) {
@@ -90,8 +117,8 @@ job::OpInfo cut_tiles_info() {
   return i;
 }
 
-const OpRegistration kTileToLayout{job::make_op<TilingArgs>(kInfo, declare, run)};
-const OpRegistration kCutTiles{job::make_op<TilingArgs>(cut_tiles_info(), declare, run)};
+const OpRegistration kTileToLayout{job::make_op<TilingArgs>(kInfo, declare, run, plan)};
+const OpRegistration kCutTiles{job::make_op<TilingArgs>(cut_tiles_info(), declare, run, plan)};
 
 }  // namespace
 

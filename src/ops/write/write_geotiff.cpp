@@ -207,9 +207,10 @@ std::vector<mpi::KeyedBytes> encode_blocks(const TiledLayer& layer, const BlockG
   return encoded;
 }
 
-void write_layer(const TiledLayer& layer, const std::string& path, const WriteGeoTiffArgs& a,
-                 const job::StepContext& ctx) {
-  const LayerMetadata& md = layer.md;
+// The bands written (empty: all), after what the layer's metadata must allow: a spatial layer with data
+// and the bands asked for. Not collective.
+std::vector<int> checked_bands(const LayerMetadata& md, const WriteGeoTiffArgs& a,
+                               const job::ArgsAccess& ctx) {
   if (md.temporal) throw JobError("write_geotiff writes spatial layers; this layer is spacetime");
   std::vector<int> bands;
   if (a.bands) {
@@ -221,9 +222,22 @@ void write_layer(const TiledLayer& layer, const std::string& path, const WriteGe
       bands.push_back(b);
     }
   }
+  if (data_window(md).empty()) throw JobError("the layer is empty: nothing to write");
+  return bands;
+}
+
+// A pyramid's levels need a file each.
+void check_levels(std::size_t levels, const WriteGeoTiffArgs& a, const job::ArgsAccess& ctx) {
+  if (levels > 1 && a.uri.path.find("{zoom}") == std::string::npos)
+    throw ctx.param_error(&WriteGeoTiffArgs::uri, "a pyramid has several levels: put {zoom} in the uri");
+}
+
+void write_layer(const TiledLayer& layer, const std::string& path, const WriteGeoTiffArgs& a,
+                 const job::StepContext& ctx) {
+  const LayerMetadata& md = layer.md;
+  const std::vector<int> bands = checked_bands(md, a, ctx);
   const int nbands = bands.empty() ? md.bands : static_cast<int>(bands.size());
   const CellWindow w = data_window(md);
-  if (w.empty()) throw JobError("the layer is empty: nothing to write");
   const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
   io::GeoTiffOptions opts;
   opts.compression = enum_name(a.compression);
@@ -258,6 +272,16 @@ void write_layer(const TiledLayer& layer, const std::string& path, const WriteGe
   }
 }
 
+job::Shape plan(job::PlanContext& ctx, const WriteGeoTiffArgs& a) {
+  const job::Shape& in = ctx.input();
+  check_levels(in.levels.size(), a, ctx);
+  for (const auto& l : in.levels) (void)checked_bands(l.md, a, ctx);
+  job::Shape s;
+  // Blocks encoded in a round and those gathered to the writing rank.
+  s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
+  return s;
+}
+
 job::StepValue run(job::StepContext& ctx, const WriteGeoTiffArgs& a) {
   const std::string& uri = a.uri.path;
   const job::StepValue& in = ctx.input();
@@ -265,8 +289,7 @@ job::StepValue run(job::StepContext& ctx, const WriteGeoTiffArgs& a) {
     write_layer(*tl, replace_all(uri, "{zoom}", std::to_string(tl->md.zoom.value_or(0))), a, ctx);
   } else {
     const auto& pyr = std::get<Pyramid>(in);
-    if (pyr.levels.size() > 1 && uri.find("{zoom}") == std::string::npos)
-      throw ctx.param_error(&WriteGeoTiffArgs::uri, "a pyramid has several levels: put {zoom} in the uri");
+    check_levels(pyr.levels.size(), a, ctx);
     for (const auto& [z, layer] : pyr.levels)
       write_layer(layer, replace_all(uri, "{zoom}", std::to_string(z)), a, ctx);
   }
@@ -310,7 +333,7 @@ and CRS are the layer's.
 )md",
      .accepts = {job::ValueKind::TiledLayer, job::ValueKind::Pyramid},
      .produces = job::ValueKind::None},
-    declare, run)};
+    declare, run, plan)};
 
 }  // namespace
 

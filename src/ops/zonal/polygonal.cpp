@@ -190,18 +190,30 @@ std::vector<io::Feature> load_features(const job::StepContext& ctx, const Polygo
   return all;
 }
 
-job::StepValue run_polygonal(job::StepContext& ctx, const PolygonalArgs& a, const Options& opt) {
-  const auto& layer = ctx.input_as<TiledLayer>();
-  const LayerMetadata& md = layer.md;
+// What the layer's metadata must allow: a spatial layer holding the band. Not collective.
+void check_layer(const LayerMetadata& md, const PolygonalArgs& a, const job::ArgsAccess& ctx) {
   if (md.temporal)
     throw JobError(
         "polygonal summaries need a spatial layer; this one is spacetime (GeoTrellis summarises "
         "SpatialKey layers only)");
-  const int band = a.band;
-  if (band >= md.bands)
-    throw ctx.param_error(&PolygonalArgs::band, "band " + std::to_string(band) +
+  if (a.band >= md.bands)
+    throw ctx.param_error(&PolygonalArgs::band, "band " + std::to_string(a.band) +
                                                     " does not exist: the layer has " +
                                                     std::to_string(md.bands) + " band(s) (numbered from 0)");
+}
+
+job::Shape plan(job::PlanContext& ctx, const PolygonalArgs& a) {
+  check_layer(ctx.input().layer().md, a, ctx);
+  job::Shape s;
+  s.kind = job::ValueKind::Result;
+  return s;
+}
+
+job::StepValue run_polygonal(job::StepContext& ctx, const PolygonalArgs& a, const Options& opt) {
+  const auto& layer = ctx.input_as<TiledLayer>();
+  const LayerMetadata& md = layer.md;
+  check_layer(md, a, ctx);
+  const int band = a.band;
   const std::vector<io::Feature> features = load_features(ctx, a, md);
 
   // The (feature, tile) pairs of the tiles this rank owns, by feature then key.
@@ -434,7 +446,7 @@ name ends in `.csv`, and logged.
 )md",
      .accepts = {job::ValueKind::TiledLayer},
      .produces = job::ValueKind::Result},
-    declare_summary, run_summary)};
+    declare_summary, run_summary, plan)};
 
 // polygonal_min, polygonal_max, polygonal_sum, polygonal_mean: one statistic (the mean always float).
 job::OpSpec one_stat_op(const std::string& name, Stat stat, const std::string& help) {
@@ -457,7 +469,7 @@ job::OpSpec one_stat_op(const std::string& name, Stat stat, const std::string& h
                                       .doc = one_stat_doc(name, mean),
                                       .accepts = {job::ValueKind::TiledLayer},
                                       .produces = job::ValueKind::Result},
-                                     declare, run);
+                                     declare, run, plan);
 }
 
 const OpRegistration kPolygonalMin{

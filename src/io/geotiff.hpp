@@ -46,6 +46,13 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& uris);
 // when the file cannot be opened or is not north-up.
 RasterInfo read_info(const std::string& path, const std::string& time_tag = "");
 
+// The cells of a raster that may hold data, by GDAL's data coverage (GDALGetDataCoverageStatus: a
+// VRT's sources, a sparse GeoTIFF's written blocks): disjoint rectangles of cells aligned to multiples
+// of `unit` (clipped to the raster), in a deterministic order, found by halving the raster where it
+// is partly empty. Empty when the raster holds no data; the whole raster when the driver cannot tell.
+// Not collective, deterministic. Throws IoError when the file cannot be opened.
+std::vector<GridBounds> data_coverage(const std::string& path, long unit);
+
 // The cell type trellis uses for a GDAL band type and NoData value (GeoTrellis' GeoTIFF reader rules).
 CellType cell_type_for_gdal(int gdal_type, std::optional<double> nodata, bool signed_byte = false);
 // The GDAL data type (GDALDataType as int) that stores a cell type.

@@ -10,21 +10,6 @@
 
 namespace trellis::job {
 
-namespace {
-
-// Estimates of absurd layouts (2e9 x 2e9 tiles) must not wrap around.
-std::uint64_t sat_mul(std::uint64_t a, std::uint64_t b) {
-  if (a != 0 && b > std::numeric_limits<std::uint64_t>::max() / a)
-    return std::numeric_limits<std::uint64_t>::max();
-  return a * b;
-}
-std::uint64_t sat_add(std::uint64_t a, std::uint64_t b) {
-  return b > std::numeric_limits<std::uint64_t>::max() - a ? std::numeric_limits<std::uint64_t>::max()
-                                                           : a + b;
-}
-
-}  // namespace
-
 std::uint64_t PlannedLayer::tile_bytes() const {
   const auto& tl = md.layout.tile_layout;
   return sat_mul(

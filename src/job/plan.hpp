@@ -10,6 +10,7 @@
 // A step whose op has no plan, or whose input's shape is unknown, has an unknown shape: the checks that
 // need it are skipped at load and made at the start of the step from the real input instead.
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,6 +22,20 @@
 #include "job/value.hpp"
 
 namespace trellis::job {
+
+// Byte arithmetic of estimates: absurd layouts (2e9 x 2e9 tiles) saturate instead of wrapping around.
+inline std::uint64_t sat_mul(std::uint64_t a, std::uint64_t b) {
+  if (a != 0 && b > std::numeric_limits<std::uint64_t>::max() / a)
+    return std::numeric_limits<std::uint64_t>::max();
+  return a * b;
+}
+inline std::uint64_t sat_add(std::uint64_t a, std::uint64_t b) {
+  return b > std::numeric_limits<std::uint64_t>::max() - a ? std::numeric_limits<std::uint64_t>::max()
+                                                           : a + b;
+}
+inline std::uint64_t sat_sub(std::uint64_t a, std::uint64_t b) {
+  return a > b ? a - b : 0;
+}
 
 struct JobInfo;
 
@@ -79,9 +94,18 @@ struct PlanContext : ArgsAccess {
   }
   std::vector<std::pair<std::string, nlohmann::json>> warnings;
   const Shape& input(const std::string& name = "input") const;
-  // Whether a value of this many bytes per rank (with the step's working memory) fits the headroom.
-  bool fits(std::uint64_t bytes_per_rank) const {
-    return !headroom_per_rank || bytes_per_rank <= *headroom_per_rank;
+  // Whether a value of this shape, with `working` bytes per rank of working memory, fits the headroom
+  // on `ranks` ranks.
+  bool fits(const Shape& s, std::uint64_t working) const {
+    return fits_bytes(s.bytes_per_rank(ranks), working);
+  }
+  bool fits(const PlannedLayer& l, std::uint64_t working) const {
+    return fits_bytes(l.bytes_per_rank(ranks), working);
+  }
+
+ private:
+  bool fits_bytes(std::uint64_t value, std::uint64_t working) const {
+    return !headroom_per_rank || sat_add(value, working) <= *headroom_per_rank;
   }
 };
 

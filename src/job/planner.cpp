@@ -45,14 +45,6 @@ std::uint64_t virtual_size() {
   return pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGE_SIZE));
 }
 
-std::uint64_t sat_sub(std::uint64_t a, std::uint64_t b) {
-  return a > b ? a - b : 0;
-}
-std::uint64_t sat_add(std::uint64_t a, std::uint64_t b) {
-  return b > std::numeric_limits<std::uint64_t>::max() - a ? std::numeric_limits<std::uint64_t>::max()
-                                                           : a + b;
-}
-
 // The steps' indexes by id, and the last step that reads each value.
 struct Uses {
   std::map<std::string, std::size_t> index, last_use;
@@ -127,11 +119,14 @@ void plan_step(const Job& job, std::size_t i, JobPlan& jp, const Uses& uses, con
   sp.peak_per_rank = sat_add(sat_add(jp.budget.base, sat_sub(held, reused)),
                              sat_add(value, sp.shape.working_bytes_per_rank));
   if (!jp.budget.per_rank || sp.peak_per_rank <= *jp.budget.per_rank) return;
-  std::string what;
-  for (const auto& l : sp.shape.levels) what += (what.empty() ? "" : " + ") + describe(l);
-  if (what.empty()) what = format_size(sp.shape.bytes_per_rank(1));
+  std::string what = format_size(sp.shape.bytes_per_rank(1));
+  if (sp.shape.levels.size() == 1) what = describe(sp.shape.levels.front());
+  if (sp.shape.levels.size() > 1)
+    what = std::to_string(sp.shape.levels.size()) + " levels, " + what +
+           " in all; the largest: " + describe(sp.shape.levels.front());
   throw step.params.step_error(
-      "needs about " + format_size(sp.peak_per_rank) + " per rank on " + std::to_string(jp.ranks) +
+      (sp.peak_per_rank == std::numeric_limits<std::uint64_t>::max() ? "needs " : "needs about ") +
+      format_size(sp.peak_per_rank) + " per rank on " + std::to_string(jp.ranks) +
       " rank(s) (its value: " + what + "; values of earlier steps: " + format_size(sat_sub(held, reused)) +
       " per rank), over the memory budget of " + format_size(*jp.budget.per_rank) + " per rank (" +
       jp.budget.source + ")" + what_fits(sp.shape, sat_sub(held_total, reused_total), jp.budget, jp.ranks));

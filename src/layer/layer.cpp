@@ -4,14 +4,17 @@
 
 namespace trellis {
 
+GridExtent RasterSource::sub_grid(const GridBounds& b) const {
+  const double cw = grid.cell_width(), ch = grid.cell_height();
+  const Extent e{grid.extent.xmin + static_cast<double>(b.col_min) * cw,
+                 grid.extent.ymax - static_cast<double>(b.row_max + 1) * ch,
+                 grid.extent.xmin + static_cast<double>(b.col_max + 1) * cw,
+                 grid.extent.ymax - static_cast<double>(b.row_min) * ch};
+  return {e, b.width(), b.height()};
+}
+
 GridExtent RasterLayer::window_grid(const RasterWindow& w) const {
-  const GridExtent& g = sources.at(w.source).grid;
-  double cw = g.cell_width(), ch = g.cell_height();
-  Extent e{g.extent.xmin + static_cast<double>(w.col0) * cw,
-           g.extent.ymax - static_cast<double>(w.row0 + w.rows) * ch,
-           g.extent.xmin + static_cast<double>(w.col0 + w.cols) * cw,
-           g.extent.ymax - static_cast<double>(w.row0) * ch};
-  return {e, w.cols, w.rows};
+  return sources.at(w.source).sub_grid({w.col0, w.row0, w.col0 + w.cols - 1, w.row0 + w.rows - 1});
 }
 
 std::uint64_t RasterLayer::read_cache_bytes() const {

@@ -3,11 +3,13 @@
 // tiles (or raster windows) it owns. Plain data: communication is in src/mpi, reading in src/io.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/crs.hpp"
 #include "core/extent.hpp"
+#include "core/key.hpp"
 #include "core/metadata.hpp"
 #include "core/tile.hpp"
 #include "layer/partitioner.hpp"
@@ -23,6 +25,12 @@ struct RasterSource {
   Crs crs;
   std::int64_t instant = 0;            // epoch ms for spacetime layers
   int block_cols = 0, block_rows = 0;  // the file's natural block (0: unknown)
+  // The cells that may hold data (io::data_coverage: a VRT's sources, a sparse GeoTIFF's written
+  // blocks), aligned to the windows; none: every cell. Windows elsewhere are never made.
+  std::optional<std::vector<GridBounds>> data_cells;
+
+  // The cells of `b` as a georeferenced grid.
+  GridExtent sub_grid(const GridBounds& b) const;
 };
 
 // A window of a source: the unit of reading. Windows are at most max_tile_size on a side.

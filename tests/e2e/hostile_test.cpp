@@ -206,6 +206,32 @@ TEST(Hostile, EdgeTilePaddingIsNeverCounted) {
   }
 }
 
+// Class 8, between files: a raw cell type cannot tell the cells no file covers, so tiling warns and
+// names the fix; with a cell type that has NoData, those cells stay out of the data.
+TEST(Hostile, GapsBetweenRawFilesAreNamedAndCanBeKeptOut) {
+  TempDir d;
+  write_raster(d / "p.tif", "Byte", 100, 100, 1, {0, 1, 0, 100, 0, -1}, "EPSG:3857", std::nullopt,
+               {std::vector<double>(100 * 100, 5)});
+  write_raster(d / "q.tif", "Byte", 100, 100, 1, {150, 1, 0, 100, 0, -1}, "EPSG:3857", std::nullopt,
+               {std::vector<double>(100 * 100, 6)});
+  const std::string head =
+      "version: 1\nsteps:\n  - op: read_geotiff\n    uri: [p.tif, q.tif]\n  - op: tile_to_layout\n"
+      "    tile_size: 64\n";
+  for (int np : {1, 3}) {
+    auto r = run_job_text(d, head + "  - op: get_min_max\n    output: mm.json\n", np, "--log-level warn");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.err.find("cell type uint8raw has no NoData value, so cells no file covers read as 0 and "
+                         "count as data; give a `cell_type` with NoData (e.g. uint8)"),
+              std::string::npos)
+        << r.err;
+    r = run_job_text(d, head + "    cell_type: uint8\n  - op: get_min_max\n    output: mm.json\n", np,
+                     "--log-level warn");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(trellis_lines(r.err).empty()) << r.err;
+    EXPECT_EQ(read_json(d / "mm.json")["min"].get<double>(), 5) << "np " << np;
+  }
+}
+
 // Class 9: a CRS mismatch names the CRSs, not their WKT.
 TEST(Hostile, MessagesNameCrssShortly) {
   TempDir d;

@@ -13,7 +13,7 @@ std::string layout_fits_hint(const job::PlanContext& ctx, const LayoutArgs& a, c
                              const std::function<job::PlannedLayer(const LayoutArgs&)>& plan_with) {
   auto fits = [&](const LayoutArgs& b) {
     try {
-      return ctx.fits(plan_with(b).bytes_per_rank(ctx.ranks) + working);
+      return ctx.fits(plan_with(b), working);
     } catch (const JobError&) {
       return false;
     }

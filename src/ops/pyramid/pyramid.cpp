@@ -508,45 +508,41 @@ LevelPlan plan_levels(const LayerMetadata& md, const PyramidArgs& a, const job::
   return p;
 }
 
-job::Shape plan(job::PlanContext& ctx, const PyramidArgs& a) {
-  const job::PlannedLayer& in = ctx.input().layer();
-  const LevelPlan p = plan_levels(in.md, a, ctx);
+// The levels of plan `p` over an input of `in_tiles` tiles. The start level is the input itself unless
+// it is re-tiled; a parent has at most as many tiles as its children, and no more than its key bounds
+// hold.
+job::Shape levels_shape(const LevelPlan& p, std::uint64_t in_tiles, std::uint64_t instants) {
   job::Shape s;
   s.kind = job::ValueKind::Pyramid;
-  // The start level is the input itself unless it is re-tiled; a parent has at most as many tiles as
-  // its children, and no more than its key bounds hold.
   std::uint64_t tiles =
-      p.retile ? static_cast<std::uint64_t>(p.start_md.bounds.grid().size()) * in.instants() : in.tiles;
+      p.retile ? job::sat_mul(static_cast<std::uint64_t>(p.start_md.bounds.grid().size()), instants)
+               : in_tiles;
   s.levels.push_back({p.start_md, tiles});
   for (const auto& [step, md] : p.parents) {
-    tiles =
-        std::min<std::uint64_t>(tiles, static_cast<std::uint64_t>(md.bounds.grid().size()) * in.instants());
+    tiles = std::min(tiles, job::sat_mul(static_cast<std::uint64_t>(md.bounds.grid().size()), instants));
     s.levels.push_back({md, tiles});
   }
   s.reuses_input = !p.retile;
+  return s;
+}
+
+job::Shape plan(job::PlanContext& ctx, const PyramidArgs& a) {
+  const job::PlannedLayer& in = ctx.input().layer();
+  job::Shape s = levels_shape(plan_levels(in.md, a, ctx), in.tiles, in.instants());
   s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
-  if (p.retile && !ctx.fits(s.bytes_per_rank(ctx.ranks) + s.working_bytes_per_rank)) {
-    // A shallower start level that would fit.
-    for (int z = p.start - 1; z >= p.end; --z) {
-      PyramidArgs b = a;
-      b.start_zoom = z;
-      try {
-        const LevelPlan q = plan_levels(in.md, b, ctx);
-        std::uint64_t bytes = 0;
-        if (q.retile)
-          bytes += job::PlannedLayer{q.start_md, static_cast<std::uint64_t>(q.start_md.bounds.grid().size()) *
-                                                     in.instants()}
-                       .bytes_per_rank(ctx.ranks);
-        for (const auto& [step, md] : q.parents)
-          bytes += job::PlannedLayer{md, static_cast<std::uint64_t>(md.bounds.grid().size()) * in.instants()}
-                       .bytes_per_rank(ctx.ranks);
-        if (ctx.fits(bytes + s.working_bytes_per_rank)) {
-          s.fits_hint = "start_zoom: " + std::to_string(z);
-          break;
-        }
-      } catch (const JobError&) {
+  if (s.reuses_input || ctx.fits(s, s.working_bytes_per_rank)) return s;
+  // A shallower start level that would fit.
+  for (int z = *a.start_zoom - 1; z >= a.end_zoom; --z) {
+    PyramidArgs b = a;
+    b.start_zoom = z;
+    try {
+      const job::Shape t = levels_shape(plan_levels(in.md, b, ctx), in.tiles, in.instants());
+      if (ctx.fits(t, s.working_bytes_per_rank)) {
+        s.fits_hint = "start_zoom: " + std::to_string(z);
         break;
       }
+    } catch (const JobError&) {
+      break;
     }
   }
   return s;

@@ -76,9 +76,20 @@ RasterLayer read_headers(const job::ArgsAccess& ctx, const ReadGeoTiffArgs& a) {
   const std::vector<std::string> files = io::expand_inputs(a.uri.paths);
   const bool temporal = a.rdd_type == LayerType::Spacetime;
   const std::string time_tag = temporal ? a.time_tag : "";
+  const long unit = a.max_tile_size;
   const std::vector<std::string> headers = mpi::allgather_indexed(files.size(), [&](std::size_t i) {
     try {
-      return info_to_json(io::read_info(files[i], time_tag)).dump();
+      json j = info_to_json(io::read_info(files[i], time_tag));
+      // Where a file of several windows holds data (a sparse VRT costs what its data costs).
+      if (j["cols"].get<long>() > unit || j["rows"].get<long>() > unit) {
+        const auto cover = io::data_coverage(files[i], unit);
+        const GridBounds whole{0, 0, j["cols"].get<long>() - 1, j["rows"].get<long>() - 1};
+        if (!(cover.size() == 1 && cover.front() == whole)) {
+          j["data_cells"] = json::array();
+          for (const auto& b : cover) j["data_cells"].push_back({b.col_min, b.row_min, b.col_max, b.row_max});
+        }
+      }
+      return j.dump();
     } catch (const Error& e) {
       throw ctx.param_error(&ReadGeoTiffArgs::uri, e.what());
     }
@@ -97,6 +108,10 @@ RasterLayer read_headers(const job::ArgsAccess& ctx, const ReadGeoTiffArgs& a) {
     s.block_cols = j["block"][0];
     s.block_rows = j["block"][1];
     s.bands = j["bands"];
+    if (j.contains("data_cells")) {
+      s.data_cells.emplace();
+      for (const auto& b : j["data_cells"]) s.data_cells->push_back({b[0], b[1], b[2], b[3]});
+    }
     std::string crs = j["crs"];
     if (a.crs) {
       s.crs = *a.crs;
@@ -120,11 +135,27 @@ RasterLayer read_headers(const job::ArgsAccess& ctx, const ReadGeoTiffArgs& a) {
   return layer;
 }
 
-// The windows of a source: at most max_size cells on a side.
+// The parts of a source its windows cover: where it may hold data (aligned to the windows), or all of
+// it.
+std::vector<GridBounds> covered_cells(const RasterSource& s) {
+  if (s.data_cells) return *s.data_cells;
+  return {GridBounds{0, 0, s.grid.cols - 1, s.grid.rows - 1}};
+}
+
+// The windows of cells `b`: at most max_size cells on a side, across x down.
+std::pair<std::size_t, std::size_t> windows_in(const GridBounds& b, long max_size) {
+  return {static_cast<std::size_t>((b.width() + max_size - 1) / max_size),
+          static_cast<std::size_t>((b.height() + max_size - 1) / max_size)};
+}
+
+// The windows of a source.
 std::size_t windows_of(const RasterSource& s, long max_size) {
-  const auto across = static_cast<std::size_t>((s.grid.cols + max_size - 1) / max_size);
-  const auto down = static_cast<std::size_t>((s.grid.rows + max_size - 1) / max_size);
-  return across * down;
+  std::size_t n = 0;
+  for (const auto& b : covered_cells(s)) {
+    const auto [across, down] = windows_in(b, max_size);
+    n += across * down;
+  }
+  return n;
 }
 
 job::Shape plan(job::PlanContext& ctx, const ReadGeoTiffArgs& a) {
@@ -140,7 +171,8 @@ job::StepValue run(job::StepContext& ctx, const ReadGeoTiffArgs& a) {
   RasterLayer layer = ctx.planned ? ctx.planned->raster : read_headers(ctx, a);
   layer.windows.clear();
 
-  // Windows, in global order: source, then row-major; this rank makes only its contiguous share.
+  // Windows, in global order: source, part holding data, then row-major; this rank makes only its
+  // contiguous share.
   const long max_size = a.max_tile_size;
   std::size_t n = 0;
   for (const auto& src : layer.sources) n += windows_of(src, max_size);
@@ -148,24 +180,23 @@ job::StepValue run(job::StepContext& ctx, const ReadGeoTiffArgs& a) {
   const std::size_t rank = static_cast<std::size_t>(mpi::Runtime::rank()),
                     size = static_cast<std::size_t>(mpi::Runtime::size());
   const std::size_t lo = n * rank / size, hi = n * (rank + 1) / size;
-  std::size_t first = 0;  // the global index of the source's first window
+  std::size_t first = 0;  // the global index of the part's first window
   for (std::size_t si = 0; si < layer.sources.size() && first < hi; ++si) {
-    const auto& g = layer.sources[si].grid;
-    const std::size_t count = windows_of(layer.sources[si], max_size);
-    if (first + count > lo) {
-      const auto across = static_cast<std::size_t>((g.cols + max_size - 1) / max_size);
-      for (std::size_t i = std::max(lo, first) - first; i < std::min(hi, first + count) - first; ++i) {
+    for (const GridBounds& b : covered_cells(layer.sources[si])) {
+      const auto [across, down] = windows_in(b, max_size);
+      const std::size_t count = across * down;
+      for (std::size_t i = std::max(lo, first) - first; first + i < hi && i < count; ++i) {
         RasterWindow w;
         w.source = static_cast<int>(si);
-        w.col0 = static_cast<long>(i % across) * max_size;
-        w.row0 = static_cast<long>(i / across) * max_size;
-        w.cols = static_cast<int>(std::min(max_size, g.cols - w.col0));
-        w.rows = static_cast<int>(std::min(max_size, g.rows - w.row0));
+        w.col0 = b.col_min + static_cast<long>(i % across) * max_size;
+        w.row0 = b.row_min + static_cast<long>(i / across) * max_size;
+        w.cols = static_cast<int>(std::min(max_size, b.col_max + 1 - w.col0));
+        w.rows = static_cast<int>(std::min(max_size, b.row_max + 1 - w.row0));
         w.ordinal = static_cast<std::uint32_t>(first + i + 1);  // 0 is reserved for "never written"
         layer.windows.push_back(w);
       }
+      first += count;
     }
-    first += count;
   }
   ctx.log.info("read_geotiff: " + std::to_string(layer.sources.size()) + " file(s), " + std::to_string(n) +
                " window(s)");

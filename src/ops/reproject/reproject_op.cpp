@@ -72,7 +72,7 @@ job::Shape plan(job::PlanContext& ctx, const ReprojectArgs& a) {
   s.levels.push_back(plan_with(a));
   s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
   const LayerMetadata& md = s.levels.front().md;
-  if (!ctx.fits(s.bytes_per_rank(ctx.ranks) + s.working_bytes_per_rank))
+  if (!ctx.fits(s, s.working_bytes_per_rank))
     s.fits_hint = layout_fits_hint(ctx, a, md, s.working_bytes_per_rank, plan_with);
   if (a.scheme == LayoutSchemeKind::Zoom && !a.zoom) {
     const CellWindow w = data_window(in.md);

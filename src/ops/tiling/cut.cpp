@@ -10,6 +10,7 @@
 #include <map>
 
 #include "io/geotiff.hpp"
+#include "job/plan.hpp"
 #include "mpi/exchange.hpp"
 #include "mpi/partition.hpp"
 
@@ -238,8 +239,17 @@ std::uint64_t planned_tiles(const RasterLayer& in, const LayerMetadata& md) {
   const GridBounds b = md.bounds.grid();
   std::map<std::int64_t, std::uint64_t> per_instant;
   for (const auto& s : in.sources) {
-    const GridBounds k = md.layout.extent_to_bounds(s.grid.extent).intersection(b);
-    per_instant[in.temporal ? s.instant : 0] += static_cast<std::uint64_t>(k.size());
+    const auto keys = [&](const GridExtent& g) {
+      return static_cast<std::uint64_t>(md.layout.extent_to_bounds(g.extent).intersection(b).size());
+    };
+    std::uint64_t n = keys(s.grid);
+    if (s.data_cells) {
+      // Only where the source may hold data (parts sharing a tile count it twice: an upper bound).
+      std::uint64_t in_parts = 0;
+      for (const auto& part : *s.data_cells) in_parts = job::sat_add(in_parts, keys(s.sub_grid(part)));
+      n = std::min(n, in_parts);
+    }
+    per_instant[in.temporal ? s.instant : 0] += n;
   }
   std::uint64_t n = 0;
   for (const auto& [t, keys] : per_instant) n += std::min(keys, static_cast<std::uint64_t>(b.size()));

@@ -34,6 +34,33 @@ void declare(job::Schema<TilingArgs>& s) {
       .site_default(&job::SiteDefaults::round_mb);
 }
 
+// Tiles start as NoData, so cells no file covers stay out of the layer's data; a cell type without
+// NoData cannot say so, and those cells read as 0. Warns when that may happen: a VRT or sparse file with
+// parts holding no data, or files that do not cover the layer's extent.
+void warn_if_gaps_read_as_data(job::PlanContext& ctx, const RasterLayer& in, const LayerMetadata& md) {
+  if (md.cell_type.has_nodata()) return;
+  bool sparse = false;
+  double covered = 0;
+  for (const auto& src : in.sources) {
+    sparse |= src.data_cells.has_value();
+    const Extent e = src.grid.extent.intersection(md.extent);
+    if (e.width() > 0 && e.height() > 0) covered += e.width() * e.height();
+  }
+  const bool between = covered < md.extent.width() * md.extent.height() * (1 - 1e-9);
+  if (!sparse && !between) return;
+  const std::string name = md.cell_type.name();
+  std::string fix;
+  if (between)
+    fix = "give a `cell_type` with NoData (e.g. " + name.substr(0, name.find("raw")) +
+          ") to keep the cells between the files out";
+  if (sparse)
+    fix += std::string(fix.empty() ? "" : "; ") +
+           "give the VRT a NoData value (gdalbuildvrt -vrtnodata) to keep the cells outside its sources out";
+  ctx.warn("step '" + ctx.params.step_id() + "': cell type " + name +
+               " has no NoData value, so cells no file covers read as 0 and count as data; " + fix,
+           {{"event", "gaps_read_as_data"}, {"step", ctx.params.step_id()}});
+}
+
 job::Shape plan(job::PlanContext& ctx, const TilingArgs& a) {
   const RasterLayer& in = ctx.input().raster;
   auto plan_with = [&](const LayoutArgs& b) {
@@ -46,7 +73,7 @@ job::Shape plan(job::PlanContext& ctx, const TilingArgs& a) {
   // Pieces cut and sent in one round, and those received.
   s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
   const LayerMetadata& md = s.levels.front().md;
-  if (!ctx.fits(s.bytes_per_rank(ctx.ranks) + s.working_bytes_per_rank))
+  if (!ctx.fits(s, s.working_bytes_per_rank))
     s.fits_hint = layout_fits_hint(ctx, a, md, s.working_bytes_per_rank, plan_with);
   double cells = 0;
   CellSize finest = in.sources.front().grid.cell_size();
@@ -57,6 +84,7 @@ job::Shape plan(job::PlanContext& ctx, const TilingArgs& a) {
   }
   warn_if_zoom_finer_than_data(ctx, md, md.extent, cells, md.extent.center_x(), md.extent.center_y(), finest,
                                a);
+  warn_if_gaps_read_as_data(ctx, in, md);
   return s;
 }
 

@@ -3,6 +3,9 @@
 
 #include <fnmatch.h>
 #include <glob.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -111,22 +114,49 @@ void check_input_path(const Step& s, const std::string& key, const std::string& 
     throw at.step_error(prefix + "input '" + path + "' is not a regular file (a pipe, socket or device)");
 }
 
+// Why files cannot be made in folder `dir`: a read-only file system, or a kernel's virtual one (/proc,
+// /sys, cgroups), where root may pass access() yet creating a file fails; "" when they can.
+std::string unwritable_filesystem(const fs::path& dir) {
+  struct statvfs v {};
+  if (::statvfs(dir.c_str(), &v) == 0 && (v.f_flag & ST_RDONLY)) return "a read-only file system";
+  struct statfs f {};
+  if (::statfs(dir.c_str(), &f) != 0) return "";
+  switch (static_cast<unsigned long>(f.f_type)) {
+    case PROC_SUPER_MAGIC:
+      return "/proc, the kernel's process file system";
+    case SYSFS_MAGIC:
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC:
+    case DEBUGFS_MAGIC:
+    case SECURITYFS_MAGIC:
+    case DEVPTS_SUPER_MAGIC:
+      return "a virtual file system of the kernel";
+    default:
+      return "";
+  }
+}
+
 void check_output_path(const Step& s, const std::string& key, const std::string& path, const Mark& m) {
   if (is_virtual_path(path)) return;
   const Params at(s.id, s.spec->name, m, {});
   const std::string prefix = "parameter '" + key + "': cannot write '" + path + "': ";
   std::error_code ec;
   fs::path p = fs::path(path);
-  if (fs::is_directory(p, ec) && ::access(p.c_str(), W_OK) != 0) {
-    // An existing folder (e.g. a catalog) must be writable itself.
-    throw at.step_error(prefix + "folder '" + p.string() + "' is not writable");
-  }
+  // Outputs are files, written to a temporary and renamed over the path: a folder, or a device or pipe
+  // (renaming over /dev/null would replace the device), is never one.
+  const auto own = fs::symlink_status(p, ec);
+  if (fs::is_directory(own) || (!path.empty() && path.back() == '/'))
+    throw at.step_error(prefix + "it is a folder; give a file name");
+  if (fs::exists(own) && !fs::is_regular_file(own) && !fs::is_symlink(own))
+    throw at.step_error(prefix + "it is not a regular file (a pipe, socket or device)");
   for (fs::path a = p.parent_path(); !a.empty(); a = a.parent_path()) {
     const auto st = fs::status(a, ec);
     if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
       throw at.step_error(prefix + "cannot check '" + a.string() + "': " + ec.message());
     if (fs::exists(st)) {
       if (!fs::is_directory(st)) throw at.step_error(prefix + "'" + a.string() + "' is a file, not a folder");
+      if (const std::string why = unwritable_filesystem(a); !why.empty())
+        throw at.step_error(prefix + "folder '" + a.string() + "' is on " + why);
       if (::access(a.c_str(), W_OK | X_OK) != 0)
         throw at.step_error(prefix + "folder '" + a.string() + "' is not writable");
       return;

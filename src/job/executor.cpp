@@ -126,6 +126,18 @@ std::string step_list(const std::vector<std::string>& ids) {
   return s.empty() ? "none" : s;
 }
 
+// The outputs the first `finished` steps wrote: "'out.tif' (step 'w')", comma-separated; "" if none.
+std::string outputs_of(const Job& job, std::size_t finished) {
+  std::string s;
+  for (std::size_t i = 0; i < finished && i < job.steps.size(); ++i)
+    for (const auto& p : job.steps[i].spec->params)
+      if (p.type == ParamType::OutputPath && job.steps[i].params.has(p.name) &&
+          job.steps[i].params.raw(p.name).is_string())
+        s += (s.empty() ? "'" : ", '") + job.steps[i].params.raw(p.name).as_string() + "' (step '" +
+             job.steps[i].id + "')";
+  return s;
+}
+
 }  // namespace
 
 nlohmann::json stats_json(const std::vector<StepStats>& stats) {
@@ -262,6 +274,17 @@ std::vector<StepStats> run_job(const Job& job, Logger& log, const RunOptions& op
                             cur.spec->name + "): finished: " + step_list(done) +
                             "; not finished: " + step_list(not_done) + "; no partial output left";
     throw mpi::StopRequested(stop.signal(), msg);
+  } catch (const mpi::PeerFailure&) {
+    throw;  // the failing rank reports
+  } catch (const Error& e) {
+    // A failure after earlier steps wrote their outputs: those are complete, and the job did not run
+    // to its end, so this is a runtime failure (exit 3) whatever its cause; exit 2 means nothing was
+    // written. The failing step leaves no partial output (writers commit by renaming).
+    const std::string written = outputs_of(job, finished);
+    if (written.empty()) throw;
+    Error failed(kExitIo, std::string(e.what()) + " (complete before the failure: " + written + ")");
+    if (e.located()) failed.set_located();
+    throw failed;
   }
   return all;
 }

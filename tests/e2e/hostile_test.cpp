@@ -96,6 +96,85 @@ TEST(Hostile, OutputsNeverDestroyInputsOrEachOther) {
   EXPECT_EQ(run_trellis("validate '" + (d / "job.yaml").string() + "'").status, 0);
 }
 
+// Class 4: everything the job and the inputs' metadata tell is refused before any work, by `validate`
+// and by `run` alike.
+TEST(Hostile, ValidationCatchesWhatTheMetadataTells) {
+  TempDir d;
+  write_small(d / "a.tif", 1);
+  write_raster(d / "two.tif", "Float32", 40, 40, 2, {40, 1, 0, 40, 0, -1}, "EPSG:3857", -1.0,
+               {std::vector<double>(1600, 1), std::vector<double>(1600, 2)});
+  write_raster(d / "cx.tif", "CInt16", 4, 4, 1, {0, 1, 0, 4, 0, -1}, "EPSG:3857", std::nullopt,
+               {std::vector<double>(16, 1)});
+  write_raster(d / "nogt.tif", "Float32", 4, 4, 1, {}, "", std::nullopt, {std::vector<double>(16, 1)});
+  write_file(d / "rot.vrt",
+             "<VRTDataset rasterXSize=\"40\" rasterYSize=\"40\"><GeoTransform>0, 1, 0.2, 40, 0.1, "
+             "-1</GeoTransform><VRTRasterBand dataType=\"Float32\" band=\"1\"><SimpleSource><SourceFilename "
+             "relativeToVRT=\"1\">a.tif</SourceFilename></SimpleSource></VRTRasterBand></VRTDataset>\n");
+  fs::create_directories(d / "adir");
+  const std::string head =
+      "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: tile_to_layout\n";
+  struct Case {
+    std::string job, where, what;
+  };
+  const std::vector<Case> cases = {
+      {head + "    tile_size: 16\n  - op: pyramid\n  - op: write_geotiff\n    uri: out.tif\n",
+       "job.yaml:9:10: ", "a pyramid has several levels: put {zoom} in the uri"},
+      {head + "  - op: write_geotiff\n    uri: out.tif\n    bands: [0, 3]\n",
+       "job.yaml:8:12: ", "band 3 does not exist (the layer has 1 band(s)"},
+      {"version: 1\nsteps:\n  - op: read_geotiff\n    uri: [a.tif, two.tif]\n  - op: tile_to_layout\n",
+       "job.yaml:5:5: ", "the rasters have different band counts (1 and 2)"},
+      {head + "    tile_size: 15\n  - op: pyramid\n",
+       "job.yaml:7:5: ", "tiles must have an even number of columns and rows (this layer's tiles are 15x15)"},
+      {head + "  - op: write_geotiff\n    uri: adir\n",
+       "job.yaml:7:10: ", "it is a folder; give a file name"},
+      {head + "  - op: write_geotiff\n    uri: /proc/out.tif\n",
+       "job.yaml:7:10: ", "folder '/proc' is on /proc, the kernel's process file system"},
+      {head + "  - op: get_min_max\n    output: /dev/null\n",
+       "job.yaml:7:13: ", "it is not a regular file (a pipe, socket or device)"},
+      {"version: 1\nsteps:\n  - op: read_geotiff\n    uri: nogt.tif\n",
+       "job.yaml:4:10: ", "has no geotransform (not georeferenced)"},
+      {"version: 1\nsteps:\n  - op: read_geotiff\n    uri: rot.vrt\n",
+       "job.yaml:4:10: ", "is rotated; only north-up rasters are read"},
+      {"version: 1\nsteps:\n  - op: read_geotiff\n    uri: cx.tif\n",
+       "job.yaml:4:10: ", "unsupported raster data type CInt16"},
+      {head + "    scheme: zoom\n    zoom: 31\n", "job.yaml:7:11: ", "must be between 0 and 30, got 31"},
+      {head + "  - op: reproject\n    target_crs: EPSG:4978\n",
+       "job.yaml:7:17: ", "is a geocentric CRS (X, Y, Z from the Earth's centre), not a horizontal one"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    for (int np : {0, 3}) expect_refused(d, c.job, np, c.where, c.what);
+    write_file(d / "job.yaml", c.job);
+    const auto r = run_trellis("validate '" + (d / "job.yaml").string() + "'");
+    EXPECT_EQ(r.status, 2) << r.err;
+  }
+}
+
+// Class 4: what only a run can find (here a step that reads an earlier step's output) ends with exit 3
+// and names the outputs already complete.
+TEST(Hostile, AFailureMidRunNamesTheCompleteOutputs) {
+  TempDir d;
+  write_small(d / "a.tif", 1);
+  const std::string job =
+      "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: tile_to_layout\n"
+      "  - op: write_geotiff\n    uri: mid.tif\n  - id: back\n    op: read_geotiff\n    uri: mid.tif\n"
+      "  - op: tile_to_layout\n  - op: polygonal_summary\n    band: 3\n"
+      "    geometry: \"POLYGON ((0 0, 10 0, 10 10, 0 0))\"\n";
+  for (int np : {1, 3}) {
+    fs::remove(d / "mid.tif");
+    const auto r = run_job_text(d, job, np, "--log-level warn");
+    EXPECT_EQ(r.status, 3) << r.err;
+    const auto lines = trellis_lines(r.err);
+    ASSERT_EQ(lines.size(), 1u) << r.err;
+    EXPECT_NE(lines[0].find(in_dir(d, "job.yaml:13:11: step 'polygonal_summary-6'")), std::string::npos);
+    EXPECT_NE(lines[0].find("(complete before the failure: '" + (d / "mid.tif").string() +
+                            "' (step 'write_geotiff-3'))"),
+              std::string::npos)
+        << lines[0];
+    EXPECT_TRUE(fs::exists(d / "mid.tif"));
+  }
+}
+
 // Class 5: inputs that are not regular files, and job files that would never end.
 TEST(Hostile, PipesDevicesHugeFilesAndAliasBombsAreRefused) {
   TempDir d;

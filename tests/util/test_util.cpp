@@ -140,10 +140,12 @@ void write_raster(const fs::path& p, const std::string& gdal_type, int cols, int
   std::unique_ptr<GDALDataset> ds(drv->Create(p.c_str(), cols, rows, bands, t, nullptr));
   if (!ds) throw std::runtime_error("cannot create " + p.string());
   std::vector<double> g = gt;
-  ds->SetGeoTransform(g.data());
-  OGRSpatialReference sr;
-  sr.SetFromUserInput(srs.c_str());
-  ds->SetSpatialRef(&sr);
+  if (g.size() == 6) ds->SetGeoTransform(g.data());  // none: not georeferenced
+  if (!srs.empty()) {
+    OGRSpatialReference sr;
+    sr.SetFromUserInput(srs.c_str());
+    ds->SetSpatialRef(&sr);
+  }
   for (int b = 1; b <= bands; ++b) {
     auto* band = ds->GetRasterBand(b);
     if (nodata) band->SetNoDataValue(*nodata);

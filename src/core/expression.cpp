@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <map>
+#include <string_view>
 
 #include "core/text.hpp"
 
@@ -194,6 +196,9 @@ class Parser {
       ExprNode n;
       n.kind = ExprNode::Kind::Number;
       n.number = d;
+      n.integral = std::string_view(begin, static_cast<std::size_t>(end - begin)).find_first_of(".eE") ==
+                       std::string_view::npos &&
+                   std::abs(d) < 2147483648.0;
       n.offset = at;
       return n;
     }

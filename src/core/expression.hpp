@@ -16,6 +16,7 @@ struct ExprNode {
   enum class Kind { Number, Input, Unary, Binary, Call };
   Kind kind = Kind::Number;
   double number = 0;           // Number
+  bool integral = false;       // Number: written as a whole number (`5`, not `5.0` or `5e0`)
   std::string name;            // Input: the layer's name; Unary, Binary: the operator; Call: the function
   int band = 0;                // Input: 1-based band, 0 for every band
   std::vector<ExprNode> args;  // Unary: 1; Binary: 2; Call: its arguments

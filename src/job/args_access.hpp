@@ -31,6 +31,11 @@ struct ArgsAccess {
   JobError param_error(M Args::*member, const std::string& why) const {
     return params.error(schema ? schema->name_of(std::any(member)) : std::string(), why);
   }
+  // The same at `offset` characters into the parameter's text (a column inside an expression).
+  template <class Args, class M>
+  JobError param_error_within(M Args::*member, std::size_t offset, const std::string& why) const {
+    return params.error_within(schema ? schema->name_of(std::any(member)) : std::string(), offset, why);
+  }
 };
 
 }  // namespace trellis::job

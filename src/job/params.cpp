@@ -1,5 +1,6 @@
 #include "job/params.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -149,6 +150,26 @@ JobError located(const Mark& m, const std::string& step_id, const std::string& o
 
 JobError Params::error(const std::string& name, const std::string& message) const {
   return located(mark(name), step_id_, op_, message);
+}
+
+JobError Params::error_within(const std::string& name, std::size_t offset, const std::string& message) const {
+  return located(has(name) ? mark_within(raw(name), offset) : step_mark_, step_id_, op_, message);
+}
+
+Mark mark_within(const ParamValue& v, std::size_t offset) {
+  Mark at = v.mark;
+  if (!v.is_string()) return at;
+  const std::string& text = v.as_string();
+  const std::size_t off = std::min(offset, text.size());
+  const std::size_t nl = text.rfind('\n', off == 0 ? 0 : off - 1);
+  if (nl == std::string::npos || off == 0) {
+    if (at.col > 0) at.col += static_cast<int>(off) + (v.quoted ? 1 : 0);
+  } else {
+    at.line +=
+        static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(off), '\n'));
+    at.col = static_cast<int>(off - nl);
+  }
+  return at;
 }
 
 JobError Params::step_error(const std::string& message) const {

@@ -26,6 +26,10 @@ struct ParamValue;
 using ParamList = std::vector<ParamValue>;
 using ParamMap = std::map<std::string, ParamValue>;
 
+// The place of the character `offset` characters into a scalar's text: its mark moved along the text
+// (and past the opening quote of a quoted string).
+Mark mark_within(const ParamValue& v, std::size_t offset);
+
 struct ParamValue {
   std::variant<std::monostate, bool, std::int64_t, double, std::string, ParamList, ParamMap> v;
   Mark mark;
@@ -120,6 +124,8 @@ class Params {
 
   // A JobError "FILE:LINE:COL: step 'ID' (OP): message" at the parameter's mark.
   JobError error(const std::string& name, const std::string& message) const;
+  // The same at `offset` characters into the parameter's text (a column inside an expression).
+  JobError error_within(const std::string& name, std::size_t offset, const std::string& message) const;
   JobError step_error(const std::string& message) const;
 
  private:

@@ -16,9 +16,11 @@ class MpiSingletonEnvironment : public ::testing::Environment {
   }
 };
 
-// The op `name` on `input` with the parameters `values` (the registry's defaults for the others),
-// validated and bound as the loader binds them.
-inline job::StepValue run_op(const std::string& name, job::StepValue input, job::ParamMap values) {
+// The op `name` on named `inputs` ({"input": value} for one-input ops) with the parameters `values`
+// (the registry's defaults for the others), validated and bound as the loader binds them.
+inline job::StepValue run_op_named(const std::string& name,
+                                   const std::map<std::string, job::StepValue>& inputs,
+                                   job::ParamMap values) {
   static const auto* const env = ::testing::AddGlobalTestEnvironment(new MpiSingletonEnvironment);
   (void)env;
   mpi::Runtime::init(nullptr, nullptr);
@@ -27,14 +29,23 @@ inline job::StepValue run_op(const std::string& name, job::StepValue input, job:
   for (const auto& spec : op->params)
     if (spec.default_value && !values.count(spec.name)) values[spec.name] = *spec.default_value;
   job::Params p(name, name, job::Mark{"job.yaml", 1, 1}, values);
+  std::map<std::string, std::string> ids;
+  std::map<std::string, const job::StepValue*> refs;
+  for (const auto& [n, v] : inputs) ids[n] = n, refs[n] = &v;
+  p.set_inputs(ids);
   const std::any args = op->schema->bind(p);
   job::JobInfo info{"job.yaml", "/tmp", "job"};
   job::Logger log(job::LogLevel::Warn, 0);
   job::Progress progress(log, name);
-  job::StepContext ctx{p, {{"input", &input}}, info, log, progress};
+  job::StepContext ctx{p, refs, info, log, progress};
   ctx.bound_args = &args;
   ctx.schema = op->schema.get();
   return op->run(ctx);
+}
+
+// The op `name` on one input.
+inline job::StepValue run_op(const std::string& name, job::StepValue input, job::ParamMap values) {
+  return run_op_named(name, {{"input", std::move(input)}}, std::move(values));
 }
 
 }  // namespace trellis::test

@@ -1,0 +1,191 @@
+// local: an expression over named tiled layers and numbers (`(nir - red) / (nir + red)`), compiled once
+// per step (program.hpp) and evaluated tile by tile on the keys the layers share (GeoTrellis'
+// combineValues) or on every key of any of them (`join: union`, the sequence ops).
+#include "job/op.hpp"
+#include "job/types/expression.hpp"
+#include "mpi/skeletons.hpp"
+#include "ops/local/program.hpp"
+#include "ops/registry.hpp"
+
+namespace trellis::ops {
+
+namespace {
+
+enum class JoinKind { Inner, Union };
+constexpr EnumName<JoinKind> kJoins[] = {{JoinKind::Inner, "inner"}, {JoinKind::Union, "union"}};
+std::span<const EnumName<JoinKind>> enum_names(JoinKind) {
+  return kJoins;
+}
+
+struct LocalArgs {
+  Expression expression;
+  JoinKind join = JoinKind::Inner;
+  std::optional<CellType> cell_type;
+  std::int64_t round_mb = 64;
+};
+
+void declare(job::Schema<LocalArgs>& s) {
+  using A = LocalArgs;
+  s.add("expression", &A::expression, "the cells of the result, from the named inputs and numbers")
+      .required();
+  s.add("join", &A::join,
+        "inner: the keys every input has (GeoTrellis combineValues); union: the keys any input has, a "
+        "missing tile being NoData");
+  s.add("cell_type", &A::cell_type,
+        "cell type of the result (default: GeoTrellis' rules); a float type computes in double throughout");
+  s.add("round_mb", &A::round_mb, "MiB of tiles each rank sends per round when the inputs are not aligned")
+      .range(1, 1 << 20)
+      .site_default(&job::SiteDefaults::round_mb);
+}
+
+// The program over the inputs' metadata; its errors point into the expression.
+template <class Ctx, class MdOf>
+LocalProgram compile(const Ctx& ctx, const LocalArgs& a, MdOf md_of) {
+  std::map<std::string, ProgramInput> inputs;
+  for (const auto& name : a.expression.inputs_used()) {
+    const LayerMetadata& md = md_of(name);
+    inputs[name] = {md.cell_type, md.bands};
+  }
+  try {
+    return LocalProgram::compile(a.expression, inputs, a.cell_type);
+  } catch (const ExpressionError& e) {
+    throw ctx.param_error_within(&LocalArgs::expression, e.offset(), e.what());
+  }
+}
+
+// The result's metadata: the first input's layout, the program's cell type and bands, and the keys the
+// join keeps. Throws JobError when the inputs do not share a layout and CRS.
+LayerMetadata result_metadata(const std::vector<std::pair<std::string, const LayerMetadata*>>& mds,
+                              const LocalProgram& p, JoinKind join) {
+  const auto& [first_name, first] = mds.front();
+  LayerMetadata md = *first;
+  for (const auto& [name, m] : mds) {
+    if (!(m->layout == first->layout) || !m->crs.equivalent(first->crs))
+      throw JobError(
+          "inputs '" + first_name + "' and '" + name +
+          "' have different layouts or CRSs: tile them to one layout (tile_to_layout with the same "
+          "layout, or reproject) first");
+    if (join == JoinKind::Inner) {
+      const GridBounds g = md.bounds.grid().intersection(m->bounds.grid());
+      md.bounds.min.col = static_cast<std::int32_t>(g.col_min),
+      md.bounds.min.row = static_cast<std::int32_t>(g.row_min);
+      md.bounds.max.col = static_cast<std::int32_t>(g.col_max),
+      md.bounds.max.row = static_cast<std::int32_t>(g.row_max);
+      md.extent = md.extent.intersection(m->extent);
+    } else {
+      md.bounds = md.bounds.combine(m->bounds);
+      md.extent = md.extent.combine(m->extent);
+    }
+  }
+  md.cell_type = p.cell_type();
+  md.bands = p.bands();
+  return md;
+}
+
+job::Shape plan(job::PlanContext& ctx, const LocalArgs& a) {
+  std::vector<std::pair<std::string, const LayerMetadata*>> mds;
+  std::uint64_t tiles = 0;
+  bool first = true;
+  for (const auto& name : a.expression.inputs_used()) {
+    const job::PlannedLayer& l = ctx.input(name).layer();
+    mds.emplace_back(name, &l.md);
+    tiles = first ? l.tiles : (a.join == JoinKind::Inner ? std::min(tiles, l.tiles) : tiles + l.tiles);
+    first = false;
+  }
+  const LocalProgram p =
+      compile(ctx, a, [&](const std::string& n) -> const LayerMetadata& { return ctx.input(n).layer().md; });
+  job::Shape s;
+  s.kind = job::ValueKind::TiledLayer;
+  try {
+    s.levels.push_back({result_metadata(mds, p, a.join), tiles});
+  } catch (const JobError& e) {
+    throw ctx.params.step_error(e.what());
+  }
+  const job::PlannedLayer& out = s.levels.front();
+  s.levels.front().tiles = std::min<std::uint64_t>(
+      tiles, static_cast<std::uint64_t>(out.md.bounds.grid().size()) * out.instants());
+  // Tiles received from other ranks when the inputs are not aligned, in rounds.
+  s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
+  return s;
+}
+
+job::StepValue run(job::StepContext& ctx, const LocalArgs& a) {
+  const std::vector<std::string>& names = a.expression.inputs_used();
+  std::vector<const TiledLayer*> layers;
+  std::vector<std::pair<std::string, const LayerMetadata*>> mds;
+  for (const auto& n : names) {
+    layers.push_back(&ctx.input_as<TiledLayer>(n));
+    mds.emplace_back(n, &layers.back()->md);
+  }
+  const LocalProgram p = compile(
+      ctx, a, [&](const std::string& n) -> const LayerMetadata& { return ctx.input_as<TiledLayer>(n).md; });
+  const LayerMetadata md = result_metadata(mds, p, a.join);
+  const mpi::AlignedLayers aligned =
+      mpi::align_layers(layers, names, a.join == JoinKind::Inner ? mpi::Join::Inner : mpi::Join::Union,
+                        static_cast<std::size_t>(a.round_mb) << 20);
+  const int cols = md.layout.tile_layout.tile_cols, rows = md.layout.tile_layout.tile_rows;
+  ctx.progress.begin(aligned.keys.size(), "tiles");
+  // The program reads its inputs in input_names() order, which is the expression's sorted names.
+  TiledLayer out =
+      mpi::map_aligned(aligned, md, [&](const SpaceTimeKey&, std::span<const Tile* const> tiles) {
+        Tile t = p.evaluate(tiles, cols, rows);
+        ctx.progress.advance();
+        return std::optional<Tile>(std::move(t));
+      });
+  return out;
+}
+
+const OpRegistration kLocal{job::make_op<LocalArgs>(
+    {.name = "local",
+     .group = "local",
+     .help = "an expression over named layers and numbers, cell by cell: (nir - red) / (nir + red)",
+     .doc = R"md(## Semantics
+
+Map algebra as GeoPySpark's layer arithmetic (`layer + 1`, `(nir - red) / (nir + red)`) and GDAL's raster
+calculator: `inputs` names the layers, `expression` says what each cell of the result is.
+
+- **Operators**, lowest precedence first: `or`, `xor`, `and`, `not`; comparisons `== != < <= > >=`
+  (1 or 0); `+ -`; `* /`; unary `-`. **Functions**: `abs sqrt exp log log10 floor ceil round` (one
+  argument), `pow(a, b)`, `min` and `max` (two or more), `clamp(v, low, high)`, `if(cond, a, b)`,
+  `isnodata(x)` and `isdata(x)` (1 or 0, never NoData).
+- **Bands**: `nir[1]` is band 1 of `nir` (from 1, as in GDAL). A layer named without a band stands for
+  all its bands: the result has that many, one-band values are broadcast to each, and layers of
+  different band counts must be given bands explicitly.
+- **NoData** in any operand gives NoData (`if` is NoData where its condition is).
+- **Arithmetic** follows GeoTrellis (../shared/conformance/semantics.md): integer layers compute as
+  Scala Int (wrapping; division truncates toward zero, `-10 / 3` is -3; division by 0 is NoData); float
+  layers in double (division by 0 is NaN, NoData). A layer with a whole number stays in its arithmetic;
+  an integer layer with a decimal number is computed in double and truncated back (`r - 5.7` with r = 54
+  is 48). Two layers compute in double when either is a float. `sqrt exp log log10 pow` of integers are
+  computed in double and truncated back.
+- **Cell type**: GeoTrellis' rules: a layer with a number keeps its cell type; two layers give the union
+  of theirs; comparisons and logic give int8. `cell_type` sets it: a float type makes every value a
+  double from the start (as converting the inputs first would), so `cell_type: float32` gives a true
+  NDVI of integer bands; an integer type converts the result as `convert_data_type` does.
+- **Keys**: `join: inner` (default) keeps the keys every input has (GeoTrellis `combineValues`);
+  `join: union` keeps the keys any input has, a missing tile counting as NoData. The inputs must share a
+  layout and CRS.
+- Errors point at the column inside the expression: `job.yaml:12:23: step 'ndvi' (local): parameter
+  'expression': unknown name 'nri' (did you mean 'nir'?)`.
+
+The expression is compiled once per step into a program of whole-block operations (2,048 cells at a
+time), never interpreted cell by cell.
+
+## Example
+
+```yaml
+- id: ndvi
+  op: local
+  inputs: {nir: bands, red: bands}
+  expression: "(nir[4] - red[3]) / (nir[4] + red[3])"
+  cell_type: float32
+```
+)md",
+     .inputs = job::Inputs::Named,
+     .accepts = {job::ValueKind::TiledLayer},
+     .produces = job::ValueKind::TiledLayer},
+    declare, run, plan)};
+
+}  // namespace
+
+}  // namespace trellis::ops

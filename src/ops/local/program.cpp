@@ -1,0 +1,562 @@
+// The compiler and block evaluator of local map-algebra programs (program.hpp).
+#include "ops/local/program.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace trellis::ops {
+
+namespace {
+
+using Num = LocalProgram::Num;
+using Instr = LocalProgram::Instr;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Cells per block: registers of this many cells stay in cache across a program's instructions.
+constexpr int kBlock = 2048;
+
+// A node's type: its arithmetic, its result's cell type, and whether it is a constant (a literal, or
+// made of literals only) whose own type yields to a layer's.
+struct Typed {
+  int reg = 0;
+  Num num = Num::Double;
+  CellType ct;
+  bool scalar = false;
+  bool integral = false;  // a whole-number constant
+};
+
+bool is_arith(const std::string& op) {
+  return op == "+" || op == "-" || op == "*" || op == "/" || op == "pow" || op == "min" || op == "max";
+}
+
+}  // namespace
+
+class ProgramBuilder {
+ public:
+  ProgramBuilder(LocalProgram& p, const Expression& e, const std::optional<CellType>& cell_type)
+      : p_(p), e_(e), all_double_(cell_type && cell_type->is_float()) {}
+
+  Typed build(const ExprNode& n) {
+    switch (n.kind) {
+      case ExprNode::Kind::Number: {
+        Typed t;
+        t.scalar = true;
+        t.integral = n.integral && !all_double_;
+        t.num = t.integral ? Num::Int : Num::Double;
+        t.ct = t.integral ? CellType{CellKind::Int32, NoDataMode::Constant, 0} : CellType{};
+        Instr i;
+        i.op = Instr::Op::Const;
+        i.value = n.number;
+        return emit(i, t);
+      }
+      case ExprNode::Kind::Input:
+        return load(n);
+      case ExprNode::Kind::Unary: {
+        const Typed a = build(n.args[0]);
+        if (n.name == "not") return logic("not", a, a);
+        Instr i;
+        i.op = Instr::Op::Unary;
+        i.fn = "neg";
+        i.a = a.reg;
+        Typed t = a;
+        return emit(i, t);
+      }
+      case ExprNode::Kind::Binary: {
+        const Typed a = build(n.args[0]), b = build(n.args[1]);
+        if (is_arith(n.name)) return arith(n.name, a, b);
+        if (n.name == "and" || n.name == "or" || n.name == "xor") return logic(n.name, a, b);
+        return compare(n.name, a, b);
+      }
+      case ExprNode::Kind::Call:
+        return call(n);
+    }
+    throw ExpressionError(n.offset, "unknown expression node");
+  }
+
+  bool uses_layer() const { return layers_ > 0; }
+
+ private:
+  Typed emit(Instr i, Typed t) {
+    t.reg = static_cast<int>(p_.regs_.size());
+    p_.regs_.push_back(t.num);
+    i.dst = t.reg;
+    i.num = t.num;
+    p_.code_.push_back(std::move(i));
+    return t;
+  }
+
+  Typed convert(const Typed& a, Num to) {
+    if (a.num == to) return a;
+    Instr i;
+    i.op = to == Num::Double ? Instr::Op::ToDouble : Instr::Op::ToInt;
+    i.a = a.reg;
+    Typed t = a;
+    t.num = to;
+    return emit(i, t);
+  }
+
+  Typed load(const ExprNode& n) {
+    const auto it = std::find(p_.names_.begin(), p_.names_.end(), n.name);
+    const int index = static_cast<int>(it - p_.names_.begin());
+    const ProgramInput& in = p_.inputs_.at(static_cast<std::size_t>(index));
+    Instr i;
+    i.op = Instr::Op::Load;
+    i.input = index;
+    if (n.band > 0) {
+      if (n.band > in.bands)
+        throw ExpressionError(n.offset, "band " + std::to_string(n.band) + " of '" + n.name +
+                                            "' does not exist (it has " + std::to_string(in.bands) +
+                                            " band(s), numbered from 1)");
+      i.band = n.band - 1;
+    } else if (in.bands > 1) {
+      // Every band: the result has as many, and other multi-band inputs must match.
+      if (bands_ > 1 && in.bands != bands_)
+        throw ExpressionError(n.offset, "'" + n.name + "' has " + std::to_string(in.bands) + " bands and '" +
+                                            bands_from_ + "' has " + std::to_string(bands_) +
+                                            ": select one band (" + n.name +
+                                            "[1]) or use inputs of as many bands");
+      bands_ = in.bands;
+      bands_from_ = n.name;
+    } else {
+      i.band = 0;
+    }
+    ++layers_;
+    Typed t;
+    t.ct = all_double_ ? CellType{CellKind::Float64, NoDataMode::Constant, 0} : in.cell_type;
+    t.num = all_double_ || in.cell_type.is_float() ? Num::Double : Num::Int;
+    return emit(i, t);
+  }
+
+  // The type of a value made from a and b by arithmetic (GeoTrellis' rules, program.hpp).
+  static Typed combined(const Typed& a, const Typed& b, bool* truncate) {
+    Typed t;
+    *truncate = false;
+    if (a.scalar && b.scalar) {
+      t.scalar = true;
+      t.integral = a.integral && b.integral;
+      t.num = t.integral ? Num::Int : Num::Double;
+      t.ct = t.integral ? a.ct : CellType{};
+      return t;
+    }
+    if (a.scalar || b.scalar) {
+      const Typed& layer = a.scalar ? b : a;
+      const Typed& scalar = a.scalar ? a : b;
+      t.ct = layer.ct;
+      t.num = layer.num;
+      // An Int layer with a decimal constant: computed in double, truncated back.
+      if (layer.num == Num::Int && scalar.num == Num::Double) *truncate = true;
+      return t;
+    }
+    t.ct = a.ct.union_with(b.ct);
+    t.num = a.num == Num::Double || b.num == Num::Double ? Num::Double : Num::Int;
+    return t;
+  }
+
+  Typed arith(const std::string& op, const Typed& a, const Typed& b) {
+    bool truncate = false;
+    Typed t = combined(a, b, &truncate);
+    const Num work = truncate ? Num::Double : t.num;
+    Instr i;
+    i.op = Instr::Op::Binary;
+    i.fn = op;
+    i.a = convert(a, work).reg;
+    i.b = convert(b, work).reg;
+    Typed r = t;
+    r.num = work;
+    r = emit(i, r);
+    if (truncate) r = convert(r, Num::Int);
+    return r;
+  }
+
+  // A 0/1 value (int8, NoData where an operand is).
+  static Typed flag(bool scalar) {
+    Typed t;
+    t.num = Num::Int;
+    t.ct = CellType{CellKind::Int8, NoDataMode::Constant, 0};
+    t.scalar = scalar;
+    t.integral = scalar;
+    return t;
+  }
+
+  Typed compare(const std::string& op, const Typed& a, const Typed& b) {
+    const Num work = a.num == Num::Int && b.num == Num::Int ? Num::Int : Num::Double;
+    Instr i;
+    i.op = Instr::Op::Binary;
+    i.fn = op;
+    i.a = convert(a, work).reg;
+    i.b = convert(b, work).reg;
+    Typed t = flag(a.scalar && b.scalar);
+    // The comparison reads operands of kind `work`; its result is Int.
+    Instr c = i;
+    c.num = work;
+    t.reg = static_cast<int>(p_.regs_.size());
+    p_.regs_.push_back(Num::Int);
+    c.dst = t.reg;
+    p_.code_.push_back(c);
+    return t;
+  }
+
+  Typed logic(const std::string& op, const Typed& a, const Typed& b) {
+    return compare(op, a, b);  // truthiness (!= 0) of each operand, compared as a comparison is
+  }
+
+  Typed call(const ExprNode& n) {
+    const std::string& f = n.name;
+    if (f == "if") {
+      const Typed c = build(n.args[0]), a = build(n.args[1]), b = build(n.args[2]);
+      bool truncate = false;
+      Typed t = combined(a, b, &truncate);
+      const Num work = truncate ? Num::Double : t.num;
+      Instr i;
+      i.op = Instr::Op::Select;
+      i.a = c.reg;
+      i.b = convert(a, work).reg;
+      i.c = convert(b, work).reg;
+      i.fn = c.num == Num::Int ? "int" : "double";  // the condition's kind
+      Typed r = t;
+      r.num = work;
+      r.scalar = t.scalar && c.scalar;
+      r = emit(i, r);
+      if (truncate) r = convert(r, Num::Int);
+      return r;
+    }
+    if (f == "isnodata" || f == "isdata") {
+      const Typed a = build(n.args[0]);
+      Instr i;
+      i.op = Instr::Op::Unary;
+      i.fn = f;
+      i.a = a.reg;
+      Instr c = i;
+      c.num = a.num;  // reads its operand's kind
+      Typed t = flag(a.scalar);
+      t.ct = t.ct.without_nodata().with_nodata(std::nullopt);
+      t.ct = CellType{CellKind::Int8, NoDataMode::Constant, 0};
+      t.reg = static_cast<int>(p_.regs_.size());
+      p_.regs_.push_back(Num::Int);
+      c.dst = t.reg;
+      p_.code_.push_back(c);
+      return t;
+    }
+    if (f == "min" || f == "max") {
+      Typed acc = build(n.args[0]);
+      for (std::size_t k = 1; k < n.args.size(); ++k) acc = arith(f, acc, build(n.args[k]));
+      return acc;
+    }
+    if (f == "clamp") {
+      const Typed v = build(n.args[0]), lo = build(n.args[1]), hi = build(n.args[2]);
+      return arith("min", arith("max", v, lo), hi);
+    }
+    if (f == "pow") return arith("pow", build(n.args[0]), build(n.args[1]));
+    // One-argument functions. abs, floor, ceil and round keep Int values Int; the others compute Int
+    // values in double and truncate back.
+    const Typed a = build(n.args[0]);
+    const bool keeps_int = f == "abs" || f == "floor" || f == "ceil" || f == "round";
+    const Num work = a.num == Num::Int && keeps_int ? Num::Int : Num::Double;
+    Instr i;
+    i.op = Instr::Op::Unary;
+    i.fn = f;
+    i.a = convert(a, work).reg;
+    Typed t = a;
+    t.num = work;
+    t = emit(i, t);
+    if (a.num == Num::Int && work == Num::Double) t = convert(t, Num::Int);
+    return t;
+  }
+
+  LocalProgram& p_;
+  const Expression& e_;
+  bool all_double_;
+  int layers_ = 0;
+  int bands_ = 1;
+  std::string bands_from_;
+};
+
+LocalProgram LocalProgram::compile(const Expression& e, const std::map<std::string, ProgramInput>& inputs,
+                                   const std::optional<CellType>& cell_type) {
+  LocalProgram p;
+  for (const auto& name : e.inputs_used()) {
+    const auto it = inputs.find(name);
+    if (it == inputs.end()) throw ExpressionError(0, "unknown input '" + name + "'");
+    p.names_.push_back(name);
+    p.inputs_.push_back(it->second);
+  }
+  ProgramBuilder b(p, e, cell_type);
+  Typed r = b.build(e.root());
+  if (!b.uses_layer()) throw ExpressionError(0, "the expression uses no layer");
+  p.result_ = r.reg;
+  p.out_ct_ = cell_type ? *cell_type : r.ct;
+  p.out_bands_ = 1;
+  for (const auto& i : p.code_)
+    if (i.op == Instr::Op::Load && i.band < 0)
+      p.out_bands_ = std::max(p.out_bands_, p.inputs_[i.input].bands);
+  return p;
+}
+
+namespace {
+
+// Registers: Int cells are int32 with kIntNoData as NoData; double cells have NaN.
+struct Regs {
+  std::vector<std::vector<std::int32_t>> i;
+  std::vector<std::vector<double>> d;
+};
+
+std::int32_t wrap(std::int64_t v) {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(v)));
+}
+
+std::int32_t to_int(double v) {
+  if (std::isnan(v)) return kIntNoData;
+  const double t = std::trunc(v);
+  if (t >= 2147483647.0) return std::numeric_limits<std::int32_t>::max();
+  if (t <= -2147483648.0) return kIntNoData;
+  return static_cast<std::int32_t>(t);
+}
+
+template <class T>
+void load_block(const Tile* t, int band, std::size_t at, int n, Num num, std::int32_t* oi, double* od) {
+  if (!t) {
+    if (num == Num::Int)
+      std::fill(oi, oi + n, kIntNoData);
+    else
+      std::fill(od, od + n, kNaN);
+    return;
+  }
+  const CellType& ct = t->cell_type();
+  const T* src = t->band_as<T>(band) + at;
+  const bool nd = ct.has_nodata();
+  if constexpr (std::is_floating_point_v<T>) {
+    // Float cells: NaN is NoData, and so is a user-defined value.
+    const bool ud = ct.mode == NoDataMode::UserDefined;
+    const T udv = static_cast<T>(ct.user_nodata);
+    for (int k = 0; k < n; ++k) od[k] = ud && src[k] == udv ? kNaN : static_cast<double>(src[k]);
+  } else {
+    const T ndv = nd ? static_cast<T>(static_cast<std::int64_t>(ct.nodata())) : T{0};
+    if (num == Num::Int) {
+      for (int k = 0; k < n; ++k)
+        oi[k] = nd && src[k] == ndv ? kIntNoData : static_cast<std::int32_t>(src[k]);
+    } else {
+      for (int k = 0; k < n; ++k) od[k] = nd && src[k] == ndv ? kNaN : static_cast<double>(src[k]);
+    }
+  }
+}
+
+// Applies f to each of n cells: a tight loop per operation, which the compiler vectorises.
+template <class F>
+void each(int n, F f) {
+  for (int k = 0; k < n; ++k) f(k);
+}
+
+void run_unary(const Instr& ins, Regs& r, int n) {
+  const std::string& f = ins.fn;
+  std::int32_t* di = r.i[ins.dst].empty() ? nullptr : r.i[ins.dst].data();
+  if (f == "isnodata" || f == "isdata") {
+    const std::int32_t want = f == "isnodata" ? 1 : 0;
+    if (ins.num == Num::Int) {
+      const std::int32_t* a = r.i[ins.a].data();
+      each(n, [&](int k) { di[k] = (a[k] == kIntNoData) == (want == 1) ? 1 : 0; });
+    } else {
+      const double* a = r.d[ins.a].data();
+      each(n, [&](int k) { di[k] = std::isnan(a[k]) == (want == 1) ? 1 : 0; });
+    }
+    return;
+  }
+  if (ins.num == Num::Int) {
+    const std::int32_t* a = r.i[ins.a].data();
+    if (f == "neg")
+      each(n, [&](int k) { di[k] = a[k] == kIntNoData ? kIntNoData : wrap(-std::int64_t{a[k]}); });
+    else if (f == "abs")
+      each(n, [&](int k) { di[k] = a[k] == kIntNoData ? kIntNoData : wrap(std::abs(std::int64_t{a[k]})); });
+    else  // floor, ceil, round of whole numbers
+      std::copy(a, a + n, di);
+    return;
+  }
+  const double* a = r.d[ins.a].data();
+  double* dd = r.d[ins.dst].data();
+  if (f == "neg")
+    each(n, [&](int k) { dd[k] = -a[k]; });
+  else if (f == "abs")
+    each(n, [&](int k) { dd[k] = std::fabs(a[k]); });
+  else if (f == "sqrt")
+    each(n, [&](int k) { dd[k] = std::sqrt(a[k]); });
+  else if (f == "exp")
+    each(n, [&](int k) { dd[k] = std::exp(a[k]); });
+  else if (f == "log")
+    each(n, [&](int k) { dd[k] = std::log(a[k]); });
+  else if (f == "log10")
+    each(n, [&](int k) { dd[k] = std::log10(a[k]); });
+  else if (f == "floor")
+    each(n, [&](int k) { dd[k] = std::floor(a[k]); });
+  else if (f == "ceil")
+    each(n, [&](int k) { dd[k] = std::ceil(a[k]); });
+  else  // round: half away from zero
+    each(n, [&](int k) { dd[k] = std::round(a[k]); });
+}
+
+// Comparisons and logic: 0 or 1, NoData where an operand is.
+template <class V, class IsNd, class F>
+void flags(const V* a, const V* b, std::int32_t* d, int n, IsNd nd, F f) {
+  each(n, [&](int k) { d[k] = nd(a[k]) || nd(b[k]) ? kIntNoData : (f(a[k], b[k]) ? 1 : 0); });
+}
+
+template <class V, class IsNd>
+bool run_compare(const std::string& f, const V* a, const V* b, std::int32_t* d, int n, IsNd nd) {
+  if (f == "==")
+    flags(a, b, d, n, nd, [](V x, V y) { return x == y; });
+  else if (f == "!=")
+    flags(a, b, d, n, nd, [](V x, V y) { return x != y; });
+  else if (f == "<")
+    flags(a, b, d, n, nd, [](V x, V y) { return x < y; });
+  else if (f == "<=")
+    flags(a, b, d, n, nd, [](V x, V y) { return x <= y; });
+  else if (f == ">")
+    flags(a, b, d, n, nd, [](V x, V y) { return x > y; });
+  else if (f == ">=")
+    flags(a, b, d, n, nd, [](V x, V y) { return x >= y; });
+  else if (f == "and")
+    flags(a, b, d, n, nd, [](V x, V y) { return x != 0 && y != 0; });
+  else if (f == "or")
+    flags(a, b, d, n, nd, [](V x, V y) { return x != 0 || y != 0; });
+  else if (f == "xor")
+    flags(a, b, d, n, nd, [](V x, V y) { return (x != 0) != (y != 0); });
+  else if (f == "not")
+    flags(a, b, d, n, nd, [](V x, V) { return x == 0; });
+  else
+    return false;
+  return true;
+}
+
+void run_binary(const Instr& ins, Regs& r, int n) {
+  const std::string& f = ins.fn;
+  if (ins.num == Num::Int) {
+    const std::int32_t *a = r.i[ins.a].data(), *b = r.i[ins.b].data();
+    std::int32_t* d = r.i[ins.dst].data();
+    auto nd = [](std::int32_t x) { return x == kIntNoData; };
+    if (run_compare(f, a, b, d, n, nd)) return;
+    // Scala Int arithmetic: wrapping; division truncates toward zero, and by zero is NoData.
+    auto arith = [&](auto g) {
+      each(n, [&](int k) { d[k] = nd(a[k]) || nd(b[k]) ? kIntNoData : g(a[k], b[k]); });
+    };
+    if (f == "+")
+      arith([](std::int64_t x, std::int64_t y) { return wrap(x + y); });
+    else if (f == "-")
+      arith([](std::int64_t x, std::int64_t y) { return wrap(x - y); });
+    else if (f == "*")
+      arith([](std::int64_t x, std::int64_t y) { return wrap(x * y); });
+    else if (f == "/")
+      arith([](std::int64_t x, std::int64_t y) { return y == 0 ? kIntNoData : wrap(x / y); });
+    else if (f == "pow")
+      arith([](std::int64_t x, std::int64_t y) { return to_int(std::pow(double(x), double(y))); });
+    else if (f == "min")
+      arith([](std::int32_t x, std::int32_t y) { return std::min(x, y); });
+    else
+      arith([](std::int32_t x, std::int32_t y) { return std::max(x, y); });
+    return;
+  }
+  const double *a = r.d[ins.a].data(), *b = r.d[ins.b].data();
+  if (r.d[ins.dst].empty()) {  // a comparison of double values
+    run_compare(f, a, b, r.i[ins.dst].data(), n, [](double x) { return std::isnan(x); });
+    return;
+  }
+  double* d = r.d[ins.dst].data();
+  // IEEE arithmetic, NaN propagating; x / 0 is NaN (GeoTrellis), not infinity.
+  if (f == "+")
+    each(n, [&](int k) { d[k] = a[k] + b[k]; });
+  else if (f == "-")
+    each(n, [&](int k) { d[k] = a[k] - b[k]; });
+  else if (f == "*")
+    each(n, [&](int k) { d[k] = a[k] * b[k]; });
+  else if (f == "/")
+    each(n, [&](int k) { d[k] = b[k] == 0 ? kNaN : a[k] / b[k]; });
+  else if (f == "pow")
+    each(n, [&](int k) { d[k] = std::isnan(a[k]) || std::isnan(b[k]) ? kNaN : std::pow(a[k], b[k]); });
+  else if (f == "min")
+    each(n, [&](int k) { d[k] = std::isnan(a[k]) || std::isnan(b[k]) ? kNaN : std::min(a[k], b[k]); });
+  else
+    each(n, [&](int k) { d[k] = std::isnan(a[k]) || std::isnan(b[k]) ? kNaN : std::max(a[k], b[k]); });
+}
+
+}  // namespace
+
+Tile LocalProgram::evaluate(std::span<const Tile* const> tiles, int cols, int rows) const {
+  Tile out(out_ct_, cols, rows, out_bands_);
+  const std::size_t cells = static_cast<std::size_t>(cols) * static_cast<std::size_t>(rows);
+  Regs r;
+  r.i.resize(regs_.size());
+  r.d.resize(regs_.size());
+  for (std::size_t k = 0; k < regs_.size(); ++k) {
+    if (regs_[k] == Num::Int)
+      r.i[k].resize(kBlock);
+    else
+      r.d[k].resize(kBlock);
+  }
+  for (int ob = 0; ob < out_bands_; ++ob) {
+    for (std::size_t at = 0; at < cells; at += kBlock) {
+      const int n = static_cast<int>(std::min<std::size_t>(kBlock, cells - at));
+      for (const Instr& ins : code_) {
+        std::int32_t* di = regs_[ins.dst] == Num::Int ? r.i[ins.dst].data() : nullptr;
+        double* dd = regs_[ins.dst] == Num::Double ? r.d[ins.dst].data() : nullptr;
+        switch (ins.op) {
+          case Instr::Op::Load: {
+            const Tile* t = tiles[static_cast<std::size_t>(ins.input)];
+            const int band = ins.band >= 0 ? ins.band : (inputs_[ins.input].bands == 1 ? 0 : ob);
+            const CellKind kind = t ? t->cell_type().kind : CellKind::Int32;
+            dispatch_kind(kind,
+                          [&](auto tag) { load_block<decltype(tag)>(t, band, at, n, ins.num, di, dd); });
+            break;
+          }
+          case Instr::Op::Const:
+            if (di)
+              std::fill(di, di + n, static_cast<std::int32_t>(ins.value));
+            else
+              std::fill(dd, dd + n, ins.value);
+            break;
+          case Instr::Op::ToDouble: {
+            const std::int32_t* a = r.i[ins.a].data();
+            for (int k = 0; k < n; ++k) dd[k] = a[k] == kIntNoData ? kNaN : static_cast<double>(a[k]);
+            break;
+          }
+          case Instr::Op::ToInt: {
+            const double* a = r.d[ins.a].data();
+            for (int k = 0; k < n; ++k) di[k] = to_int(a[k]);
+            break;
+          }
+          case Instr::Op::Unary:
+            run_unary(ins, r, n);
+            break;
+          case Instr::Op::Binary:
+            run_binary(ins, r, n);
+            break;
+          case Instr::Op::Select: {
+            const bool ci = ins.fn == "int";
+            for (int k = 0; k < n; ++k) {
+              const bool nd = ci ? r.i[ins.a][k] == kIntNoData : std::isnan(r.d[ins.a][k]);
+              const bool yes = ci ? r.i[ins.a][k] != 0 : r.d[ins.a][k] != 0;
+              if (di)
+                di[k] = nd ? kIntNoData : (yes ? r.i[ins.b][k] : r.i[ins.c][k]);
+              else
+                dd[k] = nd ? kNaN : (yes ? r.d[ins.b][k] : r.d[ins.c][k]);
+            }
+            break;
+          }
+        }
+      }
+      // Store the result in the output's cell type (GeoTrellis' setDouble narrowing).
+      dispatch_kind(out_ct_.kind, [&](auto tag) {
+        using T = decltype(tag);
+        T* dst = out.band_as<T>(ob) + at;
+        if (regs_[result_] == Num::Int) {
+          const std::int32_t* v = r.i[result_].data();
+          for (int k = 0; k < n; ++k)
+            dst[k] = narrow_from_double<T>(v[k] == kIntNoData ? kNaN : static_cast<double>(v[k]), out_ct_);
+        } else {
+          const double* v = r.d[result_].data();
+          for (int k = 0; k < n; ++k) dst[k] = narrow_from_double<T>(v[k], out_ct_);
+        }
+      });
+    }
+  }
+  return out;
+}
+
+}  // namespace trellis::ops

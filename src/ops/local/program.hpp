@@ -1,0 +1,83 @@
+#pragma once
+// A map-algebra expression (core/expression.hpp) compiled once per step into a program over blocks of
+// cells: each instruction runs a tight loop over a block (SIMD-friendly), never a tree walk per cell.
+//
+// Typing follows GeoTrellis (../shared/conformance/semantics.md, "Local map algebra"):
+// - a layer of an integer cell type computes in Int (Scala Int: wrapping, division truncating toward
+//   zero, x / 0 is NoData); a float layer in double (x / 0 is NaN);
+// - layer (op) layer: double if either is float, else Int; the result's cell type is their union;
+// - layer (op) whole-number literal: the layer's arithmetic; an Int layer (op) a decimal literal is
+//   computed in double and truncated toward zero back to Int (54 - 5.7 = 48); the layer's cell type
+//   is kept;
+// - NoData in any operand gives NoData, except for isnodata/isdata, which never give NoData;
+// - comparisons and and/or/xor/not give 1 or 0 (int8); if(c, a, b) is NoData where c is;
+// - sqrt, exp, log, log10 and pow of Int values are computed in double and truncated back.
+// A `cell_type` that is a float makes every value double from the start (as converting the inputs
+// first would); an integer `cell_type` converts the result as GeoTrellis' convert does.
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/cell_type.hpp"
+#include "core/expression.hpp"
+#include "core/tile.hpp"
+
+namespace trellis::ops {
+
+// What the program needs to know of an input layer.
+struct ProgramInput {
+  CellType cell_type;
+  int bands = 1;
+};
+
+class LocalProgram {
+ public:
+  // Compiles `e` over `inputs` (by name; every name the expression uses must be there). Throws
+  // ExpressionError at the offending node: a band that does not exist, inputs whose band counts cannot
+  // be broadcast together, an expression that uses no layer. Deterministic, not collective.
+  static LocalProgram compile(const Expression& e, const std::map<std::string, ProgramInput>& inputs,
+                              const std::optional<CellType>& cell_type);
+
+  // The result's cell type and band count.
+  const CellType& cell_type() const { return out_ct_; }
+  int bands() const { return out_bands_; }
+  // The inputs the program reads, in the order evaluate() takes their tiles.
+  const std::vector<std::string>& input_names() const { return names_; }
+
+  // The result tile from one tile per input (input_names() order; null: a missing tile, all NoData),
+  // each of cols x rows cells. Thread-safe (const), deterministic.
+  Tile evaluate(std::span<const Tile* const> tiles, int cols, int rows) const;
+
+  enum class Num { Int, Double };
+  struct Instr {
+    enum class Op {
+      Load,      // dst <- band `band` of input `input`
+      Const,     // dst <- value
+      ToDouble,  // dst <- a (Int -> double, NoData -> NaN)
+      ToInt,     // dst <- a (double -> Int, truncated toward zero; NaN -> NoData)
+      Unary,     // dst <- fn(a)
+      Binary,    // dst <- a (fn) b
+      Select,    // dst <- a ? b : c (a NoData -> NoData)
+    };
+    Op op = Op::Const;
+    Num num = Num::Double;  // the kind of dst (and of the operands of Unary/Binary arithmetic)
+    std::string fn;         // the operator or function
+    int dst = 0, a = -1, b = -1, c = -1;
+    int input = -1, band = -1;  // Load: band -1 follows the output band (1-band inputs broadcast)
+    double value = 0;           // Const
+  };
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<ProgramInput> inputs_;
+  std::vector<Instr> code_;
+  std::vector<Num> regs_;  // each register's kind
+  int result_ = 0;
+  CellType out_ct_;
+  int out_bands_ = 1;
+  friend class ProgramBuilder;
+};
+
+}  // namespace trellis::ops

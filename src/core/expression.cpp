@@ -19,9 +19,10 @@ struct FunctionArity {
 };
 const std::map<std::string, FunctionArity>& functions() {
   static const std::map<std::string, FunctionArity> f = {
-      {"abs", {1, 1}},   {"sqrt", {1, 1}},  {"exp", {1, 1}},   {"log", {1, 1}},      {"log10", {1, 1}},
-      {"floor", {1, 1}}, {"ceil", {1, 1}},  {"round", {1, 1}}, {"pow", {2, 2}},      {"min", {2, -1}},
-      {"max", {2, -1}},  {"clamp", {3, 3}}, {"if", {3, 3}},    {"isnodata", {1, 1}}, {"isdata", {1, 1}}};
+      {"abs", {1, 1}},   {"sqrt", {1, 1}},  {"exp", {1, 1}},      {"log", {1, 1}},
+      {"log10", {1, 1}}, {"floor", {1, 1}}, {"ceil", {1, 1}},     {"round", {1, 1}},
+      {"pow", {2, 2}},   {"min", {2, -1}},  {"max", {2, -1}},     {"mean", {1, -1}},
+      {"clamp", {3, 3}}, {"if", {3, 3}},    {"isnodata", {1, 1}}, {"isdata", {1, 1}}};
   return f;
 }
 const std::vector<std::string> kWords = {"and", "or", "xor", "not"};

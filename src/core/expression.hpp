@@ -2,9 +2,9 @@
 // Map-algebra expressions over named layers (`(nir - red) / (nir + red)`, `if(dem > 1000, 1, 0)`,
 // `nir[1]`), parsed once into a tree. Operators, lowest precedence first: `or`, `xor`, `and`, `not`,
 // comparisons (== != < <= > >=), + -, * /, unary -. Functions: abs sqrt exp log log10 floor ceil round
-// (1 argument), pow (2), min max (2 or more), clamp (3: value, low, high), if (3: condition, then, else),
-// isnodata isdata (1). `name[k]` selects band k (from 1, as GDAL's calc). Evaluating the tree is the
-// local op's business.
+// (1 argument), pow (2), min max (2 or more), mean (1 or more: of the operands holding data), clamp (3:
+// value, low, high), if (3: condition, then, else), isnodata isdata (1). `name[k]` selects band k (from 1, as
+// GDAL's calc). Evaluating the tree is the local op's business.
 #include <cstddef>
 #include <stdexcept>
 #include <string>

@@ -19,7 +19,8 @@ struct Step {
   std::string id;
   const OpSpec* spec = nullptr;
   Mark mark;  // the step's map in the job file
-  // "input" -> step id for Inputs::One; names -> step ids for Inputs::Named; empty for Inputs::None.
+  // "input" -> step id for Inputs::One (and OneOrNamed given `input`); names -> step ids for
+  // Inputs::Named (and OneOrNamed given `inputs`); empty for Inputs::None.
   std::map<std::string, std::string> inputs;
   Params params;   // validated, with defaults applied; enumerations canonical, paths absolute
   std::any args;   // the op's typed arguments (its schema's struct), bound at load time; empty without one

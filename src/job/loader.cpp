@@ -119,8 +119,8 @@ Loader::Raw Loader::parse_step(const YAML::Node& node, int number, const Raw* pr
   // Parameter names for lookups and suggestions.
   std::map<std::string, const ParamSpec*> by_name;
   std::vector<std::string> candidates{"id", "op"};
-  if (spec->inputs == Inputs::One) candidates.push_back("input");
-  if (spec->inputs == Inputs::Named) candidates.push_back("inputs");
+  if (spec->inputs == Inputs::One || spec->inputs == Inputs::OneOrNamed) candidates.push_back("input");
+  if (spec->inputs == Inputs::Named || spec->inputs == Inputs::OneOrNamed) candidates.push_back("inputs");
   for (const auto& p : spec->params) {
     by_name[p.name] = &p;
     candidates.push_back(p.name);
@@ -146,6 +146,7 @@ Loader::Raw Loader::parse_step(const YAML::Node& node, int number, const Raw* pr
       if (spec->inputs == Inputs::Named && key == "input")
         step_fail(r, km,
                   spec->name + " takes named inputs: use 'inputs: {NAME: STEP, ...}' instead of 'input'");
+      if (saw_input) step_fail(r, km, "give 'input' or 'inputs', not both");
       saw_input = true;
       if (key == "input") {
         if (!v.IsScalar() || trim(yaml_text(v)).empty())
@@ -185,7 +186,7 @@ Loader::Raw Loader::parse_step(const YAML::Node& node, int number, const Raw* pr
     given.insert(ps.name);
   }
 
-  if (spec->inputs == Inputs::One && !saw_input) {
+  if ((spec->inputs == Inputs::One || spec->inputs == Inputs::OneOrNamed) && !saw_input) {
     if (!previous)
       step_fail(r, r.step.mark, "needs an input, and there is no previous step: add 'input: STEP'");
     r.refs.push_back({"input", previous->step.id, r.step.mark, true});

@@ -55,6 +55,8 @@ std::string inputs_text(const OpSpec& op) {
       return "one (`input`, default: the previous step): " + what;
     case Inputs::Named:
       return "named (`inputs: {NAME: STEP, ...}`): " + what;
+    case Inputs::OneOrNamed:
+      return "one (`input`, default: the previous step) or named (`inputs: {NAME: STEP, ...}`): " + what;
   }
   return {};
 }

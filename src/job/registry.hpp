@@ -20,9 +20,10 @@ struct Shape;
 class SchemaBase;
 
 enum class Inputs {
-  None,   // a source op (read_geotiff)
-  One,    // `input` (defaults to the previous step)
-  Named,  // `inputs: {a: step, b: step}`
+  None,        // a source op (read_geotiff)
+  One,         // `input` (defaults to the previous step)
+  Named,       // `inputs: {a: step, b: step}`
+  OneOrNamed,  // either: `input` (defaults to the previous step), or `inputs: {a: step, b: step}`
 };
 
 // What an op is: its names and help, and the values it takes and gives.

@@ -94,7 +94,7 @@ std::vector<std::size_t> order_steps(const std::vector<GraphStep>& steps) {
       std::string what;
       if (ref.defaulted)
         what = "input (by default the previous step, '" + ref.step + "')";
-      else if (r.spec->inputs == Inputs::Named)
+      else if (ref.name != "input")
         what = "input '" + ref.name + "' (step '" + ref.step + "')";
       else
         what = "input '" + ref.step + "'";

@@ -78,5 +78,46 @@ TEST(Local, IntegerArithmeticOnTheLuxembourgDem) {
   }
 }
 
+// Sequence ops over layers with different keys: the union of the keys, each over the tiles it has;
+// identical files on 1-4 ranks, and the cells of a serial computation.
+TEST(Local, SequenceOpsJoinTheKeysOnAnyRankCount) {
+  TempDir d;
+  std::vector<double> a(64 * 64), b(96 * 64);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<double>(i % 97);
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<double>(i % 89) + 1000;
+  write_raster(d / "a.tif", "Int32", 64, 64, 1, {0, 1, 0, 64, 0, -1}, "EPSG:3857", -1.0, {a});
+  write_raster(d / "b.tif", "Int32", 96, 64, 1, {32, 1, 0, 64, 0, -1}, "EPSG:3857", -1.0, {b});
+  const std::string layout =
+      "    extent: [0, 0, 128, 64]\n    layout: {layout_cols: 8, layout_rows: 4, tile_cols: 16, tile_rows: "
+      "16}\n";
+  const std::string job =
+      "version: 1\nsteps:\n  - id: ra\n    op: read_geotiff\n    uri: a.tif\n"
+      "  - id: rb\n    op: read_geotiff\n    uri: b.tif\n"
+      "  - id: ta\n    op: tile_to_layout\n    input: ra\n" +
+      layout + "  - id: tb\n    op: tile_to_layout\n    input: rb\n" + layout +
+      "  - op: local_mean\n    inputs: {x: ta, y: tb}\n  - op: write_geotiff\n    uri: out.tif\n";
+  std::string first;
+  for (int np : {1, 2, 3, 4}) {
+    const auto r = run_job_text(d, job, np);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const Raster out = read_raster(d / "out.tif");
+    ASSERT_EQ(out.cols, 128);
+    for (int row = 0; row < 64; ++row)
+      for (int col = 0; col < 128; ++col) {
+        const bool in_a = col < 64, in_b = col >= 32;
+        const double va = in_a ? a[static_cast<std::size_t>(row * 64 + col)] : 0;
+        const double vb = in_b ? b[static_cast<std::size_t>(row * 96 + col - 32)] : 0;
+        const double want = in_a && in_b ? std::trunc((va + vb) / 2) : (in_a ? va : vb);
+        ASSERT_EQ(out.cells[0][static_cast<std::size_t>(row * 128 + col)], want) << col << "," << row;
+      }
+    const std::string bytes = read_file(d / "out.tif");
+    if (np == 1)
+      first = bytes;
+    else
+      EXPECT_TRUE(bytes == first) << "np " << np << " differs from np 1";
+    fs::remove(d / "out.tif");
+  }
+}
+
 }  // namespace
 }  // namespace trellis::test

@@ -253,6 +253,67 @@ TEST(Local, TypingNoDataAndBandsFollowGeoTrellis) {
   expect_cells(t, {9, 18});
 }
 
+// A layer of 2x2 tiles of 2x2 cells in a 2x2 layout, `value` everywhere, at `keys`.
+TiledLayer keyed(const CellType& ct, const std::vector<SpaceTimeKey>& keys, double value) {
+  mpi::Runtime::init(nullptr, nullptr);
+  TiledLayer l;
+  l.md.cell_type = ct;
+  l.md.layout = {{0, 0, 4, 4}, {2, 2, 2, 2}};
+  l.md.extent = l.md.layout.extent;
+  l.md.bounds = {{0, 0, 0}, {1, 1, 0}};
+  l.md.crs = Crs::from_epsg(3857);
+  l.partitioner = mpi::balance(keys, IndexKind::ZOrder, l.md.bounds);
+  for (const auto& k : keys) {
+    Tile t(ct, 2, 2);
+    for (int i = 0; i < 4; ++i) t.set(0, i % 2, i / 2, value);
+    l.tiles.emplace(k, std::move(t));
+  }
+  return l;
+}
+
+TEST(Local, GeoPySparkOpsOverTheSameEngine) {
+  const CellType i32 = CellType::parse("int32");
+  const auto r = one_tile(i32, 3, 1, {54, -10, 7});
+  auto one = [&](const std::string& op, const std::string& value, bool reverse = false) {
+    job::ParamMap p{{"value", text(value)}};
+    if (reverse) p["reverse"] = job::ParamValue{true, {}};
+    return std::get<TiledLayer>(run_op(op, r, p)).tiles.begin()->second;
+  };
+  expect_cells(one("local_add", "5"), {59, -5, 12});
+  expect_cells(one("local_subtract", "5.7"), {48, -15, 1});    // double, truncated back (GeoTrellis)
+  expect_cells(one("local_divide", "-10", true), {0, 1, -1});  // -10 / r, truncating toward zero
+  expect_cells(one("local_multiply", "2"), {108, -20, 14});
+  expect_cells(one("local_max", "4"), {54, 4, 7});
+  // Two layers by key: a - b in the order of the names.
+  const auto b = one_tile(i32, 3, 1, {4, 5, 6});
+  const auto t = std::get<TiledLayer>(run_op_named("local_subtract", {{"b", b}, {"a", r}}, {}));
+  expect_cells(t.tiles.begin()->second, {50, -15, 1});
+  // Sequence ops: every key any layer has, each over the tiles it has; mean ignores NoData.
+  const SpaceTimeKey k00{0, 0, 0}, k10{1, 0, 0}, k01{0, 1, 0};
+  const auto x = keyed(i32, {k00, k10}, 10), y = keyed(i32, {k10, k01}, 3);
+  auto seq = [&](const std::string& op) {
+    return std::get<TiledLayer>(run_op_named(op, {{"x", x}, {"y", y}}, {}));
+  };
+  const auto sum = seq("local_sum");
+  ASSERT_EQ(sum.tiles.size(), 3u);
+  EXPECT_EQ(sum.tiles.at(k00).get(0, 0, 0), 10);
+  EXPECT_EQ(sum.tiles.at(k10).get(0, 1, 1), 13);
+  EXPECT_EQ(sum.tiles.at(k01).get(0, 0, 1), 3);
+  const auto mean = seq("local_mean");
+  EXPECT_EQ(mean.tiles.at(k10).get(0, 0, 0), 6);  // (10 + 3) / 2 as Scala Int
+  EXPECT_EQ(mean.tiles.at(k00).get(0, 0, 0), 10);
+  EXPECT_EQ(seq("local_min").tiles.at(k10).get(0, 0, 0), 3);
+  EXPECT_EQ(seq("local_max").tiles.at(k10).get(0, 0, 0), 10);
+  // NoData: sum and max give NoData, mean ignores it.
+  auto z = keyed(i32, {k10}, 3);
+  z.tiles.at(k10).set(0, 0, 0, NAN);
+  const auto m2 = std::get<TiledLayer>(run_op_named("local_mean", {{"x", x}, {"z", z}}, {}));
+  EXPECT_EQ(m2.tiles.at(k10).get(0, 0, 0), 10);
+  EXPECT_EQ(m2.tiles.at(k10).get(0, 1, 0), 6);
+  const auto s2 = std::get<TiledLayer>(run_op_named("local_sum", {{"x", x}, {"z", z}}, {}));
+  EXPECT_TRUE(std::isnan(s2.tiles.at(k10).get(0, 0, 0)));
+}
+
 TEST(Local, ErrorsPointIntoTheExpression) {
   const auto two = one_tile(CellType::parse("float32"), 2, 1, {1, 2, 10, 20}, 2);
   const auto three = one_tile(CellType::parse("float32"), 2, 1, {1, 2, 3, 4, 5, 6}, 3);

@@ -4,6 +4,7 @@
 #include "job/op.hpp"
 #include "job/types/expression.hpp"
 #include "mpi/skeletons.hpp"
+#include "ops/local/joined.hpp"
 #include "ops/local/program.hpp"
 #include "ops/registry.hpp"
 
@@ -53,35 +54,6 @@ LocalProgram compile(const Ctx& ctx, const LocalArgs& a, MdOf md_of) {
   }
 }
 
-// The result's metadata: the first input's layout, the program's cell type and bands, and the keys the
-// join keeps. Throws JobError when the inputs do not share a layout and CRS.
-LayerMetadata result_metadata(const std::vector<std::pair<std::string, const LayerMetadata*>>& mds,
-                              const LocalProgram& p, JoinKind join) {
-  const auto& [first_name, first] = mds.front();
-  LayerMetadata md = *first;
-  for (const auto& [name, m] : mds) {
-    if (!(m->layout == first->layout) || !m->crs.equivalent(first->crs))
-      throw JobError(
-          "inputs '" + first_name + "' and '" + name +
-          "' have different layouts or CRSs: tile them to one layout (tile_to_layout with the same "
-          "layout, or reproject) first");
-    if (join == JoinKind::Inner) {
-      const GridBounds g = md.bounds.grid().intersection(m->bounds.grid());
-      md.bounds.min.col = static_cast<std::int32_t>(g.col_min),
-      md.bounds.min.row = static_cast<std::int32_t>(g.row_min);
-      md.bounds.max.col = static_cast<std::int32_t>(g.col_max),
-      md.bounds.max.row = static_cast<std::int32_t>(g.row_max);
-      md.extent = md.extent.intersection(m->extent);
-    } else {
-      md.bounds = md.bounds.combine(m->bounds);
-      md.extent = md.extent.combine(m->extent);
-    }
-  }
-  md.cell_type = p.cell_type();
-  md.bands = p.bands();
-  return md;
-}
-
 job::Shape plan(job::PlanContext& ctx, const LocalArgs& a) {
   std::vector<std::pair<std::string, const LayerMetadata*>> mds;
   std::uint64_t tiles = 0;
@@ -97,7 +69,7 @@ job::Shape plan(job::PlanContext& ctx, const LocalArgs& a) {
   job::Shape s;
   s.kind = job::ValueKind::TiledLayer;
   try {
-    s.levels.push_back({result_metadata(mds, p, a.join), tiles});
+    s.levels.push_back({joined_metadata(mds, p.cell_type(), p.bands(), a.join == JoinKind::Union), tiles});
   } catch (const JobError& e) {
     throw ctx.params.step_error(e.what());
   }
@@ -119,7 +91,7 @@ job::StepValue run(job::StepContext& ctx, const LocalArgs& a) {
   }
   const LocalProgram p = compile(
       ctx, a, [&](const std::string& n) -> const LayerMetadata& { return ctx.input_as<TiledLayer>(n).md; });
-  const LayerMetadata md = result_metadata(mds, p, a.join);
+  const LayerMetadata md = joined_metadata(mds, p.cell_type(), p.bands(), a.join == JoinKind::Union);
   const mpi::AlignedLayers aligned =
       mpi::align_layers(layers, names, a.join == JoinKind::Inner ? mpi::Join::Inner : mpi::Join::Union,
                         static_cast<std::size_t>(a.round_mb) << 20);
@@ -146,7 +118,8 @@ calculator: `inputs` names the layers, `expression` says what each cell of the r
 
 - **Operators**, lowest precedence first: `or`, `xor`, `and`, `not`; comparisons `== != < <= > >=`
   (1 or 0); `+ -`; `* /`; unary `-`. **Functions**: `abs sqrt exp log log10 floor ceil round` (one
-  argument), `pow(a, b)`, `min` and `max` (two or more), `clamp(v, low, high)`, `if(cond, a, b)`,
+  argument), `pow(a, b)`, `min` and `max` (two or more), `mean` (one or more: the mean of the
+  operands that hold data, NoData where none does), `clamp(v, low, high)`, `if(cond, a, b)`,
   `isnodata(x)` and `isdata(x)` (1 or 0, never NoData).
 - **Bands**: `nir[1]` is band 1 of `nir` (from 1, as in GDAL). A layer named without a band stands for
   all its bands: the result has that many, one-band values are broadcast to each, and layers of

@@ -34,8 +34,8 @@ bool is_arith(const std::string& op) {
 
 class ProgramBuilder {
  public:
-  ProgramBuilder(LocalProgram& p, const Expression& e, const std::optional<CellType>& cell_type)
-      : p_(p), e_(e), all_double_(cell_type && cell_type->is_float()) {}
+  ProgramBuilder(LocalProgram& p, const std::optional<CellType>& cell_type)
+      : p_(p), all_double_(cell_type && cell_type->is_float()) {}
 
   Typed build(const ExprNode& n) {
     switch (n.kind) {
@@ -238,6 +238,7 @@ class ProgramBuilder {
       p_.code_.push_back(c);
       return t;
     }
+    if (f == "mean") return mean(n);
     if (f == "min" || f == "max") {
       Typed acc = build(n.args[0]);
       for (std::size_t k = 1; k < n.args.size(); ++k) acc = arith(f, acc, build(n.args[k]));
@@ -264,8 +265,66 @@ class ProgramBuilder {
     return t;
   }
 
+  // The mean of the operands that hold data: their sum with NoData as 0, over the count of data
+  // operands (no data operand: a division by 0, NoData).
+  Typed mean(const ExprNode& n) {
+    std::vector<Typed> xs;
+    for (const auto& a : n.args) xs.push_back(build(a));
+    if (xs.size() == 1) return xs.front();
+    Typed t = xs.front();
+    bool any_truncate = false;
+    for (std::size_t k = 1; k < xs.size(); ++k) {
+      bool truncate = false;
+      t = combined(t, xs[k], &truncate);
+      any_truncate |= truncate;
+    }
+    const Num work = any_truncate ? Num::Double : t.num;
+    Typed sum = convert(xs.front(), work), count;
+    for (std::size_t k = 0; k < xs.size(); ++k) {
+      if (k > 0) {
+        Instr i;
+        i.op = Instr::Op::Binary;
+        i.fn = "addz";
+        i.a = sum.reg;
+        i.b = convert(xs[k], work).reg;
+        Typed s = sum;
+        s.num = work;
+        sum = emit(i, s);
+      }
+      Instr d;
+      d.op = Instr::Op::Unary;
+      d.fn = "isdata";
+      d.a = xs[k].reg;
+      d.num = xs[k].num;
+      Typed flag_k = flag(false);
+      flag_k.reg = static_cast<int>(p_.regs_.size());
+      p_.regs_.push_back(Num::Int);
+      d.dst = flag_k.reg;
+      p_.code_.push_back(d);
+      if (k == 0) {
+        count = flag_k;
+      } else {
+        Instr add;
+        add.op = Instr::Op::Binary;
+        add.fn = "+";
+        add.a = count.reg;
+        add.b = flag_k.reg;
+        count = emit(add, flag(false));
+      }
+    }
+    Instr div;
+    div.op = Instr::Op::Binary;
+    div.fn = "/";
+    div.a = sum.reg;
+    div.b = convert(count, work).reg;
+    Typed r = t;
+    r.num = work;
+    r = emit(div, r);
+    if (any_truncate) r = convert(r, Num::Int);
+    return r;
+  }
+
   LocalProgram& p_;
-  const Expression& e_;
   bool all_double_;
   int layers_ = 0;
   int bands_ = 1;
@@ -281,7 +340,7 @@ LocalProgram LocalProgram::compile(const Expression& e, const std::map<std::stri
     p.names_.push_back(name);
     p.inputs_.push_back(it->second);
   }
-  ProgramBuilder b(p, e, cell_type);
+  ProgramBuilder b(p, cell_type);
   Typed r = b.build(e.root());
   if (!b.uses_layer()) throw ExpressionError(0, "the expression uses no layer");
   p.result_ = r.reg;
@@ -437,6 +496,10 @@ void run_binary(const Instr& ins, Regs& r, int n) {
     auto arith = [&](auto g) {
       each(n, [&](int k) { d[k] = nd(a[k]) || nd(b[k]) ? kIntNoData : g(a[k], b[k]); });
     };
+    if (f == "addz") {  // NoData as 0 (mean's sum)
+      each(n, [&](int k) { d[k] = wrap(std::int64_t{nd(a[k]) ? 0 : a[k]} + (nd(b[k]) ? 0 : b[k])); });
+      return;
+    }
     if (f == "+")
       arith([](std::int64_t x, std::int64_t y) { return wrap(x + y); });
     else if (f == "-")
@@ -460,7 +523,9 @@ void run_binary(const Instr& ins, Regs& r, int n) {
   }
   double* d = r.d[ins.dst].data();
   // IEEE arithmetic, NaN propagating; x / 0 is NaN (GeoTrellis), not infinity.
-  if (f == "+")
+  if (f == "addz")
+    each(n, [&](int k) { d[k] = (std::isnan(a[k]) ? 0 : a[k]) + (std::isnan(b[k]) ? 0 : b[k]); });
+  else if (f == "+")
     each(n, [&](int k) { d[k] = a[k] + b[k]; });
   else if (f == "-")
     each(n, [&](int k) { d[k] = a[k] - b[k]; });

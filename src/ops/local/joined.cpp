@@ -1,0 +1,34 @@
+#include "ops/local/joined.hpp"
+
+#include "core/error.hpp"
+
+namespace trellis::ops {
+
+LayerMetadata joined_metadata(const std::vector<std::pair<std::string, const LayerMetadata*>>& layers,
+                              const CellType& cell_type, int bands, bool union_keys) {
+  const auto& [first_name, first] = layers.front();
+  LayerMetadata md = *first;
+  for (const auto& [name, m] : layers) {
+    if (!(m->layout == first->layout) || !m->crs.equivalent(first->crs))
+      throw JobError(
+          "inputs '" + first_name + "' and '" + name +
+          "' have different layouts or CRSs: tile them to one layout (tile_to_layout with the same "
+          "layout, or reproject) first");
+    if (union_keys) {
+      md.bounds = md.bounds.combine(m->bounds);
+      md.extent = md.extent.combine(m->extent);
+    } else {
+      const GridBounds g = md.bounds.grid().intersection(m->bounds.grid());
+      md.bounds.min.col = static_cast<std::int32_t>(g.col_min);
+      md.bounds.min.row = static_cast<std::int32_t>(g.row_min);
+      md.bounds.max.col = static_cast<std::int32_t>(g.col_max);
+      md.bounds.max.row = static_cast<std::int32_t>(g.row_max);
+      md.extent = md.extent.intersection(m->extent);
+    }
+  }
+  md.cell_type = cell_type;
+  md.bands = bands;
+  return md;
+}
+
+}  // namespace trellis::ops

@@ -37,6 +37,11 @@ inline std::uint64_t sat_sub(std::uint64_t a, std::uint64_t b) {
   return a > b ? a - b : 0;
 }
 
+// The working memory of an op that exchanges in rounds of `round_mb` MiB: one round sent, one received.
+inline std::uint64_t round_working_bytes(std::int64_t round_mb) {
+  return 2 * (static_cast<std::uint64_t>(round_mb < 0 ? 0 : round_mb) << 20);
+}
+
 struct JobInfo;
 
 // A tiled layer's metadata and how many tiles it will hold at most (over all ranks). Tiles that hold no

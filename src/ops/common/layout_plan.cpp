@@ -34,6 +34,17 @@ std::string layout_fits_hint(const job::PlanContext& ctx, const LayoutArgs& a, c
   return "";
 }
 
+job::Shape layout_shape(const job::PlanContext& ctx, const LayoutArgs& a, std::int64_t round_mb,
+                        const std::function<job::PlannedLayer(const LayoutArgs&)>& plan_with) {
+  job::Shape s;
+  s.kind = job::ValueKind::TiledLayer;
+  s.levels.push_back(plan_with(a));
+  s.working_bytes_per_rank = job::round_working_bytes(round_mb);
+  if (!ctx.fits(s, s.working_bytes_per_rank))
+    s.fits_hint = layout_fits_hint(ctx, a, s.levels.front().md, s.working_bytes_per_rank, plan_with);
+  return s;
+}
+
 void warn_if_zoom_finer_than_data(job::PlanContext& ctx, const LayerMetadata& out, const Extent& extent,
                                   double input_cells, double centre_x, double centre_y, const CellSize& cs,
                                   const LayoutArgs& a) {

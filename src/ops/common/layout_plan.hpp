@@ -14,6 +14,11 @@ namespace trellis::ops {
 // change of layout that would, "zoom: 6" (scheme: zoom, shallower zooms) or "tile_size: 256" (float,
 // smaller tiles), else "". `plan_with(b)` plans the layer with other layout arguments. Not collective,
 // deterministic.
+// The shape of a tiled layer planned with `a` (`plan_with(a)`), working in rounds of `round_mb` MiB,
+// with layout_fits_hint's change when it does not fit. Not collective, deterministic.
+job::Shape layout_shape(const job::PlanContext& ctx, const LayoutArgs& a, std::int64_t round_mb,
+                        const std::function<job::PlannedLayer(const LayoutArgs&)>& plan_with);
+
 std::string layout_fits_hint(const job::PlanContext& ctx, const LayoutArgs& a, const LayerMetadata& md,
                              std::uint64_t working,
                              const std::function<job::PlannedLayer(const LayoutArgs&)>& plan_with);

@@ -166,7 +166,7 @@ job::Shape plan(job::PlanContext& ctx, const ThinArgs& a, Fold f) {
   s.levels.push_back({md, tiles});
   s.levels.front().tiles = std::min<std::uint64_t>(
       tiles, static_cast<std::uint64_t>(md.bounds.grid().size()) * s.levels.front().instants());
-  s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
+  s.working_bytes_per_rank = job::round_working_bytes(a.round_mb);
   return s;
 }
 

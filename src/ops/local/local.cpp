@@ -77,7 +77,7 @@ job::Shape plan(job::PlanContext& ctx, const LocalArgs& a) {
   s.levels.front().tiles = std::min<std::uint64_t>(
       tiles, static_cast<std::uint64_t>(out.md.bounds.grid().size()) * out.instants());
   // Tiles received from other ranks when the inputs are not aligned, in rounds.
-  s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
+  s.working_bytes_per_rank = job::round_working_bytes(a.round_mb);
   return s;
 }
 

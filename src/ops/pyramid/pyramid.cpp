@@ -529,7 +529,7 @@ job::Shape levels_shape(const LevelPlan& p, std::uint64_t in_tiles, std::uint64_
 job::Shape plan(job::PlanContext& ctx, const PyramidArgs& a) {
   const job::PlannedLayer& in = ctx.input().layer();
   job::Shape s = levels_shape(plan_levels(in.md, a, ctx), in.tiles, in.instants());
-  s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
+  s.working_bytes_per_rank = job::round_working_bytes(a.round_mb);
   if (s.reuses_input || ctx.fits(s, s.working_bytes_per_rank)) return s;
   // A shallower start level that would fit.
   for (int z = *a.start_zoom - 1; z >= a.end_zoom; --z) {

@@ -67,13 +67,8 @@ job::Shape plan(job::PlanContext& ctx, const ReprojectArgs& a) {
     static_cast<LayoutArgs&>(r) = b;
     return planned_target(in, r);
   };
-  job::Shape s;
-  s.kind = job::ValueKind::TiledLayer;
-  s.levels.push_back(plan_with(a));
-  s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
+  job::Shape s = layout_shape(ctx, a, a.round_mb, plan_with);
   const LayerMetadata& md = s.levels.front().md;
-  if (!ctx.fits(s, s.working_bytes_per_rank))
-    s.fits_hint = layout_fits_hint(ctx, a, md, s.working_bytes_per_rank, plan_with);
   if (a.scheme == LayoutSchemeKind::Zoom && !a.zoom) {
     const CellWindow w = data_window(in.md);
     const TargetGrid g = suggested_grid(in.md, a.target_crs);

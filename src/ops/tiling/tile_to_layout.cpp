@@ -67,14 +67,9 @@ job::Shape plan(job::PlanContext& ctx, const TilingArgs& a) {
     const LayerMetadata md = plan_layout(in, b, a.cell_type);
     return job::PlannedLayer{md, planned_tiles(in, md)};
   };
-  job::Shape s;
-  s.kind = job::ValueKind::TiledLayer;
-  s.levels.push_back(plan_with(a));
   // Pieces cut and sent in one round, and those received.
-  s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
+  job::Shape s = layout_shape(ctx, a, a.round_mb, plan_with);
   const LayerMetadata& md = s.levels.front().md;
-  if (!ctx.fits(s, s.working_bytes_per_rank))
-    s.fits_hint = layout_fits_hint(ctx, a, md, s.working_bytes_per_rank, plan_with);
   double cells = 0;
   CellSize finest = in.sources.front().grid.cell_size();
   for (const auto& src : in.sources) {

@@ -278,7 +278,7 @@ job::Shape plan(job::PlanContext& ctx, const WriteGeoTiffArgs& a) {
   for (const auto& l : in.levels) (void)checked_bands(l.md, a, ctx);
   job::Shape s;
   // Blocks encoded in a round and those gathered to the writing rank.
-  s.working_bytes_per_rank = 2 * (static_cast<std::uint64_t>(a.round_mb) << 20);
+  s.working_bytes_per_rank = job::round_working_bytes(a.round_mb);
   return s;
 }
 

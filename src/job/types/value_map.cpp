@@ -29,9 +29,11 @@ ValueMap ParamTraits<ValueMap>::parse(const ParamValue& v, const ValueContext& c
       start = comma + 1;
     }
     ValueMap::Entry e;
+    // NoData: `nodata`, or NaN (GeoPySpark's float('nan')).
     if (value.is_number()) {
-      e.value = value.as_double();
-    } else if (!(value.is_string() && lower(value.as_string()) == "nodata")) {
+      if (!std::isnan(value.as_double())) e.value = value.as_double();
+    } else if (!(value.is_string() &&
+                 (lower(value.as_string()) == "nodata" || lower(value.as_string()) == "nan"))) {
       c.fail(value.mark, "the value of '" + key + "' must be a number or nodata, got " + value.to_string());
     }
     for (double b : breaks) {

@@ -1,0 +1,200 @@
+// reclassify on in-memory layers: every reclassify case of ../shared/conformance/cases.json (GeoPySpark's
+// reclassify tests and GeoTrellis' class-boundary rules), and fallback, strict and replace_nodata_with.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "job/job.hpp"
+#include "mpi/partition.hpp"
+#include "op_runner.hpp"
+#include "util/test_util.hpp"
+
+namespace trellis::test {
+namespace {
+
+using nlohmann::json;
+
+// One tile of `bands` x rows x cols cells at key (0, 0).
+TiledLayer layer(const CellType& ct, int cols, int rows, int bands, const std::vector<double>& cells) {
+  mpi::Runtime::init(nullptr, nullptr);
+  TiledLayer l;
+  l.md.cell_type = ct;
+  l.md.bands = bands;
+  l.md.layout = {{0, 0, 10, 10}, {1, 1, cols, rows}};
+  l.md.extent = l.md.layout.extent;
+  l.md.bounds = {{0, 0, 0}, {0, 0, 0}};
+  l.md.crs = Crs::from_epsg(3857);
+  l.partitioner = mpi::balance({{0, 0, 0}}, IndexKind::ZOrder, l.md.bounds);
+  Tile t(ct, cols, rows, bands);
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    const int per = cols * rows;
+    t.set(static_cast<int>(i) / per, static_cast<int>(i) % per % cols, static_cast<int>(i) % per / cols,
+          cells[i]);
+  }
+  l.tiles.emplace(SpaceTimeKey{0, 0, 0}, std::move(t));
+  return l;
+}
+
+job::ParamValue value(const json& j) {
+  job::ParamValue v;
+  if (j.is_string())
+    v.v = j.get<std::string>();
+  else if (j.is_number_integer())
+    v.v = j.get<std::int64_t>();
+  else if (j.is_number())
+    v.v = j.get<double>();
+  v.mark = {"job.yaml", 5, 16};
+  return v;
+}
+
+// The value map parameter of a JSON map of keys to values.
+job::ParamValue value_map(const json& m) {
+  job::ParamMap entries;
+  for (const auto& [k, v] : m.items()) entries[k] = value(v);
+  job::ParamValue p;
+  p.v = entries;
+  p.mark = {"job.yaml", 5, 16};
+  return p;
+}
+
+// The cells of the reclassified layer, band after band.
+std::vector<double> reclassify(const TiledLayer& in, job::ParamMap params) {
+  const auto out = std::get<TiledLayer>(run_op("reclassify", in, std::move(params)));
+  const Tile& t = out.tiles.at({0, 0, 0});
+  std::vector<double> cells;
+  for (int b = 0; b < t.bands(); ++b)
+    for (int r = 0; r < t.rows(); ++r)
+      for (int c = 0; c < t.cols(); ++c) cells.push_back(t.get(b, c, r));
+  return cells;
+}
+
+void expect_cells(const std::vector<double>& got, const std::vector<double>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(want[i]))
+      EXPECT_TRUE(std::isnan(got[i])) << i;
+    else
+      EXPECT_EQ(got[i], want[i]) << i;
+  }
+}
+
+// GeoTrellis' spelling ("LessThanOrEqualTo (default)"), as the loader spells choices (job::match_choice).
+std::string boundary(const std::string& geotrellis) {
+  return job::match_choice(
+      geotrellis.substr(0, geotrellis.find(' ')),
+      {"less_than_or_equal_to", "less_than", "greater_than_or_equal_to", "greater_than", "exact"});
+}
+std::string boundary_of(const json& params) {
+  return boundary(
+      params.value("boundary_strategy", params.value("classBoundaryType", std::string("LessThanOrEqualTo"))));
+}
+
+TEST(Reclassify, ConformanceCases) {
+  const auto shared = shared_dir();
+  if (!shared || !fs::exists(*shared / "conformance/cases.json")) GTEST_SKIP() << "../shared is absent";
+  const auto doc = json::parse(read_file(*shared / "conformance/cases.json"));
+  const CellType int500 = CellType::parse("int32ud-500"), flt = CellType::parse("float64");
+  int checked = 0;
+  for (const auto& c : doc["cases"]) {
+    if (c.value("op", "") != "reclassify") continue;
+    const std::string id = c["id"];
+    SCOPED_TRACE(id);
+    const json& p = c["params"];
+    const json& want = c["expected"];
+    job::ParamMap params;
+    if (p.contains("data_type")) params["data_type"] = value(p["data_type"]);
+    params["boundary_strategy"] = value(boundary_of(p));
+    if (id.rfind("gt-classify-boundary", 0) == 0) {
+      // GeoTrellis' class boundaries (on a ColorMap; the break rule is the same): the colours' index.
+      json breaks = json::object();
+      std::vector<std::string> colours;
+      for (const auto& [k, v] : p["breaks"].items()) {
+        breaks[k] = static_cast<int>(colours.size());
+        colours.push_back(v);
+      }
+      params["value_map"] = value_map(breaks);
+      const double v = c["inputs"]["value"];
+      const auto got = reclassify(layer(flt, 1, 1, 1, {v}), params);
+      EXPECT_EQ(colours.at(static_cast<std::size_t>(got[0])), want["value"].get<std::string>());
+    } else if (id == "gt-classify-redundant") {
+      json breaks = json::object();
+      for (std::size_t i = 0; i < p["limits"].size(); ++i)
+        breaks[std::to_string(p["limits"][i].get<int>())] = p["colors"][i];
+      params["value_map"] = value_map(breaks);
+      std::vector<double> in;
+      for (const auto& v : c["inputs"]["values"]) in.push_back(v);
+      expect_cells(reclassify(layer(int500, static_cast<int>(in.size()), 1, 1, in), params),
+                   want["values"].get<std::vector<double>>());
+    } else if (id == "gps-reclass-bad-key") {
+      params["value_map"] = value_map(p["value_map"]);
+      EXPECT_THROW(reclassify(layer(int500, 4, 4, 1, std::vector<double>(16, 0)), params), JobError)
+          << "a key that is not a number is refused (GeoPySpark: TypeError)";
+    } else {
+      params["value_map"] = value_map(p["value_map"]);
+      if (p.contains("replace_nodata_with")) params["replace_nodata_with"] = value(p["replace_nodata_with"]);
+      const json& in = c["inputs"];
+      std::vector<double> cells, expected;
+      int cols = 4, rows = 4, bands = 1;
+      CellType ct = in.value("dtype", "") == "int" ? int500 : CellType::parse("float32ud-500.0");
+      if (id == "gps-reclass-all-zeros") {
+        cols = rows = 16;
+        cells.assign(256, 0);
+        expected.assign(256, 1);
+      } else if (id == "gps-reclass-nodata-floats") {
+        ct = flt;
+        cells.assign(16, 0);
+        expected.assign(16, NAN);
+      } else if (id.rfind("gps-reclass-replace-nodata", 0) == 0) {
+        // Ones with NoData on the main diagonal; NoData -> replace_nodata_with (1), 1 -> 0: the identity.
+        const bool is_int = id.ends_with("int");
+        cols = rows = is_int ? 16 : 4;
+        ct = is_int ? CellType::parse("int32") : flt;
+        for (int r = 0; r < rows; ++r)
+          for (int col = 0; col < cols; ++col) {
+            cells.push_back(r == col ? NAN : 1);
+            expected.push_back(r == col ? 1 : 0);
+          }
+      } else {
+        // Explicit cells: (bands, rows, cols).
+        bands = static_cast<int>(in["cells"].size());
+        rows = static_cast<int>(in["cells"][0].size());
+        cols = static_cast<int>(in["cells"][0][0].size());
+        for (const auto& b : in["cells"])
+          for (const auto& r : b)
+            for (const auto& v : r) cells.push_back(v);
+        for (const auto& b : want["cells"])
+          for (const auto& r : b)
+            for (const auto& v : r) expected.push_back(v.get<double>() == -500 ? NAN : v.get<double>());
+      }
+      expect_cells(reclassify(layer(ct, cols, rows, bands, cells), params), expected);
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 14) << "every reclassify case of cases.json";
+}
+
+TEST(Reclassify, FallbackStrictAndNoDataReplacement) {
+  const auto in = layer(CellType::parse("int16"), 4, 1, 1, {1, 5, 9, NAN});
+  job::ParamMap p{{"value_map", value_map(json{{"5", 50}, {"1", 10}})}};
+  expect_cells(reclassify(in, p), {10, 50, NAN, NAN});
+  p["fallback"] = value(-1);
+  p["replace_nodata_with"] = value(0);  // 0 is honoured (GeoPySpark's `if not` would drop it)
+  expect_cells(reclassify(in, p), {10, 50, -1, 0});
+  p.erase("fallback");
+  p["strict"] = job::ParamValue{true, {}};
+  EXPECT_THROW(reclassify(in, p), IoError);
+  // Float data: 0.5 is between breaks; int data_type truncates it to 0 first.
+  const auto f = layer(CellType::parse("float32"), 2, 1, 1, {0.5, 2.5});
+  job::ParamMap q{{"value_map", value_map(json{{"0", 100}, {"1", 200}, {"3", 300}})},
+                  {"boundary_strategy", value("exact")}};
+  expect_cells(reclassify(f, q), {NAN, NAN});
+  q["data_type"] = value("int");
+  expect_cells(reclassify(f, q), {100, NAN});
+  q["boundary_strategy"] = value(boundary("GreaterThanOrEqualTo"));
+  q["data_type"] = value("float");
+  expect_cells(reclassify(f, q), {100, 200});
+}
+
+}  // namespace
+}  // namespace trellis::test

@@ -1,0 +1,42 @@
+// convert_data_type on the Luxembourg DEM (SRTM, Int16 with NoData), on 1-4 ranks: to uint8, values wrap
+// as the JVM narrows them, a wrapped 0 is uint8's NoData, NoData stays NoData; files are identical
+// whatever the rank count.
+#include <cmath>
+
+#include "e2e/e2e_util.hpp"
+
+namespace trellis::test {
+namespace {
+
+TEST(ConvertDataType, LuxembourgElevationToUint8OnOneToFourRanks) {
+  TRELLIS_REQUIRE_DATA("elev.tif");
+  const fs::path src = data_dir() / "elev.tif";
+  const Raster in = read_raster(src);
+  std::string first;
+  for (int np : {1, 2, 3, 4}) {
+    TempDir d;
+    const std::string job = "version: 1\nsteps:\n  - op: read_geotiff\n    uri: " + src.string() +
+                            "\n  - op: tile_to_layout\n    tile_size: 32\n  - op: convert_data_type\n"
+                            "    new_type: uint8\n  - op: write_geotiff\n    uri: out.tif\n";
+    const auto r = run_job_text(d, job, np);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const Raster out = read_raster(d / "out.tif");
+    EXPECT_EQ(out.gdal_type, "Byte");
+    for (std::size_t i = 0; i < in.cells[0].size(); ++i) {
+      const double v = in.cells[0][i];
+      const double wrapped = std::isnan(v) ? NAN : static_cast<double>(static_cast<int>(v) & 0xff);
+      if (std::isnan(wrapped) || wrapped == 0)
+        EXPECT_TRUE(std::isnan(out.cells[0][i])) << i;
+      else
+        ASSERT_EQ(out.cells[0][i], wrapped) << "cell " << i << " np " << np;
+    }
+    const std::string bytes = read_file(d / "out.tif");
+    if (np == 1)
+      first = bytes;
+    else
+      EXPECT_TRUE(bytes == first) << "np " << np << " differs from np 1";
+  }
+}
+
+}  // namespace
+}  // namespace trellis::test

@@ -45,6 +45,16 @@ std::uint64_t Shape::bytes_per_rank(int ranks) const {
   return b;
 }
 
+Shape cellwise(const Shape& in, const std::optional<CellType>& cell_type) {
+  Shape s = in;
+  if (cell_type)
+    for (auto& l : s.levels) l.md.cell_type = *cell_type;
+  s.fits_hint.clear();
+  s.reuses_input = false;
+  s.working_bytes_per_rank = 0;
+  return s;
+}
+
 Shape shape_of(const StepValue& v) {
   Shape s;
   s.kind = kind_of(v);

@@ -76,6 +76,10 @@ struct Shape {
   std::uint64_t bytes_per_rank(int ranks) const;
 };
 
+// The shape of a layer computed cell by cell from `in` (map_tiles): the same layout, keys and tiles, in
+// `cell_type` when given; held beside its input, with no working memory of its own.
+Shape cellwise(const Shape& in, const std::optional<CellType>& cell_type = std::nullopt);
+
 // The shape of a value that exists (at the start of a step whose plan was unknown at load). Collective:
 // the tile counts are summed over the ranks.
 Shape shape_of(const StepValue& v);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "layers.hpp"
 #include "mpi/partition.hpp"
 #include "op_runner.hpp"
 #include "util/test_util.hpp"
@@ -15,19 +16,7 @@ namespace {
 using nlohmann::json;
 
 TiledLayer layer(const CellType& ct, int cols, int rows, const std::vector<double>& cells) {
-  mpi::Runtime::init(nullptr, nullptr);
-  TiledLayer l;
-  l.md.cell_type = ct;
-  l.md.layout = {{0, 0, 4, 4}, {1, 1, cols, rows}};
-  l.md.extent = l.md.layout.extent;
-  l.md.bounds = {{0, 0, 0}, {0, 0, 0}};
-  l.md.crs = Crs::from_epsg(4326);
-  l.partitioner = mpi::balance({{0, 0, 0}}, IndexKind::ZOrder, l.md.bounds);
-  Tile t(ct, cols, rows);
-  for (std::size_t i = 0; i < cells.size(); ++i)
-    t.set(0, static_cast<int>(i) % cols, static_cast<int>(i) / cols, cells[i]);
-  l.tiles.emplace(SpaceTimeKey{0, 0, 0}, std::move(t));
-  return l;
+  return single_tile_layer(ct, cols, rows, cells, 1, {0, 0, 4, 4});
 }
 
 job::ParamValue text(const std::string& s) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "layers.hpp"
 #include "mpi/partition.hpp"
 #include "op_runner.hpp"
 #include "util/test_util.hpp"
@@ -16,24 +17,8 @@ namespace {
 
 using nlohmann::json;
 
-// A layer of one cols x rows tile at key (0, 0) (`cells`: band after band, row-major).
 TiledLayer one_tile(const CellType& ct, int cols, int rows, const std::vector<double>& cells, int bands = 1) {
-  mpi::Runtime::init(nullptr, nullptr);
-  TiledLayer l;
-  l.md.cell_type = ct;
-  l.md.bands = bands;
-  l.md.layout = {{0, 0, 33, 33}, {1, 1, cols, rows}};
-  l.md.extent = l.md.layout.extent;
-  l.md.bounds = {{0, 0, 0}, {0, 0, 0}};
-  l.md.crs = Crs::from_epsg(4326);
-  l.partitioner = mpi::balance({{0, 0, 0}}, IndexKind::ZOrder, l.md.bounds);
-  Tile t(ct, cols, rows, bands);
-  for (int b = 0; b < bands; ++b)
-    for (int r = 0; r < rows; ++r)
-      for (int c = 0; c < cols; ++c)
-        t.set(b, c, r, cells.at(static_cast<std::size_t>((b * rows + r) * cols + c)));
-  l.tiles.emplace(SpaceTimeKey{0, 0, 0}, std::move(t));
-  return l;
+  return single_tile_layer(ct, cols, rows, cells, bands);
 }
 
 job::ParamValue text(const std::string& s) {

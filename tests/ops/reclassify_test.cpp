@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "job/job.hpp"
+#include "layers.hpp"
 #include "mpi/partition.hpp"
 #include "op_runner.hpp"
 #include "util/test_util.hpp"
@@ -15,25 +16,8 @@ namespace {
 
 using nlohmann::json;
 
-// One tile of `bands` x rows x cols cells at key (0, 0).
 TiledLayer layer(const CellType& ct, int cols, int rows, int bands, const std::vector<double>& cells) {
-  mpi::Runtime::init(nullptr, nullptr);
-  TiledLayer l;
-  l.md.cell_type = ct;
-  l.md.bands = bands;
-  l.md.layout = {{0, 0, 10, 10}, {1, 1, cols, rows}};
-  l.md.extent = l.md.layout.extent;
-  l.md.bounds = {{0, 0, 0}, {0, 0, 0}};
-  l.md.crs = Crs::from_epsg(3857);
-  l.partitioner = mpi::balance({{0, 0, 0}}, IndexKind::ZOrder, l.md.bounds);
-  Tile t(ct, cols, rows, bands);
-  for (std::size_t i = 0; i < cells.size(); ++i) {
-    const int per = cols * rows;
-    t.set(static_cast<int>(i) / per, static_cast<int>(i) % per % cols, static_cast<int>(i) % per / cols,
-          cells[i]);
-  }
-  l.tiles.emplace(SpaceTimeKey{0, 0, 0}, std::move(t));
-  return l;
+  return single_tile_layer(ct, cols, rows, cells, bands, {0, 0, 10, 10}, 3857);
 }
 
 job::ParamValue value(const json& j) {

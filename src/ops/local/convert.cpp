@@ -50,12 +50,7 @@ job::StepValue run(job::StepContext& ctx, const ConvertArgs& a) {
 
 // The input's layout and tiles in the new cell type: the input stays held beside it.
 job::Shape plan(job::PlanContext& ctx, const ConvertArgs& a) {
-  job::Shape s = ctx.input();
-  for (auto& l : s.levels) l.md.cell_type = target(a);
-  s.fits_hint.clear();
-  s.reuses_input = false;
-  s.working_bytes_per_rank = 0;
-  return s;
+  return job::cellwise(ctx.input(), target(a));
 }
 
 const OpRegistration kConvert{

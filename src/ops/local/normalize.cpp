@@ -67,11 +67,7 @@ job::StepValue run(job::StepContext& ctx, const NormalizeArgs& a) {
 
 // The input's layout and tiles, with new cells: the input stays held beside it.
 job::Shape plan(job::PlanContext& ctx, const NormalizeArgs&) {
-  job::Shape s = ctx.input();
-  s.fits_hint.clear();
-  s.reuses_input = false;
-  s.working_bytes_per_rank = 0;
-  return s;
+  return job::cellwise(ctx.input());
 }
 
 const OpRegistration kNormalize{

@@ -117,11 +117,7 @@ job::StepValue run(job::StepContext& ctx, const ReclassifyArgs& a) {
 
 // The input's layout, tiles and cell type: the input stays held beside it.
 job::Shape plan(job::PlanContext& ctx, const ReclassifyArgs&) {
-  job::Shape s = ctx.input();
-  s.fits_hint.clear();
-  s.reuses_input = false;
-  s.working_bytes_per_rank = 0;
-  return s;
+  return job::cellwise(ctx.input());
 }
 
 const OpRegistration kReclassify{job::make_op<ReclassifyArgs>(

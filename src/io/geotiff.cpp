@@ -204,7 +204,49 @@ int gdal_type_for(const CellType& ct) {
   return GDT_Unknown;
 }
 
-RasterInfo read_info(const std::string& path, const std::string& time_tag) {
+namespace {
+
+// Collects the cells of `r` (in units of `unit` cells) that may hold data: a part every band calls
+// empty is skipped, a part no band calls partly empty is taken whole, and the rest is split in four.
+void cover(GDALDataset& ds, const GridBounds& r, long unit, std::vector<GridBounds>& out) {
+  const long cols = ds.GetRasterXSize(), rows = ds.GetRasterYSize();
+  const GridBounds cells{r.col_min * unit, r.row_min * unit, std::min((r.col_max + 1) * unit, cols) - 1,
+                         std::min((r.row_max + 1) * unit, rows) - 1};
+  bool any_data = false, any_empty = false;
+  for (int b = 1; b <= ds.GetRasterCount(); ++b) {
+    const int st = GDALGetDataCoverageStatus(ds.GetRasterBand(b), static_cast<int>(cells.col_min),
+                                             static_cast<int>(cells.row_min), static_cast<int>(cells.width()),
+                                             static_cast<int>(cells.height()), 0, nullptr);
+    any_data |= st != GDAL_DATA_COVERAGE_STATUS_EMPTY;
+    any_empty |= (st & GDAL_DATA_COVERAGE_STATUS_EMPTY) != 0;
+  }
+  if (!any_data) return;
+  if (!any_empty || r.size() == 1) {
+    out.push_back(cells);
+    return;
+  }
+  const long cm = r.col_min + (r.width() - 1) / 2, rm = r.row_min + (r.height() - 1) / 2;
+  for (const GridBounds& q :
+       {GridBounds{r.col_min, r.row_min, cm, rm}, GridBounds{cm + 1, r.row_min, r.col_max, rm},
+        GridBounds{r.col_min, rm + 1, cm, r.row_max}, GridBounds{cm + 1, rm + 1, r.col_max, r.row_max}})
+    if (!q.empty()) cover(ds, q, unit, out);
+}
+
+// The cells of a raster that may hold data, by GDAL's data coverage (GDALGetDataCoverageStatus: a
+// VRT's sources, a sparse GeoTIFF's written blocks): disjoint rectangles of cells aligned to multiples
+// of `unit` (clipped to the raster), in a deterministic order, found by halving the raster where it
+// is partly empty. Empty when the raster holds no data; the whole raster when the driver cannot tell.
+std::vector<GridBounds> data_coverage(GDALDataset& ds, long unit) {
+  const long cols = ds.GetRasterXSize(), rows = ds.GetRasterYSize();
+  std::vector<GridBounds> out;
+  if (cols < 1 || rows < 1 || unit < 1) return out;
+  cover(ds, {0, 0, (cols - 1) / unit, (rows - 1) / unit}, unit, out);
+  return out;
+}
+
+}  // namespace
+
+RasterInfo read_info(const std::string& path, const std::string& time_tag, long coverage_unit) {
   gdal_init();
   CPLErrorReset();
   // A local file the process cannot read: say so (GDAL would say "not a raster it can read").
@@ -260,48 +302,12 @@ RasterInfo read_info(const std::string& path, const std::string& time_tag) {
     const char* v = ds->GetMetadataItem(time_tag.c_str());
     if (v) info.datetime = v;
   }
+  if (coverage_unit > 0 && (cols > coverage_unit || rows > coverage_unit)) {
+    auto cover = data_coverage(*ds, coverage_unit);
+    if (!(cover.size() == 1 && cover.front() == GridBounds{0, 0, cols - 1, rows - 1}))
+      info.data_cells = std::move(cover);
+  }
   return info;
-}
-
-namespace {
-
-// Collects the cells of `r` (in units of `unit` cells) that may hold data: a part every band calls
-// empty is skipped, a part no band calls partly empty is taken whole, and the rest is split in four.
-void cover(GDALDataset& ds, const GridBounds& r, long unit, std::vector<GridBounds>& out) {
-  const long cols = ds.GetRasterXSize(), rows = ds.GetRasterYSize();
-  const GridBounds cells{r.col_min * unit, r.row_min * unit, std::min((r.col_max + 1) * unit, cols) - 1,
-                         std::min((r.row_max + 1) * unit, rows) - 1};
-  bool any_data = false, any_empty = false;
-  for (int b = 1; b <= ds.GetRasterCount(); ++b) {
-    const int st = GDALGetDataCoverageStatus(ds.GetRasterBand(b), static_cast<int>(cells.col_min),
-                                             static_cast<int>(cells.row_min), static_cast<int>(cells.width()),
-                                             static_cast<int>(cells.height()), 0, nullptr);
-    any_data |= st != GDAL_DATA_COVERAGE_STATUS_EMPTY;
-    any_empty |= (st & GDAL_DATA_COVERAGE_STATUS_EMPTY) != 0;
-  }
-  if (!any_data) return;
-  if (!any_empty || r.size() == 1) {
-    out.push_back(cells);
-    return;
-  }
-  const long cm = r.col_min + (r.width() - 1) / 2, rm = r.row_min + (r.height() - 1) / 2;
-  for (const GridBounds& q :
-       {GridBounds{r.col_min, r.row_min, cm, rm}, GridBounds{cm + 1, r.row_min, r.col_max, rm},
-        GridBounds{r.col_min, rm + 1, cm, r.row_max}, GridBounds{cm + 1, rm + 1, r.col_max, r.row_max}})
-    if (!q.empty()) cover(ds, q, unit, out);
-}
-
-}  // namespace
-
-std::vector<GridBounds> data_coverage(const std::string& path, long unit) {
-  gdal_init();
-  GDALDatasetUniquePtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
-  if (!ds) throw IoError("cannot open raster '" + path + "': " + gdal_message("not a raster GDAL can read"));
-  const long cols = ds->GetRasterXSize(), rows = ds->GetRasterYSize();
-  std::vector<GridBounds> out;
-  if (cols < 1 || rows < 1 || unit < 1) return out;
-  cover(*ds, {0, 0, (cols - 1) / unit, (rows - 1) / unit}, unit, out);
-  return out;
 }
 
 Tile read_window(const std::string& path, const CellType& ct, int bands, long col0, long row0, int cols,

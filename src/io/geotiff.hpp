@@ -36,22 +36,19 @@ struct RasterInfo {
   Crs crs;                             // invalid when the file has none
   int block_cols = 0, block_rows = 0;  // GDAL's natural block of band 1 (strips: cols x 1 or a few rows)
   std::string datetime;                // the requested metadata tag, if present
+  // With read_info's `coverage_unit`: the cells that may hold data (see data_coverage), when GDAL says
+  // part of the raster holds none; unset when all of it may.
+  std::optional<std::vector<GridBounds>> data_cells;
 };
 
 // Expands a file, a folder (its *.tif/*.tiff/*.TIF files), a glob, or GDAL /vsi path into a sorted list.
 // Throws JobError when nothing matches.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& uris);
 
-// Reads the header. `time_tag` names a metadata item to read (e.g. TIFFTAG_DATETIME). Throws IoError
-// when the file cannot be opened or is not north-up.
-RasterInfo read_info(const std::string& path, const std::string& time_tag = "");
-
-// The cells of a raster that may hold data, by GDAL's data coverage (GDALGetDataCoverageStatus: a
-// VRT's sources, a sparse GeoTIFF's written blocks): disjoint rectangles of cells aligned to multiples
-// of `unit` (clipped to the raster), in a deterministic order, found by halving the raster where it
-// is partly empty. Empty when the raster holds no data; the whole raster when the driver cannot tell.
-// Not collective, deterministic. Throws IoError when the file cannot be opened.
-std::vector<GridBounds> data_coverage(const std::string& path, long unit);
+// Reads the header. `time_tag` names a metadata item to read (e.g. TIFFTAG_DATETIME). With a
+// `coverage_unit`, a raster of more than one unit on a side also gets its data_cells (data_coverage),
+// from the same open dataset. Throws IoError when the file cannot be opened or is not north-up.
+RasterInfo read_info(const std::string& path, const std::string& time_tag = "", long coverage_unit = 0);
 
 // The cell type trellis uses for a GDAL band type and NoData value (GeoTrellis' GeoTIFF reader rules).
 CellType cell_type_for_gdal(int gdal_type, std::optional<double> nodata, bool signed_byte = false);

@@ -49,15 +49,21 @@ void declare(job::Schema<ReadGeoTiffArgs>& s) {
 }
 
 json info_to_json(const io::RasterInfo& i) {
-  return json{{"path", i.path},
-              {"extent", {i.grid.extent.xmin, i.grid.extent.ymin, i.grid.extent.xmax, i.grid.extent.ymax}},
-              {"cols", i.grid.cols},
-              {"rows", i.grid.rows},
-              {"cell_type", i.cell_type.name()},
-              {"block", {i.block_cols, i.block_rows}},
-              {"bands", i.bands},
-              {"crs", i.crs.valid() ? i.crs.definition() : ""},
-              {"datetime", i.datetime}};
+  json j{{"path", i.path},
+         {"extent", {i.grid.extent.xmin, i.grid.extent.ymin, i.grid.extent.xmax, i.grid.extent.ymax}},
+         {"cols", i.grid.cols},
+         {"rows", i.grid.rows},
+         {"cell_type", i.cell_type.name()},
+         {"block", {i.block_cols, i.block_rows}},
+         {"bands", i.bands},
+         {"crs", i.crs.valid() ? i.crs.definition() : ""},
+         {"datetime", i.datetime}};
+  if (i.data_cells) {
+    j["data_cells"] = json::array();
+    for (const auto& b : *i.data_cells)
+      j["data_cells"].push_back({b.col_min, b.row_min, b.col_max, b.row_max});
+  }
+  return j;
 }
 
 std::int64_t parse_instant(const std::string& text, const std::string& format, const std::string& path) {
@@ -79,17 +85,8 @@ RasterLayer read_headers(const job::ArgsAccess& ctx, const ReadGeoTiffArgs& a) {
   const long unit = a.max_tile_size;
   const std::vector<std::string> headers = mpi::allgather_indexed(files.size(), [&](std::size_t i) {
     try {
-      json j = info_to_json(io::read_info(files[i], time_tag));
       // Where a file of several windows holds data (a sparse VRT costs what its data costs).
-      if (j["cols"].get<long>() > unit || j["rows"].get<long>() > unit) {
-        const auto cover = io::data_coverage(files[i], unit);
-        const GridBounds whole{0, 0, j["cols"].get<long>() - 1, j["rows"].get<long>() - 1};
-        if (!(cover.size() == 1 && cover.front() == whole)) {
-          j["data_cells"] = json::array();
-          for (const auto& b : cover) j["data_cells"].push_back({b.col_min, b.row_min, b.col_max, b.row_max});
-        }
-      }
-      return j.dump();
+      return info_to_json(io::read_info(files[i], time_tag, unit)).dump();
     } catch (const Error& e) {
       throw ctx.param_error(&ReadGeoTiffArgs::uri, e.what());
     }

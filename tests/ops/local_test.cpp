@@ -273,6 +273,9 @@ TEST(Local, GeoPySparkOpsOverTheSameEngine) {
   const auto b = one_tile(i32, 3, 1, {4, 5, 6});
   const auto t = std::get<TiledLayer>(run_op_named("local_subtract", {{"b", b}, {"a", r}}, {}));
   expect_cells(t.tiles.begin()->second, {50, -15, 1});
+  // reverse without a number would have no effect: refused.
+  EXPECT_THROW(run_op_named("local_subtract", {{"b", b}, {"a", r}}, {{"reverse", job::ParamValue{true, {}}}}),
+               JobError);
   // Sequence ops: every key any layer has, each over the tiles it has; mean ignores NoData.
   const SpaceTimeKey k00{0, 0, 0}, k10{1, 0, 0}, k01{0, 1, 0};
   const auto x = keyed(i32, {k00, k10}, 10), y = keyed(i32, {k10, k01}, 3);

@@ -120,6 +120,8 @@ std::vector<std::string> input_names(const Ctx& ctx, const ThinArgs& a, Fold f) 
     if (!word) throw ctx.params.step_error("input name '" + name + "' must be a word (letters, digits, _)");
     names.push_back(name);
   }
+  if (a.reverse && !a.value)
+    throw ctx.param_error(&ThinArgs::reverse, "reverse puts the number first, and there is no `value`");
   if (a.value && names.size() != 1)
     throw ctx.param_error(&ThinArgs::value, "a number combines with one input, and this step has " +
                                                 std::to_string(names.size()));

@@ -16,6 +16,24 @@ inline RunResult run_job_text(const TempDir& dir, const std::string& yaml, int n
   return run_trellis("run '" + (dir / "job.yaml").string() + "' " + extra, np);
 }
 
+// The bytes of a file written on several rank counts, which must all be the first one's.
+class SameOnEveryRankCount {
+ public:
+  void check(const fs::path& file, int np) {
+    const std::string bytes = read_file(file);
+    if (first_np_ == 0) {
+      first_ = bytes, first_np_ = np;
+      return;
+    }
+    EXPECT_TRUE(bytes == first_) << file << " on " << np << " rank(s) differs from " << first_np_
+                                 << " rank(s)";
+  }
+
+ private:
+  std::string first_;
+  int first_np_ = 0;
+};
+
 // The lines trellis itself printed on stderr ("trellis: ...").
 inline std::vector<std::string> trellis_lines(const std::string& err) {
   std::vector<std::string> out;

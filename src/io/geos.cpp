@@ -2,6 +2,9 @@
 
 #include <geos_c.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "core/error.hpp"
 
 namespace trellis::io {
@@ -64,7 +67,55 @@ class PolygonClipper::Impl {
     return out;
   }
 
+  bool interior_meets(const Extent& e) {
+    GEOSGeometry* box = GEOSGeom_createRectangle_r(h_, e.xmin, e.ymin, e.xmax, e.ymax);
+    if (!box) throw IoError("GEOS cannot make a rectangle: " + error_);
+    const bool r = interiors_meet(box);
+    GEOSGeom_destroy_r(h_, box);
+    return r;
+  }
+
+  void burn_cell_areas(const GridExtent& grid, bool partial, std::vector<std::uint8_t>& mask) {
+    mask.assign(static_cast<std::size_t>(grid.cols) * static_cast<std::size_t>(grid.rows), 0);
+    double gx0 = 0, gy0 = 0, gx1 = 0, gy1 = 0;
+    if (GEOSGeom_getXMin_r(h_, geom_, &gx0) != 1 || GEOSGeom_getYMin_r(h_, geom_, &gy0) != 1 ||
+        GEOSGeom_getXMax_r(h_, geom_, &gx1) != 1 || GEOSGeom_getYMax_r(h_, geom_, &gy1) != 1)
+      return;  // empty
+    const double cw = grid.cell_width(), ch = grid.cell_height();
+    // The cells the envelope reaches (a cell only touching it is tested too: cheap and safe).
+    const long c0 = std::max(0L, static_cast<long>(std::floor((gx0 - grid.extent.xmin) / cw)) - 1);
+    const long c1 = std::min(grid.cols, static_cast<long>(std::floor((gx1 - grid.extent.xmin) / cw)) + 2);
+    const long r0 = std::max(0L, static_cast<long>(std::floor((grid.extent.ymax - gy1) / ch)) - 1);
+    const long r1 = std::min(grid.rows, static_cast<long>(std::floor((grid.extent.ymax - gy0) / ch)) + 2);
+    for (long r = r0; r < r1; ++r)
+      for (long c = c0; c < c1; ++c) {
+        const double x0 = grid.extent.xmin + static_cast<double>(c) * cw;
+        const double y1 = grid.extent.ymax - static_cast<double>(r) * ch;
+        GEOSGeometry* box = GEOSGeom_createRectangle_r(h_, x0, y1 - ch, x0 + cw, y1);
+        if (!box) throw IoError("GEOS cannot make a rectangle: " + error_);
+        char in = 0;
+        if (partial) {
+          in = interiors_meet(box) ? 1 : 0;
+        } else {
+          in = prepared_ ? GEOSPreparedCovers_r(h_, prepared_, box) : GEOSCovers_r(h_, geom_, box);
+        }
+        GEOSGeom_destroy_r(h_, box);
+        if (in == 2) throw IoError("GEOS failed on a cell: " + error_);
+        mask[static_cast<std::size_t>(r * grid.cols + c)] = in == 1 ? 1 : 0;
+      }
+  }
+
  private:
+  // Interiors meet: the geometries intersect and do not merely touch.
+  bool interiors_meet(const GEOSGeometry* box) {
+    const char meets =
+        prepared_ ? GEOSPreparedIntersects_r(h_, prepared_, box) : GEOSIntersects_r(h_, geom_, box);
+    if (meets != 1) return false;
+    const char touches =
+        prepared_ ? GEOSPreparedTouches_r(h_, prepared_, box) : GEOSTouches_r(h_, geom_, box);
+    return touches == 0;
+  }
+
   void unload() {
     if (prepared_) GEOSPreparedGeom_destroy_r(h_, prepared_);
     if (geom_) GEOSGeom_destroy_r(h_, geom_);
@@ -119,6 +170,14 @@ PolygonClipper::Relation PolygonClipper::relate(const Extent& e) {
 
 std::vector<std::vector<unsigned char>> PolygonClipper::clip(const Extent& e) {
   return impl_->clip(e);
+}
+
+bool PolygonClipper::interior_meets(const Extent& e) {
+  return impl_->interior_meets(e);
+}
+
+void PolygonClipper::burn_cell_areas(const GridExtent& grid, bool partial, std::vector<std::uint8_t>& mask) {
+  impl_->burn_cell_areas(grid, partial, mask);
 }
 
 }  // namespace trellis::io

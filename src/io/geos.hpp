@@ -3,6 +3,7 @@
 // inside it, or crossed by its boundary, and the polygon clipped to the tile. One PolygonClipper per
 // thread (each owns a GEOS context).
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,13 @@ class PolygonClipper {
   // The polygons of (current geometry ∩ e) as WKB; the whole geometry's polygons when it is invalid or
   // GEOS cannot clip it. Points and lines left by clipping are dropped (they hold no cell centre).
   std::vector<std::vector<unsigned char>> clip(const Extent& e);
+  // Whether the current geometry's interior meets the rectangle `e` (not only its boundary): a tile that
+  // merely touches a polygon holds none of it.
+  bool interior_meets(const Extent& e);
+  // GeoTrellis' PixelIsArea rule on `grid`: mask[row * cols + col] = 1 where cell (col, row) meets the
+  // current geometry's interior (`partial`) or lies entirely inside it (its boundary included), else 0.
+  // One GEOS predicate per cell of the geometry's envelope. Throws IoError on a GEOS failure.
+  void burn_cell_areas(const GridExtent& grid, bool partial, std::vector<std::uint8_t>& mask);
 
  private:
   class Impl;

@@ -470,4 +470,41 @@ void burn_cell_centres(const std::vector<std::span<const unsigned char>>& polygo
   ds.reset();  // the MEM dataset wraps `mask`: nothing to flush, close before the caller reads
 }
 
+namespace {
+
+void decompose_into(OGRGeometryH g, GeometryParts& out) {
+  if (!g || OGR_G_IsEmpty(g)) return;
+  const OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+  if (t == wkbPolygon || t == wkbMultiPolygon) {
+    std::vector<unsigned char> wkb(static_cast<std::size_t>(OGR_G_WkbSize(g)));
+    if (OGR_G_ExportToIsoWkb(g, wkbNDR, wkb.data()) != OGRERR_NONE)
+      throw IoError("rasterize: cannot encode a polygon");
+    out.polygons.push_back(std::move(wkb));
+  } else if (t == wkbLineString || t == wkbLinearRing) {
+    std::vector<Point2> line(static_cast<std::size_t>(OGR_G_GetPointCount(g)));
+    for (std::size_t i = 0; i < line.size(); ++i)
+      line[i] = {OGR_G_GetX(g, static_cast<int>(i)), OGR_G_GetY(g, static_cast<int>(i))};
+    out.lines.push_back(std::move(line));
+  } else if (t == wkbPoint) {
+    out.points.push_back({OGR_G_GetX(g, 0), OGR_G_GetY(g, 0)});
+  } else {
+    // Multi-geometries and collections (curves were linearised when the feature was read).
+    const int n = OGR_G_GetGeometryCount(g);
+    for (int i = 0; i < n; ++i) decompose_into(OGR_G_GetGeometryRef(g, i), out);
+  }
+}
+
+}  // namespace
+
+GeometryParts decompose(std::span<const unsigned char> wkb) {
+  GeometryParts out;
+  if (wkb.empty()) return out;
+  OGRGeometryH g = nullptr;
+  if (OGR_G_CreateFromWkbEx(wkb.data(), nullptr, &g, wkb.size()) != OGRERR_NONE || !g)
+    throw IoError("rasterize: cannot decode a geometry");
+  GeometryPtr owned(g);
+  decompose_into(g, out);
+  return out;
+}
+
 }  // namespace trellis::io

@@ -82,4 +82,20 @@ std::vector<Feature> read_features(const GeometrySource& s, const Crs& fallback,
 void burn_cell_centres(const std::vector<std::span<const unsigned char>>& polygons, const GridExtent& grid,
                        std::vector<std::uint8_t>& mask);
 
+// A geometry taken apart for rasterizing: its polygonal parts (each a Polygon or MultiPolygon, as WKB),
+// its lines (LineStrings, linear rings of nothing else, vertices in order) and its points, with
+// collections and multi-geometries flattened in their order.
+struct Point2 {
+  double x = 0, y = 0;
+};
+struct GeometryParts {
+  std::vector<std::vector<unsigned char>> polygons;
+  std::vector<std::vector<Point2>> lines;
+  std::vector<Point2> points;
+  bool empty() const { return polygons.empty() && lines.empty() && points.empty(); }
+};
+
+// Splits 2D ISO WKB (Feature::wkb) into parts. Deterministic. Throws IoError when OGR cannot decode it.
+GeometryParts decompose(std::span<const unsigned char> wkb);
+
 }  // namespace trellis::io

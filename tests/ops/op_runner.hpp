@@ -3,6 +3,8 @@
 // singleton, initialised on first use and finalised after the last test).
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "job/context.hpp"
 #include "mpi/runtime.hpp"
 #include "ops/registry.hpp"
@@ -15,6 +17,38 @@ class MpiSingletonEnvironment : public ::testing::Environment {
     if (mpi::Runtime::initialized()) mpi::Runtime::finalize();
   }
 };
+
+// A parameter as the loader reads it from YAML, from its JSON form (lists and maps included), at a
+// fixed place of a job.
+inline job::ParamValue param(const nlohmann::json& j) {
+  job::ParamValue v;
+  v.mark = {"job.yaml", 5, 16};
+  if (j.is_boolean()) {
+    v.v = j.get<bool>();
+  } else if (j.is_number_integer()) {
+    v.v = j.get<std::int64_t>();
+  } else if (j.is_number()) {
+    v.v = j.get<double>();
+  } else if (j.is_string()) {
+    v.v = j.get<std::string>();
+  } else if (j.is_array()) {
+    job::ParamList l;
+    for (const auto& e : j) l.push_back(param(e));
+    v.v = std::move(l);
+  } else if (j.is_object()) {
+    job::ParamMap m;
+    for (const auto& [k, e] : j.items()) m[k] = param(e);
+    v.v = std::move(m);
+  }
+  return v;
+}
+
+// Parameters from a JSON object.
+inline job::ParamMap params(const nlohmann::json& j) {
+  job::ParamMap m;
+  for (const auto& [k, e] : j.items()) m[k] = param(e);
+  return m;
+}
 
 // The op `name` on named `inputs` ({"input": value} for one-input ops) with the parameters `values`
 // (the registry's defaults for the others), validated and bound as the loader binds them.

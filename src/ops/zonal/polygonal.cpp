@@ -24,6 +24,7 @@
 #include "job/op.hpp"
 #include "job/types/geometry.hpp"
 #include "mpi/reduce.hpp"
+#include "ops/common/features.hpp"
 #include "ops/common/output.hpp"
 #include "ops/registry.hpp"
 
@@ -164,27 +165,7 @@ nlohmann::json stat_value(const Acc& a, Stat s, bool int_mode) {
 
 std::vector<io::Feature> load_features(const job::StepContext& ctx, const PolygonalArgs& a,
                                        const LayerMetadata& md) {
-  const job::PolygonSources& g = a.geometry;
-  const Crs fallback = a.geometry_crs.value_or(md.crs);
-  std::vector<io::Feature> all;
-  for (const auto& s : g.sources) {
-    std::vector<io::Feature> fs;
-    try {
-      fs = io::read_features(s.src, fallback, md.crs);
-    } catch (const io::GeometryError& e) {
-      throw g.error(s, e.field(), e.what());
-    } catch (const IoError& e) {
-      throw IoError(std::string("geometry: ") + e.what());
-    } catch (const JobError& e) {
-      throw g.error(s, "", e.what());
-    }
-    for (std::size_t i = 0; i < fs.size(); ++i)
-      if (!fs[i].type.empty() && !fs[i].polygonal)
-        throw g.error(s, "",
-                      "feature " + std::to_string(all.size() + i) + " is a " + fs[i].type +
-                          "; polygonal summaries need Polygons or MultiPolygons");
-    for (auto& f : fs) all.push_back(std::move(f));
-  }
+  std::vector<io::Feature> all = read_geometry(a.geometry, a.geometry_crs.value_or(md.crs), md.crs);
   if (all.size() > std::numeric_limits<std::uint32_t>::max())
     throw ctx.param_error(&PolygonalArgs::geometry, "too many features");
   return all;

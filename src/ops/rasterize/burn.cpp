@@ -1,0 +1,124 @@
+#include "ops/rasterize/burn.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <span>
+
+namespace trellis::ops {
+
+GridBounds shape_keys(const LayoutDefinition& L, const BurnShape& s) {
+  GridBounds b = L.extent_to_bounds(s.envelope);
+  if (!s.parts.lines.empty() || !s.parts.points.empty()) {
+    b.col_max += 1;
+    b.row_max += 1;
+  }
+  return b.intersection(L.layout_bounds());
+}
+
+TileBurner::TileBurner(const LayoutDefinition& L, const BurnOptions& o)
+    : layout_(L), grid_(L.grid()), opt_(o) {}
+
+BurntCells TileBurner::burn(std::size_t index, const BurnShape& s, long col, long row) {
+  const GridExtent tile = layout_.tile_grid(col, row);
+  BurntCells out;
+  std::vector<std::uint8_t>& mask = mask_;
+  mask.assign(static_cast<std::size_t>(tile.cols) * static_cast<std::size_t>(tile.rows), 0);
+  bool& meets = out.meets;
+  if (!s.parts.polygons.empty() && burn_polygons(index, s, tile, meets, mask)) {
+    out.whole = true;
+    return out;
+  }
+  const long col0 = col * tile.cols, row0 = row * tile.rows;  // the tile's first cell in the layout grid
+  for (const auto& line : s.parts.lines) burn_line(line, col0, row0, meets, mask);
+  for (const auto& p : s.parts.points) {
+    const long c = grid_.map_to_col(p.x) - col0, r = grid_.map_to_row(p.y) - row0;
+    if (c < 0 || r < 0 || c >= tile.cols || r >= tile.rows) continue;
+    mask[static_cast<std::size_t>(r * tile.cols + c)] = 1;
+    meets = true;
+  }
+  // The mask as runs of cells.
+  for (long r = 0; r < tile.rows; ++r) {
+    const std::uint8_t* m = mask.data() + r * tile.cols;
+    for (long c = 0; c < tile.cols;) {
+      if (!m[c]) {
+        ++c;
+        continue;
+      }
+      long e = c;
+      while (e < tile.cols && m[e]) ++e;
+      out.runs.push_back(
+          {static_cast<std::int32_t>(r), static_cast<std::int32_t>(c), static_cast<std::int32_t>(e)});
+      c = e;
+    }
+  }
+  return out;
+}
+
+bool TileBurner::burn_polygons(std::size_t index, const BurnShape& s, const GridExtent& tile, bool& meets,
+                               std::vector<std::uint8_t>& mask) {
+  // Parts are cached by (shape, part) in the clipper: a unique number per polygonal part.
+  for (std::size_t p = 0; p < s.parts.polygons.size(); ++p) {
+    geos_.load(index * 65536 + p, s.parts.polygons[p]);
+    const auto rel = geos_.relate(tile.extent);
+    if (rel == io::PolygonClipper::Relation::Disjoint) continue;
+    if (rel == io::PolygonClipper::Relation::Inside) {
+      meets = true;
+      return true;
+    }
+    if (opt_.sample == SampleType::PixelIsArea) {
+      if (!geos_.interior_meets(tile.extent)) continue;
+      meets = true;
+      geos_.burn_cell_areas(tile, opt_.include_partial, part_);
+    } else {
+      auto pieces = geos_.clip(tile.extent);
+      if (pieces.empty()) continue;  // only the boundary touches the tile
+      meets = true;
+      std::vector<std::span<const unsigned char>> spans(pieces.begin(), pieces.end());
+      io::burn_cell_centres(spans, tile, part_);
+    }
+    for (std::size_t i = 0; i < mask.size(); ++i) mask[i] |= part_[i];
+  }
+  return false;
+}
+
+// GeoTrellis' Bresenham (Rasterizer.foreachCellInGridLine) over the layout's grid: from the cell of each
+// vertex to the next one's, the last cell of every segment but the last skipped (it starts the next).
+// Only the cells inside the tile are marked; segments whose cells cannot reach the tile are skipped.
+void TileBurner::burn_line(const std::vector<io::Point2>& line, long col0, long row0, bool& meets,
+                           std::vector<std::uint8_t>& mask) const {
+  const long tc = layout_.tile_layout.tile_cols, tr = layout_.tile_layout.tile_rows;
+  auto mark = [&](long x, long y) {
+    const long c = x - col0, r = y - row0;
+    if (c < 0 || r < 0 || c >= tc || r >= tr) return;
+    mask[static_cast<std::size_t>(r * tc + c)] = 1;
+    meets = true;
+  };
+  for (std::size_t i = 1; i < line.size(); ++i) {
+    const long x0 = grid_.map_to_col(line[i - 1].x), y0 = grid_.map_to_row(line[i - 1].y);
+    const long x1 = grid_.map_to_col(line[i].x), y1 = grid_.map_to_row(line[i].y);
+    const bool skip_last = i != line.size() - 1;
+    if (std::max(x0, x1) < col0 || std::min(x0, x1) >= col0 + tc || std::max(y0, y1) < row0 ||
+        std::min(y0, y1) >= row0 + tr)
+      continue;
+    const long dx = std::labs(x1 - x0), dy = std::labs(y1 - y0);
+    const long sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
+    long x = x0, y = y0;
+    long err = (dx > dy ? dx : -dy) / 2;  // truncated toward zero, as Scala's Int division
+    while (x != x1 || y != y1) {
+      mark(x, y);
+      const long e2 = err;
+      if (e2 > -dx) {
+        err -= dy;
+        x += sx;
+      }
+      if (e2 < dy) {
+        if (opt_.four_connected && e2 > -dx) mark(x, y);
+        err += dx;
+        y += sy;
+      }
+    }
+    if (!skip_last) mark(x, y);
+  }
+}
+
+}  // namespace trellis::ops

@@ -1,0 +1,95 @@
+#pragma once
+// Burning geometries onto the tiles of a layout, GeoTrellis' Rasterizer rules (semantics.md,
+// "Rasterize"), shared by rasterize and mask.
+//
+// - Polygons, PixelIsPoint (default): a cell is burnt iff its centre is inside. A tile inside the polygon
+//   is burnt whole; a tile its boundary crosses gets the polygon clipped to the tile (GEOS) and its cell
+//   centres burnt by GDAL's scanline rasterizer (io::burn_cell_centres, with the tie rules there).
+// - Polygons, PixelIsArea: cells meeting the interior (include_partial) or entirely inside (GEOS).
+// - Lines: Bresenham between the cells of consecutive vertices, 8-connected or 4-connected, in the
+//   layout's grid (so a line crosses tile edges as it would cross one raster); shared vertices are
+//   visited once.
+// - Points: the cell holding the point (floor; a point on a cell corner belongs to the cell to its
+//   lower right).
+// Every rule works in the whole layout's grid: the cells a geometry burns do not depend on the tiling.
+#include <cstdint>
+#include <vector>
+
+#include "core/enum_names.hpp"
+#include "core/extent.hpp"
+#include "core/layout.hpp"
+#include "io/geos.hpp"
+#include "io/vector.hpp"
+
+namespace trellis::ops {
+
+enum class SampleType { PixelIsPoint, PixelIsArea };
+inline constexpr EnumName<SampleType> kSampleTypeNames[] = {{SampleType::PixelIsPoint, "pixel_is_point"},
+                                                            {SampleType::PixelIsArea, "pixel_is_area"}};
+inline std::span<const EnumName<SampleType>> enum_names(SampleType) {
+  return kSampleTypeNames;
+}
+
+struct BurnOptions {
+  SampleType sample = SampleType::PixelIsPoint;
+  bool include_partial = true;  // PixelIsArea only
+  bool four_connected = false;  // lines
+};
+
+// One geometry, taken apart, with the envelope of all its parts.
+struct BurnShape {
+  io::GeometryParts parts;
+  Extent envelope;
+};
+
+// The keys of `L` whose tiles a shape may burn: its envelope's, clipped to the layout (a point or line
+// on a tile's east or south edge burns the next tile: the bounds reach one key further there).
+GridBounds shape_keys(const LayoutDefinition& L, const BurnShape& s);
+
+// The cells of one tile a shape burns: the whole tile, or runs of cells [c0, c1) of a row.
+struct BurntCells {
+  struct Run {
+    std::int32_t row = 0, c0 = 0, c1 = 0;
+  };
+  bool meets = false;  // a polygon's interior meets the tile, or a line or point burns one of its cells
+  bool whole = false;  // every cell
+  std::vector<Run> runs;
+
+  // Calls f(i) for each burnt cell index (row-major in a tile `cols` x `rows`), in row-major order.
+  template <class F>
+  void for_each(long cols, long rows, F&& f) const {
+    if (whole) {
+      for (long i = 0; i < cols * rows; ++i) f(i);
+      return;
+    }
+    for (const Run& r : runs)
+      for (long c = r.c0; c < r.c1; ++c) f(static_cast<long>(r.row) * cols + c);
+  }
+};
+
+// Burns shapes onto tiles of one layout. Not thread-safe: one per thread (it owns a GEOS context, which
+// keeps the last polygon loaded: burn a shape's tiles one after the other).
+class TileBurner {
+ public:
+  TileBurner(const LayoutDefinition& L, const BurnOptions& o);
+
+  // The cells of tile (col, row) that shape `s` (number `index`: GEOS' cache key) burns. Deterministic.
+  // Throws IoError when GEOS or GDAL fail.
+  BurntCells burn(std::size_t index, const BurnShape& s, long col, long row);
+
+ private:
+  // Returns true when a polygon covers the whole tile.
+  bool burn_polygons(std::size_t index, const BurnShape& s, const GridExtent& tile, bool& meets,
+                     std::vector<std::uint8_t>& mask);
+  void burn_line(const std::vector<io::Point2>& line, long col0, long row0, bool& meets,
+                 std::vector<std::uint8_t>& mask) const;
+
+  LayoutDefinition layout_;
+  GridExtent grid_;  // the whole layout as one grid
+  BurnOptions opt_;
+  io::PolygonClipper geos_;
+  std::vector<std::uint8_t> mask_;  // the tile's burnt cells
+  std::vector<std::uint8_t> part_;  // one polygon's cells, before they join the mask
+};
+
+}  // namespace trellis::ops

@@ -433,11 +433,15 @@ int grid_transform(void* arg, int dst_to_src, int n, double* x, double* y, doubl
 }  // namespace
 
 void burn_cell_centres(const std::vector<std::span<const unsigned char>>& polygons, const GridExtent& grid,
-                       std::vector<std::uint8_t>& mask) {
+                       std::vector<std::uint8_t>& mask, bool clear) {
   if (grid.cols <= 0 || grid.rows <= 0 || grid.cols > INT_MAX || grid.rows > INT_MAX)
     throw std::invalid_argument("burn_cell_centres: bad grid size");
   gdal_init();
-  mask.assign(static_cast<std::size_t>(grid.cols) * static_cast<std::size_t>(grid.rows), 0);
+  const std::size_t n = static_cast<std::size_t>(grid.cols) * static_cast<std::size_t>(grid.rows);
+  if (clear)
+    mask.assign(n, 0);
+  else if (mask.size() != n)
+    throw std::invalid_argument("burn_cell_centres: the mask is not the grid's size");
   if (polygons.empty()) return;
   std::vector<GeometryPtr> owned;
   std::vector<OGRGeometryH> geoms;

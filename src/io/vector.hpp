@@ -78,9 +78,10 @@ std::vector<Feature> read_features(const GeometrySource& s, const Crs& fallback,
 // the right end in (a vertical left edge through a column of centres excludes it); a horizontal edge
 // on a row of centres is filled at the bottom of a polygon (GDAL's rule); the GeoTrellis conformance
 // cases all agree (tests/io/vector_test.cpp). Polygons are burnt one after the other: a MultiPolygon
-// is the union of its parts. Throws IoError on a GDAL failure.
+// is the union of its parts. With `clear` false the mask (already grid.cols * grid.rows) keeps its cells
+// and gets 1 where a centre is inside (the union with what it held). Throws IoError on a GDAL failure.
 void burn_cell_centres(const std::vector<std::span<const unsigned char>>& polygons, const GridExtent& grid,
-                       std::vector<std::uint8_t>& mask);
+                       std::vector<std::uint8_t>& mask, bool clear = true);
 
 // A geometry taken apart for rasterizing: its polygonal parts (each a Polygon or MultiPolygon, as WKB),
 // its lines (LineStrings, linear rings of nothing else, vertices in order) and its points, with

@@ -1,7 +1,9 @@
 #include "ops/rasterize/burn.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <span>
 
 namespace trellis::ops {
@@ -21,10 +23,23 @@ TileBurner::TileBurner(const LayoutDefinition& L, const BurnOptions& o)
 BurntCells TileBurner::burn(std::size_t index, const BurnShape& s, long col, long row) {
   const GridExtent tile = layout_.tile_grid(col, row);
   BurntCells out;
+  // mask_ is all zero between calls: only the window of the shape's envelope is written, scanned and
+  // cleared (a feature in a corner of a tile costs its corner, not the tile).
   std::vector<std::uint8_t>& mask = mask_;
-  mask.assign(static_cast<std::size_t>(tile.cols) * static_cast<std::size_t>(tile.rows), 0);
+  mask.resize(static_cast<std::size_t>(tile.cols) * static_cast<std::size_t>(tile.rows), 0);
+  const double cw = tile.cell_width(), ch = tile.cell_height();
+  const Extent& e = s.envelope;
+  const long c0 =
+      std::clamp(static_cast<long>(std::floor((e.xmin - tile.extent.xmin) / cw)) - 1, 0L, tile.cols);
+  const long c1 =
+      std::clamp(static_cast<long>(std::ceil((e.xmax - tile.extent.xmin) / cw)) + 1, c0, tile.cols);
+  const long r0 =
+      std::clamp(static_cast<long>(std::floor((tile.extent.ymax - e.ymax) / ch)) - 1, 0L, tile.rows);
+  const long r1 =
+      std::clamp(static_cast<long>(std::ceil((tile.extent.ymax - e.ymin) / ch)) + 1, r0, tile.rows);
   bool& meets = out.meets;
   if (!s.parts.polygons.empty() && burn_polygons(index, s, tile, meets, mask)) {
+    clear_window(tile.cols, c0, r0, c1, r1);
     out.whole = true;
     return out;
   }
@@ -36,22 +51,30 @@ BurntCells TileBurner::burn(std::size_t index, const BurnShape& s, long col, lon
     mask[static_cast<std::size_t>(r * tile.cols + c)] = 1;
     meets = true;
   }
-  // The mask as runs of cells.
-  for (long r = 0; r < tile.rows; ++r) {
+  // The window as runs of cells.
+  for (long r = r0; r < r1; ++r) {
     const std::uint8_t* m = mask.data() + r * tile.cols;
-    for (long c = 0; c < tile.cols;) {
-      if (!m[c]) {
-        ++c;
-        continue;
-      }
-      long e = c;
-      while (e < tile.cols && m[e]) ++e;
-      out.runs.push_back(
-          {static_cast<std::int32_t>(r), static_cast<std::int32_t>(c), static_cast<std::int32_t>(e)});
-      c = e;
+    const std::uint8_t* end = m + c1;
+    for (const std::uint8_t* p = m + c0; p < end;) {
+      // memchr: the mask holds 0 and 1 only.
+      const auto* first =
+          static_cast<const std::uint8_t*>(std::memchr(p, 1, static_cast<std::size_t>(end - p)));
+      if (!first) break;
+      const auto* last =
+          static_cast<const std::uint8_t*>(std::memchr(first, 0, static_cast<std::size_t>(end - first)));
+      if (!last) last = end;
+      out.runs.push_back({static_cast<std::int32_t>(r), static_cast<std::int32_t>(first - m),
+                          static_cast<std::int32_t>(last - m)});
+      p = last;
     }
   }
+  clear_window(tile.cols, c0, r0, c1, r1);
   return out;
+}
+
+void TileBurner::clear_window(long cols, long c0, long r0, long c1, long r1) {
+  for (long r = r0; r < r1; ++r)
+    std::fill(mask_.begin() + r * cols + c0, mask_.begin() + r * cols + c1, std::uint8_t{0});
 }
 
 bool TileBurner::burn_polygons(std::size_t index, const BurnShape& s, const GridExtent& tile, bool& meets,
@@ -74,7 +97,8 @@ bool TileBurner::burn_polygons(std::size_t index, const BurnShape& s, const Grid
       if (pieces.empty()) continue;  // only the boundary touches the tile
       meets = true;
       std::vector<std::span<const unsigned char>> spans(pieces.begin(), pieces.end());
-      io::burn_cell_centres(spans, tile, part_);
+      io::burn_cell_centres(spans, tile, mask, /*clear=*/false);
+      continue;
     }
     for (std::size_t i = 0; i < mask.size(); ++i) mask[i] |= part_[i];
   }

@@ -55,15 +55,14 @@ struct BurntCells {
   bool whole = false;  // every cell
   std::vector<Run> runs;
 
-  // Calls f(i) for each burnt cell index (row-major in a tile `cols` x `rows`), in row-major order.
+  // Calls f(row, c0, c1) for each run of burnt cells of a tile `cols` x `rows`, in row-major order.
   template <class F>
-  void for_each(long cols, long rows, F&& f) const {
+  void for_each_run(long cols, long rows, F&& f) const {
     if (whole) {
-      for (long i = 0; i < cols * rows; ++i) f(i);
+      for (long r = 0; r < rows; ++r) f(r, 0L, cols);
       return;
     }
-    for (const Run& r : runs)
-      for (long c = r.c0; c < r.c1; ++c) f(static_cast<long>(r.row) * cols + c);
+    for (const Run& r : runs) f(static_cast<long>(r.row), static_cast<long>(r.c0), static_cast<long>(r.c1));
   }
 };
 
@@ -81,6 +80,7 @@ class TileBurner {
   // Returns true when a polygon covers the whole tile.
   bool burn_polygons(std::size_t index, const BurnShape& s, const GridExtent& tile, bool& meets,
                      std::vector<std::uint8_t>& mask);
+  void clear_window(long cols, long c0, long r0, long c1, long r1);
   void burn_line(const std::vector<io::Point2>& line, long col0, long row0, bool& meets,
                  std::vector<std::uint8_t>& mask) const;
 
@@ -88,8 +88,8 @@ class TileBurner {
   GridExtent grid_;  // the whole layout as one grid
   BurnOptions opt_;
   io::PolygonClipper geos_;
-  std::vector<std::uint8_t> mask_;  // the tile's burnt cells
-  std::vector<std::uint8_t> part_;  // one polygon's cells, before they join the mask
+  std::vector<std::uint8_t> mask_;  // the tile's burnt cells (all zero between calls)
+  std::vector<std::uint8_t> part_;  // pixel_is_area: one polygon's cells, before they join the mask
 };
 
 }  // namespace trellis::ops

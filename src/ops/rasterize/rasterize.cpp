@@ -60,7 +60,8 @@ void declare(job::Schema<RasterizeArgs>& s) {
   s.add("rows", &A::rows, "GeoPySpark 0.1: rows of the raster over `extent`").range(1, std::nullopt);
   s.add("layout", &A::layout, "TileLayout {layout_cols, layout_rows, tile_cols, tile_rows} (with `extent`)");
   s.add("fill_value", &A::fill_value, "the value burnt (features without value_field)");
-  s.add("value_field", &A::value_field, "the attribute (a number) giving each feature's value");
+  s.add("value_field", &A::value_field,
+        "the attribute (a number) giving each feature's value; `fid`: an OGR source's feature id");
   s.add("zindex_field", &A::zindex_field,
         "the attribute (a number) ordering overlapping features: the highest wins");
   s.add("cell_type", &A::cell_type, "cell type of the layer (GeoPySpark's default: float64)");
@@ -117,6 +118,7 @@ LayerMetadata layer_grid(const RasterizeArgs& a, const job::ArgsAccess& ctx) {
 double attribute_number(const io::Feature& f, const std::string& field, std::size_t index,
                         const std::optional<std::string> RasterizeArgs::*member, const job::ArgsAccess& ctx) {
   const auto it = f.attributes.find(field);
+  if (it == f.attributes.end() && field == "fid" && f.fid) return static_cast<double>(*f.fid);
   if (it == f.attributes.end())
     throw ctx.param_error(member, "feature " + std::to_string(index) + " has no attribute '" + field + "'");
   if (!it->is_number())
@@ -216,17 +218,24 @@ struct Pair {
   SpaceTimeKey key;
 };
 
-// A tile of cell type ct, NoData everywhere, and the typed fill of `value` into its cells.
+// The cell type's stored form of `value` (GeoTrellis' conversion, Tile::set).
 template <class T>
-void fill_cells(Tile& t, double value, const BurntCells& b, const CellWindow& w) {
-  Tile one(t.cell_type(), 1, 1);
-  one.set(0, 0, 0, value);  // the value as the cell type stores it (GeoTrellis' conversion)
-  const T v = one.band_as<T>(0)[0];
+T stored(const CellType& ct, double value) {
+  Tile one(ct, 1, 1);
+  one.set(0, 0, 0, value);
+  return one.band_as<T>(0)[0];
+}
+
+// Writes `v` into the cells of `b` inside the tile's data window `w`.
+template <class T>
+void fill_cells(Tile& t, T v, const BurntCells& b, const CellWindow& w) {
   T* d = t.band_as<T>(0);
   const long cols = t.cols();
-  b.for_each(t.cols(), t.rows(), [&](long i) {
-    const long r = i / cols, c = i % cols;
-    if (r >= w.r0 && r < w.r1 && c >= w.c0 && c < w.c1) d[i] = v;
+  b.for_each_run(cols, t.rows(), [&](long r, long c0, long c1) {
+    if (r < w.r0 || r >= w.r1) return;
+    c0 = std::max(c0, w.c0);
+    c1 = std::min(c1, w.c1);
+    if (c0 < c1) std::fill(d + r * cols + c0, d + r * cols + c1, v);
   });
 }
 
@@ -300,11 +309,13 @@ job::StepValue run(job::StepContext& ctx, const RasterizeArgs& a) {
     Tile t(md.cell_type, tc, tr);
     t.fill_nodata();
     const CellWindow w = tile_data_window(md, data, key);
-    for (std::size_t j = groups[g].first; j < groups[g].second; ++j) {
-      const std::size_t p = by_key[j];
-      const double v = s.values[s.order[pairs[p].shape]];
-      dispatch_kind(md.cell_type.kind, [&](auto zero) { fill_cells<decltype(zero)>(t, v, burnt[p], w); });
-    }
+    dispatch_kind(md.cell_type.kind, [&](auto zero) {
+      using T = decltype(zero);
+      for (std::size_t j = groups[g].first; j < groups[g].second; ++j) {
+        const std::size_t p = by_key[j];
+        fill_cells<T>(t, stored<T>(md.cell_type, s.values[s.order[pairs[p].shape]]), burnt[p], w);
+      }
+    });
     tiles[g] = std::move(t);
   });
   for (std::size_t g = 0; g < groups.size(); ++g)
@@ -339,7 +350,8 @@ GeoTrellis' `RasterizeRDD`, with GeoTrellis' `Rasterizer` rules:
   depend on the tiling.
 - **Points**: the cell holding the point; a point on a cell corner belongs to the cell to its lower right.
 - **Values**: `fill_value` (default 1), or each feature's `value_field` attribute, converted to
-  `cell_type` as GeoTrellis converts (default `float64`, GeoPySpark's FLOAT64). Unburnt cells are NoData.
+  `cell_type` as GeoTrellis converts (default `float64`, GeoPySpark's FLOAT64); `value_field: fid` burns
+  an OGR source's feature ids (when no attribute has that name). Unburnt cells are NoData.
   Where features overlap, the one with the highest `zindex_field` wins; between equal z-indexes (or
   without `zindex_field`) the later feature in the source wins, as in `gdal_rasterize`. A feature without
   the attribute, or with a value that is not a number, is refused before any work.
@@ -366,7 +378,7 @@ GeoTrellis' `RasterizeRDD`, with GeoTrellis' `Rasterizer` rules:
   extent: [-180, -90, 180, 90]
   cols: 3600
   rows: 1800
-  value_field: adm1_code_num
+  value_field: fid
   cell_type: int32
 ```
 )md",

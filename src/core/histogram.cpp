@@ -461,12 +461,7 @@ void IntHistogram::add(std::int64_t value, std::int64_t count) {
 }
 
 void IntHistogram::merge(const IntHistogram& other) {
-  if (this == &other) {
-    for (auto& kv : counts_) kv.second *= 2;
-    total_ *= 2;
-    return;
-  }
-  for (const auto& [v, c] : other.counts_) add(v, c);
+  for (const auto& [v, c] : other.counts_) add(v, c);  // also right when other is *this
 }
 
 std::int64_t IntHistogram::item_count(std::int64_t value) const {

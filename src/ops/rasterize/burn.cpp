@@ -145,4 +145,63 @@ void TileBurner::burn_line(const std::vector<io::Point2>& line, long col0, long 
   }
 }
 
+std::vector<TileBurns> burn_tiles(const LayoutDefinition& L, const BurnOptions& o,
+                                  const std::vector<BurnShape>& shapes, const std::vector<std::size_t>& order,
+                                  const std::vector<SpaceTimeKey>& keys, job::Progress& progress) {
+  // The (shape, key) pairs, shape by shape in burn order: the shape's envelope keys among `keys` (the
+  // smaller of the two is scanned).
+  struct Pair {
+    std::size_t rank;  // position in `order`
+    SpaceTimeKey key;
+  };
+  std::vector<Pair> pairs;
+  for (std::size_t o_i = 0; o_i < order.size(); ++o_i) {
+    const BurnShape& b = shapes[order[o_i]];
+    if (b.parts.empty()) continue;
+    const GridBounds g = shape_keys(L, b);
+    if (g.empty()) continue;
+    if (static_cast<std::uint64_t>(g.size()) < keys.size()) {
+      for (long r = g.row_min; r <= g.row_max; ++r)
+        for (long c = g.col_min; c <= g.col_max; ++c) {
+          const SpaceTimeKey k{static_cast<std::int32_t>(c), static_cast<std::int32_t>(r), 0};
+          if (std::binary_search(keys.begin(), keys.end(), k)) pairs.push_back({o_i, k});
+        }
+    } else {
+      for (const SpaceTimeKey& k : keys)
+        if (g.contains(k.col, k.row)) pairs.push_back({o_i, k});
+    }
+  }
+  progress.begin(pairs.size(), "tile-feature pairs");
+  std::vector<BurntCells> burnt(pairs.size());
+  std::exception_ptr failure;
+#pragma omp parallel
+  {
+    TileBurner burner(L, o);
+#pragma omp for schedule(dynamic, 16)
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      try {
+        const std::size_t f = order[pairs[i].rank];
+        burnt[i] = burner.burn(f, shapes[f], pairs[i].key.col, pairs[i].key.row);
+        progress.advance();
+      } catch (...) {
+#pragma omp critical(burn_failure)
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+
+  // Grouped by key; a stable sort keeps each tile's burns in burn order.
+  std::vector<std::size_t> by_key(pairs.size());
+  for (std::size_t i = 0; i < by_key.size(); ++i) by_key[i] = i;
+  std::stable_sort(by_key.begin(), by_key.end(),
+                   [&](std::size_t x, std::size_t y) { return pairs[x].key < pairs[y].key; });
+  std::vector<TileBurns> out;
+  for (std::size_t j : by_key) {
+    if (out.empty() || !(out.back().key == pairs[j].key)) out.push_back({pairs[j].key, {}});
+    out.back().burns.emplace_back(order[pairs[j].rank], std::move(burnt[j]));
+  }
+  return out;
+}
+
 }  // namespace trellis::ops

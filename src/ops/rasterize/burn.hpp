@@ -17,9 +17,11 @@
 
 #include "core/enum_names.hpp"
 #include "core/extent.hpp"
+#include "core/key.hpp"
 #include "core/layout.hpp"
 #include "io/geos.hpp"
 #include "io/vector.hpp"
+#include "job/progress.hpp"
 
 namespace trellis::ops {
 
@@ -91,5 +93,25 @@ class TileBurner {
   std::vector<std::uint8_t> mask_;  // the tile's burnt cells (all zero between calls)
   std::vector<std::uint8_t> part_;  // pixel_is_area: one polygon's cells, before they join the mask
 };
+
+// The burns of one tile: the shapes whose envelope reaches it, in burn order, with their cells.
+struct TileBurns {
+  SpaceTimeKey key;
+  std::vector<std::pair<std::size_t, BurntCells>> burns;  // (shape index, cells)
+  bool meets() const {
+    for (const auto& b : burns)
+      if (b.second.meets) return true;
+    return false;
+  }
+};
+
+// Burns the shapes `order` (indexes into `shapes`, in burn order) on the tiles `keys` (sorted, unique)
+// of layout L: one TileBurns per key some shape's envelope reaches, sorted by key. The (shape, tile)
+// pairs run in parallel (OpenMP), shape by shape so that each thread keeps its polygon prepared across
+// a shape's tiles; `progress` counts them. Not collective; deterministic.
+// Throws what TileBurner::burn throws.
+std::vector<TileBurns> burn_tiles(const LayoutDefinition& L, const BurnOptions& o,
+                                  const std::vector<BurnShape>& shapes, const std::vector<std::size_t>& order,
+                                  const std::vector<SpaceTimeKey>& keys, job::Progress& progress);
 
 }  // namespace trellis::ops

@@ -213,11 +213,6 @@ job::Shape plan(job::PlanContext& ctx, const RasterizeArgs& a) {
   return out;
 }
 
-struct Pair {
-  std::size_t shape;  // in burn order
-  SpaceTimeKey key;
-};
-
 // The cell type's stored form of `value` (GeoTrellis' conversion, Tile::set).
 template <class T>
 T stored(const CellType& ct, double value) {
@@ -254,75 +249,31 @@ job::StepValue run(job::StepContext& ctx, const RasterizeArgs& a) {
   out.md = md;
   out.partitioner = mpi::balance(share, IndexKind::ZOrder, md.bounds);
 
-  // This rank's (shape, tile) pairs, shape by shape in burn order.
-  std::vector<Pair> pairs;
-  for (std::size_t o = 0; o < s.order.size(); ++o) {
-    const BurnShape& b = s.shapes[s.order[o]];
-    if (b.parts.empty()) continue;
-    const GridBounds g = shape_keys(md.layout, b);
-    for (long r = g.row_min; r <= g.row_max; ++r)
-      for (long c = g.col_min; c <= g.col_max; ++c) {
-        const SpaceTimeKey k{static_cast<std::int32_t>(c), static_cast<std::int32_t>(r), 0};
-        if (out.partitioner.owner(k) == rank) pairs.push_back({o, k});
-      }
-  }
-  ctx.progress.begin(pairs.size(), "tile-feature pairs");
+  // The tiles this rank owns, burnt; those a feature meets are made.
+  std::vector<SpaceTimeKey> mine;
+  for (const SpaceTimeKey& k : keys)
+    if (out.partitioner.owner(k) == rank) mine.push_back(k);
   const BurnOptions opt{a.sample_type, a.include_partial, a.connectivity == 4};
-  std::vector<BurntCells> burnt(pairs.size());
-  std::exception_ptr failure;
-#pragma omp parallel
-  {
-    TileBurner burner(md.layout, opt);
-#pragma omp for schedule(dynamic, 16)
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
-      try {
-        const std::size_t f = s.order[pairs[i].shape];
-        burnt[i] = burner.burn(f, s.shapes[f], pairs[i].key.col, pairs[i].key.row);
-        ctx.progress.advance();
-      } catch (...) {
-#pragma omp critical(rasterize_failure)
-        if (!failure) failure = std::current_exception();
-      }
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
-
-  // Each tile from its pairs, in burn order (pairs are sorted by shape: a stable sort by key keeps it).
-  std::vector<std::size_t> by_key(pairs.size());
-  std::iota(by_key.begin(), by_key.end(), std::size_t{0});
-  std::stable_sort(by_key.begin(), by_key.end(),
-                   [&](std::size_t x, std::size_t y) { return pairs[x].key < pairs[y].key; });
-  std::vector<std::pair<std::size_t, std::size_t>> groups;  // [begin, end) of by_key per tile met
-  for (std::size_t i = 0; i < by_key.size();) {
-    std::size_t j = i;
-    bool meets = false;
-    while (j < by_key.size() && pairs[by_key[j]].key == pairs[by_key[i]].key)
-      meets |= burnt[by_key[j++]].meets;
-    if (meets) groups.emplace_back(i, j);
-    i = j;
-  }
+  std::vector<TileBurns> burns = burn_tiles(md.layout, opt, s.shapes, s.order, mine, ctx.progress);
+  std::erase_if(burns, [](const TileBurns& b) { return !b.meets(); });
   const CellWindow data = data_window(md);
   const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
-  std::vector<Tile> tiles(groups.size());
-  parallel_for(groups.size(), [&](std::size_t g) {
-    const SpaceTimeKey& key = pairs[by_key[groups[g].first]].key;
+  std::vector<Tile> tiles(burns.size());
+  parallel_for(burns.size(), [&](std::size_t g) {
     Tile t(md.cell_type, tc, tr);
     t.fill_nodata();
-    const CellWindow w = tile_data_window(md, data, key);
+    const CellWindow w = tile_data_window(md, data, burns[g].key);
     dispatch_kind(md.cell_type.kind, [&](auto zero) {
       using T = decltype(zero);
-      for (std::size_t j = groups[g].first; j < groups[g].second; ++j) {
-        const std::size_t p = by_key[j];
-        fill_cells<T>(t, stored<T>(md.cell_type, s.values[s.order[pairs[p].shape]]), burnt[p], w);
-      }
+      for (const auto& [shape, cells] : burns[g].burns)
+        fill_cells<T>(t, stored<T>(md.cell_type, s.values[shape]), cells, w);
     });
     tiles[g] = std::move(t);
   });
-  for (std::size_t g = 0; g < groups.size(); ++g)
-    out.tiles.emplace(pairs[by_key[groups[g].first]].key, std::move(tiles[g]));
+  for (std::size_t g = 0; g < burns.size(); ++g) out.tiles.emplace(burns[g].key, std::move(tiles[g]));
   ctx.log.debug("rasterize: " + std::to_string(s.shapes.size()) + " feature(s), " +
-                std::to_string(keys.size()) + " candidate tile(s), " + std::to_string(pairs.size()) +
-                " pair(s) and " + std::to_string(out.tiles.size()) + " tile(s) on this rank");
+                std::to_string(keys.size()) + " candidate tile(s), " + std::to_string(mine.size()) +
+                " on this rank, " + std::to_string(out.tiles.size()) + " made");
   return out;
 }
 

@@ -14,6 +14,7 @@ TRELLIS_PACKAGES=(
   libgdal-dev gdal-bin libtiff-dev libproj-dev proj-data libgeos-dev
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev
+  python3-numpy
 )
 
 # Slurm and munge, for the Slurm tests (tests/slurm) and scripts/slurm-up.sh. Nothing starts on install

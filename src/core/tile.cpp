@@ -20,13 +20,6 @@ T nodata_fill(const CellType& ct) {
   }
 }
 
-// Cell value as double with NaN for NoData, for a known storage type.
-template <class T>
-inline double read_cell(T x, const CellType& ct) {
-  double v = static_cast<double>(x);
-  return ct.is_nodata(v) ? std::numeric_limits<double>::quiet_NaN() : v;
-}
-
 [[maybe_unused]] void check_index(const Tile& t, int band, int col, int row) {
   if (band < 0 || band >= t.bands() || col < 0 || col >= t.cols() || row < 0 || row >= t.rows())
     throw std::out_of_range("tile cell (" + std::to_string(band) + ", " + std::to_string(col) + ", " +

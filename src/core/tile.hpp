@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <span>
 #include <stdexcept>
 #include <type_traits>
@@ -37,6 +38,31 @@ decltype(auto) dispatch_kind(CellKind k, F&& f) {
       return f(double{});
   }
   throw std::logic_error("bad cell kind");
+}
+
+// A stored cell as double, NaN for NoData (GeoTrellis' getDouble), for a known storage type.
+template <class T>
+inline double read_cell(T x, const CellType& ct) {
+  const double v = static_cast<double>(x);
+  return ct.is_nodata(v) ? std::numeric_limits<double>::quiet_NaN() : v;
+}
+
+// n stored cells as doubles, NaN for NoData: read_cell over an array, in one loop the compiler
+// vectorises (the NoData test is a comparison in the storage type).
+template <class T>
+inline void read_cells(const T* src, std::size_t n, const CellType& ct, double* out) {
+  if constexpr (std::is_floating_point_v<T>) {
+    // Float cells: NaN is NoData, and so is a user-defined value.
+    const bool ud = ct.mode == NoDataMode::UserDefined;
+    const T udv = static_cast<T>(ct.user_nodata);
+    for (std::size_t k = 0; k < n; ++k)
+      out[k] = ud && src[k] == udv ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(src[k]);
+  } else {
+    const bool nd = ct.has_nodata();
+    const T ndv = nd ? static_cast<T>(static_cast<std::int64_t>(ct.nodata())) : T{0};
+    for (std::size_t k = 0; k < n; ++k)
+      out[k] = nd && src[k] == ndv ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(src[k]);
+  }
 }
 
 // Converts a double to the storage type T the way GeoTrellis' setDouble does: NaN -> NoData,

@@ -383,21 +383,16 @@ void load_block(const Tile* t, int band, std::size_t at, int n, Num num, std::in
   }
   const CellType& ct = t->cell_type();
   const T* src = t->band_as<T>(band) + at;
-  const bool nd = ct.has_nodata();
-  if constexpr (std::is_floating_point_v<T>) {
-    // Float cells: NaN is NoData, and so is a user-defined value.
-    const bool ud = ct.mode == NoDataMode::UserDefined;
-    const T udv = static_cast<T>(ct.user_nodata);
-    for (int k = 0; k < n; ++k) od[k] = ud && src[k] == udv ? kNaN : static_cast<double>(src[k]);
-  } else {
-    const T ndv = nd ? static_cast<T>(static_cast<std::int64_t>(ct.nodata())) : T{0};
+  if constexpr (!std::is_floating_point_v<T>) {
     if (num == Num::Int) {
+      const bool nd = ct.has_nodata();
+      const T ndv = nd ? static_cast<T>(static_cast<std::int64_t>(ct.nodata())) : T{0};
       for (int k = 0; k < n; ++k)
         oi[k] = nd && src[k] == ndv ? kIntNoData : static_cast<std::int32_t>(src[k]);
-    } else {
-      for (int k = 0; k < n; ++k) od[k] = nd && src[k] == ndv ? kNaN : static_cast<double>(src[k]);
+      return;
     }
   }
+  read_cells(src, static_cast<std::size_t>(n), ct, od);
 }
 
 // Applies f to each of n cells: a tight loop per operation, which the compiler vectorises.

@@ -87,31 +87,148 @@ const job::ValueMap::Entry* find(const std::vector<job::ValueMap::Entry>& e, dou
   return nullptr;
 }
 
+// One cell's new value (NaN: NoData), or nullopt when no break matches and `strict` is set.
+std::optional<double> reclassified(double v, const ReclassifyArgs& a, bool as_int) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (std::isnan(v)) return a.replace_nodata_with.value_or(nan);
+  if (as_int) v = std::trunc(v);  // Tile.map(Int => Int) reads cells as Int
+  const job::ValueMap::Entry* e = find(a.value_map.entries, v, a.boundary_strategy);
+  if (!e && a.strict) return std::nullopt;
+  const double to = e ? e->value.value_or(nan) : a.fallback.value_or(nan);
+  return as_int && !std::isnan(to) ? std::trunc(to) : to;
+}
+
+[[noreturn]] void unmatched(double v) {
+  throw IoError("reclassify: the value " + job::ParamValue{v, {}}.to_string() +
+                " matches no break of value_map, and strict is set");
+}
+
+// Cell types of at most 16 bits map through a table of every stored value, made once per step; wider
+// ones search the breaks cell by cell. Either way a tile is one typed loop per band.
+template <class T>
+struct Reclassifier {
+  static constexpr bool kTable = std::is_integral_v<T> && sizeof(T) <= 2;
+  std::vector<T> table;
+  std::vector<std::uint8_t> bad;  // strict: the stored values no break matches
+
+  Reclassifier(const CellType& ct, const ReclassifyArgs& a, bool as_int) {
+    if constexpr (kTable) {
+      constexpr std::size_t n = std::size_t{1} << (8 * sizeof(T));
+      table.resize(n);
+      bad.resize(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const T x = static_cast<T>(static_cast<std::make_unsigned_t<T>>(i));
+        const auto to = reclassified(read_cell<T>(x, ct), a, as_int);
+        bad[i] = !to;
+        table[i] = to ? narrow_from_double<T>(*to, ct) : T{};
+      }
+    }
+  }
+
+  void run(const T* in, T* out, std::size_t n, const CellType& ct, const ReclassifyArgs& a,
+           bool as_int) const {
+    if constexpr (kTable) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto u = static_cast<std::make_unsigned_t<T>>(in[i]);
+        if (bad[u]) unmatched(read_cell<T>(in[i], ct));
+        out[i] = table[u];
+      }
+    } else {
+      run_blocks(in, out, n, ct, a, as_int);
+    }
+  }
+
+ private:
+  // Blocks of cells: for each break, every cell of the block counts whether it lies above (a loop the
+  // compiler vectorizes); the count is the index of the cell's break.
+  void run_blocks(const T* in, T* out, std::size_t n, const CellType& ct, const ReclassifyArgs& a,
+                  bool as_int) const {
+    const auto& e = a.value_map.entries;
+    const std::size_t k = e.size();
+    std::vector<double> keys(k), vals(k);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t j = 0; j < k; ++j) keys[j] = e[j].key, vals[j] = e[j].value.value_or(nan);
+    const Boundary b = a.boundary_strategy;
+    // Less-than-or-equal and greater-than count the keys below v; the two others the keys at or below.
+    const bool strictly_below =
+        b == Boundary::LessThanOrEqualTo || b == Boundary::GreaterThan || b == Boundary::Exact;
+    const double nodata_to = a.replace_nodata_with.value_or(nan), fallback = a.fallback.value_or(nan);
+    const bool greater = b == Boundary::GreaterThanOrEqualTo || b == Boundary::GreaterThan;
+    std::vector<double> to;  // by count of keys below: k + 1 entries
+    if (greater) to.push_back(fallback);
+    for (double x : vals) to.push_back(as_int && !std::isnan(x) ? std::trunc(x) : x);
+    if (!greater) to.push_back(fallback);
+    constexpr std::size_t kBlock = 1024;
+    double v[kBlock];
+    std::uint32_t below[kBlock];
+    for (std::size_t start = 0; start < n; start += kBlock) {
+      const std::size_t m = std::min(kBlock, n - start);
+      read_cells(in + start, m, ct, v);
+      if (as_int)
+        for (std::size_t i = 0; i < m; ++i) v[i] = std::trunc(v[i]);  // Tile.map(Int => Int) reads Ints
+      std::fill(below, below + m, 0u);
+      for (std::size_t j = 0; j < k; ++j) {
+        const double key = keys[j];
+        if (strictly_below)
+          for (std::size_t i = 0; i < m; ++i) below[i] += key < v[i];
+        else
+          for (std::size_t i = 0; i < m; ++i) below[i] += key <= v[i];
+      }
+      if (a.strict || b == Boundary::Exact) {
+        resolve_checked(v, below, m, keys, vals, out + start, ct, a, as_int);
+        continue;
+      }
+      // The value by count: less-than strategies take the break at the count (k: none), greater-than
+      // ones the break before it (0: none); `to` lists the values in that order with the fallback.
+      for (std::size_t i = 0; i < m; ++i)
+        out[start + i] = narrow_from_double<T>(std::isnan(v[i]) ? nodata_to : to[below[i]], ct);
+    }
+  }
+
+  // Exact matches and strict maps: cell by cell, with the checks.
+  static void resolve_checked(const double* v, const std::uint32_t* below, std::size_t m,
+                              const std::vector<double>& keys, const std::vector<double>& vals, T* out,
+                              const CellType& ct, const ReclassifyArgs& a, bool as_int) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const std::size_t k = keys.size();
+    const Boundary b = a.boundary_strategy;
+    for (std::size_t i = 0; i < m; ++i) {
+      double to;
+      if (std::isnan(v[i])) {
+        to = a.replace_nodata_with.value_or(nan);
+      } else {
+        // The break's index, or k when none matches.
+        std::size_t at = below[i];
+        if (b == Boundary::GreaterThanOrEqualTo || b == Boundary::GreaterThan) at = at == 0 ? k : at - 1;
+        if (b == Boundary::Exact && at < k && keys[at] != v[i]) at = k;
+        if (at == k) {
+          if (a.strict) unmatched(v[i]);
+          to = a.fallback.value_or(nan);
+        } else {
+          to = vals[at];
+        }
+        if (as_int && !std::isnan(to)) to = std::trunc(to);
+      }
+      out[i] = narrow_from_double<T>(to, ct);
+    }
+  }
+};
+
 job::StepValue run(job::StepContext& ctx, const ReclassifyArgs& a) {
   const auto& in = ctx.input_as<TiledLayer>();
   const bool as_int = a.data_type ? *a.data_type == DataType::Int : !in.md.cell_type.is_float();
-  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const CellType& ct = in.md.cell_type;
   ctx.progress.begin(in.tiles.size(), "tiles");
-  return mpi::map_tiles(in, in.md, [&](const SpaceTimeKey&, const Tile& t) {
-    Tile out(t.cell_type(), t.cols(), t.rows(), t.bands());
-    for (int b = 0; b < t.bands(); ++b)
-      for (int r = 0; r < t.rows(); ++r)
-        for (int c = 0; c < t.cols(); ++c) {
-          double v = t.get(b, c, r);
-          if (std::isnan(v)) {
-            out.set(b, c, r, a.replace_nodata_with.value_or(nan));
-            continue;
-          }
-          if (as_int) v = std::trunc(v);  // Tile.map(Int => Int) reads cells as Int
-          const job::ValueMap::Entry* e = find(a.value_map.entries, v, a.boundary_strategy);
-          if (!e && a.strict)
-            throw IoError("reclassify: the value " + job::ParamValue{v, {}}.to_string() +
-                          " matches no break of value_map, and strict is set");
-          const double to = e ? e->value.value_or(nan) : a.fallback.value_or(nan);
-          out.set(b, c, r, as_int && !std::isnan(to) ? std::trunc(to) : to);
-        }
-    ctx.progress.advance();
-    return std::optional<Tile>(std::move(out));
+  return dispatch_kind(ct.kind, [&](auto zero) {
+    using T = decltype(zero);
+    const Reclassifier<T> rc(ct, a, as_int);
+    return mpi::map_tiles(in, in.md, [&](const SpaceTimeKey&, const Tile& t) {
+      Tile out(t.cell_type(), t.cols(), t.rows(), t.bands());
+      for (int b = 0; b < t.bands(); ++b)
+        rc.run(t.band_as<T>(b), out.band_as<T>(b), t.cells(), ct, a, as_int);
+      ctx.progress.advance();
+      return std::optional<Tile>(std::move(out));
+    });
   });
 }
 

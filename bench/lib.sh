@@ -236,7 +236,8 @@ results_table() {
   done
 }
 
-# The first lines of a report: the script, date, machine, software and input ($1: the input file).
+# The first lines of a report: the script, date, machine, software and input ($1: the input file, a
+# raster labelled by make-data.sh; or, with $2, any file, described by $2).
 report_header() {
   local input=$1 cpu ram os rev label
   cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -245,7 +246,6 @@ report_header() {
   rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   # (docs/benchmarks.md itself is rewritten by the benchmarks: not a change of what they measure)
   [ -n "$(git status --porcelain -- . ':!docs/benchmarks.md' 2>/dev/null)" ] && rev="$rev + uncommitted changes"
-  label=$(gdalinfo "$input" | sed -n 's/^ *TRELLIS_BENCH_DATA=//p')
   echo "### Latest run (written by \`bench/$section.sh\`; do not edit by hand)"
   echo
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -254,6 +254,11 @@ report_header() {
   echo "  waits (at most ${quiet_wait} s) for the CPUs to be less than ${quiet_pct} % busy; the table gives how busy they were."
   echo "- Software: trellis $("$trellis" --version | awk '{ print $NF }') (git $rev), $(gdalinfo --version | cut -d, -f1),"
   echo "  $(mpirun --version | head -n 1 | sed 's/mpirun (Open MPI)/Open MPI/')."
+  if [ $# -gt 1 ]; then
+    echo "- Input: \`$(show "$input")\`: $2, $(du -m "$input" | cut -f1) MB on disk."
+    return 0
+  fi
+  label=$(gdalinfo "$input" | sed -n 's/^ *TRELLIS_BENCH_DATA=//p')
   echo "- Input: \`$(show "$input")\`: $label."
   echo "  $(gdalinfo "$input" | sed -n 's/^Size is //p' | sed 's/, /x/') cells, $(du -m "$input" | cut -f1) MB on disk."
 }

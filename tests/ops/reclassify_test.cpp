@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "job/job.hpp"
 #include "layers.hpp"
@@ -178,6 +180,69 @@ TEST(Reclassify, FallbackStrictAndNoDataReplacement) {
   q["boundary_strategy"] = value(boundary("GreaterThanOrEqualTo"));
   q["data_type"] = value("float");
   expect_cells(reclassify(f, q), {100, 200});
+}
+
+TEST(Reclassify, EveryPathEqualsADirectSearchOfTheBreaks) {
+  // Random cells (NoData included) of every storage width, few breaks (one pass in registers) and many
+  // (counted in blocks), every strategy, float and int data_type, against a direct search.
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> u(-40, 40);
+  const std::vector<std::string> strategies = {"LessThanOrEqualTo", "LessThan", "GreaterThanOrEqualTo",
+                                               "GreaterThan", "Exact"};
+  for (const std::string ct : {"float32", "float64ud-7.0", "int32", "int16", "uint8"}) {
+    const CellType type = CellType::parse(ct);
+    std::vector<double> cells;
+    for (int i = 0; i < 600; ++i) {
+      double v = type.is_float() ? u(rng) : std::round(u(rng));
+      if (type.kind == CellKind::UInt8) v = std::abs(v);
+      cells.push_back(i % 17 == 0 ? NAN : i % 23 == 0 ? 5.0 : v);
+    }
+    const auto in = layer(type, 30, 20, 1, cells);
+    for (int k : {3, 12})
+      for (const auto& strategy : strategies)
+        for (const std::string dt : {"float", "int"}) {
+          SCOPED_TRACE(ct + ", " + std::to_string(k) + " breaks, " + strategy + ", " + dt);
+          std::map<double, double> breaks;
+          json m = json::object();
+          while (static_cast<int>(breaks.size()) < k) {
+            const double key = std::round(u(rng) * 4) / 4, to = std::round(u(rng));
+            if (breaks.emplace(key, to).second) m[job::ParamValue{key, {}}.to_string()] = to;
+          }
+          if (breaks.emplace(5.0, 55.0).second) m["5"] = 55;  // an exact hit
+          job::ParamMap p{{"value_map", value_map(m)},
+                          {"boundary_strategy", value(boundary(strategy))},
+                          {"data_type", value(dt)},
+                          {"fallback", value(-3)}};
+          const std::vector<double> got = reclassify(in, p);
+          for (std::size_t i = 0; i < cells.size(); ++i) {
+            double v = in.tiles.at({0, 0, 0}).get(0, static_cast<int>(i % 30), static_cast<int>(i / 30));
+            double want = NAN;
+            if (!std::isnan(v)) {
+              if (dt == "int") v = std::trunc(v);
+              std::optional<double> hit;
+              for (const auto& [key, to] : breaks) {
+                const bool ok = strategy == "LessThanOrEqualTo" ? key >= v
+                                : strategy == "LessThan"        ? key > v
+                                : strategy == "Exact"           ? key == v
+                                                                : false;
+                if (ok && !hit) hit = to;
+                if ((strategy == "GreaterThanOrEqualTo" && key <= v) ||
+                    (strategy == "GreaterThan" && key < v))
+                  hit = to;
+              }
+              want = hit.value_or(-3);
+              if (dt == "int") want = std::trunc(want);
+              Tile one(type, 1, 1);
+              one.set(0, 0, 0, want);
+              want = one.get(0, 0, 0);
+            }
+            if (std::isnan(want))
+              ASSERT_TRUE(std::isnan(got[i])) << i << " v " << v;
+            else
+              ASSERT_EQ(got[i], want) << i << " v " << v;
+          }
+        }
+  }
 }
 
 }  // namespace

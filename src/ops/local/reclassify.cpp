@@ -158,6 +158,10 @@ struct Reclassifier {
     if (greater) to.push_back(fallback);
     for (double x : vals) to.push_back(as_int && !std::isnan(x) ? std::trunc(x) : x);
     if (!greater) to.push_back(fallback);
+    if (!a.strict && b != Boundary::Exact && k >= 1 && k <= 8) {
+      fused_small(in, out, n, ct, keys.data(), k, strictly_below, to.data(), nodata_to, as_int);
+      return;
+    }
     constexpr std::size_t kBlock = 1024;
     double v[kBlock];
     std::uint32_t below[kBlock];
@@ -182,6 +186,61 @@ struct Reclassifier {
       // ones the break before it (0: none); `to` lists the values in that order with the fallback.
       for (std::size_t i = 0; i < m; ++i)
         out[start + i] = narrow_from_double<T>(std::isnan(v[i]) ? nodata_to : to[below[i]], ct);
+    }
+  }
+
+  // Up to 8 breaks (the usual classification): one pass, the breaks compared in registers.
+  template <int K, bool Strictly>
+  static void fused(const T* in, T* out, std::size_t n, const CellType& ct, const double* keys,
+                    const double* to, double nodata_to, bool as_int) {
+    double kk[K], tt[K + 1];
+    for (int j = 0; j < K; ++j) kk[j] = keys[j];
+    for (int j = 0; j <= K; ++j) tt[j] = to[j];
+    const bool nd = ct.has_nodata(), ud = ct.mode == NoDataMode::UserDefined;
+    const T ndv = std::is_floating_point_v<T>
+                      ? static_cast<T>(ct.user_nodata)
+                      : (nd ? static_cast<T>(static_cast<std::int64_t>(ct.nodata())) : T{0});
+    for (std::size_t i = 0; i < n; ++i) {
+      const T s = in[i];
+      double x = static_cast<double>(s);
+      const bool nodata =
+          std::is_floating_point_v<T> ? (std::isnan(x) || (ud && s == ndv)) : (nd && s == ndv);
+      if (as_int) x = std::trunc(x);  // Tile.map(Int => Int) reads cells as Int
+      // The keys are sorted: the cell's value is that after the last key below it (selects, no lookup).
+      double y = tt[0];
+      for (int j = 0; j < K; ++j) y = (Strictly ? kk[j] < x : kk[j] <= x) ? tt[j + 1] : y;
+      out[i] = narrow_from_double<T>(nodata ? nodata_to : y, ct);
+    }
+  }
+
+  template <int K>
+  static void fused_k(const T* in, T* out, std::size_t n, const CellType& ct, const double* keys,
+                      bool strictly, const double* to, double nodata_to, bool as_int) {
+    if (strictly)
+      fused<K, true>(in, out, n, ct, keys, to, nodata_to, as_int);
+    else
+      fused<K, false>(in, out, n, ct, keys, to, nodata_to, as_int);
+  }
+
+  static void fused_small(const T* in, T* out, std::size_t n, const CellType& ct, const double* keys,
+                          std::size_t k, bool strictly, const double* to, double nodata_to, bool as_int) {
+    switch (k) {
+      case 1:
+        return fused_k<1>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
+      case 2:
+        return fused_k<2>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
+      case 3:
+        return fused_k<3>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
+      case 4:
+        return fused_k<4>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
+      case 5:
+        return fused_k<5>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
+      case 6:
+        return fused_k<6>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
+      case 7:
+        return fused_k<7>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
+      default:
+        return fused_k<8>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
     }
   }
 

@@ -87,6 +87,22 @@ inline T narrow_from_double(double v, const CellType& ct) {
   }
 }
 
+// n doubles stored as cells of type T (narrow_from_double over an array; for float types one loop the
+// compiler vectorises).
+template <class T>
+inline void write_cells(const double* v, std::size_t n, const CellType& ct, T* dst) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (ct.mode == NoDataMode::UserDefined) {
+      const T udv = static_cast<T>(ct.user_nodata);
+      for (std::size_t k = 0; k < n; ++k) dst[k] = v[k] != v[k] ? udv : static_cast<T>(v[k]);
+    } else {
+      for (std::size_t k = 0; k < n; ++k) dst[k] = static_cast<T>(v[k]);
+    }
+  } else {
+    for (std::size_t k = 0; k < n; ++k) dst[k] = narrow_from_double<T>(v[k], ct);
+  }
+}
+
 class Tile {
  public:
   Tile() = default;

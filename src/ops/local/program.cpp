@@ -610,8 +610,7 @@ Tile LocalProgram::evaluate(std::span<const Tile* const> tiles, int cols, int ro
           for (int k = 0; k < n; ++k)
             dst[k] = narrow_from_double<T>(v[k] == kIntNoData ? kNaN : static_cast<double>(v[k]), out_ct_);
         } else {
-          const double* v = r.d[result_].data();
-          for (int k = 0; k < n; ++k) dst[k] = narrow_from_double<T>(v[k], out_ct_);
+          write_cells(r.d[result_].data(), static_cast<std::size_t>(n), out_ct_, dst);
         }
       });
     }

@@ -196,20 +196,21 @@ struct Reclassifier {
     double kk[K], tt[K + 1];
     for (int j = 0; j < K; ++j) kk[j] = keys[j];
     for (int j = 0; j <= K; ++j) tt[j] = to[j];
-    const bool nd = ct.has_nodata(), ud = ct.mode == NoDataMode::UserDefined;
-    const T ndv = std::is_floating_point_v<T>
-                      ? static_cast<T>(ct.user_nodata)
-                      : (nd ? static_cast<T>(static_cast<std::int64_t>(ct.nodata())) : T{0});
-    for (std::size_t i = 0; i < n; ++i) {
-      const T s = in[i];
-      double x = static_cast<double>(s);
-      const bool nodata =
-          std::is_floating_point_v<T> ? (std::isnan(x) || (ud && s == ndv)) : (nd && s == ndv);
-      if (as_int) x = std::trunc(x);  // Tile.map(Int => Int) reads cells as Int
-      // The keys are sorted: the cell's value is that after the last key below it (selects, no lookup).
-      double y = tt[0];
-      for (int j = 0; j < K; ++j) y = (Strictly ? kk[j] < x : kk[j] <= x) ? tt[j + 1] : y;
-      out[i] = narrow_from_double<T>(nodata ? nodata_to : y, ct);
+    constexpr std::size_t kBlock = 1024;
+    double v[kBlock], r[kBlock];
+    for (std::size_t start = 0; start < n; start += kBlock) {
+      const std::size_t m = std::min(kBlock, n - start);
+      read_cells(in + start, m, ct, v);  // NoData: NaN
+      if (as_int)
+        for (std::size_t i = 0; i < m; ++i) v[i] = std::trunc(v[i]);  // Tile.map(Int => Int) reads Ints
+      for (std::size_t i = 0; i < m; ++i) {
+        const double x = v[i];
+        // The keys are sorted: the cell's value is that after the last key below it (selects, no lookup).
+        double y = tt[0];
+        for (int j = 0; j < K; ++j) y = (Strictly ? kk[j] < x : kk[j] <= x) ? tt[j + 1] : y;
+        r[i] = x != x ? nodata_to : y;
+      }
+      write_cells(r, m, ct, out + start);
     }
   }
 

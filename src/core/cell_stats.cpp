@@ -32,19 +32,8 @@ unsigned accumulators_for(std::span<const CellStat> stats) {
 }
 
 void CellAccumulator::add_tile(const Tile& t, int band, const CellWindow* window) {
-  const CellType& ct = t.cell_type();
-  const bool nd = ct.has_nodata();
   const CellWindow w = window ? *window : CellWindow{0, 0, t.cols(), t.rows()};
-  dispatch_kind(ct.kind, [&](auto zero) {
-    using T = decltype(zero);
-    const T* d = t.band_as<T>(band);
-    for (long r = w.r0; r < w.r1; ++r)
-      for (long c = w.c0; c < w.c1; ++c) {
-        const double v = static_cast<double>(d[r * t.cols() + c]);
-        if (std::isnan(v) || (nd && ct.is_nodata(v))) continue;
-        add(v);
-      }
-  });
+  for_each_data_cell(t, band, w, [&](double v) { add(v); });
 }
 
 void CellAccumulator::merge(const CellAccumulator& o) {

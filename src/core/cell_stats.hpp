@@ -39,6 +39,24 @@ enum CellAccumulators : unsigned {
 unsigned accumulators_for(CellStat s);
 unsigned accumulators_for(std::span<const CellStat> stats);
 
+// Calls f(v) for each data cell of band `band` of tile `t` inside window `w` (tile cells), in row-major
+// order: NoData and NaN skipped. Thread-safe as far as f is.
+template <class F>
+void for_each_data_cell(const Tile& t, int band, const CellWindow& w, F&& f) {
+  const CellType& ct = t.cell_type();
+  const bool nd = ct.has_nodata();
+  dispatch_kind(ct.kind, [&](auto zero) {
+    using T = decltype(zero);
+    const T* d = t.band_as<T>(band);
+    for (long r = w.r0; r < w.r1; ++r)
+      for (long c = w.c0; c < w.c1; ++c) {
+        const double v = static_cast<double>(d[r * t.cols() + c]);
+        if (std::isnan(v) || (nd && ct.is_nodata(v))) continue;
+        f(v);
+      }
+  });
+}
+
 class CellAccumulator {
  public:
   explicit CellAccumulator(unsigned accumulators = kAccCount | kAccSum | kAccSumSquares | kAccMin | kAccMax)

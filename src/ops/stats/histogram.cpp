@@ -32,23 +32,6 @@ namespace {
 // ---------------------------------------------------------------------------------------------------
 // Reading a band's data cells
 
-// Calls f(v) for each data cell of band `band` of tile `t` inside window `w` (NoData and NaN skipped).
-template <class F>
-void for_each_data_cell(const Tile& t, int band, const CellWindow& w, F&& f) {
-  const CellType& ct = t.cell_type();
-  const bool nd = ct.has_nodata();
-  dispatch_kind(ct.kind, [&](auto zero) {
-    using T = decltype(zero);
-    const T* d = t.band_as<T>(band);
-    for (long r = w.r0; r < w.r1; ++r)
-      for (long c = w.c0; c < w.c1; ++c) {
-        const double v = static_cast<double>(d[r * t.cols() + c]);
-        if (std::isnan(v) || (nd && ct.is_nodata(v))) continue;
-        f(v);
-      }
-  });
-}
-
 // GeoTrellis' Tile.get of a cell: truncated toward zero and saturated to Int.
 std::int64_t as_int(double v) {
   const double t = std::trunc(v);

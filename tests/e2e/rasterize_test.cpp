@@ -46,5 +46,44 @@ TEST(Rasterize, StatesEqualGdalRasterizeOnOneToFourRanks) {
   }
 }
 
+TEST(Rasterize, RefusedBeforeAnyWorkWhenTheLayerWouldNotFit) {
+  // A polygon over most of the world at zoom 20 (about 9e11 tiles): refused at planning with the zoom
+  // that would fit, on 1 and 3 ranks, and nothing written. A feature value that is not a number is
+  // refused at `value_field`'s place.
+  for (int np : {1, 3}) {
+    TempDir d;
+    write_file(d / "site.yaml", "memory_per_rank: 2GiB\n");
+    const std::string job =
+        "version: 1\nsteps:\n  - op: rasterize\n    geometry: \"POLYGON ((-170 -80, 170 -80, 170 80, -170 "
+        "80, "
+        "-170 -80))\"\n    crs: EPSG:4326\n    zoom: 20\n  - op: write_geotiff\n    uri: out.tif\n";
+    const auto r = run_job_text(d, job, np, "--config '" + (d / "site.yaml").string() + "'");
+    EXPECT_EQ(r.status, 2) << r.err;
+    const auto lines = trellis_lines(r.err);
+    ASSERT_FALSE(lines.empty()) << r.err;
+    EXPECT_NE(lines[0].find("job.yaml:3:5: step 'rasterize-1' (rasterize): needs about"), std::string::npos)
+        << lines[0];
+    // Zoom 5 holds 1024 tiles of 512 KiB on one rank; on 3 ranks zoom 6's 4096 fit in 2 GiB each.
+    EXPECT_NE(lines[0].find(np == 1 ? "zoom: 5 would fit" : "zoom: 6 would fit"), std::string::npos)
+        << lines[0];
+    EXPECT_LT(r.seconds, 20);
+    EXPECT_FALSE(fs::exists(d / "out.tif"));
+  }
+  TempDir d;
+  const std::string job =
+      "version: 1\nsteps:\n  - op: rasterize\n    geometry: '{\"type\": \"Feature\", \"properties\": {\"v\": "
+      "\"x\"}, "
+      "\"geometry\": {\"type\": \"Point\", \"coordinates\": [1, 1]}}'\n    crs: EPSG:4326\n    extent: [0, "
+      "0, 2, 2]\n"
+      "    cols: 2\n    rows: 2\n    value_field: v\n";
+  const auto r = run_job_text(d, job, 0);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(
+      r.err.find(
+          "job.yaml:9:18: step 'rasterize-1' (rasterize): feature 0: attribute 'v' is \"x\", not a number"),
+      std::string::npos)
+      << r.err;
+}
+
 }  // namespace
 }  // namespace trellis::test

@@ -116,7 +116,7 @@ LayerMetadata layer_grid(const RasterizeArgs& a, const job::ArgsAccess& ctx) {
 
 // A feature's number from its attribute `field`.
 double attribute_number(const io::Feature& f, const std::string& field, std::size_t index,
-                        const std::optional<std::string> RasterizeArgs::*member, const job::ArgsAccess& ctx) {
+                        std::optional<std::string> RasterizeArgs::*member, const job::ArgsAccess& ctx) {
   const auto it = f.attributes.find(field);
   if (it == f.attributes.end() && field == "fid" && f.fid) return static_cast<double>(*f.fid);
   if (it == f.attributes.end())
@@ -187,10 +187,10 @@ void set_extent(LayerMetadata& md, const RasterizeArgs& a, const Shapes& s,
   }
 }
 
-job::Shape plan(job::PlanContext& ctx, const RasterizeArgs& a) {
+// The shape of the layer `a` makes from shapes `s`: the keys of every shape's envelope, an upper bound
+// of the tiles made (overlaps counted twice, at most the keys of their common bounds).
+job::Shape estimate(const RasterizeArgs& a, const Shapes& s, const job::ArgsAccess& ctx) {
   LayerMetadata md = layer_grid(a, ctx);
-  const Shapes s = load_shapes(a, ctx);
-  // The keys of every shape's envelope, an upper bound of the tiles made (overlaps counted twice).
   std::uint64_t n = 0;
   GridBounds all;
   for (const BurnShape& b : s.shapes) {
@@ -209,7 +209,22 @@ job::Shape plan(job::PlanContext& ctx, const RasterizeArgs& a) {
   out.levels.push_back({md, n});
   // Every rank lists the candidate keys (24 bytes each) and its pairs' runs.
   out.working_bytes_per_rank = job::sat_mul(n, 48);
-  if (!ctx.fits(out, out.working_bytes_per_rank) && a.zoom && *a.zoom > 0) out.fits_hint = "a lower zoom";
+  return out;
+}
+
+job::Shape plan(job::PlanContext& ctx, const RasterizeArgs& a) {
+  const Shapes s = load_shapes(a, ctx);
+  job::Shape out = estimate(a, s, ctx);
+  if (!ctx.fits(out, out.working_bytes_per_rank) && a.zoom)
+    for (int z = *a.zoom - 1; z >= 0; --z) {  // the highest zoom that fits
+      RasterizeArgs lower = a;
+      lower.zoom = z;
+      const job::Shape l = estimate(lower, s, ctx);
+      if (ctx.fits(l, l.working_bytes_per_rank)) {
+        out.fits_hint = "zoom: " + std::to_string(z);
+        break;
+      }
+    }
   return out;
 }
 

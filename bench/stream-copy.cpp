@@ -11,9 +11,8 @@
 // before the timed ones, so page faults are not measured; they are asked for transparent huge pages, as
 // trellis' heap is. Prints one line:
 //   stream-copy: 2 thread(s), 2 x 1024 MiB, best of 10 copies: 0.1234 s, 17.40 GB/s
-#include <sys/mman.h>
-
 #include <omp.h>
+#include <sys/mman.h>
 
 #include <chrono>
 #include <cstdio>
@@ -65,8 +64,8 @@ int main(int argc, char** argv) {
     }
   }
   const double gbs = 2.0 * static_cast<double>(n) * sizeof(double) / best / 1e9;
-  std::printf("stream-copy: %d thread(s), 2 x %ld MiB, best of %d copies: %.4f s, %.2f GB/s\n", omp_get_max_threads(),
-              mib, copies, best, gbs);
+  std::printf("stream-copy: %d thread(s), 2 x %ld MiB, best of %d copies: %.4f s, %.2f GB/s\n",
+              omp_get_max_threads(), mib, copies, best, gbs);
   std::free(a);
   std::free(c);
   return 0;

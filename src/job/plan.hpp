@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -70,6 +71,9 @@ struct Shape {
   bool reuses_input = false;
   // What would make the value fit when it does not ("zoom: 6"), set by ops that can tell.
   std::string fits_hint;
+  // What the plan read that the op's run reuses instead of reading it again (rasterize's features), in
+  // the op's own type; empty for most ops. Shared, so that copies of the shape stay cheap.
+  std::shared_ptr<const void> op_data;
 
   const PlannedLayer& layer() const;  // the TiledLayer's one level; throws std::logic_error otherwise
   // The bytes the value keeps on the busiest rank (raster layers are streamed: none).

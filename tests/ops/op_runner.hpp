@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "job/context.hpp"
 #include "mpi/runtime.hpp"
@@ -60,9 +61,13 @@ inline job::StepValue run_op_named(const std::string& name,
   mpi::Runtime::init(nullptr, nullptr);
   const job::OpSpec* op = ops::registry().find(name);
   EXPECT_NE(op, nullptr) << name;
+  // As the loader: the defaults fill in, and only what the test wrote counts as given (parameter groups).
+  std::set<std::string> given;
+  for (const auto& [k, v] : values) given.insert(k);
   for (const auto& spec : op->params)
     if (spec.default_value && !values.count(spec.name)) values[spec.name] = *spec.default_value;
   job::Params p(name, name, job::Mark{"job.yaml", 1, 1}, values);
+  p.set_given(std::move(given));
   std::map<std::string, std::string> ids;
   std::map<std::string, const job::StepValue*> refs;
   for (const auto& [n, v] : inputs) ids[n] = n, refs[n] = &v;

@@ -278,6 +278,17 @@ TEST(Rasterize, RefusesWhatTheJobGetsWrong) {
   p["connectivity"] = 6;
   EXPECT_THROW(rasterize(p), JobError);
   p["connectivity"] = 8;
+  // Parameters that would have no effect together are refused.
+  json q = p;
+  q["value_field"] = "v";
+  q["fill_value"] = 3;
+  EXPECT_THROW(rasterize(q), JobError) << "fill_value with value_field";
+  q = base;
+  q["extent"] = {0, 0, 1, 1};
+  q["layout"] = {{"layout_cols", 1}, {"layout_rows", 1}, {"tile_cols", 4}, {"tile_rows", 4}};
+  EXPECT_NO_THROW(rasterize(q));
+  q["tile_size"] = 8;
+  EXPECT_THROW(rasterize(q), JobError) << "tile_size with an explicit layout";
   p["value_field"] = "missing";
   try {
     rasterize(p);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numeric>
 
 #include "core/parallel.hpp"
@@ -74,6 +75,8 @@ void declare(job::Schema<RasterizeArgs>& s) {
   s.excludes("zoom", "extent", "a zoom level's layout covers the world");
   s.excludes("zoom", "cols");
   s.excludes("cols", "layout");
+  s.excludes("tile_size", "layout", "an explicit layout gives the tile size");
+  s.excludes("fill_value", "value_field", "each feature's value comes from value_field");
   s.check([](const A& a, const job::Checker<A>& c) {
     if (!a.zoom && !a.cols && !a.layout)
       c.fail(&A::crs,
@@ -213,8 +216,10 @@ job::Shape estimate(const RasterizeArgs& a, const Shapes& s, const job::ArgsAcce
 }
 
 job::Shape plan(job::PlanContext& ctx, const RasterizeArgs& a) {
-  const Shapes s = load_shapes(a, ctx);
+  auto shapes = std::make_shared<const Shapes>(load_shapes(a, ctx));
+  const Shapes& s = *shapes;
   job::Shape out = estimate(a, s, ctx);
+  out.op_data = shapes;  // the run burns what the plan read
   if (!ctx.fits(out, out.working_bytes_per_rank) && a.zoom)
     for (int z = *a.zoom - 1; z >= 0; --z) {  // the highest zoom that fits
       RasterizeArgs lower = a;
@@ -226,14 +231,6 @@ job::Shape plan(job::PlanContext& ctx, const RasterizeArgs& a) {
       }
     }
   return out;
-}
-
-// The cell type's stored form of `value` (GeoTrellis' conversion, Tile::set).
-template <class T>
-T stored(const CellType& ct, double value) {
-  Tile one(ct, 1, 1);
-  one.set(0, 0, 0, value);
-  return one.band_as<T>(0)[0];
 }
 
 // Writes `v` into the cells of `b` inside the tile's data window `w`.
@@ -251,7 +248,10 @@ void fill_cells(Tile& t, T v, const BurntCells& b, const CellWindow& w) {
 
 job::StepValue run(job::StepContext& ctx, const RasterizeArgs& a) {
   LayerMetadata md = layer_grid(a, ctx);
-  const Shapes s = load_shapes(a, ctx);
+  // The features the plan read (every rank planned the same), else read now.
+  std::shared_ptr<const void> planned = ctx.planned ? ctx.planned->op_data : nullptr;
+  if (!planned) planned = std::make_shared<const Shapes>(load_shapes(a, ctx));
+  const Shapes& s = *static_cast<const Shapes*>(planned.get());
   const std::vector<SpaceTimeKey> keys = candidate_keys(md.layout, s);
   set_extent(md, a, s, keys);
 
@@ -281,7 +281,7 @@ job::StepValue run(job::StepContext& ctx, const RasterizeArgs& a) {
     dispatch_kind(md.cell_type.kind, [&](auto zero) {
       using T = decltype(zero);
       for (const auto& [shape, cells] : burns[g].burns)
-        fill_cells<T>(t, stored<T>(md.cell_type, s.values[shape]), cells, w);
+        fill_cells<T>(t, narrow_from_double<T>(s.values[shape], md.cell_type), cells, w);
     });
     tiles[g] = std::move(t);
   });

@@ -193,12 +193,16 @@ void declare_band(job::Schema<HistogramArgs>& s) {
   s.add("band", &HistogramArgs::band, "the band (GeoPySpark: band 0)").range(0, std::nullopt);
 }
 
-job::Shape plan(job::PlanContext& ctx, const HistogramArgs& a) {
-  const LayerMetadata& md = ctx.input().layer().md;
+// The band must exist. Not collective.
+void check_band(const LayerMetadata& md, const HistogramArgs& a, const job::ArgsAccess& ctx) {
   if (a.band >= md.bands)
     throw ctx.param_error(&HistogramArgs::band, "band " + std::to_string(a.band) +
                                                     " does not exist: the layer has " +
                                                     std::to_string(md.bands) + " band(s) (numbered from 0)");
+}
+
+job::Shape plan(job::PlanContext& ctx, const HistogramArgs& a) {
+  check_band(ctx.input().layer().md, a, ctx);
   job::Shape s;
   s.kind = job::ValueKind::Result;
   return s;
@@ -206,10 +210,7 @@ job::Shape plan(job::PlanContext& ctx, const HistogramArgs& a) {
 
 const TiledLayer& input_layer(job::StepContext& ctx, const HistogramArgs& a) {
   const auto& l = ctx.input_as<TiledLayer>();
-  if (a.band >= l.md.bands)
-    throw ctx.param_error(&HistogramArgs::band,
-                          "band " + std::to_string(a.band) + " does not exist: the layer has " +
-                              std::to_string(l.md.bands) + " band(s) (numbered from 0)");
+  check_band(l.md, a, ctx);
   return l;
 }
 

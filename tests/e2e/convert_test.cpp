@@ -15,10 +15,7 @@ TEST(ConvertDataType, LuxembourgElevationToUint8OnOneToFourRanks) {
   SameOnEveryRankCount same;
   for (int np : {1, 2, 3, 4}) {
     TempDir d;
-    const std::string job = "version: 1\nsteps:\n  - op: read_geotiff\n    uri: " + src.string() +
-                            "\n  - op: tile_to_layout\n    tile_size: 32\n  - op: convert_data_type\n"
-                            "    new_type: uint8\n  - op: write_geotiff\n    uri: out.tif\n";
-    const auto r = run_job_text(d, job, np);
+    const auto r = run_tiled_to_out(d, src, 32, "  - op: convert_data_type\n    new_type: uint8\n", np);
     ASSERT_EQ(r.status, 0) << r.err;
     const Raster out = read_raster(d / "out.tif");
     EXPECT_EQ(out.gdal_type, "Byte");

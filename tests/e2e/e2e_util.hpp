@@ -16,6 +16,17 @@ inline RunResult run_job_text(const TempDir& dir, const std::string& yaml, int n
   return run_trellis("run '" + (dir / "job.yaml").string() + "' " + extra, np);
 }
 
+// Runs, in `dir` on np ranks, read_geotiff of `src`, tile_to_layout with `tile_size`, then `steps` (YAML
+// list items, indented as steps: "  - op: ...\n    ...\n"), then write_geotiff to dir/out.tif.
+inline RunResult run_tiled_to_out(const TempDir& dir, const fs::path& src, int tile_size,
+                                  const std::string& steps, int np) {
+  return run_job_text(dir,
+                      "version: 1\nsteps:\n  - op: read_geotiff\n    uri: " + src.string() +
+                          "\n  - op: tile_to_layout\n    tile_size: " + std::to_string(tile_size) + "\n" +
+                          steps + "  - op: write_geotiff\n    uri: out.tif\n",
+                      np);
+}
+
 // The bytes of a file written on several rank counts, which must all be the first one's.
 class SameOnEveryRankCount {
  public:

@@ -29,10 +29,7 @@ TEST(Mask, LuxembourgDemEqualsGdalRasterizeOnOneToFourRanks) {
   SameOnEveryRankCount same;
   for (int np : {1, 2, 3, 4}) {
     TempDir d;
-    const std::string job = "version: 1\nsteps:\n  - op: read_geotiff\n    uri: " + src.string() +
-                            "\n  - op: tile_to_layout\n    tile_size: 16\n  - op: mask\n    geometry: \"" +
-                            wkt + "\"\n  - op: write_geotiff\n    uri: out.tif\n";
-    const auto r = run_job_text(d, job, np);
+    const auto r = run_tiled_to_out(d, src, 16, "  - op: mask\n    geometry: \"" + wkt + "\"\n", np);
     ASSERT_EQ(r.status, 0) << r.err;
     const Raster out = read_raster(d / "out.tif");
     ASSERT_EQ(out.cols, 95);

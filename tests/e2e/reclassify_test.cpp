@@ -14,12 +14,10 @@ TEST(Reclassify, LuxembourgElevationClassesOnOneToFourRanks) {
   SameOnEveryRankCount same;
   for (int np : {1, 2, 3, 4}) {
     TempDir d;
-    const std::string job = "version: 1\nsteps:\n  - op: read_geotiff\n    uri: " + src.string() +
-                            "\n  - op: tile_to_layout\n    tile_size: 20\n  - op: reclassify\n"
-                            "    value_map: {250: 1, 350: 2, \"450, 500\": 3}\n"
-                            "    boundary_strategy: LessThan\n    replace_nodata_with: 0\n"
-                            "  - op: write_geotiff\n    uri: out.tif\n";
-    const auto r = run_job_text(d, job, np);
+    const auto r = run_tiled_to_out(d, src, 20,
+                                    "  - op: reclassify\n    value_map: {250: 1, 350: 2, \"450, 500\": 3}\n"
+                                    "    boundary_strategy: LessThan\n    replace_nodata_with: 0\n",
+                                    np);
     ASSERT_EQ(r.status, 0) << r.err;
     const Raster out = read_raster(d / "out.tif");
     ASSERT_EQ(out.cols, in.cols);

@@ -48,6 +48,7 @@ TEST(Histogram, GeoPySparkLayerCases) {
                                             {1, 1, 1, 1, 3, 1, 1, 1, 4, 3, 1, 1, 5, 4, 3, 1});
   EXPECT_EQ(result("get_class_histogram", ints), json::parse("[[1, 10], [3, 3], [4, 2], [5, 1]]"));
   EXPECT_EQ(result("get_histogram", ints)["type"], "exact_int");
+  EXPECT_THROW(result("get_histogram", ints, {{"band", 1}}), JobError) << "a band the layer lacks";
 }
 
 // A multi-tile int16 layer with NoData, 50x37 cells on 16x16 tiles (padding in the edge tiles).

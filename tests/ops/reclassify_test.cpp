@@ -22,28 +22,6 @@ TiledLayer layer(const CellType& ct, int cols, int rows, int bands, const std::v
   return single_tile_layer(ct, cols, rows, cells, bands, {0, 0, 10, 10}, 3857);
 }
 
-job::ParamValue value(const json& j) {
-  job::ParamValue v;
-  if (j.is_string())
-    v.v = j.get<std::string>();
-  else if (j.is_number_integer())
-    v.v = j.get<std::int64_t>();
-  else if (j.is_number())
-    v.v = j.get<double>();
-  v.mark = {"job.yaml", 5, 16};
-  return v;
-}
-
-// The value map parameter of a JSON map of keys to values.
-job::ParamValue value_map(const json& m) {
-  job::ParamMap entries;
-  for (const auto& [k, v] : m.items()) entries[k] = value(v);
-  job::ParamValue p;
-  p.v = entries;
-  p.mark = {"job.yaml", 5, 16};
-  return p;
-}
-
 // The cells of the reclassified layer, band after band.
 std::vector<double> reclassify(const TiledLayer& in, job::ParamMap params) {
   const auto out = std::get<TiledLayer>(run_op("reclassify", in, std::move(params)));
@@ -89,8 +67,8 @@ TEST(Reclassify, ConformanceCases) {
     const json& p = c["params"];
     const json& want = c["expected"];
     job::ParamMap params;
-    if (p.contains("data_type")) params["data_type"] = value(p["data_type"]);
-    params["boundary_strategy"] = value(boundary_of(p));
+    if (p.contains("data_type")) params["data_type"] = param(p["data_type"]);
+    params["boundary_strategy"] = param(boundary_of(p));
     if (id.rfind("gt-classify-boundary", 0) == 0) {
       // GeoTrellis' class boundaries (on a ColorMap; the break rule is the same): the colours' index.
       json breaks = json::object();
@@ -99,7 +77,7 @@ TEST(Reclassify, ConformanceCases) {
         breaks[k] = static_cast<int>(colours.size());
         colours.push_back(v);
       }
-      params["value_map"] = value_map(breaks);
+      params["value_map"] = param(breaks);
       const double v = c["inputs"]["value"];
       const auto got = reclassify(layer(flt, 1, 1, 1, {v}), params);
       EXPECT_EQ(colours.at(static_cast<std::size_t>(got[0])), want["value"].get<std::string>());
@@ -107,18 +85,18 @@ TEST(Reclassify, ConformanceCases) {
       json breaks = json::object();
       for (std::size_t i = 0; i < p["limits"].size(); ++i)
         breaks[std::to_string(p["limits"][i].get<int>())] = p["colors"][i];
-      params["value_map"] = value_map(breaks);
+      params["value_map"] = param(breaks);
       std::vector<double> in;
       for (const auto& v : c["inputs"]["values"]) in.push_back(v);
       expect_cells(reclassify(layer(int500, static_cast<int>(in.size()), 1, 1, in), params),
                    want["values"].get<std::vector<double>>());
     } else if (id == "gps-reclass-bad-key") {
-      params["value_map"] = value_map(p["value_map"]);
+      params["value_map"] = param(p["value_map"]);
       EXPECT_THROW(reclassify(layer(int500, 4, 4, 1, std::vector<double>(16, 0)), params), JobError)
           << "a key that is not a number is refused (GeoPySpark: TypeError)";
     } else {
-      params["value_map"] = value_map(p["value_map"]);
-      if (p.contains("replace_nodata_with")) params["replace_nodata_with"] = value(p["replace_nodata_with"]);
+      params["value_map"] = param(p["value_map"]);
+      if (p.contains("replace_nodata_with")) params["replace_nodata_with"] = param(p["replace_nodata_with"]);
       const json& in = c["inputs"];
       std::vector<double> cells, expected;
       int cols = 4, rows = 4, bands = 1;
@@ -162,23 +140,23 @@ TEST(Reclassify, ConformanceCases) {
 
 TEST(Reclassify, FallbackStrictAndNoDataReplacement) {
   const auto in = layer(CellType::parse("int16"), 4, 1, 1, {1, 5, 9, NAN});
-  job::ParamMap p{{"value_map", value_map(json{{"5", 50}, {"1", 10}})}};
+  job::ParamMap p{{"value_map", param(json{{"5", 50}, {"1", 10}})}};
   expect_cells(reclassify(in, p), {10, 50, NAN, NAN});
-  p["fallback"] = value(-1);
-  p["replace_nodata_with"] = value(0);  // 0 is honoured (GeoPySpark's `if not` would drop it)
+  p["fallback"] = param(-1);
+  p["replace_nodata_with"] = param(0);  // 0 is honoured (GeoPySpark's `if not` would drop it)
   expect_cells(reclassify(in, p), {10, 50, -1, 0});
   p.erase("fallback");
   p["strict"] = job::ParamValue{true, {}};
   EXPECT_THROW(reclassify(in, p), IoError);
   // Float data: 0.5 is between breaks; int data_type truncates it to 0 first.
   const auto f = layer(CellType::parse("float32"), 2, 1, 1, {0.5, 2.5});
-  job::ParamMap q{{"value_map", value_map(json{{"0", 100}, {"1", 200}, {"3", 300}})},
-                  {"boundary_strategy", value("exact")}};
+  job::ParamMap q{{"value_map", param(json{{"0", 100}, {"1", 200}, {"3", 300}})},
+                  {"boundary_strategy", param("exact")}};
   expect_cells(reclassify(f, q), {NAN, NAN});
-  q["data_type"] = value("int");
+  q["data_type"] = param("int");
   expect_cells(reclassify(f, q), {100, NAN});
-  q["boundary_strategy"] = value(boundary("GreaterThanOrEqualTo"));
-  q["data_type"] = value("float");
+  q["boundary_strategy"] = param(boundary("GreaterThanOrEqualTo"));
+  q["data_type"] = param("float");
   expect_cells(reclassify(f, q), {100, 200});
 }
 
@@ -209,10 +187,10 @@ TEST(Reclassify, EveryPathEqualsADirectSearchOfTheBreaks) {
             if (breaks.emplace(key, to).second) m[job::ParamValue{key, {}}.to_string()] = to;
           }
           if (breaks.emplace(5.0, 55.0).second) m["5"] = 55;  // an exact hit
-          job::ParamMap p{{"value_map", value_map(m)},
-                          {"boundary_strategy", value(boundary(strategy))},
-                          {"data_type", value(dt)},
-                          {"fallback", value(-3)}};
+          job::ParamMap p{{"value_map", param(m)},
+                          {"boundary_strategy", param(boundary(strategy))},
+                          {"data_type", param(dt)},
+                          {"fallback", param(-3)}};
           const std::vector<double> got = reclassify(in, p);
           for (std::size_t i = 0; i < cells.size(); ++i) {
             double v = in.tiles.at({0, 0, 0}).get(0, static_cast<int>(i % 30), static_cast<int>(i / 30));

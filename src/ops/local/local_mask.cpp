@@ -1,5 +1,6 @@
 // local_mask: the cells of a layer where another layer holds a given value set to a new one (GeoTrellis'
 // localMask and localInverseMask).
+#include <algorithm>
 #include <cmath>
 
 #include "job/op.hpp"
@@ -61,12 +62,26 @@ job::StepValue run(job::StepContext& ctx, const LocalMaskArgs& a) {
   return mpi::map_aligned(aligned, md, [&](const SpaceTimeKey&, std::span<const Tile* const> t) {
     Tile out = *t[0];
     const Tile& m = *t[1];
-    for (int b = 0; b < out.bands(); ++b) {
-      const int mb = m.bands() == 1 ? 0 : b;
-      for (int r = 0; r < out.rows(); ++r)
-        for (int c = 0; c < out.cols(); ++c)
-          if ((m.get(mb, c, r) == a.read_mask) != a.inverse) out.set(b, c, r, write);
-    }
+    // Blocks of the mask read as doubles (NoData: NaN, equal to no read_mask); the selected cells get
+    // write_mask in the layer's cell type, the others keep their stored value.
+    constexpr std::size_t kBlock = 2048;
+    double mv[kBlock];
+    dispatch_kind(out.cell_type().kind, [&](auto zero) {
+      using T = decltype(zero);
+      const T to = narrow_from_double<T>(write, out.cell_type());
+      for (int b = 0; b < out.bands(); ++b) {
+        const int mb = m.bands() == 1 ? 0 : b;
+        T* d = out.band_as<T>(b);
+        for (std::size_t at = 0; at < out.cells(); at += kBlock) {
+          const std::size_t n = std::min(kBlock, out.cells() - at);
+          dispatch_kind(m.cell_type().kind, [&](auto mzero) {
+            read_cells(m.band_as<decltype(mzero)>(mb) + at, n, m.cell_type(), mv);
+          });
+          for (std::size_t i = 0; i < n; ++i)
+            if ((mv[i] == a.read_mask) != a.inverse) d[at + i] = to;
+        }
+      }
+    });
     ctx.progress.advance();
     return std::optional<Tile>(std::move(out));
   });

@@ -111,7 +111,8 @@ class Schema final : public SchemaBase {
   // The options of one declared parameter (chained after add()).
   class Field {
    public:
-    Field(Schema& s, std::size_t i) : s_(s), i_(i) {}
+    // spec i of the schema, field f (they differ once a composite has added its keys' specs).
+    Field(Schema& s, std::size_t i, std::size_t f) : s_(s), i_(i), f_(f) {}
     Field& required() {
       spec().required = true;
       spec().default_value.reset();
@@ -141,14 +142,14 @@ class Schema final : public SchemaBase {
     template <class S>
     Field& site_default(std::optional<S> SiteDefaults::*from) {
       spec().site_default = site_setting_name(from);
-      s_.fields_[i_].site = s_.make_site_hook(from, i_);
+      s_.fields_[f_].site = s_.make_site_hook(from, i_, f_);
       return *this;
     }
 
    private:
     ParamSpec& spec() { return s_.specs_[i_]; }
     Schema& s_;
-    std::size_t i_;
+    std::size_t i_, f_;
   };
 
   // Declares parameter `name` bound to `member`. Its type comes from ParamTraits<M>; its default is
@@ -173,7 +174,7 @@ class Schema final : public SchemaBase {
       return p && *p == member;
     };
     fields_.push_back(std::move(f));
-    return Field(*this, specs_.size() - 1);
+    return Field(*this, specs_.size() - 1, fields_.size() - 1);
   }
 
   // Declares a value built from several keys (e.g. a neighbourhood from `neighborhood`, `radius`,
@@ -270,15 +271,16 @@ class Schema final : public SchemaBase {
     return "step '" + p.step_id() + "' (" + p.op() + "): parameter '" + name + "'";
   }
 
-  // The hook that copies a site value into field i's member (found again by name at bind time).
+  // The hook that copies a site value into the member of field f, whose spec is i (found again by name at
+  // bind time).
   template <class S>
   std::function<std::string(Args&, const SiteDefaults&)> make_site_hook(std::optional<S> SiteDefaults::*from,
-                                                                        std::size_t i) {
+                                                                        std::size_t i, std::size_t f) {
     const ParamSpec spec = specs_[i];
     const ValueContext ctx("site configuration", "");
     // The member is reached through a ParamValue of the site's value: the field's own setter parses it,
     // so the site value is converted (and range-clamped) as a job's value would be.
-    return [from, spec, set = fields_[i].set, ctx](Args& a, const SiteDefaults& s) -> std::string {
+    return [from, spec, set = fields_[f].set, ctx](Args& a, const SiteDefaults& s) -> std::string {
       const std::optional<S>& v = s.*from;
       if (!v) return {};
       ParamValue pv = ParamTraits<S>::render(*v);

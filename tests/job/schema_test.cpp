@@ -67,6 +67,7 @@ void declare_probe(Schema<ProbeArgs>& s) {
 
 struct NeighbourhoodArgs {
   Neighbourhood n;
+  std::int64_t round_mb = 64;
 };
 
 struct CalcArgs {
@@ -80,7 +81,11 @@ Registry make_registry() {
                              [](StepContext&, const ProbeArgs&) -> StepValue { return Result{}; }));
   reg.add(make_op<NeighbourhoodArgs>(
       {.name = "focal", .inputs = Inputs::None, .produces = ValueKind::Result},
-      [](Schema<NeighbourhoodArgs>& s) { declare_neighbourhood(s, &NeighbourhoodArgs::n); },
+      [](Schema<NeighbourhoodArgs>& s) {
+        declare_neighbourhood(s, &NeighbourhoodArgs::n);
+        // A field after a composite: its spec and its field have different positions.
+        s.add("round_mb", &NeighbourhoodArgs::round_mb, "rounds").site_default(&SiteDefaults::round_mb);
+      },
       [](StepContext&, const NeighbourhoodArgs&) -> StepValue { return Result{}; }));
   reg.add(make_op<CalcArgs>(
       {.name = "calc", .inputs = Inputs::Named, .produces = ValueKind::Result},
@@ -127,6 +132,16 @@ TEST_F(SchemaTest, BindsValuesAndDefaultsToMembers) {
   EXPECT_EQ(shown_type(op->params[2]), "extent");
   EXPECT_EQ(op->params[13].site_default, "memory_per_rank");
   EXPECT_EQ(op->params[14].site_default, "compression");
+}
+
+TEST_F(SchemaTest, SiteDefaultsAfterACompositeReachTheirMember) {
+  SiteDefaults site;
+  site.round_mb = 7;
+  Job j = load("  - op: focal\n    neighborhood: square\n    extent: 2\n");
+  std::any a = j.steps[0].args;
+  j.steps[0].spec->schema->apply_site(a, j.steps[0].params, site);
+  EXPECT_EQ(std::any_cast<const NeighbourhoodArgs&>(a).round_mb, 7);
+  EXPECT_EQ(std::any_cast<const NeighbourhoodArgs&>(a).n.extent, 2);
 }
 
 TEST_F(SchemaTest, SiteDefaultsApplyOnlyWhereTheJobIsSilent) {

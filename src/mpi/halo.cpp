@@ -37,7 +37,8 @@ Span covered(long s, long d, int n, int r) {
 
 }  // namespace
 
-std::map<SpaceTimeKey, Tile> buffer_tiles(const TiledLayer& layer, int radius, std::size_t round_bytes) {
+std::map<SpaceTimeKey, Tile> buffer_tiles(const TiledLayer& layer, int radius, std::size_t round_bytes,
+                                          HaloKeys keys) {
   const TileLayout& tl = layer.md.layout.tile_layout;
   if (radius < 0) throw JobError("halo radius " + std::to_string(radius) + " is negative");
   const int r = radius, tc = tl.tile_cols, tr = tl.tile_rows;
@@ -60,6 +61,15 @@ std::map<SpaceTimeKey, Tile> buffer_tiles(const TiledLayer& layer, int radius, s
   }
   if (r == 0) return out;  // every rank takes this path (same radius)
 
+  // The buffered tile of key n, made (NoData) for a key without a tile when `keys` asks for it; null when
+  // this rank holds no buffer for n.
+  const KeyBounds& layer_bounds = layer.md.bounds;
+  auto buffer_of = [&](const SpaceTimeKey& n, const Tile& like) -> Tile* {
+    auto f = out.find(n);
+    if (f != out.end()) return &f->second;
+    if (keys == HaloKeys::Existing || !layer_bounds.includes(n)) return nullptr;
+    return &out.emplace(n, Tile(like.cell_type(), tc + 2 * r, tr + 2 * r, like.bands())).first->second;
+  };
   auto place = [&](Tile& buffered, const Tile& part, int x, int y) {
     if (!(part.cell_type() == buffered.cell_type()) || part.bands() != buffered.bands())
       throw std::logic_error("halo: neighbouring tiles differ in cell type or band count");
@@ -82,11 +92,11 @@ std::map<SpaceTimeKey, Tile> buffer_tiles(const TiledLayer& layer, int radius, s
           if (sx.len == 0 || sy.len == 0) continue;
           const int dest = layer.partitioner.owner(n);
           if (dest == me) {  // local neighbour: copy directly
-            auto f = out.find(n);
-            if (f == out.end()) continue;
-            if (!(t.cell_type() == f->second.cell_type()) || t.bands() != f->second.bands())
+            Tile* f = buffer_of(n, t);
+            if (!f) continue;
+            if (!(t.cell_type() == f->cell_type()) || t.bands() != f->bands())
               throw std::logic_error("halo: neighbouring tiles differ in cell type or band count");
-            copy_block(t, sx.start, sy.start, sx.len, sy.len, f->second, sx.at, sy.at);
+            copy_block(t, sx.start, sy.start, sx.len, sy.len, *f, sx.at, sy.at);
             continue;
           }
           Tile part(t.cell_type(), sx.len, sy.len, t.bands());
@@ -99,9 +109,9 @@ std::map<SpaceTimeKey, Tile> buffer_tiles(const TiledLayer& layer, int radius, s
     return it != layer.tiles.end();
   };
   auto consume = [&](Piece&& p) {
-    auto f = out.find(p.key);
-    if (f == out.end()) return;  // not a key this rank holds
-    place(f->second, p.tile, p.col_off, p.row_off);
+    Tile* f = buffer_of(p.key, p.tile);
+    if (!f) return;  // not a key this rank holds
+    place(*f, p.tile, p.col_off, p.row_off);
   };
   exchange(produce, consume);
   return out;

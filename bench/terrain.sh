@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark: slope and hillshade of a DEM (bench/jobs/terrain.yaml: read, tile, slope or hillshade with
-# gdaldem's edges, write) against `gdaldem slope` and `gdaldem hillshade` with -compute_edges, on the
+# Benchmark: slope and hillshade of a DEM (bench/jobs/slope.yaml and hillshade.yaml: read, tile, slope or
+# hillshade with gdaldem's edges and scale, write) against `gdaldem slope` and `gdaldem hillshade` with -compute_edges, on the
 # same real DEM of 90 Mcells, in one run; and trellis' parallel efficiency from 1 to 2 ranks.
 #
 #   bench/terrain.sh              # from anywhere; needs a built trellis (it does not build one)
@@ -19,7 +19,6 @@
 # Environment: see bench/lib.sh; the input is bench/make-data.sh dem (made from ../shared).
 section=terrain
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-job=bench/jobs/terrain.yaml
 
 bench_setup gdaldem
 input=$(bench/make-data.sh dem)
@@ -43,8 +42,8 @@ command_of() {
     b | c | e | f)
       case $1 in b | e) trellis_on 1 1 ;; *) trellis_on 2 1 ;; esac
       case $1 in
-        b | c) printf '%s\n' "$job" --var "IN=$input" --var OP=slope --var "OUT=${output[$1]}" ;;
-        *) printf '%s\n' "$job" --var "IN=$input" --var OP=hillshade --var TYPE=uint8 --var "OUT=${output[$1]}" ;;
+        b | c) printf '%s\n' bench/jobs/slope.yaml --var "IN=$input" --var "OUT=${output[$1]}" ;;
+        *) printf '%s\n' bench/jobs/hillshade.yaml --var "IN=$input" --var "OUT=${output[$1]}" ;;
       esac
       ;;
   esac

@@ -78,7 +78,8 @@ bool needs_sums(FocalStat s) {
 
 // The fixed point that makes the layer's sums exact: found over every rank's data cells, so every tile
 // (and every rank count) uses the same one.
-std::optional<focal::SumScale> layer_sum_scale(const TiledLayer& in, std::int64_t window_cells) {
+std::optional<focal::SumScale> layer_sum_scale(const TiledLayer& in, std::int64_t window_cells,
+                                               bool squares) {
   if (!in.md.cell_type.is_float()) return focal::SumScale{0};
   const CellWindow data = data_window(in.md);
   const auto probe = mpi::reduce_tiles<focal::ScaleProbe>(
@@ -86,7 +87,7 @@ std::optional<focal::SumScale> layer_sum_scale(const TiledLayer& in, std::int64_
         const CellWindow w = tile_data_window(in.md, data, k);
         for (int b = 0; b < t.bands(); ++b) for_each_data_cell(t, b, w, [&](double v) { p.add(v); });
       });
-  return probe.scale(window_cells);
+  return probe.scale(window_cells, squares);
 }
 
 job::StepValue run(job::StepContext& ctx, const FocalArgs& a) {
@@ -95,7 +96,10 @@ job::StepValue run(job::StepContext& ctx, const FocalArgs& a) {
   const int r = nb.reach();
   const std::int64_t window_cells = static_cast<std::int64_t>(2 * r + 1) * (2 * r + 1);
   const std::optional<focal::SumScale> scale =
-      needs_sums(a.operation) ? layer_sum_scale(in, window_cells) : std::nullopt;
+      needs_sums(a.operation)
+          ? layer_sum_scale(in, window_cells,
+                            a.operation == FocalStat::Variance || a.operation == FocalStat::StandardDeviation)
+          : std::nullopt;
   if (needs_sums(a.operation) && !scale)
     ctx.log.info(
         "focal: the layer's values span too many binary orders of magnitude for exact running "

@@ -40,9 +40,11 @@ struct Grid {
   int cols = 0, rows = 0;
 };
 
-// What makes sums of non-integer values exact: every data value of the layer, times 2^exp, is an integer
-// small enough that the sums (and sums of squares) of a whole neighbourhood fit 127 bits. Found over the
-// whole layer (ScaleProbe, merged over the ranks), so every tile uses the same one.
+// What makes sums of non-integer values exact: every data value v of the layer, times 2^exp, is an
+// integer X with |X| < 2^(126 - bit_width(cells)) for neighbourhoods of `cells` cells, so that over a
+// neighbourhood S1 = sum X is below 2^126, and n S2 = n sum X^2 and S1^2 below 2^252: exact in 128- and
+// 256-bit integers. Found over the whole layer (ScaleProbe, merged over the ranks), so every tile uses
+// the same one.
 struct SumScale {
   int exp = 0;
 };
@@ -54,10 +56,16 @@ class ScaleProbe {
   // Adds a value (NaN and infinities are ignored: they are NoData or propagate on their own).
   void add(double v);
   void merge(const ScaleProbe& o);
-  // The scale that makes sums over neighbourhoods of up to `cells` cells exact, or nullopt when the
-  // values span too many binary orders of magnitude (then statistics() computes each cell's sums from
-  // its neighbourhood alone: slower). Integers give exp 0. Deterministic.
-  std::optional<SumScale> scale(std::int64_t cells) const;
+  // The scale that makes sums over neighbourhoods of up to `cells` cells exact, and with `squares` the
+  // sums of squares too (Variance and StandardDeviation need them), or nullopt: then statistics()
+  // computes each cell's sums from its neighbourhood alone (much slower). With 2^max_msb <= |v| <
+  // 2^(max_msb + 1) for the largest magnitude and 2^min_lsb the least significant set bit of any value,
+  // there is one when
+  //   max_msb - min_lsb + 1 + bit_width(cells) <= 126,  and min_lsb >= -450,
+  // and, with `squares`, cells < 2^32 (n^2 must fit 64 bits). E.g. for 31 x 31 cells, values up to 1026
+  // with bits down to 2^-105 (any float32 value of at least 2^-82, about 2e-25). exp = max(0, -min_lsb), or
+  // -min_lsb for integers whose trailing zero bits must be dropped. Deterministic.
+  std::optional<SumScale> scale(std::int64_t cells, bool squares) const;
 
   void serialize(std::vector<std::byte>& out) const;
   static ScaleProbe deserialize(std::span<const std::byte> bytes);  // throws std::invalid_argument
@@ -83,16 +91,18 @@ class ScaleProbe {
 //   Median of an even count: (lower + upper) / 2 with integer (truncating) division. Mode: the unique
 //   most frequent value; a tie for the highest count gives NaN.
 // `scale` is the layer's SumScale for Sum, Mean, Variance and StandardDeviation of non-integer values
-// (nullopt: exact per-cell sums, slower); it is not read for the other statistics.
+// (ScaleProbe::scale with squares for Variance and StandardDeviation; nullopt: the per-cell sums above,
+// much slower); it is not read for the other statistics.
 // Deterministic; not collective; thread-safe (no shared state). Throws std::invalid_argument when the
 // window is smaller than 2r + 1 in either direction, r < 0, out has the wrong size, or `scale` does not
-// make the data values integers small enough for exact sums (not the layer's ScaleProbe's scale).
+// make the data values integers small enough for exact sums (not the layer's ScaleProbe's scale), or is
+// given for Variance or StandardDeviation over a neighbourhood of 2^32 cells or more.
 void statistics(const Grid& in, const Neighbourhood& nb, FocalStat stat, std::optional<SumScale> scale,
                 std::span<double> out);
 
 // The same by brute force: every cell's neighbourhood from scratch (the reference of the tests). Sums
-// use the scale of `in`'s own values (a ScaleProbe over in, for nb's cell count), so it gives the bits
-// of statistics() called with that scale.
+// use the scale of `in`'s own values (a ScaleProbe over in, for nb's cell count and stat), so it gives the
+// bits of statistics() called with that scale.
 void statistics_brute_force(const Grid& in, const Neighbourhood& nb, FocalStat stat, std::span<double> out);
 
 }  // namespace trellis::focal

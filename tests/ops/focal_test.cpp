@@ -18,6 +18,13 @@ namespace {
 
 using nlohmann::json;
 
+// The cases of ../shared/conformance/cases.json; null when ../shared is absent.
+json conformance_cases() {
+  const auto shared = shared_dir();
+  if (!shared || !fs::exists(*shared / "conformance/cases.json")) return nullptr;
+  return json::parse(read_file(*shared / "conformance/cases.json"))["cases"];
+}
+
 std::vector<double> flat_cells(const json& rows) {
   std::vector<double> out;
   for (const auto& r : rows)
@@ -68,11 +75,10 @@ void expect_cells(const std::vector<double>& got, const std::vector<double>& wan
 }
 
 TEST(Focal, EveryFocalConformanceCase) {
-  const auto shared = shared_dir();
-  if (!shared || !fs::exists(*shared / "conformance/cases.json")) GTEST_SKIP() << "../shared is absent";
-  const auto doc = json::parse(read_file(*shared / "conformance/cases.json"));
+  const json cases = conformance_cases();
+  if (cases.is_null()) GTEST_SKIP() << "../shared is absent";
   int checked = 0;
-  for (const auto& c : doc["cases"]) {
+  for (const auto& c : cases) {
     const std::string op = c.value("op", ""), id = c.value("id", "");
     // (focal_neighborhood cases, the shapes themselves, are tests/core/neighbourhood_test.cpp.)
     if (op.rfind("focal_", 0) != 0 || op == "focal_neighborhood" || c.value("group", "") != "focal") continue;
@@ -155,11 +161,10 @@ TEST(Focal, EveryFocalConformanceCase) {
 // The shapes themselves (GeoTrellis' NeighborhoodSpec pictures): Neighbourhood::mask() against the
 // included cells (included_mask) or the masked ones (masked_xy, as (x, y)).
 TEST(Focal, EveryNeighbourhoodConformanceCase) {
-  const auto shared = shared_dir();
-  if (!shared || !fs::exists(*shared / "conformance/cases.json")) GTEST_SKIP() << "../shared is absent";
-  const auto doc = json::parse(read_file(*shared / "conformance/cases.json"));
+  const json cases = conformance_cases();
+  if (cases.is_null()) GTEST_SKIP() << "../shared is absent";
   int checked = 0;
-  for (const auto& c : doc["cases"]) {
+  for (const auto& c : cases) {
     if (c.value("op", "") != "focal_neighborhood") continue;
     SCOPED_TRACE(c.value("id", ""));
     const json& n = c["params"]["neighborhood"];
@@ -191,11 +196,10 @@ TEST(Focal, EveryNeighbourhoodConformanceCase) {
 
 // The surface cases: cell size from params.cellSize, expected values at (col,row).
 TEST(Focal, EverySurfaceConformanceCase) {
-  const auto shared = shared_dir();
-  if (!shared || !fs::exists(*shared / "conformance/cases.json")) GTEST_SKIP() << "../shared is absent";
-  const auto doc = json::parse(read_file(*shared / "conformance/cases.json"));
+  const json cases = conformance_cases();
+  if (cases.is_null()) GTEST_SKIP() << "../shared is absent";
   int checked = 0;
-  for (const auto& c : doc["cases"]) {
+  for (const auto& c : cases) {
     const std::string op = c.value("op", ""), id = c.value("id", "");
     if (c.value("group", "") != "surface") continue;
     SCOPED_TRACE(id);

@@ -82,5 +82,24 @@ TEST(Surface, SaoMiguelDemEqualsGdaldemOnOneToFourRanks) {
   }
 }
 
+// z_unit on a projected layer is refused before any work, at its place, with nothing written.
+TEST(Surface, ZUnitOnAProjectedLayerIsRefusedAtValidation) {
+  TempDir d;
+  write_raster(d / "dem.tif", "Int16", 8, 8, 1, {0, 10, 0, 80, 0, -10}, "EPSG:32631", std::nullopt,
+               {std::vector<double>(64, 100)});
+  for (int np : {0, 2}) {
+    const auto r =
+        run_job_text(d,
+                     "version: 1\nsteps:\n  - op: read_geotiff\n    uri: dem.tif\n  - op: "
+                     "tile_to_layout\n  - op: slope\n    z_unit: meters\n  - op: write_geotiff\n    "
+                     "uri: out.tif\n",
+                     np);
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("job.yaml:7:13: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("z_unit is for geographic layers"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(d / "out.tif"));
+  }
+}
+
 }  // namespace
 }  // namespace trellis::test

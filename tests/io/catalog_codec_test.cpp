@@ -1,0 +1,247 @@
+// GeoTrellis tile files: the encoder byte for byte against ../shared/spec (schemas, tile vectors, the
+// real GeoTrellis-written fixture), and the schema-driven decoder on the same bytes.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "io/catalog/file_catalog.hpp"
+#include "io/catalog/tile_codec.hpp"
+#include "util/test_util.hpp"
+
+namespace trellis::io::catalog {
+namespace {
+
+using test::shared_dir;
+
+std::vector<std::byte> from_hex(const std::string& hex) {
+  std::vector<std::byte> out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<std::byte>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+std::string to_hex(std::span<const std::byte> b) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (std::byte x : b) {
+    s += d[static_cast<unsigned>(x) >> 4];
+    s += d[static_cast<unsigned>(x) & 15];
+  }
+  return s;
+}
+
+// The vectors of spec/vectors/tile-vectors.txt, in file order: (avro hex, zlib file hex).
+std::vector<std::pair<std::string, std::string>> tile_vectors(const std::filesystem::path& shared) {
+  std::ifstream in(shared / "spec/vectors/tile-vectors.txt");
+  std::vector<std::pair<std::string, std::string>> v;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("avro_raw_hex=", 0) == 0) v.emplace_back(line.substr(13), "");
+    if (line.rfind("file_hex(zlib)=", 0) == 0) v.back().second = line.substr(15);
+  }
+  return v;
+}
+
+Tile make(const char* type, int cols, int rows, std::vector<double> cells, int bands = 1) {
+  Tile t(CellType::parse(type), cols, rows, bands);
+  for (int b = 0; b < bands; ++b)
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c)
+        t.set(b, c, r, cells[(static_cast<std::size_t>(b) * rows + r) * cols + c]);
+  return t;
+}
+
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct VectorCase {
+  std::size_t index;  // in tile-vectors.txt
+  SpaceTimeKey key;
+  Tile tile;
+  bool spacetime = false, multiband = false;
+};
+
+std::vector<VectorCase> array_tile_cases() {
+  Tile bits(CellType::parse("bool"), 3, 3);
+  bits.band_as<std::uint8_t>(0)[0] = 1;
+  bits.band_as<std::uint8_t>(0)[8] = 1;
+  return {
+      {0, {1, 2, 0}, make("int32", 2, 2, {1, 2, 3, kNaN})},
+      {1, {0, 0, 0}, make("uint16ud65535", 2, 1, {0, kNaN})},
+      {2, {3, 4, 0}, make("uint8", 3, 1, {kNaN, 1, 255})},
+      {3, {0, 0, 0}, make("int8raw", 2, 1, {-128, 127})},
+      {4, {0, 0, 0}, make("float32", 2, 1, {1.5, kNaN})},
+      {5, {0, 0, 0}, make("float64ud-9999.0", 1, 1, {kNaN})},
+      {6, {0, 0, 0}, make("float32raw", 1, 1, {0})},
+      {7, {0, 0, 0}, bits},
+      {9, {0, 0, 0}, make("uint8raw", 1, 1, {10, 20}, 2), false, true},
+      {10, {1, 1, 1262304000000}, make("int32raw", 1, 1, {42}), true, false},
+  };
+}
+
+TEST(CatalogCodec, SchemaTextsAreGeoTrellisOwn) {
+  const auto shared = shared_dir();
+  if (!shared) GTEST_SKIP() << "../shared is absent";
+  for (bool st : {false, true})
+    for (bool mb : {false, true}) {
+      const std::string file =
+          std::string("v2-") + (st ? "spacetime" : "spatial") + "-" + (mb ? "multiband" : "tile") + ".json";
+      EXPECT_EQ(tile_schema_text(st, mb), test::read_file(*shared / "spec/schemas" / file)) << file;
+    }
+}
+
+TEST(CatalogCodec, EncodesTheSpecVectorsByteForByte) {
+  const auto shared = shared_dir();
+  if (!shared) GTEST_SKIP() << "../shared is absent";
+  const auto vectors = tile_vectors(*shared);
+  ASSERT_EQ(vectors.size(), 11u);
+  for (const auto& c : array_tile_cases()) {
+    const KeyedTile pair{c.key, &c.tile};
+    const auto avro = encode_pairs({&pair, 1}, c.spacetime, c.multiband);
+    EXPECT_EQ(to_hex(avro), vectors[c.index].first) << "vector " << c.index;
+    EXPECT_EQ(to_hex(zlib_compress(avro)), vectors[c.index].second) << "vector " << c.index;
+  }
+}
+
+TEST(CatalogCodec, DecodesTheSpecVectors) {
+  const auto shared = shared_dir();
+  if (!shared) GTEST_SKIP() << "../shared is absent";
+  const auto vectors = tile_vectors(*shared);
+  for (const auto& c : array_tile_cases()) {
+    const TileDecoder dec(nlohmann::ordered_json::parse(tile_schema_text(c.spacetime, c.multiband)));
+    const auto pairs = dec.decode(from_hex(vectors[c.index].second));
+    ASSERT_EQ(pairs.size(), 1u);
+    EXPECT_EQ(pairs[0].first, c.key) << "vector " << c.index;
+    EXPECT_TRUE(pairs[0].second == c.tile)
+        << "vector " << c.index << ": " << pairs[0].second.cell_type().name();
+  }
+  // IntConstantTile 2x2 of 7 (GeoTrellis writes constant tiles; trellis only reads them).
+  const TileDecoder dec(nlohmann::ordered_json::parse(tile_schema_text(false, false)));
+  const auto pairs = dec.decode(from_hex(vectors[8].second));
+  ASSERT_EQ(pairs.size(), 1u);
+  EXPECT_EQ(pairs[0].first, (SpaceTimeKey{5, 6, 0}));
+  EXPECT_TRUE(pairs[0].second == make("int32", 2, 2, {7, 7, 7, 7}));
+}
+
+TEST(CatalogCodec, EveryCellTypeRoundTrips) {
+  const char* types[] = {"bool",
+                         "int8raw",
+                         "int8",
+                         "int8ud-5",
+                         "uint8raw",
+                         "uint8",
+                         "uint8ud255",
+                         "int16raw",
+                         "int16",
+                         "int16ud-9999",
+                         "uint16raw",
+                         "uint16",
+                         "uint16ud65535",
+                         "int32raw",
+                         "int32",
+                         "int32ud-1",
+                         "float32raw",
+                         "float32",
+                         "float32ud-9999.0",
+                         "float64raw",
+                         "float64",
+                         "float64ud1.0E-5"};
+  for (const char* name : types) {
+    for (int bands : {1, 3}) {
+      const CellType ct = CellType::parse(name);
+      Tile t(ct, 7, 5, bands);
+      for (int b = 0; b < bands; ++b)
+        for (int i = 0; i < 35; ++i) {
+          double v = ct.kind == CellKind::Bool ? (i * 7 + b) % 3 == 0 : (i * 37 + b * 11) % 251 - 100.5;
+          if (i % 9 == 4) v = kNaN;
+          t.set(b, i % 7, i / 7, v);
+        }
+      const KeyedTile pair{{3, 9, 0}, &t};
+      const bool mb = bands > 1;
+      const auto file = zlib_compress(encode_pairs({&pair, 1}, false, mb));
+      const TileDecoder dec(nlohmann::ordered_json::parse(tile_schema_text(false, mb)));
+      const auto back = dec.decode(file);
+      ASSERT_EQ(back.size(), 1u) << name;
+      EXPECT_TRUE(back[0].second == t)
+          << name << " x" << bands << " came back as " << back[0].second.cell_type().name();
+    }
+  }
+}
+
+TEST(CatalogCodec, RefusesCorruptFiles) {
+  const TileDecoder dec(nlohmann::ordered_json::parse(tile_schema_text(false, false)));
+  Tile t = make("int32", 2, 2, {1, 2, 3, 4});
+  const KeyedTile pair{{0, 0, 0}, &t};
+  auto avro = encode_pairs({&pair, 1}, false, false);
+  auto truncated = avro;
+  truncated.resize(truncated.size() - 3);
+  EXPECT_THROW(dec.decode(zlib_compress(truncated)), IoError);
+  auto longer = avro;
+  longer.push_back(std::byte{0});
+  EXPECT_THROW(dec.decode(zlib_compress(longer)), IoError);
+  auto file = zlib_compress(avro);
+  file.resize(file.size() / 2);
+  EXPECT_THROW(dec.decode(file), IoError);
+  auto branch = avro;
+  branch[3] = std::byte{0x40};  // union branch 32: beyond the 16 tile records
+  EXPECT_THROW(dec.decode(zlib_compress(branch)), IoError);
+}
+
+// The real GeoTrellis 2.0.0-RC2 catalog: its metadata, the values spec 3.5 and 9.1 state, and files that
+// trellis' encoder writes back byte for byte.
+TEST(CatalogCodec, ReadsTheGeoTrellisWrittenFixture) {
+  const auto shared = shared_dir();
+  if (!shared) GTEST_SKIP() << "../shared is absent";
+  const FileCatalog cat((*shared / "data/geotrellis-catalog/catalog").string());
+  const auto ids = cat.layers();
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ(ids[0].name, "landsat");
+  EXPECT_EQ(ids[0].zoom, 0);
+  const LayerAttributes a = cat.read_layer(ids[0]);
+  EXPECT_EQ(a.md.cell_type.name(), "uint16raw");
+  EXPECT_EQ(a.md.layout.tile_layout, (TileLayout{34, 28, 256, 256}));
+  EXPECT_EQ(a.md.layout.extent.xmin, 138.83392384789715);
+  EXPECT_EQ(a.md.extent.ymax, 37.10945605969421);
+  EXPECT_EQ(a.md.crs.epsg(), 4326);
+  EXPECT_EQ(a.md.bounds.max, (SpaceTimeKey{33, 27, 0}));
+  EXPECT_EQ(a.key_index.kind, IndexKind::ZOrder);
+  EXPECT_EQ(a.key_index.file_name_width(), 4);
+  EXPECT_EQ(a.header.path, "landsat/0");
+  EXPECT_FALSE(a.header.multiband());
+
+  const TileDecoder dec(a.schema);
+  const std::map<std::string, SpaceTimeKey> files = {{"0100", {10, 4, 0}},
+                                                     {"0562", {4, 21, 0}},
+                                                     {"0128", {0, 8, 0}},
+                                                     {"0129", {1, 8, 0}},
+                                                     {"1675", {33, 27, 0}}};
+  for (const auto& [name, key] : files) {
+    const std::string path =
+        cat.tile_path(a.header, a.key_index.to_index(key), a.key_index.file_name_width());
+    EXPECT_EQ(path, cat.tile_dir(a.header) + "/" + name);
+    const auto bytes = cat.read_tile_file(path);
+    ASSERT_TRUE(bytes) << path;
+    const auto pairs = dec.decode(*bytes);
+    ASSERT_EQ(pairs.size(), 1u);
+    EXPECT_EQ(pairs[0].first, key) << name;
+    const Tile& t = pairs[0].second;
+    EXPECT_EQ(t.cell_type().name(), "uint16raw");
+    ASSERT_EQ(t.cols(), 256);
+    ASSERT_EQ(t.rows(), 256);
+    if (name == "0100") {
+      EXPECT_EQ(t.band_as<std::uint16_t>(0)[0], 26119);  // zigzag 8e 98 03 (spec 3.5)
+    }
+    if (name == "0128" || name == "1675") {  // all-zero tiles (spec 9.1)
+      for (std::size_t i = 0; i < t.cells(); ++i) ASSERT_EQ(t.band_as<std::uint16_t>(0)[i], 0);
+    }
+    // trellis writes GeoTrellis' own bytes.
+    const KeyedTile pair{pairs[0].first, &t};
+    EXPECT_EQ(zlib_compress(encode_pairs({&pair, 1}, false, false)), *bytes) << name;
+  }
+  EXPECT_FALSE(cat.read_tile_file(cat.tile_dir(a.header) + "/0000"));  // sparse: no file
+}
+
+}  // namespace
+}  // namespace trellis::io::catalog

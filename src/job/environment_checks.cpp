@@ -165,6 +165,51 @@ void check_output_path(const Step& s, const std::string& key, const std::string&
   }
 }
 
+// The layer a catalog parameter names with the step's `layer_name` (a plain string parameter).
+std::string step_layer_name(const Step& s) {
+  if (!s.params.has("layer_name")) return "";
+  const ParamValue& v = s.params.raw("layer_name");
+  return v.is_string() ? v.as_string() : "";
+}
+
+// Only file catalogs exist so far: file:///abs or a path (the loader resolved relative ones).
+std::string catalog_root(const Params& at, const std::string& key, const std::string& uri) {
+  if (uri.rfind("file://", 0) == 0) return uri.substr(7);
+  if (const auto p = uri.find("://"); p != std::string::npos)
+    throw at.step_error("parameter '" + key + "': '" + uri.substr(0, p + 3) +
+                        "' catalogs are not supported; give file:///path or a path");
+  return uri;
+}
+
+void check_catalog_input(const Step& s, const std::string& key, const std::string& uri, const Mark& m,
+                         const std::vector<std::string>& outputs) {
+  const Params at(s.id, s.spec->name, m, {});
+  const std::string root = catalog_root(at, key, uri);
+  for (const auto& o : outputs)
+    if (o == catalog_layer_key(uri, step_layer_name(s))) return;  // written by an earlier step
+  std::error_code ec;
+  if (!fs::is_directory(root, ec))
+    throw at.step_error("parameter '" + key + "': catalog '" + root +
+                        "' does not exist (or is not a folder)");
+}
+
+void check_catalog_output(const Step& s, const std::string& key, const std::string& uri, const Mark& m) {
+  const Params at(s.id, s.spec->name, m, {});
+  const std::string root = catalog_root(at, key, uri);
+  std::error_code ec;
+  const auto st = fs::status(root, ec);
+  if (fs::exists(st)) {
+    if (!fs::is_directory(st))
+      throw at.step_error("parameter '" + key + "': catalog '" + root + "' is not a folder");
+    if (const std::string why = unwritable_filesystem(root); !why.empty())
+      throw at.step_error("parameter '" + key + "': catalog '" + root + "' is on " + why);
+    if (::access(root.c_str(), W_OK | X_OK) != 0)
+      throw at.step_error("parameter '" + key + "': catalog '" + root + "' is not writable");
+    return;
+  }
+  check_output_path(s, key, root, m);  // a new folder: its parents must allow it
+}
+
 }  // namespace
 
 void check_environment(const Step& s, const std::vector<std::string>& outputs,
@@ -185,6 +230,12 @@ void check_environment(const Step& s, const std::vector<std::string>& outputs,
         break;
       case ParamType::OutputPath:
         if (v.is_string()) check_output_path(s, key, v.as_string(), v.mark);
+        break;
+      case ParamType::CatalogInput:
+        if (v.is_string()) check_catalog_input(s, key, v.as_string(), v.mark, outputs);
+        break;
+      case ParamType::CatalogOutput:
+        if (v.is_string()) check_catalog_output(s, key, v.as_string(), v.mark);
         break;
       case ParamType::Crs:
         if (s.spec->schema) break;  // the op's schema parses it
@@ -237,6 +288,10 @@ void check_path_collisions(const std::vector<const Step*>& steps,
       if (p.type == ParamType::OutputPath && v.is_string()) {
         if (!is_virtual_path(v.as_string()) && s.params.given(p.name))
           outputs.push_back({canonical(v.as_string()), i, key, v.mark});
+      } else if ((p.type == ParamType::CatalogOutput || p.type == ParamType::CatalogInput) && v.is_string()) {
+        // A layer of a catalog: the same layer written twice, or read and then overwritten, collides.
+        auto& uses = p.type == ParamType::CatalogOutput ? outputs : inputs;
+        uses.push_back({catalog_layer_key(v.as_string(), step_layer_name(s)), i, key, v.mark});
       } else if (p.type == ParamType::InputPath) {
         auto add = [&](const ParamValue& e) {
           if (e.is_string()) inputs.push_back({canonical(e.as_string()), i, key, e.mark});
@@ -278,7 +333,18 @@ bool reads_earlier_output(const Job& job, std::size_t i) {
       if (p.type == ParamType::OutputPath && job.steps[j].params.has(p.name) &&
           job.steps[j].params.raw(p.name).is_string())
         outputs.push_back(job.steps[j].params.raw(p.name).as_string());
+  for (std::size_t j = 0; j < i; ++j)
+    for (const auto& p : job.steps[j].spec->params)
+      if (p.type == ParamType::CatalogOutput && job.steps[j].params.has(p.name) &&
+          job.steps[j].params.raw(p.name).is_string())
+        outputs.push_back(
+            catalog_layer_key(job.steps[j].params.raw(p.name).as_string(), step_layer_name(job.steps[j])));
   for (const auto& p : s.spec->params) {
+    if (p.type == ParamType::CatalogInput && s.params.has(p.name) && s.params.raw(p.name).is_string()) {
+      const std::string k = catalog_layer_key(s.params.raw(p.name).as_string(), step_layer_name(s));
+      for (const auto& o : outputs)
+        if (o == k) return true;
+    }
     if (p.type != ParamType::InputPath || !s.params.has(p.name)) continue;
     const ParamValue& v = s.params.raw(p.name);
     std::vector<std::string> ins;

@@ -205,7 +205,9 @@ Loader::Raw Loader::parse_step(const YAML::Node& node, int number, const Raw* pr
     if (p.default_value && !p.default_value->is_null()) {
       ParamValue d = *p.default_value;
       if (d.mark.line == 0) d.mark = r.step.mark;
-      if ((p.type == ParamType::InputPath || p.type == ParamType::OutputPath) && d.is_string())
+      if ((p.type == ParamType::InputPath || p.type == ParamType::OutputPath ||
+           p.type == ParamType::CatalogInput || p.type == ParamType::CatalogOutput) &&
+          d.is_string())
         d.v = resolve_job_path(dir_, d.as_string());
       values[p.name] = std::move(d);
     }
@@ -279,6 +281,11 @@ Job Loader::load(const std::string& text) {
       if (p.type == ParamType::OutputPath && r.step.params.has(p.name) &&
           r.step.params.raw(p.name).is_string())
         outputs.push_back(r.step.params.raw(p.name).as_string());
+      else if (p.type == ParamType::CatalogOutput && r.step.params.has(p.name) &&
+               r.step.params.raw(p.name).is_string() && r.step.params.has("layer_name") &&
+               r.step.params.raw("layer_name").is_string())
+        outputs.push_back(catalog_layer_key(r.step.params.raw(p.name).as_string(),
+                                            r.step.params.raw("layer_name").as_string()));
   {
     std::vector<const Step*> in_file_order;
     std::vector<std::map<std::string, std::string>> typed;

@@ -184,6 +184,27 @@ struct ParamTraits<OutputPath> {
   static OutputPath parse(const ParamValue& v, const ValueContext&) { return {v.as_string()}; }
 };
 
+// A catalog an op reads or writes: `file:///abs/path` or a path (relative to the job file's folder).
+// The op's `layer_name` parameter names the layer in it (job-format.md, catalogs).
+struct CatalogInput {
+  std::string uri;
+};
+struct CatalogOutput {
+  std::string uri;
+};
+template <>
+struct ParamTraits<CatalogInput> {
+  static constexpr ParamType shape = ParamType::CatalogInput;
+  static std::string type_name() { return "catalog uri"; }
+  static CatalogInput parse(const ParamValue& v, const ValueContext&) { return {v.as_string()}; }
+};
+template <>
+struct ParamTraits<CatalogOutput> {
+  static constexpr ParamType shape = ParamType::CatalogOutput;
+  static std::string type_name() { return "catalog uri"; }
+  static CatalogOutput parse(const ParamValue& v, const ValueContext&) { return {v.as_string()}; }
+};
+
 // Anything Crs::from_user accepts (EPSG:n, a PROJ string, WKT), known to PROJ.
 template <>
 struct ParamTraits<Crs> {

@@ -93,6 +93,9 @@ const char* param_type_name(ParamType t) {
       return "input path";
     case ParamType::OutputPath:
       return "output path";
+    case ParamType::CatalogInput:
+    case ParamType::CatalogOutput:
+      return "catalog uri";
     case ParamType::Crs:
       return "crs";
     case ParamType::CellTypeName:
@@ -178,6 +181,17 @@ JobError Params::step_error(const std::string& message) const {
 
 bool is_virtual_path(const std::string& path) {
   return path.rfind("/vsi", 0) == 0 || path.find("://") != std::string::npos;
+}
+
+std::string catalog_layer_key(const std::string& uri, const std::string& layer) {
+  std::string root = uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri;
+  if (!is_virtual_path(root)) {
+    std::error_code ec;
+    const fs::path c = fs::weakly_canonical(root, ec);
+    root = ec ? fs::path(root).lexically_normal().string() : c.string();
+    while (root.size() > 1 && root.back() == '/') root.pop_back();
+  }
+  return "catalog:" + root + "#" + layer;
 }
 
 std::string resolve_job_path(const std::string& job_dir, const std::string& path) {

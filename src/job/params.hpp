@@ -60,7 +60,11 @@ enum class ParamType {
   StringList,  // a list of strings, or one string taken as a one-element list
   InputPath,   // a file/folder/glob/list read by the op: resolved against the job folder, must exist
   OutputPath,  // a file written by the op: resolved against the job folder, its folder must be creatable
-  Crs,         // anything Crs::from_user accepts; must be known to PROJ
+  // A catalog (file:///abs or a path resolved against the job folder) and, with the step's
+  // `layer_name`, a layer in it: read (must exist unless an earlier step writes it) or written.
+  CatalogInput,
+  CatalogOutput,
+  Crs,  // anything Crs::from_user accepts; must be known to PROJ
   CellTypeName,
   Any,  // a scalar, list or map the op checks itself (its validate hook)
 };
@@ -139,6 +143,9 @@ class Params {
 
 // True for GDAL virtual paths (/vsi...) and URIs (anything containing "://"): kept as written.
 bool is_virtual_path(const std::string& path);
+// A catalog layer as the path checks see it ("catalog:<root>#<layer>"): two steps use the same layer
+// when these are equal. `uri` as resolved by the loader.
+std::string catalog_layer_key(const std::string& uri, const std::string& layer);
 // Resolves a path written in a job against the job folder: "~/" expands to $HOME, relative paths are
 // joined to `job_dir` and normalised; absolute paths are normalised; virtual paths are kept as written.
 std::string resolve_job_path(const std::string& job_dir, const std::string& path);

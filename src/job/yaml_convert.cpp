@@ -395,11 +395,15 @@ ParamValue YamlConverter::convert(const ParamSpec& spec, const std::string& key,
     case ParamType::String:
     case ParamType::Crs:
     case ParamType::CellTypeName:
-    case ParamType::OutputPath: {
-      need_scalar(spec.type == ParamType::OutputPath ? "a path" : "a string");
+    case ParamType::OutputPath:
+    case ParamType::CatalogInput:
+    case ParamType::CatalogOutput: {
+      const bool path = spec.type == ParamType::OutputPath || spec.type == ParamType::CatalogInput ||
+                        spec.type == ParamType::CatalogOutput;
+      need_scalar(path ? "a path" : "a string");
       std::string s = scalar(n, m, prefix);
       if (spec.type == ParamType::String) s = check_choice(spec, key, s, m, step_prefix);
-      if (spec.type == ParamType::OutputPath) {
+      if (path) {
         if (trim(s).empty())
           step_fail(m, (voice_ == Voice::Parameter ? "parameter '" + key + "'" : key) + " is an empty path");
         s = resolve_job_path(dir_, s);

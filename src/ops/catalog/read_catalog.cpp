@@ -1,0 +1,263 @@
+// read_catalog (query): a layer of a GeoTrellis file catalog, whole or the tiles an extent or geometries
+// meet. Every rank works out the same candidate keys from the metadata and the query, splits them along
+// the layer's own key index (Partitioner), and reads and decodes the files of its share with all its
+// threads: only the files of the query are opened, and no rank reads for another.
+#include <filesystem>
+#include <set>
+
+#include "core/parallel.hpp"
+#include "io/catalog/file_catalog.hpp"
+#include "io/catalog/tile_codec.hpp"
+#include "io/geos.hpp"
+#include "job/op.hpp"
+#include "job/types/geometry.hpp"
+#include "job/types/layout.hpp"
+#include "mpi/reduce.hpp"
+#include "mpi/runtime.hpp"
+#include "ops/common/features.hpp"
+#include "ops/registry.hpp"
+
+namespace trellis::ops {
+
+namespace {
+
+namespace cat = io::catalog;
+
+struct ReadCatalogArgs {
+  job::CatalogInput uri;
+  std::string layer_name;
+  std::int64_t layer_zoom = 0;
+  std::optional<Extent> extent;
+  std::optional<job::GeometrySources> intersects;
+  std::optional<Crs> query_crs;
+};
+
+void declare(job::Schema<ReadCatalogArgs>& s) {
+  using A = ReadCatalogArgs;
+  s.add("uri", &A::uri, "the catalog: file:///path or a path").required();
+  s.add("layer_name", &A::layer_name, "the layer's name in the catalog").required().alias("name");
+  s.add("layer_zoom", &A::layer_zoom, "the zoom to read (0 for floating layouts)").range(0, 64).alias("zoom");
+  s.add("extent", &A::extent, "read only the tiles meeting [xmin, ymin, xmax, ymax] (in query_crs)");
+  s.add("intersects", &A::intersects,
+        "read only the tiles meeting these geometries: WKT, GeoJSON, an OGR source {uri, layer, where}, or a "
+        "list");
+  s.add("query_crs", &A::query_crs,
+        "CRS of `extent` and of geometries that name none (default: the layer's)");
+}
+
+cat::FileCatalog catalog_of(const ReadCatalogArgs& a) {
+  return cat::FileCatalog(cat::file_catalog_root(a.uri.uri));
+}
+
+cat::LayerId id_of(const ReadCatalogArgs& a) {
+  return {a.layer_name, static_cast<int>(a.layer_zoom)};
+}
+
+// The layer's attributes, and its band count from one tile when the metadata cannot tell (GeoTrellis
+// does not record the bands of a MultibandTile layer). Throws JobError at layer_name when the layer
+// does not exist.
+cat::LayerAttributes read_attributes(const ReadCatalogArgs& a, const job::ArgsAccess& ctx) {
+  const cat::FileCatalog catalog = catalog_of(a);
+  if (!catalog.layer_exists(id_of(a))) {
+    std::string known;
+    for (const auto& l : catalog.layers())
+      known += (known.empty() ? "" : ", ") + l.name + " zoom " + std::to_string(l.zoom);
+    throw ctx.param_error(&ReadCatalogArgs::layer_name,
+                          "catalog '" + catalog.root() + "' has no layer '" + a.layer_name + "' at zoom " +
+                              std::to_string(a.layer_zoom) + " (it has: " + (known.empty() ? "none" : known) +
+                              ")");
+  }
+  cat::LayerAttributes at = catalog.read_layer(id_of(a));
+  if (at.md.temporal)
+    throw JobError("read_catalog reads spatial layers; this layer is spacetime (not supported yet)");
+  if (!at.bands_known) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(catalog.tile_dir(at.header), ec)) {
+      if (!e.is_regular_file() || e.path().filename().string().front() == '.') continue;
+      const auto bytes = catalog.read_tile_file(e.path().string());
+      if (!bytes) continue;
+      const auto pairs = cat::TileDecoder(at.schema).decode(*bytes);
+      if (pairs.empty()) continue;
+      at.md.bands = pairs.front().second.bands();
+      at.bands_known = true;
+      break;
+    }
+  }
+  return at;
+}
+
+// The key grid the query asks for, inside the layer's bounds.
+GridBounds query_bounds(const LayerMetadata& md, const ReadCatalogArgs& a) {
+  GridBounds b = md.bounds.grid();
+  if (a.extent) {
+    const Crs from = a.query_crs.value_or(md.crs);
+    const Extent e = from == md.crs ? *a.extent : Transform(from, md.crs).apply(*a.extent);
+    b = b.intersection(md.layout.extent_to_bounds(e));
+  }
+  return b;
+}
+
+// The candidate keys of the query, sorted: every key of the bounds, or those meeting a geometry.
+std::vector<SpaceTimeKey> candidate_keys(const LayerMetadata& md, const ReadCatalogArgs& a) {
+  const GridBounds b = query_bounds(md, a);
+  std::vector<SpaceTimeKey> keys;
+  if (b.empty()) return keys;
+  if (!a.intersects) {
+    keys.reserve(static_cast<std::size_t>(b.size()));
+    for (long r = b.row_min; r <= b.row_max; ++r)
+      for (long c = b.col_min; c <= b.col_max; ++c)
+        keys.push_back({static_cast<std::int32_t>(c), static_cast<std::int32_t>(r), 0});
+    return keys;
+  }
+  const auto features = read_geometry(*a.intersects, a.query_crs.value_or(md.crs), md.crs);
+  std::set<SpaceTimeKey> meet;
+  io::PolygonClipper clipper;
+  for (std::size_t f = 0; f < features.size(); ++f) {
+    if (features[f].wkb.empty()) continue;
+    const GridBounds fb = b.intersection(md.layout.extent_to_bounds(features[f].envelope));
+    if (fb.empty()) continue;
+    clipper.load(f, features[f].wkb);
+    for (long r = fb.row_min; r <= fb.row_max; ++r)
+      for (long c = fb.col_min; c <= fb.col_max; ++c)
+        if (features[f].polygonal
+                ? clipper.relate(md.layout.key_extent(c, r)) != io::PolygonClipper::Relation::Disjoint
+                : true)
+          meet.insert({static_cast<std::int32_t>(c), static_cast<std::int32_t>(r), 0});
+  }
+  return {meet.begin(), meet.end()};
+}
+
+// The result's metadata: the layer's, with the query's key bounds and the extent they cover.
+LayerMetadata result_metadata(LayerMetadata md, const std::vector<SpaceTimeKey>& keys) {
+  if (keys.empty()) return md;
+  GridBounds g{keys.front().col, keys.front().row, keys.front().col, keys.front().row};
+  for (const auto& k : keys) g = g.combine({k.col, k.row, k.col, k.row});
+  md.bounds = {{static_cast<std::int32_t>(g.col_min), static_cast<std::int32_t>(g.row_min), 0},
+               {static_cast<std::int32_t>(g.col_max), static_cast<std::int32_t>(g.row_max), 0}};
+  md.extent = md.extent.intersection(md.layout.bounds_extent(g));
+  return md;
+}
+
+job::Shape plan(job::PlanContext& ctx, const ReadCatalogArgs& a) {
+  const cat::LayerAttributes at = read_attributes(a, ctx);
+  job::Shape s;
+  s.kind = job::ValueKind::TiledLayer;
+  const GridBounds b = query_bounds(at.md, a);
+  if (b.empty()) {
+    const std::string why = "the query meets none of the layer's tiles";
+    if (a.extent) throw ctx.param_error(&ReadCatalogArgs::extent, why);
+    throw ctx.param_error(&ReadCatalogArgs::layer_name, why);
+  }
+  s.levels.push_back({at.md, static_cast<std::uint64_t>(b.size())});
+  s.working_bytes_per_rank =
+      job::sat_mul(4 * s.levels[0].tile_bytes() + 4096, static_cast<std::uint64_t>(max_threads()));
+  return s;
+}
+
+job::StepValue run(job::StepContext& ctx, const ReadCatalogArgs& a) {
+  const cat::FileCatalog catalog = catalog_of(a);
+  const cat::LayerAttributes at = read_attributes(a, ctx);
+  const std::vector<SpaceTimeKey> keys = candidate_keys(at.md, a);
+
+  TiledLayer layer;
+  layer.md = result_metadata(at.md, keys);
+  // The ranks split the candidates along the layer's own index: contiguous runs of its files.
+  layer.partitioner = Partitioner(at.key_index.kind, at.md.bounds, mpi::Runtime::size());
+  std::vector<CurvePos> positions;
+  for (const auto& k : keys) positions.push_back(layer.partitioner.position(k));
+  std::sort(positions.begin(), positions.end());
+  positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
+  layer.partitioner.split(positions);
+
+  std::vector<SpaceTimeKey> mine;
+  for (const auto& k : keys)
+    if (layer.partitioner.owner(k) == mpi::Runtime::rank()) mine.push_back(k);
+  const cat::TileDecoder decoder(at.schema);
+  const int width = at.key_index.file_name_width();
+  const TileLayout& tl = at.md.layout.tile_layout;
+  std::vector<std::optional<Tile>> read(mine.size());
+  std::vector<std::uint8_t> opened(mine.size(), 0);
+  ctx.progress.begin(mine.size(), "tiles");
+  parallel_for(mine.size(), [&](std::size_t i) {
+    if (ctx.progress.stop_requested()) return;
+    const std::string path = catalog.tile_path(at.header, at.key_index.to_index(mine[i]), width);
+    const auto bytes = catalog.read_tile_file(path);
+    ctx.progress.advance(1);
+    if (!bytes) return;  // a sparse layer: no tile there
+    opened[i] = 1;
+    for (auto& [k, t] : decoder.decode(*bytes)) {
+      if (k != mine[i]) continue;  // another key of the same index (spacetime bins)
+      if (t.cols() != tl.tile_cols || t.rows() != tl.tile_rows || t.bands() != at.md.bands)
+        throw IoError(path + ": a " + std::to_string(t.cols()) + "x" + std::to_string(t.rows()) +
+                      " tile of " + std::to_string(t.bands()) + " band(s) in a layer of " +
+                      std::to_string(tl.tile_cols) + "x" + std::to_string(tl.tile_rows) + " tiles of " +
+                      std::to_string(at.md.bands));
+      read[i] = t.cell_type() == at.md.cell_type ? std::move(t) : t.convert(at.md.cell_type);
+    }
+  });
+  std::int64_t files = 0;
+  for (std::size_t i = 0; i < mine.size(); ++i) {
+    files += opened[i];
+    if (read[i]) layer.tiles.emplace(mine[i], std::move(*read[i]));
+  }
+  const std::int64_t total_files = mpi::allreduce_sum(files);
+  const std::int64_t total_tiles = mpi::allreduce_sum(static_cast<std::int64_t>(layer.tiles.size()));
+  ctx.log.info("read_catalog: layer '" + a.layer_name + "' zoom " + std::to_string(a.layer_zoom) + ": " +
+               std::to_string(keys.size()) + " candidate key(s), " + std::to_string(total_files) +
+               " tile file(s) opened, " + std::to_string(total_tiles) + " tile(s)");
+  return layer;
+}
+
+const OpRegistration kReadCatalog{job::make_op<ReadCatalogArgs>(
+    {.name = "read_catalog",
+     .group = "io",
+     .help = "read a layer (or the part a query meets) from a GeoTrellis file catalog",
+     .doc = R"md(## Semantics
+
+GeoPySpark's `catalog.query(uri, layer_name, layer_zoom, query_geom, query_proj)` on a file catalog
+(`query` is the same op). It reads catalogs that trellis wrote and catalogs GeoTrellis or GeoPySpark
+wrote (Avro layers of GeoTrellis 1.1-3.x, any key index, single-band or multiband; tiles in any tile
+record GeoTrellis writes, constant and padded tiles included).
+
+- Without a query, the whole layer. With `extent` (reprojected from `query_crs` to the layer's CRS),
+  the tiles whose keys GeoTrellis' `extentToBounds` gives for it. With `intersects`, the tiles a
+  geometry meets (polygons: tiles whose rectangle is not disjoint from them; lines and points: the
+  tiles under their envelope).
+- The result keeps the layer's layout, CRS and cell type; its key bounds are those of the query, its
+  extent the layer's extent inside them. Keys with no file (a sparse layer) have no tile.
+- Every rank works out the same candidate keys, splits them along the layer's own key index, and reads
+  and decodes its share with all its threads. Only the files of the candidates are opened; the log
+  says how many.
+- The layer is looked for when the job is validated: a missing layer is refused with status 2 at
+  `layer_name`, naming the layers the catalog has. A layer written by an earlier step of the job is
+  read back after it.
+
+Spacetime layers are not read yet.
+
+## Example
+
+```yaml
+- op: read_catalog
+  uri: out/catalog
+  layer_name: nlcd
+  layer_zoom: 6
+  intersects: {uri: states.gpkg, where: "name = 'Pennsylvania'"}
+```
+)md",
+     .inputs = job::Inputs::None,
+     .produces = job::ValueKind::TiledLayer},
+    declare, run, plan)};
+
+const OpRegistration kQuery{job::make_op<ReadCatalogArgs>(
+    {.name = "query",
+     .group = "io",
+     .help = "read_catalog under GeoPySpark's name: a layer, or the part a query meets, from a file catalog",
+     .doc = "## Semantics\n\nThe same op as `read_catalog` (see its page), under the name GeoPySpark gives "
+            "it.\n",
+     .inputs = job::Inputs::None,
+     .produces = job::ValueKind::TiledLayer},
+    declare, run, plan)};
+
+}  // namespace
+
+}  // namespace trellis::ops

@@ -1,0 +1,185 @@
+// write_catalog: a tiled layer (or every level of a pyramid) as a GeoTrellis file-catalog layer. Every
+// rank encodes and writes the tile files of the tiles it owns, with all its threads; once every rank
+// has written its files, rank 0 writes the layer's metadata attribute, atomically: until then the layer
+// does not exist for any reader, so a job cut short never leaves a layer that looks complete.
+#include <filesystem>
+
+#include "core/parallel.hpp"
+#include "io/catalog/file_catalog.hpp"
+#include "io/catalog/tile_codec.hpp"
+#include "job/op.hpp"
+#include "mpi/failure.hpp"
+#include "mpi/runtime.hpp"
+#include "ops/registry.hpp"
+
+namespace trellis::ops {
+
+namespace {
+
+namespace cat = io::catalog;
+
+struct WriteCatalogArgs {
+  job::CatalogOutput uri;
+  std::string layer_name;
+  IndexKind index_strategy = IndexKind::ZOrder;
+  bool overwrite = false;
+};
+
+void declare(job::Schema<WriteCatalogArgs>& s) {
+  using A = WriteCatalogArgs;
+  s.add("uri", &A::uri, "the catalog: file:///path or a path (created when missing)").required();
+  s.add("layer_name", &A::layer_name, "the layer's name in the catalog (letters, digits, '-', '_', '.')")
+      .required()
+      .alias("name");
+  s.add("index_strategy", &A::index_strategy,
+        "the key index naming the tile files: zorder, hilbert or rowmajor");
+  s.add("overwrite", &A::overwrite, "replace a layer of the same name and zoom (default: refuse it)");
+  s.check([](const A& a, const job::Checker<A>& c) {
+    if (!cat::valid_layer_name(a.layer_name))
+      c.fail(&A::layer_name,
+             "'" + a.layer_name +
+                 "' is not a layer name GeoTrellis can list: use letters, digits, '-', '_' and "
+                 "'.', without '__.__'");
+  });
+}
+
+cat::FileCatalog catalog_of(const WriteCatalogArgs& a) {
+  return cat::FileCatalog(cat::file_catalog_root(a.uri.uri));
+}
+
+// What the layer's metadata must allow, and the layer not existing unless `overwrite`. Not collective.
+void check_level(const LayerMetadata& md, const WriteCatalogArgs& a, const job::ArgsAccess& ctx) {
+  if (md.temporal)
+    throw JobError("write_catalog writes spatial layers; this layer is spacetime (not supported yet)");
+  const cat::LayerId id{a.layer_name, md.zoom.value_or(0)};
+  if (!a.overwrite && catalog_of(a).layer_exists(id))
+    throw ctx.param_error(&WriteCatalogArgs::layer_name, "catalog '" + catalog_of(a).root() +
+                                                             "' already has layer '" + id.name +
+                                                             "' at zoom " + std::to_string(id.zoom) +
+                                                             " (set overwrite: true to replace it)");
+}
+
+cat::LayerAttributes attributes_of(const LayerMetadata& md, const WriteCatalogArgs& a, int zoom) {
+  cat::LayerAttributes at;
+  at.md = md;
+  at.header.key_class = "geotrellis.spark.SpatialKey";
+  at.header.value_class = md.bands > 1 ? "geotrellis.raster.MultibandTile" : "geotrellis.raster.Tile";
+  at.header.path = a.layer_name + "/" + std::to_string(zoom);
+  at.key_index = cat::KeyIndex::for_spatial(a.index_strategy, md.bounds);
+  at.schema = nlohmann::ordered_json::parse(cat::tile_schema_text(false, md.bands > 1));
+  return at;
+}
+
+// Collective.
+void write_level(const TiledLayer& layer, const WriteCatalogArgs& a, const job::StepContext& ctx) {
+  const LayerMetadata& md = layer.md;
+  check_level(md, a, ctx);
+  const int zoom = md.zoom.value_or(0);
+  const cat::LayerId id{a.layer_name, zoom};
+  const cat::FileCatalog catalog = catalog_of(a);
+  const cat::LayerAttributes at = attributes_of(md, a, zoom);
+  const bool multiband = md.bands > 1;
+  const int width = at.key_index.file_name_width();
+
+  // Rank 0 makes room: an old layer loses its metadata first (it stops existing), then its files.
+  if (mpi::Runtime::rank() == 0) {
+    if (catalog.layer_exists(id)) catalog.delete_layer(id);
+    std::error_code ec;
+    std::filesystem::create_directories(catalog.tile_dir(at.header), ec);
+    if (ec) throw IoError("cannot create '" + catalog.tile_dir(at.header) + "': " + ec.message());
+  }
+  mpi::check_in();
+
+  std::vector<const std::pair<const SpaceTimeKey, Tile>*> tiles;
+  for (const auto& kv : layer.tiles) tiles.push_back(&kv);
+  ctx.progress.begin(tiles.size(), "tiles");
+  std::vector<std::uint64_t> bytes(tiles.size());
+  parallel_for(tiles.size(), [&](std::size_t i) {
+    if (ctx.progress.stop_requested()) return;  // the check-in below stops every rank
+    const auto& [key, t] = *tiles[i];
+    const Tile converted = t.cell_type() == md.cell_type ? Tile() : t.convert(md.cell_type);
+    const cat::KeyedTile pair{key, converted.empty_shape() ? &t : &converted};
+    const auto file = cat::zlib_compress(cat::encode_pairs({&pair, 1}, false, multiband));
+    cat::FileCatalog::write_file(catalog.tile_path(at.header, at.key_index.to_index(key), width), file);
+    bytes[i] = file.size();
+    ctx.progress.advance(1);
+  });
+  // Every rank's files are written before the layer comes to exist.
+  mpi::check_in();
+  if (mpi::Runtime::rank() == 0) {
+    catalog.write_attribute(id, "metadata", cat::metadata_attribute_text(id.name, zoom, at));
+    ctx.log.info("wrote layer '" + id.name + "' zoom " + std::to_string(zoom) + " to catalog " +
+                 catalog.root() + " (" + index_kind_name(a.index_strategy) + " index)");
+  }
+  std::uint64_t total = 0;
+  for (auto b : bytes) total += b;
+  ctx.log.debug("write_catalog: " + std::to_string(tiles.size()) + " tile file(s) on this rank, " +
+                std::to_string(total) + " bytes");
+}
+
+job::Shape plan(job::PlanContext& ctx, const WriteCatalogArgs& a) {
+  for (const auto& l : ctx.input().levels) check_level(l.md, a, ctx);
+  job::Shape s;
+  // One tile per thread being encoded: its cells, the Avro datum and the compressed file.
+  std::uint64_t tile = 0;
+  for (const auto& l : ctx.input().levels) tile = std::max(tile, l.tile_bytes());
+  s.working_bytes_per_rank = job::sat_mul(3 * tile + 4096, static_cast<std::uint64_t>(max_threads()));
+  return s;
+}
+
+job::StepValue run(job::StepContext& ctx, const WriteCatalogArgs& a) {
+  const job::StepValue& in = ctx.input();
+  if (const auto* tl = std::get_if<TiledLayer>(&in)) {
+    write_level(*tl, a, ctx);
+  } else {
+    for (const auto& [z, layer] : std::get<Pyramid>(in).levels) write_level(layer, a, ctx);
+  }
+  return job::Nothing{};
+}
+
+const OpRegistration kWriteCatalog{job::make_op<WriteCatalogArgs>(
+    {.name = "write_catalog",
+     .group = "io",
+     .help = "write a tiled layer (or each pyramid level) to a GeoTrellis file catalog",
+     .doc = R"md(## Semantics
+
+GeoPySpark's `catalog.write(uri, layer_name, layer, index_strategy)` to a file catalog. The layer is
+written as GeoTrellis' file backend writes it (../shared/spec/geotrellis-file-catalog.md), so that
+GeoTrellis 1.x-3.x and GeoPySpark read it, and `read_catalog` reads it back:
+
+- `attributes/<layer_name>__.__<zoom>__.__metadata.json` holds the header, the layer metadata, the key
+  index and the Avro schema (GeoTrellis 2.x's texts; `geotrellis.spark.SpatialKey`, proj4 CRS);
+- one file per tile, `<layer_name>/<zoom>/<index>`, the key's index on the chosen curve (`zorder`,
+  `hilbert` over the layer's key bounds, or `rowmajor`), zero-padded to the digits of the index of the
+  bounds' maximum key; each file is zlib (level 6) of one Avro record, byte for byte what GeoTrellis
+  writes for the same tile. Tiles with no data cell do not exist in the layer and get no file.
+- A single-band layer is written as `Tile`, a multiband one as `MultibandTile`.
+- For a pyramid, every level is a zoom of the same layer name; a layer without a zoom (a floating
+  layout) is zoom 0.
+
+Every rank writes the files of the tiles it owns, with all its threads, so nothing passes through one
+rank. Only when every rank has written its files does rank 0 write the metadata attribute (to a
+temporary name, then renamed): a job that fails or is killed before leaves no layer that a reader sees.
+An existing layer of the same name and zoom is refused when the job is validated, unless
+`overwrite: true`; then its metadata is removed first, then its files. Files are identical whatever
+the number of ranks.
+
+Spacetime layers are not written yet.
+
+## Example
+
+```yaml
+- op: write_catalog
+  input: pyramid
+  uri: out/catalog
+  layer_name: nlcd
+  index_strategy: hilbert
+```
+)md",
+     .accepts = {job::ValueKind::TiledLayer, job::ValueKind::Pyramid},
+     .produces = job::ValueKind::None},
+    declare, run, plan)};
+
+}  // namespace
+
+}  // namespace trellis::ops

@@ -1,0 +1,379 @@
+// write_catalog / read_catalog end to end: round trips of every cell type, multiband, every index,
+// floating and zoomed layouts on 1-4 ranks (the read-back layer stitched equals the written layer
+// stitched; catalog files identical across rank counts); queries open exactly the expected files;
+// existing layers are refused at validation; a write killed with SIGKILL leaves no layer; the real
+// GeoTrellis-written catalog is read.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <random>
+#include <regex>
+#include <thread>
+
+#include "e2e/e2e_util.hpp"
+#include "io/catalog/file_catalog.hpp"
+#include "io/catalog/tile_codec.hpp"
+
+namespace trellis::test {
+namespace {
+
+// Every file of a catalog folder (relative path -> bytes).
+std::map<std::string, std::string> catalog_files(const fs::path& root) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file()) out[fs::relative(e.path(), root).string()] = read_file(e.path());
+  return out;
+}
+
+// A random raster with NoData holes.
+void make_raster(const fs::path& p, const std::string& gdal_type, int cols, int rows, int bands,
+                 double nodata, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> v(0, 200);
+  std::vector<std::vector<double>> cells(bands, std::vector<double>(static_cast<std::size_t>(cols) * rows));
+  for (auto& b : cells)
+    for (auto& c : b)
+      c = v(rng) < 20 ? nodata
+                      : v(rng) - (gdal_type.find("Int") == 0 ? 100 : 0) + 0.25 * (gdal_type[0] == 'F');
+  write_raster(p, gdal_type, cols, rows, bands, {500000, 30, 0, 4100000, 0, -30}, "EPSG:32633", nodata,
+               cells);
+}
+
+int count_opened(const std::string& err) {
+  std::smatch m;
+  static const std::regex re("([0-9]+) tile file\\(s\\) opened");
+  return std::regex_search(err, m, re) ? std::stoi(m[1]) : -1;
+}
+
+struct RoundTrip {
+  const char* gdal_type;
+  const char* cell_type;  // tile_to_layout's cell_type ("" : the file's)
+  int bands;
+  double nodata;
+};
+
+TEST(Catalog, RoundTripsEveryCellTypeAndIndexOnOneToFourRanks) {
+  const RoundTrip cases[] = {{"Byte", "", 1, 0},
+                             {"Byte", "int8", 1, 0},
+                             {"UInt16", "", 2, 0},
+                             {"Int16", "", 1, -9999},
+                             {"Int32", "", 3, -1},
+                             {"Float32", "", 1, -9999},
+                             {"Float64", "", 2, -9999},
+                             {"Byte", "bool", 1, 0},
+                             {"Int16", "int16raw", 1, -9999},
+                             {"Float32", "float32", 1, -9999}};
+  for (const auto& c : cases) {
+    TempDir dir;
+    make_raster(dir / "in.tif", c.gdal_type, 150, 97, c.bands, c.nodata, 7);
+    for (const char* index : {"zorder", "hilbert", "rowmajor"}) {
+      SameOnEveryRankCount same_stitched;
+      std::map<std::string, std::string> first;
+      for (int np = 1; np <= 4; ++np) {
+        fs::remove_all(dir / "cat");
+        std::string cell = *c.cell_type ? std::string("    cell_type: ") + c.cell_type + "\n" : "";
+        const RunResult r =
+            run_job_text(dir,
+                         "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n"
+                         "  - id: tiled\n    op: tile_to_layout\n    tile_size: 32\n" +
+                             cell +
+                             "  - op: write_geotiff\n    input: tiled\n    uri: direct.tif\n"
+                             "  - op: write_catalog\n    input: tiled\n    uri: cat\n    layer_name: l\n"
+                             "    index_strategy: " +
+                             index +
+                             "\n  - id: back\n    op: read_catalog\n    uri: cat\n    layer_name: l\n"
+                             "  - op: write_geotiff\n    input: back\n    uri: back.tif\n",
+                         np);
+        ASSERT_EQ(r.status, 0) << c.gdal_type << " " << c.cell_type << " " << index << " np=" << np << "\n"
+                               << r.err;
+        std::string why;
+        EXPECT_TRUE(same_cells(read_raster(dir / "direct.tif"), read_raster(dir / "back.tif"), &why))
+            << c.gdal_type << " " << c.cell_type << " " << index << " np=" << np << ": " << why;
+        EXPECT_EQ(read_file(dir / "direct.tif"), read_file(dir / "back.tif"));
+        same_stitched.check(dir / "back.tif", np);
+        const auto files = catalog_files(dir / "cat");
+        if (np == 1) {
+          first = files;
+          EXPECT_GT(files.size(), 2u);
+        } else {
+          EXPECT_TRUE(files == first)
+              << c.gdal_type << " " << index << ": catalog on " << np << " ranks differs";
+        }
+      }
+    }
+  }
+}
+
+// The catalog's tiles decode by an independent path: the schema stored in the metadata attribute, zlib
+// and the layer's index, and the metadata says what GeoTrellis needs.
+TEST(Catalog, WrittenCatalogFollowsTheSpec) {
+  TempDir dir;
+  make_raster(dir / "in.tif", "Int16", 100, 70, 1, -9999, 3);
+  const RunResult r = run_job_text(dir,
+                                   "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n"
+                                   "  - op: tile_to_layout\n    tile_size: 32\n"
+                                   "  - op: write_catalog\n    uri: file://" +
+                                       (dir / "cat").string() + "\n    layer_name: dem\n",
+                                   2);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json md = read_json(dir / "cat/attributes/dem__.__0__.__metadata.json");
+  ASSERT_TRUE(md.is_array());
+  EXPECT_EQ(md[0], (nlohmann::json{{"name", "dem"}, {"zoom", 0}}));
+  const auto& v = md[1];
+  EXPECT_EQ(v["header"]["format"], "file");
+  EXPECT_EQ(v["header"]["keyClass"], "geotrellis.spark.SpatialKey");
+  EXPECT_EQ(v["header"]["valueClass"], "geotrellis.raster.Tile");
+  EXPECT_EQ(v["header"]["path"], "dem/0");
+  EXPECT_EQ(v["metadata"]["cellType"], "int16ud-9999");
+  EXPECT_EQ(v["metadata"]["tileLayout"], nullptr);
+  EXPECT_EQ(v["metadata"]["layoutDefinition"]["tileLayout"],
+            (nlohmann::json{{"layoutCols", 4}, {"layoutRows", 3}, {"tileCols", 32}, {"tileRows", 32}}));
+  EXPECT_EQ(v["keyIndex"]["type"], "zorder");
+  const std::string crs = v["metadata"]["crs"];
+  EXPECT_EQ(crs.back(), ' ');
+  EXPECT_NE(crs.find("+proj=utm +zone=33"), std::string::npos) << crs;
+  if (const auto shared = shared_dir()) {
+    EXPECT_EQ(v["schema"].dump(),
+              nlohmann::json::parse(read_file(*shared / "spec/schemas/v2-spatial-tile.json")).dump());
+  }
+  // Every tile: file name = zero-padded Z2 index (width of maxKey (3,2): index 14, 2 digits).
+  const Raster in = read_raster(dir / "in.tif");
+  int tiles = 0;
+  for (const auto& e : fs::directory_iterator(dir / "cat/dem/0")) {
+    const std::string name = e.path().filename().string();
+    ASSERT_EQ(name.size(), 2u) << name;
+    const io::catalog::TileDecoder dec(nlohmann::ordered_json::parse(
+        read_file(dir / "cat/attributes/dem__.__0__.__metadata.json"))[1]["schema"]);
+    const auto pairs = dec.decode(
+        std::span(reinterpret_cast<const std::byte*>(read_file(e.path()).data()), fs::file_size(e.path())));
+    ASSERT_EQ(pairs.size(), 1u);
+    const auto& [k, t] = pairs[0];
+    EXPECT_EQ(encode_index_filename(z2_index(k.col, k.row), 2), name);
+    for (int r = 0; r < 32; ++r)
+      for (int c = 0; c < 32; ++c) {
+        const int gc = k.col * 32 + c, gr = k.row * 32 + r;
+        const double want = gc < 100 && gr < 70 ? in.at(0, gc, gr) : std::nan("");
+        const double got = t.get(0, c, r);
+        ASSERT_TRUE((std::isnan(want) && std::isnan(got)) || want == got) << name << " " << c << "," << r;
+      }
+    ++tiles;
+  }
+  EXPECT_EQ(tiles, 12);
+}
+
+TEST(Catalog, ZoomedPyramidLevelsReadBack) {
+  TempDir dir;
+  make_raster(dir / "in.tif", "Float32", 300, 200, 1, -9999, 5);
+  for (int np : {1, 3}) {
+    fs::remove_all(dir / "cat");
+    const RunResult r =
+        run_job_text(dir,
+                     "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n"
+                     "  - op: tile_to_layout\n    tile_size: 64\n"
+                     "  - op: reproject\n    target_crs: EPSG:3857\n    scheme: zoom\n    tile_size: 64\n"
+                     "  - id: p\n    op: pyramid\n    end_zoom: 9\n"
+                     "  - op: write_geotiff\n    input: p\n    uri: z{zoom}.tif\n"
+                     "  - op: write_catalog\n    input: p\n    uri: cat\n    layer_name: p\n",
+                     np);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto layers = io::catalog::FileCatalog((dir / "cat").string()).layers();
+    ASSERT_GE(layers.size(), 2u);
+    for (const auto& l : layers) {
+      const std::string z = std::to_string(l.zoom);
+      const RunResult b =
+          run_job_text(dir,
+                       "version: 1\nsteps:\n  - op: read_catalog\n    uri: cat\n    layer_name: p\n"
+                       "    layer_zoom: " +
+                           z + "\n  - op: write_geotiff\n    uri: back" + z + ".tif\n",
+                       np);
+      ASSERT_EQ(b.status, 0) << b.err;
+      EXPECT_EQ(read_file(dir / ("back" + z + ".tif")), read_file(dir / ("z" + z + ".tif"))) << "zoom " << z;
+    }
+  }
+}
+
+TEST(Catalog, QueriesOpenOnlyTheirTiles) {
+  TempDir dir;
+  make_raster(dir / "in.tif", "Int16", 320, 320, 1, -9999, 9);
+  ASSERT_EQ(run_job_text(dir,
+                         "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n"
+                         "  - id: t\n    op: tile_to_layout\n    tile_size: 32\n"
+                         "  - op: write_geotiff\n    uri: all.tif\n"
+                         "  - op: write_catalog\n    input: t\n    uri: cat\n    layer_name: q\n"
+                         "    index_strategy: hilbert\n",
+                         1)
+                .status,
+            0);
+  // Cells are 30 m from (500000, 4100000): tile (c, r) covers x 500000 + 960 c .. + 960, y down from the top.
+  struct Query {
+    std::string yaml;
+    int files;
+    std::vector<std::pair<int, int>> missing;  // tiles (col, row) of the window the query leaves out
+  };
+  const Query queries[] = {
+      // tiles 2..3 x 1..2: 4 tiles
+      {"    extent: [502000, 4097200, 503800, 4098500]\n", 4, {}},
+      // a point-sized extent inside tile (5, 5)
+      {"    extent: [504900, 4094300, 504910, 4094310]\n", 1, {}},
+      // a triangle whose envelope covers tiles 0..2 x 0..2; its hypotenuse dx + dy = 2900 m (from the
+      // north-west corner) misses only tile (2, 2), whose nearest corner is at 3840 m
+      {"    intersects: \"POLYGON ((500100 4099900, 502800 4099900, 500100 4097200, 500100 4099900))\"\n",
+       8,
+       {{2, 2}}},
+  };
+  for (int np = 1; np <= 4; ++np)
+    for (const auto& q : queries) {
+      const RunResult r =
+          run_job_text(dir,
+                       "version: 1\nsteps:\n  - op: query\n    uri: cat\n    layer_name: q\n" + q.yaml +
+                           "  - op: write_geotiff\n    uri: part.tif\n",
+                       np);
+      ASSERT_EQ(r.status, 0) << r.err;
+      EXPECT_EQ(count_opened(r.err), q.files) << q.yaml << " np=" << np;
+      // The part equals the same window of the whole.
+      const Raster part = read_raster(dir / "part.tif"), all = read_raster(dir / "all.tif");
+      const int c0 = static_cast<int>(std::lround((part.gt[0] - all.gt[0]) / 30)),
+                r0 = static_cast<int>(std::lround((all.gt[3] - part.gt[3]) / 30));
+      for (int r = 0; r < part.rows; ++r)
+        for (int c = 0; c < part.cols; ++c) {
+          const double a = part.at(0, c, r), b = all.at(0, c0 + c, r0 + r);
+          const bool left_out =
+              std::find(q.missing.begin(), q.missing.end(),
+                        std::pair<int, int>((c0 + c) / 32, (r0 + r) / 32)) != q.missing.end();
+          if (left_out) {
+            ASSERT_TRUE(std::isnan(a)) << q.yaml << " " << c << "," << r;
+          } else {
+            ASSERT_TRUE((std::isnan(a) && std::isnan(b)) || a == b) << q.yaml << " " << c << "," << r;
+          }
+        }
+    }
+}
+
+TEST(Catalog, AnExistingLayerIsRefusedAtValidationUnlessOverwrite) {
+  TempDir dir;
+  make_raster(dir / "in.tif", "Byte", 40, 40, 1, 0, 1);
+  const std::string job =
+      "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n"
+      "  - op: tile_to_layout\n    tile_size: 16\n"
+      "  - op: write_catalog\n    uri: cat\n    layer_name: x\n";
+  ASSERT_EQ(run_job_text(dir, job, 1).status, 0);
+  const auto before = catalog_files(dir / "cat");
+  for (int np : {1, 2}) {
+    const RunResult r = run_job_text(dir, job, np);
+    EXPECT_EQ(r.status, 2) << r.err;
+    const auto lines = trellis_lines(r.err);
+    ASSERT_EQ(lines.size(), 1u) << r.err;
+    EXPECT_NE(lines[0].find("job.yaml:9:"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("already has layer 'x' at zoom 0"), std::string::npos) << lines[0];
+    EXPECT_TRUE(catalog_files(dir / "cat") == before);
+  }
+  const RunResult r = run_job_text(dir, job + "    overwrite: true\n", 2);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(catalog_files(dir / "cat") == before);
+}
+
+TEST(Catalog, BadQueriesAndCollisionsAreRefusedAtValidation) {
+  TempDir dir;
+  make_raster(dir / "in.tif", "Byte", 40, 40, 1, 0, 1);
+  ASSERT_EQ(run_job_text(dir,
+                         "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n  - op: tile_to_layout\n"
+                         "  - op: write_catalog\n    uri: cat\n    layer_name: x\n",
+                         1)
+                .status,
+            0);
+  struct Bad {
+    std::string steps;
+    std::string place, message;
+  };
+  const Bad bads[] = {
+      {"  - op: read_catalog\n    uri: cat\n    layer_name: y\n",
+       "job.yaml:5:", "has no layer 'y' at zoom 0 (it has: x zoom 0)"},
+      {"  - op: read_catalog\n    uri: nothere\n    layer_name: x\n", "job.yaml:4:", "does not exist"},
+      {"  - op: read_catalog\n    uri: cat\n    layer_name: x\n    extent: [0, 0, 1, 1]\n",
+       "job.yaml:6:", "the query meets none of the layer's tiles"},
+      {"  - op: read_catalog\n    uri: s3://bucket/cat\n    layer_name: x\n",
+       "job.yaml:4:", "'s3://' catalogs are not supported"},
+      {"  - id: r\n    op: read_catalog\n    uri: cat\n    layer_name: x\n"
+       "  - op: write_catalog\n    input: r\n    uri: cat\n    layer_name: x\n    overwrite: true\n",
+       "job.yaml:9:", "an output may not overwrite an input"},
+      {"  - id: r\n    op: read_catalog\n    uri: cat\n    layer_name: x\n"
+       "  - op: write_catalog\n    input: r\n    uri: c2\n    layer_name: bad__.__name\n",
+       "job.yaml:10:", "not a layer name"},
+  };
+  for (const auto& b : bads) {
+    const RunResult r = run_job_text(dir, "version: 1\nsteps:\n" + b.steps, 2);
+    EXPECT_EQ(r.status, 2) << b.steps << r.err;
+    const auto lines = trellis_lines(r.err);
+    ASSERT_EQ(lines.size(), 1u) << r.err;
+    EXPECT_NE(lines[0].find(b.place), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find(b.message), std::string::npos) << lines[0];
+  }
+  EXPECT_FALSE(fs::exists(dir / "c2"));
+}
+
+// A write killed with SIGKILL while it writes tiles leaves no layer: the metadata attribute comes last.
+TEST(Catalog, AKilledWriteLeavesNoLayer) {
+  TempDir dir;
+  make_raster(dir / "in.tif", "Float64", 3000, 3000, 1, -9999, 11);
+  write_file(
+      dir / "job.yaml",
+      "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n  - op: tile_to_layout\n    tile_size: 64\n"
+      "  - op: write_catalog\n    uri: cat\n    layer_name: k\n");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setpgid(0, 0);
+    execl(TRELLIS_BINARY, TRELLIS_BINARY, "run", (dir / "job.yaml").c_str(), "--log-level", "warn",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Kill it as soon as it has written some tile files.
+  bool killed = false;
+  for (int i = 0; i < 6000 && !killed; ++i) {
+    std::error_code ec;
+    if (fs::exists(dir / "cat/k/0", ec) &&
+        std::distance(fs::directory_iterator(dir / "cat/k/0", ec), fs::directory_iterator()) > 3) {
+      ::kill(pid, SIGKILL);
+      killed = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(killed) << "the job ended before it could be killed";
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_FALSE(io::catalog::FileCatalog((dir / "cat").string()).layer_exists({"k", 0}));
+  const RunResult r =
+      run_job_text(dir, "version: 1\nsteps:\n  - op: read_catalog\n    uri: cat\n    layer_name: k\n", 1);
+  EXPECT_EQ(r.status, 2) << r.err;
+}
+
+TEST(Catalog, ReadsTheGeoTrellisWrittenCatalog) {
+  TRELLIS_REQUIRE_SHARED();
+  TempDir dir;
+  const fs::path cat = *shared_dir() / "data/geotrellis-catalog/catalog";
+  // Key (10, 4): the fixture's tile 0100 (its first cell is 26119, spec 3.5).
+  for (int np : {1, 2}) {
+    const RunResult r =
+        run_job_text(dir,
+                     "version: 1\nsteps:\n  - op: query\n    uri: " + cat.string() +
+                         "\n    layer_name: landsat\n    extent: [139.65, 36.75, 139.66, 36.76]\n"
+                         "  - op: write_geotiff\n    uri: t.tif\n",
+                     np);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(count_opened(r.err), 1);
+    const Raster t = read_raster(dir / "t.tif");
+    ASSERT_EQ(t.cols, 256);
+    ASSERT_EQ(t.rows, 256);
+    EXPECT_EQ(t.at(0, 0, 0), 26119);
+    EXPECT_EQ(t.gdal_type, "UInt16");
+  }
+}
+
+}  // namespace
+}  // namespace trellis::test

@@ -13,7 +13,8 @@ TRELLIS_PACKAGES=(
   libopenmpi-dev openmpi-bin
   libgdal-dev gdal-bin libtiff-dev libproj-dev proj-data libgeos-dev
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev zlib1g-dev
+  libavro-dev  # Avro C: the catalog tests' independent decoder of tile files
   python3-numpy
 )
 

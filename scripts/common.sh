@@ -14,6 +14,7 @@ TRELLIS_PACKAGES=(
   libgdal-dev gdal-bin libtiff-dev libproj-dev proj-data libgeos-dev
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev zlib1g-dev
+  libhdf5-openmpi-dev  # the hdf5:// catalog store (parallel HDF5)
   libavro-dev  # Avro C: the catalog tests' independent decoder of tile files
   python3-numpy
 )

@@ -11,6 +11,7 @@
 
 #include "cli/memory.hpp"
 #include "core/error.hpp"
+#include "io/catalog/file_catalog.hpp"
 #include "io/geotiff.hpp"
 #include "job/agreement.hpp"
 #include "job/executor.hpp"
@@ -257,7 +258,41 @@ int command_ops(const std::string& op) {
   return 0;
 }
 
-int command_info(const std::string& path) {
+namespace {
+
+// `trellis info CATALOG`: every layer of a GeoTrellis file catalog, one line each.
+int catalog_info(const std::string& root) {
+  const io::catalog::FileCatalog cat(root);
+  std::string s = "catalog:    " + root + "\n";
+  char buf[1024];
+  for (const auto& id : cat.layers()) {
+    const io::catalog::LayerAttributes a = cat.read_layer(id);
+    std::size_t files = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(cat.tile_dir(a.header), ec))
+      files += e.is_regular_file() && e.path().filename().string().front() != '.';
+    const LayerMetadata& md = a.md;
+    const TileLayout& tl = md.layout.tile_layout;
+    std::snprintf(buf, sizeof buf,
+                  "layer %s zoom %d: %s, %s, %s, %zu tile file(s) of %ldx%ld (%dx%d cells), %s index, "
+                  "extent %.10g %.10g %.10g %.10g, crs %s\n",
+                  id.name.c_str(), id.zoom, md.cell_type.name().c_str(),
+                  a.header.multiband() ? "multiband" : "single band", md.temporal ? "spacetime" : "spatial",
+                  files, tl.layout_cols, tl.layout_rows, tl.tile_cols, tl.tile_rows,
+                  index_kind_name(a.key_index.kind), md.extent.xmin, md.extent.ymin, md.extent.xmax,
+                  md.extent.ymax, md.crs.label().c_str());
+    s += buf;
+  }
+  if (cat.layers().empty()) s += "(no layer)\n";
+  out(s);
+  return 0;
+}
+
+}  // namespace
+
+int command_info(const std::string& uri) {
+  const std::string path = uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri;
+  if (std::filesystem::is_directory(path + "/attributes")) return catalog_info(path);
   if (path.rfind("/vsi", 0) != 0 && !std::filesystem::exists(path)) throw JobError(path + ": no such file");
   io::RasterInfo i = io::read_info(path);
   const GridExtent& g = i.grid;

@@ -50,8 +50,10 @@ int dispatch(int argc, char** argv) {
   ops->add_option("op", op_name, "an op name");
 
   std::string info_path;
-  auto* info = app.add_subcommand("info", "describe a raster file: CRS, extent, size, cell type, bands");
-  info->add_option("path", info_path, "a raster file (any GDAL path)")->required();
+  auto* info = app.add_subcommand(
+      "info", "describe a raster file (CRS, extent, size, cell type, bands) or a catalog's layers");
+  info->add_option("path", info_path, "a raster file (any GDAL path), or a catalog folder (or file:// URI)")
+      ->required();
 
   try {
     app.parse(argc, argv);

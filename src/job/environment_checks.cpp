@@ -275,6 +275,17 @@ struct PathUse {
 
 }  // namespace
 
+namespace {
+
+// A path as messages name it: 'file', or layer 'x' of catalog 'root' (catalog_layer_key).
+std::string shown(const std::string& path) {
+  if (path.rfind("catalog:", 0) != 0) return "'" + path + "'";
+  const auto hash = path.rfind('#');
+  return "layer '" + path.substr(hash + 1) + "' of catalog '" + path.substr(8, hash - 8) + "'";
+}
+
+}  // namespace
+
 void check_path_collisions(const std::vector<const Step*>& steps,
                            const std::vector<std::map<std::string, std::string>>& typed) {
   std::vector<PathUse> inputs, outputs;
@@ -312,14 +323,14 @@ void check_path_collisions(const std::vector<const Step*>& steps,
     for (std::size_t b = 0; b < a; ++b) {
       const PathUse& e = outputs[b];
       if (output_names(e.path, o.path) || output_names(o.path, e.path))
-        fail(o, "'" + o.path + "' is written by step '" + steps[e.step]->id + "' too (" + e.mark.str() +
+        fail(o, shown(o.path) + " is written by step '" + steps[e.step]->id + "' too (" + e.mark.str() +
                     "): one of them would destroy the other");
     }
     for (const PathUse& in : inputs) {
       if (!input_reads(in.path, o.path)) continue;
       // A later step reading what an earlier one wrote reads it back: nothing is destroyed.
       if (in.step > o.step) continue;
-      fail(o, "'" + o.path + "' is an input of step '" + steps[in.step]->id + "' (" + in.mark.str() +
+      fail(o, shown(o.path) + " is an input of step '" + steps[in.step]->id + "' (" + in.mark.str() +
                   "): an output may not overwrite an input");
     }
   }

@@ -316,6 +316,70 @@ TEST(Catalog, BadQueriesAndCollisionsAreRefusedAtValidation) {
   EXPECT_FALSE(fs::exists(dir / "c2"));
 }
 
+// read_value gives one tile (as JSON and as a layer), `trellis info` lists the layers, delete_layer
+// removes one zoom and then the rest. (The floating layout's pyramid: base zoom 3, then 2 and 1.)
+TEST(Catalog, ReadValueInfoAndDeleteLayer) {
+  TempDir dir;
+  make_raster(dir / "in.tif", "Int16", 70, 50, 1, -9999, 4);
+  ASSERT_EQ(run_job_text(dir,
+                         "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n"
+                         "  - id: t\n    op: tile_to_layout\n    tile_size: 16\n"
+                         "  - op: write_geotiff\n    uri: all.tif\n"
+                         "  - id: p\n    op: pyramid\n    input: t\n    end_zoom: 1\n"
+                         "  - op: write_catalog\n    input: p\n    uri: cat\n    layer_name: v\n",
+                         2)
+                .status,
+            0);
+  const RunResult info = run_trellis("info " + (dir / "cat").string());
+  ASSERT_EQ(info.status, 0) << info.err;
+  EXPECT_NE(info.out.find(
+                "layer v zoom 3: int16ud-9999, single band, spatial, 20 tile file(s) of 5x4 (16x16 cells)"),
+            std::string::npos)
+      << info.out;
+  EXPECT_NE(info.out.find("layer v zoom 1:"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("layer v zoom 2:"), std::string::npos) << info.out;
+  for (int np : {1, 3}) {
+    const RunResult r =
+        run_job_text(dir,
+                     "version: 1\nsteps:\n  - op: read_value\n    uri: cat\n    layer_name: v\n"
+                     "    zoom: 3\n    col: 4\n    row: 1\n    output: tile.json\n"
+                     "  - op: write_geotiff\n    uri: tile.tif\n",
+                     np);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const nlohmann::json j = read_json(dir / "tile.json");
+    EXPECT_EQ(j["col"], 4);
+    EXPECT_EQ(j["row"], 1);
+    EXPECT_EQ(j["cell_type"], "int16ud-9999");
+    const Raster all = read_raster(dir / "all.tif"), tile = read_raster(dir / "tile.tif");
+    ASSERT_EQ(tile.cols, 6);  // the data's last 6 columns (70 = 4 x 16 + 6)
+    for (int r = 0; r < 16; ++r)
+      for (int c = 0; c < 16; ++c) {
+        const double want = c < 6 ? all.at(0, 64 + c, 16 + r) : std::nan("");
+        const nlohmann::json& got = j["bands"][0][r][c];
+        if (std::isnan(want)) {
+          EXPECT_TRUE(got.is_null()) << c << "," << r;
+        } else {
+          EXPECT_EQ(got.get<double>(), want) << c << "," << r;
+          EXPECT_EQ(tile.at(0, c, r), want);
+        }
+      }
+  }
+  RunResult d = run_job_text(
+      dir, "version: 1\nsteps:\n  - op: delete_layer\n    uri: cat\n    layer_name: v\n    zoom: 3\n", 2);
+  ASSERT_EQ(d.status, 0) << d.err;
+  EXPECT_FALSE(fs::exists(dir / "cat/v/3"));
+  EXPECT_FALSE(fs::exists(dir / "cat/attributes/v__.__3__.__metadata.json"));
+  EXPECT_TRUE(fs::exists(dir / "cat/v/1"));
+  d = run_job_text(
+      dir, "version: 1\nsteps:\n  - op: delete_layer\n    uri: cat\n    layer_name: v\n    zoom: 3\n", 1);
+  EXPECT_EQ(d.status, 2) << d.err;
+  EXPECT_NE(d.err.find("has no layer 'v' at zoom 3"), std::string::npos) << d.err;
+  d = run_job_text(dir, "version: 1\nsteps:\n  - op: delete_layer\n    uri: cat\n    layer_name: v\n", 1);
+  ASSERT_EQ(d.status, 0) << d.err;
+  EXPECT_TRUE(io::catalog::FileCatalog((dir / "cat").string()).layers().empty());
+  EXPECT_FALSE(fs::exists(dir / "cat/v/1"));
+}
+
 // A write killed with SIGKILL while it writes tiles leaves no layer: the metadata attribute comes last.
 TEST(Catalog, AKilledWriteLeavesNoLayer) {
   TempDir dir;

@@ -1,0 +1,151 @@
+// read_value: one tile of a GeoTrellis file catalog layer, by key (GeoPySpark's catalog.read_value), as a
+// layer of that one tile; `output` writes its cells as JSON too. The rank that owns the key reads it.
+#include <cmath>
+
+#include "io/catalog/file_catalog.hpp"
+#include "io/catalog/tile_codec.hpp"
+#include "job/op.hpp"
+#include "mpi/failure.hpp"
+#include "mpi/reduce.hpp"
+#include "mpi/runtime.hpp"
+#include "ops/registry.hpp"
+
+namespace trellis::ops {
+
+namespace {
+
+namespace cat = io::catalog;
+
+struct ReadValueArgs {
+  job::CatalogInput uri;
+  std::string layer_name;
+  std::int64_t layer_zoom = 0;
+  std::int64_t col = 0, row = 0;
+  std::optional<job::OutputPath> output;
+};
+
+void declare(job::Schema<ReadValueArgs>& s) {
+  using A = ReadValueArgs;
+  s.add("uri", &A::uri, "the catalog: file:///path or a path").required();
+  s.add("layer_name", &A::layer_name, "the layer's name in the catalog").required().alias("name");
+  s.add("layer_zoom", &A::layer_zoom, "the zoom (0 for floating layouts)").range(0, 64).alias("zoom");
+  s.add("col", &A::col, "the tile's column").required().range(0, 2147483647);
+  s.add("row", &A::row, "the tile's row").required().range(0, 2147483647);
+  s.add("output", &A::output, "JSON file the tile's cells are written to (optional)");
+}
+
+cat::LayerAttributes attributes(const ReadValueArgs& a, const job::ArgsAccess& ctx) {
+  const cat::FileCatalog catalog(cat::file_catalog_root(a.uri.uri));
+  const cat::LayerId id{a.layer_name, static_cast<int>(a.layer_zoom)};
+  if (!catalog.layer_exists(id))
+    throw ctx.param_error(&ReadValueArgs::layer_name, "catalog '" + catalog.root() + "' has no layer '" +
+                                                          a.layer_name + "' at zoom " +
+                                                          std::to_string(a.layer_zoom));
+  cat::LayerAttributes at = catalog.read_layer(id);
+  if (at.md.temporal)
+    throw JobError("read_value reads spatial layers; this layer is spacetime (not supported yet)");
+  if (!at.md.bounds.grid().contains(a.col, a.row))
+    throw ctx.param_error(&ReadValueArgs::col, "key (" + std::to_string(a.col) + ", " +
+                                                   std::to_string(a.row) +
+                                                   ") is outside the layer's key bounds");
+  return at;
+}
+
+// {"col", "row", "cell_type", "cols", "rows", "bands": [band][row][col]} with NoData as null.
+nlohmann::json tile_json(const SpaceTimeKey& k, const Tile& t) {
+  nlohmann::json bands = nlohmann::json::array();
+  for (int b = 0; b < t.bands(); ++b) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (int r = 0; r < t.rows(); ++r) {
+      nlohmann::json row = nlohmann::json::array();
+      for (int c = 0; c < t.cols(); ++c) {
+        const double v = t.get(b, c, r);
+        row.push_back(std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v));
+      }
+      rows.push_back(std::move(row));
+    }
+    bands.push_back(std::move(rows));
+  }
+  return {{"col", k.col},     {"row", k.row},     {"cell_type", t.cell_type().name()},
+          {"cols", t.cols()}, {"rows", t.rows()}, {"bands", std::move(bands)}};
+}
+
+job::Shape plan(job::PlanContext& ctx, const ReadValueArgs& a) {
+  const cat::LayerAttributes at = attributes(a, ctx);
+  job::Shape s;
+  s.kind = job::ValueKind::TiledLayer;
+  LayerMetadata md = at.md;
+  const SpaceTimeKey k{static_cast<std::int32_t>(a.col), static_cast<std::int32_t>(a.row), 0};
+  md.bounds = {k, k};
+  s.levels.push_back({md, 1});
+  return s;
+}
+
+job::StepValue run(job::StepContext& ctx, const ReadValueArgs& a) {
+  const cat::FileCatalog catalog(cat::file_catalog_root(a.uri.uri));
+  cat::LayerAttributes at = attributes(a, ctx);
+  const SpaceTimeKey key{static_cast<std::int32_t>(a.col), static_cast<std::int32_t>(a.row), 0};
+  TiledLayer layer;
+  layer.md = at.md;
+  layer.md.bounds = {key, key};
+  layer.md.extent = at.md.extent.intersection(at.md.layout.key_extent(key.col, key.row));
+  layer.partitioner = Partitioner(at.key_index.kind, layer.md.bounds, mpi::Runtime::size());
+  layer.partitioner.split({layer.partitioner.position(key)});
+  if (layer.partitioner.owner(key) == mpi::Runtime::rank()) {
+    const std::string path =
+        catalog.tile_path(at.header, at.key_index.to_index(key), at.key_index.file_name_width());
+    if (const auto bytes = catalog.read_tile_file(path)) {
+      for (auto& [k, t] : cat::TileDecoder(at.schema).decode(*bytes))
+        if (k == key)
+          layer.tiles.emplace(k,
+                              t.cell_type() == at.md.cell_type ? std::move(t) : t.convert(at.md.cell_type));
+    }
+    if (layer.tiles.empty())
+      ctx.log.warn("read_value: layer '" + a.layer_name + "' has no tile at (" + std::to_string(a.col) +
+                   ", " + std::to_string(a.row) + ")");
+    if (a.output) {
+      const nlohmann::json j =
+          layer.tiles.empty() ? nlohmann::json(nullptr) : tile_json(key, layer.tiles.begin()->second);
+      cat::FileCatalog::write_file_atomic(a.output->path, j.dump() + "\n");
+    }
+  }
+  return layer;
+}
+
+const OpRegistration kReadValue{job::make_op<ReadValueArgs>(
+    {.name = "read_value",
+     .group = "io",
+     .help = "read one tile of a catalog layer by its key (a layer of that tile; its cells as JSON)",
+     .doc = R"md(## Semantics
+
+GeoPySpark's `catalog.read_value(uri, layer_name, layer_zoom, col, row)`: the tile at key (`col`, `row`)
+of a layer of a file catalog (trellis- or GeoTrellis-written), read from the one file its key index
+names. The value is a layer holding that one tile (the layer's layout, CRS and cell type; its key
+bounds are the key), so `write_geotiff` after it writes the tile as a GeoTIFF. With `output`, the
+tile is also written as JSON: `{"col", "row", "cell_type", "cols", "rows", "bands"}`, `bands` being
+`[band][row][col]` values with NoData as `null`; a key with no tile (a sparse layer) writes `null`
+and logs a warning (GeoPySpark returns `None`).
+
+A key outside the layer's key bounds, or a missing layer, is refused when the job is validated.
+
+## Example
+
+```yaml
+- op: read_value
+  uri: out/catalog
+  layer_name: ndvi
+  layer_zoom: 4
+  col: 4
+  row: 5
+  output: out/tile-4-5.json
+- op: write_geotiff
+  uri: out/tile-4-5.tif
+```
+)md",
+     .inputs = job::Inputs::None,
+     .produces = job::ValueKind::TiledLayer},
+    declare, run, plan)};
+
+}  // namespace
+
+}  // namespace trellis::ops

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Benchmark: tile_to_layout + write_catalog (bench/jobs/catalog-write.yaml) against tile_to_layout +
+# write_geotiff (bench/jobs/tile-write.yaml) and `gdal_translate -co TILED=YES -co COMPRESS=DEFLATE`, on
+# the same large input, in one run; then one-tile queries of the catalog written.
+#
+#   bench/catalog.sh           # from anywhere; needs a built trellis (it does not build one)
+#
+# Times, interleaved, BENCH_RUNS times each (the median is reported):
+#   (a) gdal_translate -co TILED=YES -co COMPRESS=DEFLATE        (the goal's reference)
+#   (b) trellis on 2 ranks, OMP_NUM_THREADS=1: write_catalog     (goal: wall time <= (a))
+#   (c) trellis on 2 ranks, OMP_NUM_THREADS=1: write_geotiff     (for comparison: the same tiles, one file)
+#   (d) trellis on 1 rank,  OMP_NUM_THREADS=2: write_catalog
+# Then, on the catalog (b) wrote, QUERY_RUNS one-tile queries (read_value of a tile near the middle)
+# with trellis as one process (no mpirun): the whole command's wall time and the step's own time
+# (goal: under 100 ms). Checks that the catalog holds every tile of gdal_translate's file (the tile read
+# back equals the same window of (a)), prints the tables and rewrites this section of docs/benchmarks.md.
+# Environment: see bench/lib.sh; TRELLIS_BENCH_SCALE (input size) in bench/make-data.sh.
+section=catalog
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+bench_setup
+input=$(bench/make-data.sh)
+query_runs=${QUERY_RUNS:-11}
+
+names=(a b c d)
+what[a]="gdal_translate"
+what[b]="trellis write_catalog, 2 ranks x 1 thread"
+what[c]="trellis write_geotiff, 2 ranks x 1 thread"
+what[d]="trellis write_catalog, 1 rank x 2 threads"
+output[a]=$out/gdal_translate.tif
+output[b]=$out/catalog-2ranks
+output[c]=$out/trellis-2ranks.tif
+output[d]=$out/catalog-1rank
+command_of() {
+  case $1 in
+    a) printf '%s\n' gdal_translate -q -co TILED=YES -co COMPRESS=DEFLATE "$input" "${output[a]}" ;;
+    b) trellis_on 2 1 && printf '%s\n' bench/jobs/catalog-write.yaml --var "IN=$input" --var "OUT=${output[b]}" ;;
+    c) trellis_on 2 1 && printf '%s\n' bench/jobs/tile-write.yaml --var "IN=$input" --var "OUT=${output[c]}" ;;
+    d) trellis_on 1 2 && printf '%s\n' bench/jobs/catalog-write.yaml --var "IN=$input" --var "OUT=${output[d]}" ;;
+  esac
+}
+
+log "input $(show "$input")"
+run_all "$input"
+summarize
+
+# --- one-tile queries ----------------------------------------------------------------------------------
+cols=$(gdalinfo "$input" | sed -n 's/^Size is \([0-9]*\), .*/\1/p')
+rows=$(gdalinfo "$input" | sed -n 's/^Size is [0-9]*, \([0-9]*\)/\1/p')
+qc=$((cols / 256 / 2)) qr=$((rows / 256 / 2))
+files=$(find "${output[b]}/bench/0" -type f | wc -l)
+cat >"$out/query.yaml" <<JOB
+version: 1
+steps:
+  - op: read_value
+    uri: ${output[b]}
+    layer_name: bench
+    col: $qc
+    row: $qr
+  - op: write_geotiff
+    uri: $out/query.tif
+    compression: none
+JOB
+: >"$logs/query.results"
+for ((i = 1; i <= query_runs; i++)); do
+  t0=$EPOCHREALTIME
+  "$trellis" run "$out/query.yaml" >"$logs/query.$i.out" 2>"$logs/query.$i.err" || die "the query failed"
+  t1=$EPOCHREALTIME
+  step=$(awk '$2 == "read_value" { print $3 }' "$logs/query.$i.err")
+  awk -v a="$t0" -v b="$t1" -v s="$step" 'BEGIN { printf "%.3f %s\n", b - a, s }' >>"$logs/query.results"
+done
+q_wall=$(sort -n -k1,1 "$logs/query.results" | awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] }')
+q_step=$(sort -n -k2,2 "$logs/query.results" | awk '{ v[NR] = $2 } END { printf "%.2f", v[int((NR + 1) / 2)] }')
+q_met=$(awk -v w="$q_wall" 'BEGIN { print (w < 0.1 ? "met" : "not met") }')
+
+# --- check: the tile read back is the same window of gdal_translate's file -----------------------------
+check="not compared (bench/compare.py needs Debian's python3-gdal)"
+if python_gdal; then
+  gdal_translate -q -srcwin $((qc * 256)) $((qr * 256)) 256 256 "${output[a]}" "$out/window.tif"
+  check=$(bench/compare.py "$out/window.tif" "$out/query.tif") || die "bench/compare.py failed"
+  case $check in *" 0 differ"*) ;; *) die "the tile read back differs from gdal_translate's window: $check" ;; esac
+fi
+
+# --- report ------------------------------------------------------------------------------------------
+met=$(goal b a)
+table=$(results_table)
+printf '\n%s\n\n' "$table"
+printf 'write_catalog / gdal_translate: 2 ranks %s (goal <= 1: %s); write_geotiff %s\n' "${ratio[b]}" "$met" "${ratio[c]}"
+printf 'one-tile query of %s tile files: %s s wall (the read_value step %s s); goal < 0.1 s: %s\n' "$files" "$q_wall" "$q_step" "$q_met"
+printf 'tile (%s, %s) read back against the same window of (a): %s\n\n' "$qc" "$qr" "$check"
+steps_block b c
+
+section_file=$(mktemp)
+trap 'rm -f "$section_file"' EXIT
+{
+  report_header "$input"
+  echo "  Float32, striped (one row per strip), LZW."
+  echo
+  echo "$table"
+  echo
+  echo "write_catalog / gdal_translate: **${ratio[b]}** on 2 ranks x 1 thread (goal <= 1: **$met**), ${ratio[d]} on 1 rank x"
+  echo "2 threads; write_geotiff of the same tiles: ${ratio[c]}. The catalog is $(du -sm "${output[b]}" | cut -f1) MB in $files tile files"
+  echo "(zlib level 6, as GeoTrellis writes them); gdal_translate's file is $(du -m "${output[a]}" | cut -f1) MB (DEFLATE)."
+  echo "Wall clock of the whole command (mpirun included), median of $runs runs interleaved; peak RSS of the"
+  echo "largest process (one rank), the highest of the runs."
+  echo
+  echo "**One-tile query**: \`trellis run\` of read_value (tile ($qc, $qr)) + write_geotiff, one process, on the"
+  echo "catalog of (b): **$q_wall s** wall for the whole command, the read_value step ${q_step} s (median of $query_runs; goal"
+  echo "< 0.1 s: **$q_met**). The tile read back equals the same window of (a) (\`bench/compare.py\`: $check)."
+  echo
+  commands_block
+  echo
+  steps_block b c
+} >"$section_file"
+write_section "write_catalog vs write_geotiff and gdal_translate; one-tile queries" "$section_file"

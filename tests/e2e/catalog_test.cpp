@@ -57,57 +57,66 @@ struct RoundTrip {
   double nodata;
 };
 
-TEST(Catalog, RoundTripsEveryCellTypeAndIndexOnOneToFourRanks) {
-  const RoundTrip cases[] = {{"Byte", "", 1, 0},
-                             {"Byte", "int8", 1, 0},
-                             {"UInt16", "", 2, 0},
-                             {"Int16", "", 1, -9999},
-                             {"Int32", "", 3, -1},
-                             {"Float32", "", 1, -9999},
-                             {"Float64", "", 2, -9999},
-                             {"Byte", "bool", 1, 0},
-                             {"Int16", "int16raw", 1, -9999},
-                             {"Float32", "float32", 1, -9999}};
-  for (const auto& c : cases) {
-    TempDir dir;
-    make_raster(dir / "in.tif", c.gdal_type, 150, 97, c.bands, c.nodata, 7);
-    for (const char* index : {"zorder", "hilbert", "rowmajor"}) {
-      SameOnEveryRankCount same_stitched;
-      std::map<std::string, std::string> first;
-      for (int np = 1; np <= 4; ++np) {
-        fs::remove_all(dir / "cat");
-        std::string cell = *c.cell_type ? std::string("    cell_type: ") + c.cell_type + "\n" : "";
-        const RunResult r =
-            run_job_text(dir,
-                         "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n"
-                         "  - id: tiled\n    op: tile_to_layout\n    tile_size: 32\n" +
-                             cell +
-                             "  - op: write_geotiff\n    input: tiled\n    uri: direct.tif\n"
-                             "  - op: write_catalog\n    input: tiled\n    uri: cat\n    layer_name: l\n"
-                             "    index_strategy: " +
-                             index +
-                             "\n  - id: back\n    op: read_catalog\n    uri: cat\n    layer_name: l\n"
-                             "  - op: write_geotiff\n    input: back\n    uri: back.tif\n",
-                         np);
-        ASSERT_EQ(r.status, 0) << c.gdal_type << " " << c.cell_type << " " << index << " np=" << np << "\n"
-                               << r.err;
-        std::string why;
-        EXPECT_TRUE(same_cells(read_raster(dir / "direct.tif"), read_raster(dir / "back.tif"), &why))
-            << c.gdal_type << " " << c.cell_type << " " << index << " np=" << np << ": " << why;
-        EXPECT_EQ(read_file(dir / "direct.tif"), read_file(dir / "back.tif"));
-        same_stitched.check(dir / "back.tif", np);
-        const auto files = catalog_files(dir / "cat");
-        if (np == 1) {
-          first = files;
-          EXPECT_GT(files.size(), 2u);
-        } else {
-          EXPECT_TRUE(files == first)
-              << c.gdal_type << " " << index << ": catalog on " << np << " ranks differs";
-        }
+const RoundTrip kRoundTrips[] = {{"Byte", "", 1, 0},
+                                 {"Byte", "int8", 1, 0},
+                                 {"UInt16", "", 2, 0},
+                                 {"Int16", "", 1, -9999},
+                                 {"Int32", "", 3, -1},
+                                 {"Float32", "", 1, -9999},
+                                 {"Float64", "", 2, -9999},
+                                 {"Byte", "bool", 1, 0},
+                                 {"Int16", "int16raw", 1, -9999},
+                                 {"Float32", "float32", 1, -9999}};
+
+class CatalogRoundTrip : public testing::TestWithParam<RoundTrip> {};
+
+// One cell type: every index, 1-4 ranks.
+TEST_P(CatalogRoundTrip, EveryIndexOnOneToFourRanks) {
+  const RoundTrip& c = GetParam();
+  TempDir dir;
+  make_raster(dir / "in.tif", c.gdal_type, 150, 97, c.bands, c.nodata, 7);
+  for (const char* index : {"zorder", "hilbert", "rowmajor"}) {
+    SameOnEveryRankCount same_stitched;
+    std::map<std::string, std::string> first;
+    for (int np = 1; np <= 4; ++np) {
+      fs::remove_all(dir / "cat");
+      std::string cell = *c.cell_type ? std::string("    cell_type: ") + c.cell_type + "\n" : "";
+      const RunResult r =
+          run_job_text(dir,
+                       "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n"
+                       "  - id: tiled\n    op: tile_to_layout\n    tile_size: 32\n" +
+                           cell +
+                           "  - op: write_geotiff\n    input: tiled\n    uri: direct.tif\n"
+                           "  - op: write_catalog\n    input: tiled\n    uri: cat\n    layer_name: l\n"
+                           "    index_strategy: " +
+                           index +
+                           "\n  - id: back\n    op: read_catalog\n    uri: cat\n    layer_name: l\n"
+                           "  - op: write_geotiff\n    input: back\n    uri: back.tif\n",
+                       np);
+      ASSERT_EQ(r.status, 0) << c.gdal_type << " " << c.cell_type << " " << index << " np=" << np << "\n"
+                             << r.err;
+      std::string why;
+      EXPECT_TRUE(same_cells(read_raster(dir / "direct.tif"), read_raster(dir / "back.tif"), &why))
+          << c.gdal_type << " " << c.cell_type << " " << index << " np=" << np << ": " << why;
+      EXPECT_EQ(read_file(dir / "direct.tif"), read_file(dir / "back.tif"));
+      same_stitched.check(dir / "back.tif", np);
+      const auto files = catalog_files(dir / "cat");
+      if (np == 1) {
+        first = files;
+        EXPECT_GT(files.size(), 2u);
+      } else {
+        EXPECT_TRUE(files == first) << c.gdal_type << " " << index << ": catalog on " << np
+                                    << " ranks differs";
       }
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(CellTypes, CatalogRoundTrip, testing::ValuesIn(kRoundTrips),
+                         [](const testing::TestParamInfo<RoundTrip>& i) {
+                           return std::string(i.param.gdal_type) + (*i.param.cell_type ? "_" : "") +
+                                  i.param.cell_type + "_" + std::to_string(i.param.bands) + "bands";
+                         });
 
 // The catalog's tiles decode by an independent path: the schema stored in the metadata attribute, zlib
 // and the layer's index, and the metadata says what GeoTrellis needs.

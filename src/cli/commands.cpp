@@ -22,6 +22,7 @@
 #include "mpi/failure.hpp"
 #include "mpi/runtime.hpp"
 #include "mpi/signals.hpp"
+#include "ops/catalog/layer_reader.hpp"
 #include "ops/registry.hpp"
 
 namespace trellis::cli {
@@ -260,30 +261,29 @@ int command_ops(const std::string& op) {
 
 namespace {
 
-// `trellis info CATALOG`: every layer of a GeoTrellis file catalog, one line each.
-int catalog_info(const std::string& root) {
-  const io::catalog::FileCatalog cat(root);
-  std::string s = "catalog:    " + root + "\n";
+// `trellis info CATALOG`: every layer of a catalog (a file catalog's folder, or an HDF5 store's file),
+// one line each.
+int catalog_info(const std::string& uri) {
+  std::string s = "catalog:    " + io::catalog::parse_catalog_uri(uri).path + "\n";
   char buf[1024];
-  for (const auto& id : cat.layers()) {
-    const io::catalog::LayerAttributes a = cat.read_layer(id);
-    std::size_t files = 0;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(cat.tile_dir(a.header), ec))
-      files += e.is_regular_file() && e.path().filename().string().front() != '.';
+  const auto ids = ops::catalog::LayerReader::layers(uri);
+  for (const auto& id : ids) {
+    const auto reader = ops::catalog::LayerReader::open(uri, id);
+    if (!reader) continue;
+    const io::catalog::LayerAttributes& a = reader->attributes();
     const LayerMetadata& md = a.md;
     const TileLayout& tl = md.layout.tile_layout;
     std::snprintf(buf, sizeof buf,
-                  "layer %s zoom %d: %s, %s, %s, %zu tile file(s) of %ldx%ld (%dx%d cells), %s index, "
-                  "extent %.10g %.10g %.10g %.10g, crs %s\n",
+                  "layer %s zoom %d: %s, %s, %s, %zu tile(s) stored, layout %ldx%ld tiles of %dx%d cells, %s "
+                  "index, extent %.10g %.10g %.10g %.10g, crs %s\n",
                   id.name.c_str(), id.zoom, md.cell_type.name().c_str(),
-                  a.header.multiband() ? "multiband" : "single band", md.temporal ? "spacetime" : "spatial",
-                  files, tl.layout_cols, tl.layout_rows, tl.tile_cols, tl.tile_rows,
-                  index_kind_name(a.key_index.kind), md.extent.xmin, md.extent.ymin, md.extent.xmax,
-                  md.extent.ymax, md.crs.label().c_str());
+                  a.header.multiband() ? (std::to_string(md.bands) + " bands").c_str() : "single band",
+                  md.temporal ? "spacetime" : "spatial", reader->stored_tiles(), tl.layout_cols,
+                  tl.layout_rows, tl.tile_cols, tl.tile_rows, index_kind_name(a.key_index.kind),
+                  md.extent.xmin, md.extent.ymin, md.extent.xmax, md.extent.ymax, md.crs.label().c_str());
     s += buf;
   }
-  if (cat.layers().empty()) s += "(no layer)\n";
+  if (ids.empty()) s += "(no layer)\n";
   out(s);
   return 0;
 }
@@ -291,8 +291,10 @@ int catalog_info(const std::string& root) {
 }  // namespace
 
 int command_info(const std::string& uri) {
+  if (uri.rfind("hdf5://", 0) == 0) return catalog_info(uri);
   const std::string path = uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri;
   if (std::filesystem::is_directory(path + "/attributes")) return catalog_info(path);
+  if (path.ends_with(".h5") || path.ends_with(".hdf5")) return catalog_info("hdf5://" + path);
   if (path.rfind("/vsi", 0) != 0 && !std::filesystem::exists(path)) throw JobError(path + ": no such file");
   io::RasterInfo i = io::read_info(path);
   const GridExtent& g = i.grid;

@@ -172,30 +172,37 @@ std::string step_layer_name(const Step& s) {
   return v.is_string() ? v.as_string() : "";
 }
 
-// Only file catalogs exist so far: file:///abs or a path (the loader resolved relative ones).
-std::string catalog_root(const Params& at, const std::string& key, const std::string& uri) {
-  if (uri.rfind("file://", 0) == 0) return uri.substr(7);
+// A catalog URI: file:///abs or a path (a folder), or hdf5://path (one file). Refuses other schemes.
+struct CatalogPlace {
+  std::string path;
+  bool hdf5 = false;
+};
+CatalogPlace catalog_place(const Params& at, const std::string& key, const std::string& uri) {
+  if (uri.rfind("file://", 0) == 0) return {uri.substr(7), false};
+  if (uri.rfind("hdf5://", 0) == 0) return {uri.substr(7), true};
   if (const auto p = uri.find("://"); p != std::string::npos)
     throw at.step_error("parameter '" + key + "': '" + uri.substr(0, p + 3) +
-                        "' catalogs are not supported; give file:///path or a path");
-  return uri;
+                        "' catalogs are not supported; give file:///path, hdf5:///path/file.h5 or a path");
+  return {uri, false};
 }
 
 void check_catalog_input(const Step& s, const std::string& key, const std::string& uri, const Mark& m,
                          const std::vector<std::string>& outputs) {
   const Params at(s.id, s.spec->name, m, {});
-  const std::string root = catalog_root(at, key, uri);
+  const CatalogPlace place = catalog_place(at, key, uri);
   for (const auto& o : outputs)
     if (o == catalog_layer_key(uri, step_layer_name(s))) return;  // written by an earlier step
   std::error_code ec;
-  if (!fs::is_directory(root, ec))
-    throw at.step_error("parameter '" + key + "': catalog '" + root +
-                        "' does not exist (or is not a folder)");
+  if (place.hdf5 ? !fs::is_regular_file(place.path, ec) : !fs::is_directory(place.path, ec))
+    throw at.step_error("parameter '" + key + "': catalog '" + place.path + "' does not exist (or is not a " +
+                        (place.hdf5 ? "file" : "folder") + ")");
 }
 
 void check_catalog_output(const Step& s, const std::string& key, const std::string& uri, const Mark& m) {
   const Params at(s.id, s.spec->name, m, {});
-  const std::string root = catalog_root(at, key, uri);
+  const CatalogPlace place = catalog_place(at, key, uri);
+  if (place.hdf5) return check_output_path(s, key, place.path, m);  // one file
+  const std::string& root = place.path;
   std::error_code ec;
   const auto st = fs::status(root, ec);
   if (fs::exists(st)) {

@@ -184,7 +184,7 @@ bool is_virtual_path(const std::string& path) {
 }
 
 std::string catalog_layer_key(const std::string& uri, const std::string& layer) {
-  std::string root = uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri;
+  std::string root = uri.rfind("file://", 0) == 0 || uri.rfind("hdf5://", 0) == 0 ? uri.substr(7) : uri;
   if (!is_virtual_path(root)) {
     std::error_code ec;
     const fs::path c = fs::weakly_canonical(root, ec);
@@ -192,6 +192,12 @@ std::string catalog_layer_key(const std::string& uri, const std::string& layer) 
     while (root.size() > 1 && root.back() == '/') root.pop_back();
   }
   return "catalog:" + root + "#" + layer;
+}
+
+std::string resolve_catalog_uri(const std::string& job_dir, const std::string& uri) {
+  for (const char* scheme : {"file://", "hdf5://"})
+    if (uri.rfind(scheme, 0) == 0) return scheme + resolve_job_path(job_dir, uri.substr(7));
+  return resolve_job_path(job_dir, uri);
 }
 
 std::string resolve_job_path(const std::string& job_dir, const std::string& path) {

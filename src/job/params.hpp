@@ -146,6 +146,9 @@ bool is_virtual_path(const std::string& path);
 // A catalog layer as the path checks see it ("catalog:<root>#<layer>"): two steps use the same layer
 // when these are equal. `uri` as resolved by the loader.
 std::string catalog_layer_key(const std::string& uri, const std::string& layer);
+// A catalog URI with its path resolved against the job's folder: file:// and hdf5:// keep their scheme
+// (file://out/cat -> file:///job/dir/out/cat); other schemes are left alone.
+std::string resolve_catalog_uri(const std::string& job_dir, const std::string& uri);
 // Resolves a path written in a job against the job folder: "~/" expands to $HOME, relative paths are
 // joined to `job_dir` and normalised; absolute paths are normalised; virtual paths are kept as written.
 std::string resolve_job_path(const std::string& job_dir, const std::string& path);

@@ -406,7 +406,7 @@ ParamValue YamlConverter::convert(const ParamSpec& spec, const std::string& key,
       if (path) {
         if (trim(s).empty())
           step_fail(m, (voice_ == Voice::Parameter ? "parameter '" + key + "'" : key) + " is an empty path");
-        s = resolve_job_path(dir_, s);
+        s = spec.type == ParamType::OutputPath ? resolve_job_path(dir_, s) : resolve_catalog_uri(dir_, s);
       }
       v.v = std::move(s);
       v.quoted = quoted(n);

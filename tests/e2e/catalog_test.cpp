@@ -389,6 +389,70 @@ TEST(Catalog, ReadValueInfoAndDeleteLayer) {
   EXPECT_FALSE(fs::exists(dir / "cat/v/1"));
 }
 
+// The HDF5 store (hdf5://): every cell type reads back equal to the layer written, on 1-4 ranks, ranks
+// with no tile included; a pyramid is one file; h5py reads the tiles; an existing file is refused.
+TEST(Catalog, Hdf5StoreRoundTripsOnOneToFourRanks) {
+  TempDir dir;
+  const RoundTrip cases[] = {{"Int16", "", 1, -9999},
+                             {"Float32", "", 1, -9999},
+                             {"UInt16", "", 2, 0},
+                             {"Byte", "uint8raw", 1, 0},
+                             {"Float64", "", 3, -9999}};
+  for (const auto& c : cases) {
+    make_raster(dir / "in.tif", c.gdal_type, 90, 70, c.bands, c.nodata, 13);
+    const std::string cell = *c.cell_type ? std::string("    cell_type: ") + c.cell_type + "\n" : "";
+    for (int np = 1; np <= 4; ++np) {
+      fs::remove(dir / "l.h5");
+      const RunResult r =
+          run_job_text(dir,
+                       "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n"
+                       "  - id: t\n    op: tile_to_layout\n    tile_size: 32\n" +
+                           cell +
+                           "  - op: write_geotiff\n    input: t\n    uri: direct.tif\n"
+                           "  - op: write_catalog\n    input: t\n    uri: hdf5://l.h5\n    layer_name: l\n"
+                           "  - id: back\n    op: read_catalog\n    uri: hdf5://l.h5\n    layer_name: l\n"
+                           "  - op: write_geotiff\n    input: back\n    uri: back.tif\n",
+                       np);
+      ASSERT_EQ(r.status, 0) << c.gdal_type << " np=" << np << "\n" << r.err;
+      EXPECT_EQ(read_file(dir / "direct.tif"), read_file(dir / "back.tif")) << c.gdal_type << " np=" << np;
+      EXPECT_NE(r.err.find("HDF5 chunk(s) read"), std::string::npos);
+    }
+  }
+  // h5py reads tile (1, 1) of the last layer: band 2, cell (3, 4) is the raster's cell (35, 36).
+  const RunResult py =
+      run_command("/usr/bin/python3 -c \"import h5py; g=h5py.File('" + (dir / "l.h5").string() +
+                  "')['l/0']; t=g['tiles'][1,1]; print(t.shape, g.attrs['cell_type'], len(g['keys']), "
+                  "repr(float(t[2,4,3])))\"");
+  if (py.status == 0) {
+    const Raster in = read_raster(dir / "in.tif");
+    EXPECT_NE(py.out.find("(3, 32, 32) float64ud-9999.0 9"), std::string::npos) << py.out;
+    const double v = in.at(2, 35, 36);
+    EXPECT_NE(py.out.find(std::isnan(v) ? std::string("-9999.0") : nlohmann::json(v).dump()),
+              std::string::npos)
+        << py.out << " want " << v;
+  } else {
+    std::printf("[ info ] h5py not available: %s\n", py.err.c_str());
+  }
+  // A pyramid in one file; on 4 ranks a two-tile layer leaves ranks with nothing to write.
+  make_raster(dir / "small.tif", "Int16", 40, 20, 1, -9999, 2);
+  const std::string pyr =
+      "version: 1\nsteps:\n  - op: read_geotiff\n    uri: small.tif\n"
+      "  - op: tile_to_layout\n    tile_size: 32\n  - id: p\n    op: pyramid\n"
+      "  - op: write_catalog\n    uri: hdf5://p.h5\n    layer_name: p\n";
+  RunResult r = run_job_text(dir, pyr, 4);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const RunResult info = run_trellis("info " + (dir / "p.h5").string());
+  EXPECT_NE(info.out.find("layer p zoom 1: int16ud-9999, single band, spatial, 2 tile(s) stored"),
+            std::string::npos)
+      << info.out;
+  EXPECT_NE(info.out.find("layer p zoom 0: int16ud-9999, single band, spatial, 1 tile(s) stored"),
+            std::string::npos)
+      << info.out;
+  r = run_job_text(dir, pyr, 2);
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("exists: an HDF5 catalog is written whole"), std::string::npos) << r.err;
+}
+
 // A write killed with SIGKILL while it writes tiles leaves no layer: the metadata attribute comes last.
 TEST(Catalog, AKilledWriteLeavesNoLayer) {
   TempDir dir;

@@ -145,8 +145,9 @@ LayerAttributes parse_metadata_attribute(const std::string& text) {
     a.header.value_class = member(h, "valueClass", "header").get<std::string>();
     a.header.path = member(h, "path", "header").get<std::string>();
     a.header.layer_type = h.contains("layerType") ? h.at("layerType").get<std::string>() : "AvroLayerType";
-    if (a.header.format != "file")
-      throw IoError("the layer's header says format '" + a.header.format + "', not 'file'");
+    if (a.header.format != "file" && a.header.format != "hdf5")
+      throw IoError("the layer's header says format '" + a.header.format +
+                    "': only file (and trellis' hdf5) layers are read");
     if (a.header.layer_type != "AvroLayerType")
       throw IoError("the layer is a " + a.header.layer_type + "; only Avro layers are read");
 

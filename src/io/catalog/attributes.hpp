@@ -13,10 +13,10 @@ namespace trellis::io::catalog {
 
 // FileLayerHeader.
 struct LayerHeader {
-  std::string format = "file";
-  std::string key_class;    // geotrellis.spark.SpatialKey | geotrellis.spark.SpaceTimeKey
-  std::string value_class;  // geotrellis.raster.Tile | geotrellis.raster.MultibandTile
-  std::string path;         // tile folder, relative to the catalog: "<name>/<zoom>"
+  std::string format = "file";  // "hdf5" in trellis' HDF5 store
+  std::string key_class;        // geotrellis.spark.SpatialKey | geotrellis.spark.SpaceTimeKey
+  std::string value_class;      // geotrellis.raster.Tile | geotrellis.raster.MultibandTile
+  std::string path;             // tile folder, relative to the catalog: "<name>/<zoom>"
   std::string layer_type = "AvroLayerType";
 
   bool multiband() const { return value_class == "geotrellis.raster.MultibandTile"; }

@@ -43,11 +43,13 @@ void write_all(int fd, const char* p, std::size_t n, const std::string& path) {
 
 }  // namespace
 
-std::string file_catalog_root(const std::string& uri) {
-  if (uri.rfind("file://", 0) == 0) return uri.substr(7);
+CatalogUri parse_catalog_uri(const std::string& uri) {
+  if (uri.rfind("file://", 0) == 0) return {CatalogUri::Scheme::File, uri.substr(7)};
+  if (uri.rfind("hdf5://", 0) == 0) return {CatalogUri::Scheme::Hdf5, uri.substr(7)};
   if (const auto p = uri.find("://"); p != std::string::npos)
-    throw JobError("'" + uri.substr(0, p + 3) + "' catalogs are not file catalogs");
-  return uri;
+    throw JobError("'" + uri.substr(0, p + 3) +
+                   "' catalogs are not supported; give file:///path, hdf5:///path/file.h5 or a path");
+  return {CatalogUri::Scheme::File, uri};
 }
 
 bool valid_layer_name(const std::string& name) {

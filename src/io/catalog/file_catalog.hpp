@@ -19,9 +19,14 @@ struct LayerId {
   auto operator<=>(const LayerId&) const = default;
 };
 
-// "file:///abs/path" -> "/abs/path"; a bare path stays as it is. Throws JobError for another scheme
-// ("s3://", "hdf5://": not a file catalog).
-std::string file_catalog_root(const std::string& uri);
+// Where a catalog URI points: a file catalog's folder ("file:///abs/path" or a bare path) or trellis'
+// HDF5 store, one file per layer or pyramid ("hdf5:///abs/x.h5"). Throws JobError for another scheme.
+struct CatalogUri {
+  enum class Scheme { File, Hdf5 };
+  Scheme scheme = Scheme::File;
+  std::string path;  // the folder, or the HDF5 file
+};
+CatalogUri parse_catalog_uri(const std::string& uri);
 // Whether a layer name is one GeoTrellis can list back: [A-Za-z0-9-_.]+ without "__.__".
 bool valid_layer_name(const std::string& name);
 

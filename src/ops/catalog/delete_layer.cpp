@@ -28,7 +28,12 @@ void declare(job::Schema<DeleteLayerArgs>& s) {
 
 // The zooms the step removes; refuses a layer the catalog does not have. Not collective.
 std::vector<cat::LayerId> targets(const DeleteLayerArgs& a, const job::ArgsAccess& ctx) {
-  const cat::FileCatalog catalog(cat::file_catalog_root(a.uri.uri));
+  const cat::CatalogUri uri = cat::parse_catalog_uri(a.uri.uri);
+  if (uri.scheme != cat::CatalogUri::Scheme::File)
+    throw ctx.param_error(&DeleteLayerArgs::uri,
+                          "delete_layer removes layers of file catalogs; an HDF5 catalog is "
+                          "one file per layer: remove the file");
+  const cat::FileCatalog catalog(uri.path);
   std::vector<cat::LayerId> ids;
   for (const auto& id : catalog.layers())
     if (id.name == a.layer_name && (!a.layer_zoom || id.zoom == *a.layer_zoom)) ids.push_back(id);
@@ -47,7 +52,7 @@ job::Shape plan(job::PlanContext& ctx, const DeleteLayerArgs& a) {
 job::StepValue run(job::StepContext& ctx, const DeleteLayerArgs& a) {
   const std::vector<cat::LayerId> ids = targets(a, ctx);
   if (mpi::Runtime::rank() == 0) {
-    const cat::FileCatalog catalog(cat::file_catalog_root(a.uri.uri));
+    const cat::FileCatalog catalog(cat::parse_catalog_uri(a.uri.uri).path);
     for (const auto& id : ids) {
       catalog.delete_layer(id);
       ctx.log.info("deleted layer '" + id.name + "' zoom " + std::to_string(id.zoom) + " from " +

@@ -1,19 +1,19 @@
-// read_catalog (query): a layer of a GeoTrellis file catalog, whole or the tiles an extent or geometries
-// meet. Every rank works out the same candidate keys from the metadata and the query, splits them along
-// the layer's own key index (Partitioner), and reads and decodes the files of its share with all its
-// threads: only the files of the query are opened, and no rank reads for another.
+// read_catalog (query): a layer of a GeoTrellis file catalog (or of trellis' HDF5 store), whole or the
+// tiles an extent or geometries meet. Every rank works out the same candidate keys from the metadata and
+// the query, splits them along the layer's own key index (Partitioner), and reads its share
+// (LayerReader): only the tiles of the query are read, and no rank reads for another.
 #include <filesystem>
 #include <set>
 
 #include "core/parallel.hpp"
 #include "io/catalog/file_catalog.hpp"
-#include "io/catalog/tile_codec.hpp"
 #include "io/geos.hpp"
 #include "job/op.hpp"
 #include "job/types/geometry.hpp"
 #include "job/types/layout.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi/runtime.hpp"
+#include "ops/catalog/layer_reader.hpp"
 #include "ops/common/features.hpp"
 #include "ops/registry.hpp"
 
@@ -45,45 +45,25 @@ void declare(job::Schema<ReadCatalogArgs>& s) {
         "CRS of `extent` and of geometries that name none (default: the layer's)");
 }
 
-cat::FileCatalog catalog_of(const ReadCatalogArgs& a) {
-  return cat::FileCatalog(cat::file_catalog_root(a.uri.uri));
-}
-
 cat::LayerId id_of(const ReadCatalogArgs& a) {
   return {a.layer_name, static_cast<int>(a.layer_zoom)};
 }
 
-// The layer's attributes, and its band count from one tile when the metadata cannot tell (GeoTrellis
-// does not record the bands of a MultibandTile layer). Throws JobError at layer_name when the layer
-// does not exist.
-cat::LayerAttributes read_attributes(const ReadCatalogArgs& a, const job::ArgsAccess& ctx) {
-  const cat::FileCatalog catalog = catalog_of(a);
-  if (!catalog.layer_exists(id_of(a))) {
+// The layer; JobError at layer_name when the catalog does not have it (naming the layers it has).
+catalog::LayerReader open_layer(const ReadCatalogArgs& a, const job::ArgsAccess& ctx) {
+  auto r = catalog::LayerReader::open(a.uri.uri, id_of(a));
+  if (!r) {
     std::string known;
-    for (const auto& l : catalog.layers())
+    for (const auto& l : catalog::LayerReader::layers(a.uri.uri))
       known += (known.empty() ? "" : ", ") + l.name + " zoom " + std::to_string(l.zoom);
     throw ctx.param_error(&ReadCatalogArgs::layer_name,
-                          "catalog '" + catalog.root() + "' has no layer '" + a.layer_name + "' at zoom " +
-                              std::to_string(a.layer_zoom) + " (it has: " + (known.empty() ? "none" : known) +
-                              ")");
+                          "catalog '" + cat::parse_catalog_uri(a.uri.uri).path + "' has no layer '" +
+                              a.layer_name + "' at zoom " + std::to_string(a.layer_zoom) +
+                              " (it has: " + (known.empty() ? "none" : known) + ")");
   }
-  cat::LayerAttributes at = catalog.read_layer(id_of(a));
-  if (at.md.temporal)
+  if (r->attributes().md.temporal)
     throw JobError("read_catalog reads spatial layers; this layer is spacetime (not supported yet)");
-  if (!at.bands_known) {
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(catalog.tile_dir(at.header), ec)) {
-      if (!e.is_regular_file() || e.path().filename().string().front() == '.') continue;
-      const auto bytes = catalog.read_tile_file(e.path().string());
-      if (!bytes) continue;
-      const auto pairs = cat::TileDecoder(at.schema).decode(*bytes);
-      if (pairs.empty()) continue;
-      at.md.bands = pairs.front().second.bands();
-      at.bands_known = true;
-      break;
-    }
-  }
-  return at;
+  return std::move(*r);
 }
 
 // The key grid the query asks for, inside the layer's bounds.
@@ -139,7 +119,7 @@ LayerMetadata result_metadata(LayerMetadata md, const std::vector<SpaceTimeKey>&
 }
 
 job::Shape plan(job::PlanContext& ctx, const ReadCatalogArgs& a) {
-  const cat::LayerAttributes at = read_attributes(a, ctx);
+  const cat::LayerAttributes at = open_layer(a, ctx).attributes();
   job::Shape s;
   s.kind = job::ValueKind::TiledLayer;
   const GridBounds b = query_bounds(at.md, a);
@@ -155,8 +135,8 @@ job::Shape plan(job::PlanContext& ctx, const ReadCatalogArgs& a) {
 }
 
 job::StepValue run(job::StepContext& ctx, const ReadCatalogArgs& a) {
-  const cat::FileCatalog catalog = catalog_of(a);
-  const cat::LayerAttributes at = read_attributes(a, ctx);
+  const catalog::LayerReader reader = open_layer(a, ctx);
+  const cat::LayerAttributes& at = reader.attributes();
   const std::vector<SpaceTimeKey> keys = candidate_keys(at.md, a);
 
   TiledLayer layer;
@@ -172,39 +152,16 @@ job::StepValue run(job::StepContext& ctx, const ReadCatalogArgs& a) {
   std::vector<SpaceTimeKey> mine;
   for (const auto& k : keys)
     if (layer.partitioner.owner(k) == mpi::Runtime::rank()) mine.push_back(k);
-  const cat::TileDecoder decoder(at.schema);
-  const int width = at.key_index.file_name_width();
-  const TileLayout& tl = at.md.layout.tile_layout;
-  std::vector<std::optional<Tile>> read(mine.size());
-  std::vector<std::uint8_t> opened(mine.size(), 0);
   ctx.progress.begin(mine.size(), "tiles");
-  parallel_for(mine.size(), [&](std::size_t i) {
-    if (ctx.progress.stop_requested()) return;
-    const std::string path = catalog.tile_path(at.header, at.key_index.to_index(mine[i]), width);
-    const auto bytes = catalog.read_tile_file(path);
-    ctx.progress.advance(1);
-    if (!bytes) return;  // a sparse layer: no tile there
-    opened[i] = 1;
-    for (auto& [k, t] : decoder.decode(*bytes)) {
-      if (k != mine[i]) continue;  // another key of the same index (spacetime bins)
-      if (t.cols() != tl.tile_cols || t.rows() != tl.tile_rows || t.bands() != at.md.bands)
-        throw IoError(path + ": a " + std::to_string(t.cols()) + "x" + std::to_string(t.rows()) +
-                      " tile of " + std::to_string(t.bands()) + " band(s) in a layer of " +
-                      std::to_string(tl.tile_cols) + "x" + std::to_string(tl.tile_rows) + " tiles of " +
-                      std::to_string(at.md.bands));
-      read[i] = t.cell_type() == at.md.cell_type ? std::move(t) : t.convert(at.md.cell_type);
-    }
-  });
-  std::int64_t files = 0;
-  for (std::size_t i = 0; i < mine.size(); ++i) {
-    files += opened[i];
-    if (read[i]) layer.tiles.emplace(mine[i], std::move(*read[i]));
-  }
-  const std::int64_t total_files = mpi::allreduce_sum(files);
+  std::size_t stored = 0;
+  std::vector<std::optional<Tile>> tiles = reader.read(mine, ctx.progress, stored);
+  for (std::size_t i = 0; i < mine.size(); ++i)
+    if (tiles[i]) layer.tiles.emplace(mine[i], std::move(*tiles[i]));
+  const std::int64_t total_stored = mpi::allreduce_sum(static_cast<std::int64_t>(stored));
   const std::int64_t total_tiles = mpi::allreduce_sum(static_cast<std::int64_t>(layer.tiles.size()));
   ctx.log.info("read_catalog: layer '" + a.layer_name + "' zoom " + std::to_string(a.layer_zoom) + ": " +
-               std::to_string(keys.size()) + " candidate key(s), " + std::to_string(total_files) +
-               " tile file(s) opened, " + std::to_string(total_tiles) + " tile(s)");
+               std::to_string(keys.size()) + " candidate key(s), " + std::to_string(total_stored) + " " +
+               reader.stored_what() + ", " + std::to_string(total_tiles) + " tile(s)");
   return layer;
 }
 

@@ -1,13 +1,14 @@
-// read_value: one tile of a GeoTrellis file catalog layer, by key (GeoPySpark's catalog.read_value), as a
-// layer of that one tile; `output` writes its cells as JSON too. The rank that owns the key reads it.
+// read_value: one tile of a catalog layer (file catalog or HDF5 store), by key (GeoPySpark's
+// catalog.read_value), as a layer of that one tile; `output` writes its cells as JSON too. The rank that owns
+// the key reads it.
 #include <cmath>
 
 #include "io/catalog/file_catalog.hpp"
-#include "io/catalog/tile_codec.hpp"
 #include "job/op.hpp"
 #include "mpi/failure.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi/runtime.hpp"
+#include "ops/catalog/layer_reader.hpp"
 #include "ops/registry.hpp"
 
 namespace trellis::ops {
@@ -34,21 +35,21 @@ void declare(job::Schema<ReadValueArgs>& s) {
   s.add("output", &A::output, "JSON file the tile's cells are written to (optional)");
 }
 
-cat::LayerAttributes attributes(const ReadValueArgs& a, const job::ArgsAccess& ctx) {
-  const cat::FileCatalog catalog(cat::file_catalog_root(a.uri.uri));
-  const cat::LayerId id{a.layer_name, static_cast<int>(a.layer_zoom)};
-  if (!catalog.layer_exists(id))
-    throw ctx.param_error(&ReadValueArgs::layer_name, "catalog '" + catalog.root() + "' has no layer '" +
-                                                          a.layer_name + "' at zoom " +
+// The layer, checked: it exists, is spatial, and holds the key in its bounds. Not collective.
+catalog::LayerReader open_layer(const ReadValueArgs& a, const job::ArgsAccess& ctx) {
+  auto r = catalog::LayerReader::open(a.uri.uri, {a.layer_name, static_cast<int>(a.layer_zoom)});
+  if (!r)
+    throw ctx.param_error(&ReadValueArgs::layer_name, "catalog '" + cat::parse_catalog_uri(a.uri.uri).path +
+                                                          "' has no layer '" + a.layer_name + "' at zoom " +
                                                           std::to_string(a.layer_zoom));
-  cat::LayerAttributes at = catalog.read_layer(id);
-  if (at.md.temporal)
+  const LayerMetadata& md = r->attributes().md;
+  if (md.temporal)
     throw JobError("read_value reads spatial layers; this layer is spacetime (not supported yet)");
-  if (!at.md.bounds.grid().contains(a.col, a.row))
+  if (!md.bounds.grid().contains(a.col, a.row))
     throw ctx.param_error(&ReadValueArgs::col, "key (" + std::to_string(a.col) + ", " +
                                                    std::to_string(a.row) +
                                                    ") is outside the layer's key bounds");
-  return at;
+  return std::move(*r);
 }
 
 // {"col", "row", "cell_type", "cols", "rows", "bands": [band][row][col]} with NoData as null.
@@ -71,7 +72,7 @@ nlohmann::json tile_json(const SpaceTimeKey& k, const Tile& t) {
 }
 
 job::Shape plan(job::PlanContext& ctx, const ReadValueArgs& a) {
-  const cat::LayerAttributes at = attributes(a, ctx);
+  const cat::LayerAttributes at = open_layer(a, ctx).attributes();
   job::Shape s;
   s.kind = job::ValueKind::TiledLayer;
   LayerMetadata md = at.md;
@@ -82,8 +83,8 @@ job::Shape plan(job::PlanContext& ctx, const ReadValueArgs& a) {
 }
 
 job::StepValue run(job::StepContext& ctx, const ReadValueArgs& a) {
-  const cat::FileCatalog catalog(cat::file_catalog_root(a.uri.uri));
-  cat::LayerAttributes at = attributes(a, ctx);
+  const catalog::LayerReader reader = open_layer(a, ctx);
+  const cat::LayerAttributes& at = reader.attributes();
   const SpaceTimeKey key{static_cast<std::int32_t>(a.col), static_cast<std::int32_t>(a.row), 0};
   TiledLayer layer;
   layer.md = at.md;
@@ -92,14 +93,9 @@ job::StepValue run(job::StepContext& ctx, const ReadValueArgs& a) {
   layer.partitioner = Partitioner(at.key_index.kind, layer.md.bounds, mpi::Runtime::size());
   layer.partitioner.split({layer.partitioner.position(key)});
   if (layer.partitioner.owner(key) == mpi::Runtime::rank()) {
-    const std::string path =
-        catalog.tile_path(at.header, at.key_index.to_index(key), at.key_index.file_name_width());
-    if (const auto bytes = catalog.read_tile_file(path)) {
-      for (auto& [k, t] : cat::TileDecoder(at.schema).decode(*bytes))
-        if (k == key)
-          layer.tiles.emplace(k,
-                              t.cell_type() == at.md.cell_type ? std::move(t) : t.convert(at.md.cell_type));
-    }
+    std::size_t stored = 0;
+    auto tiles = reader.read({key}, ctx.progress, stored);
+    if (tiles[0]) layer.tiles.emplace(key, std::move(*tiles[0]));
     if (layer.tiles.empty())
       ctx.log.warn("read_value: layer '" + a.layer_name + "' has no tile at (" + std::to_string(a.col) +
                    ", " + std::to_string(a.row) + ")");

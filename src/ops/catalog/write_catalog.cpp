@@ -9,6 +9,7 @@
 #include "io/catalog/tile_codec.hpp"
 #include "job/op.hpp"
 #include "mpi/failure.hpp"
+#include "mpi/hdf5_store.hpp"
 #include "mpi/runtime.hpp"
 #include "ops/registry.hpp"
 
@@ -43,15 +44,29 @@ void declare(job::Schema<WriteCatalogArgs>& s) {
   });
 }
 
-cat::FileCatalog catalog_of(const WriteCatalogArgs& a) {
-  return cat::FileCatalog(cat::file_catalog_root(a.uri.uri));
+bool is_hdf5(const WriteCatalogArgs& a) {
+  return cat::parse_catalog_uri(a.uri.uri).scheme == cat::CatalogUri::Scheme::Hdf5;
 }
 
-// What the layer's metadata must allow, and the layer not existing unless `overwrite`. Not collective.
+cat::FileCatalog catalog_of(const WriteCatalogArgs& a) {
+  return cat::FileCatalog(cat::parse_catalog_uri(a.uri.uri).path);
+}
+
+// What the layer's metadata must allow, and the layer (an HDF5 store: its file) not existing unless
+// `overwrite`. Not collective.
 void check_level(const LayerMetadata& md, const WriteCatalogArgs& a, const job::ArgsAccess& ctx) {
   if (md.temporal)
     throw JobError("write_catalog writes spatial layers; this layer is spacetime (not supported yet)");
   const cat::LayerId id{a.layer_name, md.zoom.value_or(0)};
+  if (is_hdf5(a)) {
+    const std::string path = cat::parse_catalog_uri(a.uri.uri).path;
+    std::error_code ec;
+    if (!a.overwrite && std::filesystem::exists(path, ec))
+      throw ctx.param_error(&WriteCatalogArgs::uri, "'" + path +
+                                                        "' exists: an HDF5 catalog is written whole (set "
+                                                        "overwrite: true to replace it)");
+    return;
+  }
   if (!a.overwrite && catalog_of(a).layer_exists(id))
     throw ctx.param_error(&WriteCatalogArgs::layer_name, "catalog '" + catalog_of(a).root() +
                                                              "' already has layer '" + id.name +
@@ -68,6 +83,61 @@ cat::LayerAttributes attributes_of(const LayerMetadata& md, const WriteCatalogAr
   at.key_index = cat::KeyIndex::for_spatial(a.index_strategy, md.bounds);
   at.schema = nlohmann::ordered_json::parse(cat::tile_schema_text(false, md.bands > 1));
   return at;
+}
+
+// Collective: every level into one new HDF5 file, written under a temporary name beside the target and
+// renamed by rank 0 once every rank has closed it.
+void write_hdf5(const std::vector<const TiledLayer*>& levels, const WriteCatalogArgs& a,
+                const job::StepContext& ctx) {
+  namespace fs = std::filesystem;
+  const fs::path path(cat::parse_catalog_uri(a.uri.uri).path);
+  const std::string tmp = (path.parent_path() / ("." + path.filename().string() + ".tmp")).string();
+  for (const TiledLayer* l : levels) check_level(l->md, a, ctx);
+  if (mpi::Runtime::rank() == 0) {
+    std::error_code ec;
+    if (!path.parent_path().empty()) fs::create_directories(path.parent_path(), ec);
+  }
+  mpi::hdf5::Writer w(tmp);
+  for (const TiledLayer* l : levels) {
+    const LayerMetadata& md = l->md;
+    const int zoom = md.zoom.value_or(0);
+    cat::LayerAttributes at = attributes_of(md, a, zoom);
+    at.header.format = "hdf5";
+    at.header.path = "/" + a.layer_name + "/" + std::to_string(zoom);
+    // The dataset covers the layer's key bounds (parallel HDF5 allocates every chunk of it).
+    const KeyBounds& b = md.bounds;
+    mpi::hdf5::LayerSpec spec{a.layer_name,
+                              zoom,
+                              md.cell_type,
+                              md.bands,
+                              b.max.col - b.min.col + 1L,
+                              b.max.row - b.min.row + 1L,
+                              b.min.col,
+                              b.min.row,
+                              md.layout.tile_layout.tile_cols,
+                              md.layout.tile_layout.tile_rows,
+                              cat::metadata_attribute_text(a.layer_name, zoom, at),
+                              6};
+    bool converted = false;
+    for (const auto& [k, t] : l->tiles) converted = converted || !(t.cell_type() == md.cell_type);
+    if (!converted) {
+      w.write_layer(spec, l->tiles);
+    } else {
+      std::map<SpaceTimeKey, Tile> same;
+      for (const auto& [k, t] : l->tiles)
+        same.emplace(k, t.cell_type() == md.cell_type ? t : t.convert(md.cell_type));
+      w.write_layer(spec, same);
+    }
+  }
+  w.close();
+  mpi::check_in();
+  if (mpi::Runtime::rank() == 0) {
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) throw IoError("cannot rename '" + tmp + "' to '" + path.string() + "': " + ec.message());
+    ctx.log.info("wrote layer '" + a.layer_name + "' (" + std::to_string(levels.size()) + " zoom(s)) to " +
+                 path.string());
+  }
 }
 
 // Collective.
@@ -129,10 +199,16 @@ job::Shape plan(job::PlanContext& ctx, const WriteCatalogArgs& a) {
 
 job::StepValue run(job::StepContext& ctx, const WriteCatalogArgs& a) {
   const job::StepValue& in = ctx.input();
+  std::vector<const TiledLayer*> levels;
   if (const auto* tl = std::get_if<TiledLayer>(&in)) {
-    write_level(*tl, a, ctx);
+    levels.push_back(tl);
   } else {
-    for (const auto& [z, layer] : std::get<Pyramid>(in).levels) write_level(layer, a, ctx);
+    for (const auto& [z, layer] : std::get<Pyramid>(in).levels) levels.push_back(&layer);
+  }
+  if (is_hdf5(a)) {
+    write_hdf5(levels, a, ctx);
+  } else {
+    for (const TiledLayer* l : levels) write_level(*l, a, ctx);
   }
   return job::Nothing{};
 }
@@ -163,6 +239,17 @@ temporary name, then renamed): a job that fails or is killed before leaves no la
 An existing layer of the same name and zoom is refused when the job is validated, unless
 `overwrite: true`; then its metadata is removed first, then its files. Files are identical whatever
 the number of ranks.
+
+**HDF5** (`uri: hdf5:///path/layer.h5`, or `hdf5://` and a path relative to the job): the layer (every
+zoom of a pyramid) becomes one HDF5 file, written by all ranks at once with parallel HDF5 (MPI-IO,
+collective I/O, deflate level 6). Each zoom is a group `/<layer_name>/<zoom>` holding a dataset
+`tiles` of shape [rows, cols, bands, tile_rows, tile_cols] whose chunks are the tiles (`tiles[r, c]` is
+key (`col0` + c, `row0` + r): the dataset covers the layer's key bounds), a dataset `keys` (the tiles
+that exist), and as attributes the same GeoTrellis metadata JSON (`metadata`, header format `hdf5`),
+the cell type, the sizes and the origin. h5py reads it (`f['ndvi/4']['tiles'][r, c]`), and
+`read_catalog` reads it back. The file is written under a temporary name and renamed when complete;
+an existing file is refused at validation unless `overwrite: true`. Parallel HDF5 1.10 allocates
+every chunk at creation: a missing tile inside the key bounds costs a compressed chunk of NoData.
 
 Spacetime layers are not written yet.
 

@@ -10,6 +10,10 @@
 #   (b) trellis on 2 ranks, OMP_NUM_THREADS=1: write_catalog     (goal: wall time <= (a))
 #   (c) trellis on 2 ranks, OMP_NUM_THREADS=1: write_geotiff     (for comparison: the same tiles, one file)
 #   (d) trellis on 1 rank,  OMP_NUM_THREADS=2: write_catalog
+#   (e) trellis on 2 ranks, OMP_NUM_THREADS=1: write_catalog to hdf5:// (deflate 6)
+#   (f) trellis on 2 ranks, OMP_NUM_THREADS=1: write_catalog to hdf5:// with deflate_level 0
+#   (g) dd of as many bytes as (f)'s file (bs=4M, conv=fdatasync): the disk's sequential write
+# HDF5 write throughput = (f)'s file bytes / its write_catalog step's time; goal >= 70 % of (g)'s.
 # Then, on the catalog (b) wrote, QUERY_RUNS one-tile queries (read_value of a tile near the middle)
 # with trellis as one process (no mpirun): the whole command's wall time and the step's own time
 # (goal: under 100 ms). Checks that the catalog holds every tile of gdal_translate's file (the tile read
@@ -22,27 +26,54 @@ bench_setup
 input=$(bench/make-data.sh)
 query_runs=${QUERY_RUNS:-11}
 
-names=(a b c d)
+names=(a b c d e f g)
 what[a]="gdal_translate"
 what[b]="trellis write_catalog, 2 ranks x 1 thread"
 what[c]="trellis write_geotiff, 2 ranks x 1 thread"
 what[d]="trellis write_catalog, 1 rank x 2 threads"
+what[e]="trellis write_catalog hdf5://, 2 ranks x 1 thread"
+what[f]="trellis write_catalog hdf5:// deflate_level 0, 2 ranks x 1 thread"
+what[g]="dd of (f)'s bytes, conv=fdatasync"
 output[a]=$out/gdal_translate.tif
 output[b]=$out/catalog-2ranks
 output[c]=$out/trellis-2ranks.tif
 output[d]=$out/catalog-1rank
+output[e]=$out/catalog.h5
+output[f]=$out/catalog-raw.h5
+output[g]=$out/dd.bin
 command_of() {
   case $1 in
     a) printf '%s\n' gdal_translate -q -co TILED=YES -co COMPRESS=DEFLATE "$input" "${output[a]}" ;;
     b) trellis_on 2 1 && printf '%s\n' bench/jobs/catalog-write.yaml --var "IN=$input" --var "OUT=${output[b]}" ;;
     c) trellis_on 2 1 && printf '%s\n' bench/jobs/tile-write.yaml --var "IN=$input" --var "OUT=${output[c]}" ;;
     d) trellis_on 1 2 && printf '%s\n' bench/jobs/catalog-write.yaml --var "IN=$input" --var "OUT=${output[d]}" ;;
+    e) trellis_on 2 1 && printf '%s\n' bench/jobs/catalog-write.yaml --var "IN=$input" --var "OUT=hdf5://${output[e]}" ;;
+    f) trellis_on 2 1 && printf '%s\n' bench/jobs/catalog-write.yaml --var "IN=$input" --var "OUT=hdf5://${output[f]}" \
+         --var DEFLATE=0 ;;
+    g) printf '%s\n' dd if=/dev/zero "of=${output[g]}" bs=4M "count=$(dd_count)" conv=fdatasync status=none ;;
   esac
+}
+
+# (g) writes as many 4 MiB blocks as (f)'s file holds (before (f) has run once: an estimate, the input's
+# cells as Float32).
+dd_count() {
+  local bytes
+  if [ -f "${output[f]}" ]; then bytes=$(stat -c %s "${output[f]}"); else
+    bytes=$(gdalinfo "$input" | sed -n 's/^Size is \([0-9]*\), \([0-9]*\)/\1 \2/p' | awk '{ print $1 * $2 * 4 }')
+  fi
+  echo $(((bytes + 4194303) / 4194304))
 }
 
 log "input $(show "$input")"
 run_all "$input"
 summarize
+# HDF5 throughput: (f)'s bytes over its write step (median run), against dd's bytes over its wall time.
+h5_bytes=$(stat -c %s "${output[f]}")
+h5_step=$(steps_of f | awk '$2 == "write_catalog" { print $3 }')
+h5_mbs=$(awk -v b="$h5_bytes" -v t="$h5_step" 'BEGIN { printf "%.0f", b / 1048576 / t }')
+dd_mbs=$(awk -v b="$(stat -c %s "${output[g]}")" -v t="${med[g]}" 'BEGIN { printf "%.0f", b / 1048576 / t }')
+h5_pct=$(awk -v a="$h5_mbs" -v b="$dd_mbs" 'BEGIN { printf "%.0f", 100 * a / b }')
+h5_met=$(awk -v p="$h5_pct" 'BEGIN { print (p >= 70 ? "met" : "not met") }')
 
 # --- one-tile queries ----------------------------------------------------------------------------------
 cols=$(gdalinfo "$input" | sed -n 's/^Size is \([0-9]*\), .*/\1/p')
@@ -86,9 +117,11 @@ met=$(goal b a)
 table=$(results_table)
 printf '\n%s\n\n' "$table"
 printf 'write_catalog / gdal_translate: 2 ranks %s (goal <= 1: %s); write_geotiff %s\n' "${ratio[b]}" "$met" "${ratio[c]}"
+printf 'HDF5 write, deflate 0: %s MiB in %s s = %s MiB/s; dd %s MiB/s: %s %% (goal >= 70 %%: %s)\n' \
+  "$((h5_bytes / 1048576))" "$h5_step" "$h5_mbs" "$dd_mbs" "$h5_pct" "$h5_met"
 printf 'one-tile query of %s tile files: %s s wall (the read_value step %s s); goal < 0.1 s: %s\n' "$files" "$q_wall" "$q_step" "$q_met"
 printf 'tile (%s, %s) read back against the same window of (a): %s\n\n' "$qc" "$qr" "$check"
-steps_block b c
+steps_block b c e f
 
 section_file=$(mktemp)
 trap 'rm -f "$section_file"' EXIT
@@ -104,12 +137,16 @@ trap 'rm -f "$section_file"' EXIT
   echo "Wall clock of the whole command (mpirun included), median of $runs runs interleaved; peak RSS of the"
   echo "largest process (one rank), the highest of the runs."
   echo
+  echo "**HDF5 store**: (e) writes the layer as one HDF5 file ($(du -m "${output[e]}" | cut -f1) MB, deflate 6) in ${ratio[e]} of (a)'s time."
+  echo "Without compression (f), the write_catalog step wrote $((h5_bytes / 1048576)) MiB in $h5_step s: **$h5_mbs MiB/s**, against $dd_mbs MiB/s"
+  echo "for \`dd\` of the same bytes (g): **$h5_pct %** (goal >= 70 %: **$h5_met**)."
+  echo
   echo "**One-tile query**: \`trellis run\` of read_value (tile ($qc, $qr)) + write_geotiff, one process, on the"
   echo "catalog of (b): **$q_wall s** wall for the whole command, the read_value step ${q_step} s (median of $query_runs; goal"
   echo "< 0.1 s: **$q_met**). The tile read back equals the same window of (a) (\`bench/compare.py\`: $check)."
   echo
   commands_block
   echo
-  steps_block b c
+  steps_block b c e f
 } >"$section_file"
 write_section "write_catalog vs write_geotiff and gdal_translate; one-tile queries" "$section_file"

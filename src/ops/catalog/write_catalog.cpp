@@ -24,6 +24,7 @@ struct WriteCatalogArgs {
   std::string layer_name;
   IndexKind index_strategy = IndexKind::ZOrder;
   bool overwrite = false;
+  std::int64_t deflate_level = 6;
 };
 
 void declare(job::Schema<WriteCatalogArgs>& s) {
@@ -35,7 +36,13 @@ void declare(job::Schema<WriteCatalogArgs>& s) {
   s.add("index_strategy", &A::index_strategy,
         "the key index naming the tile files: zorder, hilbert or rowmajor");
   s.add("overwrite", &A::overwrite, "replace a layer of the same name and zoom (default: refuse it)");
+  s.add("deflate_level", &A::deflate_level, "hdf5:// only: deflate level of the tile chunks, 0 (none) to 9")
+      .range(0, 9);
   s.check([](const A& a, const job::Checker<A>& c) {
+    if (a.deflate_level != 6 && a.uri.uri.rfind("hdf5://", 0) != 0)
+      c.fail(&A::deflate_level,
+             "deflate_level sets the HDF5 store's compression; file catalogs are zlib level 6, "
+             "as GeoTrellis writes them");
     if (!cat::valid_layer_name(a.layer_name))
       c.fail(&A::layer_name,
              "'" + a.layer_name +
@@ -117,7 +124,7 @@ void write_hdf5(const std::vector<const TiledLayer*>& levels, const WriteCatalog
                               md.layout.tile_layout.tile_cols,
                               md.layout.tile_layout.tile_rows,
                               cat::metadata_attribute_text(a.layer_name, zoom, at),
-                              6};
+                              static_cast<int>(a.deflate_level)};
     bool converted = false;
     for (const auto& [k, t] : l->tiles) converted = converted || !(t.cell_type() == md.cell_type);
     if (!converted) {
@@ -242,7 +249,7 @@ the number of ranks.
 
 **HDF5** (`uri: hdf5:///path/layer.h5`, or `hdf5://` and a path relative to the job): the layer (every
 zoom of a pyramid) becomes one HDF5 file, written by all ranks at once with parallel HDF5 (MPI-IO,
-collective I/O, deflate level 6). Each zoom is a group `/<layer_name>/<zoom>` holding a dataset
+collective I/O, deflate at `deflate_level`, 6 by default). Each zoom is a group `/<layer_name>/<zoom>` holding a dataset
 `tiles` of shape [rows, cols, bands, tile_rows, tile_cols] whose chunks are the tiles (`tiles[r, c]` is
 key (`col0` + c, `row0` + r): the dataset covers the layer's key bounds), a dataset `keys` (the tiles
 that exist), and as attributes the same GeoTrellis metadata JSON (`metadata`, header format `hdf5`),

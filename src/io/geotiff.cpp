@@ -457,6 +457,12 @@ std::vector<std::vector<std::byte>> BlockEncoder::encode(const std::vector<const
     const char* size = band->GetMetadataItem(("BLOCK_SIZE" + id).c_str(), "TIFF");
     const std::uint64_t o = off ? std::strtoull(off, nullptr, 10) : 0,
                         s = size ? std::strtoull(size, nullptr, 10) : 0;
+    // Uncompressed, GDAL leaves an all-zero block unwritten until the file is closed: its bytes are zeros.
+    if (o == 0 && s == 0 && (opts_.cog || opts_.compression == "none")) {
+      const std::size_t cells = static_cast<std::size_t>(b) * b * bands_;
+      out.emplace_back(ct_.kind == CellKind::Bool ? cells / 8 : cells * bytes, std::byte{0});
+      continue;
+    }
     if (o == 0 || s == 0 || o + s > len)
       throw IoError("cannot encode GeoTIFF blocks: GDAL did not store block " + id);
     const auto* p = reinterpret_cast<const std::byte*>(mem + o);

@@ -8,6 +8,7 @@
 #include <gdal_priv.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -135,6 +136,31 @@ TEST(GeoTiffWriter, MultibandAndEveryCodec) {
     ds->GetRasterBand(1)->GetBlockSize(&bx, &by);
     EXPECT_EQ(bx, 256);
     EXPECT_EQ(by, 256);
+  }
+}
+
+// Uncompressed (and the COG's uncompressed assembly), GDAL leaves an all-zero block unwritten until the
+// file is closed: the encoder gives its zeros, for every cell type, bit cells included.
+TEST(BlockEncoder, AllZeroBlocksUncompressed) {
+  for (const char* name : {"bool", "uint8raw", "int16", "float32", "float64"}) {
+    SCOPED_TRACE(name);
+    const CellType ct = CellType::parse(name);
+    for (bool cog : {false, true}) {
+      GeoTiffOptions o;
+      o.compression = "none";
+      o.cog = cog;
+      Tile zero(ct, 256, 256, 2), some(ct, 256, 256, 2);
+      for (auto* t : {&zero, &some}) std::fill(t->raw().begin(), t->raw().end(), std::byte{0});
+      some.set(1, 3, 4, 1);
+      const BlockEncoder enc(ct, 2, o);
+      const auto blocks = enc.encode({&zero, &some, &zero});
+      ASSERT_EQ(blocks.size(), 3u);
+      EXPECT_EQ(blocks[0].size(), blocks[1].size());
+      EXPECT_TRUE(blocks[0] == blocks[2]);
+      EXPECT_TRUE(
+          std::all_of(blocks[0].begin(), blocks[0].end(), [](std::byte b) { return b == std::byte{0}; }));
+      EXPECT_FALSE(blocks[0] == blocks[1]);
+    }
   }
 }
 

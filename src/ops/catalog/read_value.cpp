@@ -94,6 +94,7 @@ job::StepValue run(job::StepContext& ctx, const ReadValueArgs& a) {
   layer.partitioner.split({layer.partitioner.position(key)});
   if (layer.partitioner.owner(key) == mpi::Runtime::rank()) {
     std::size_t stored = 0;
+    ctx.progress.begin(1, "tiles");
     auto tiles = reader.read({key}, ctx.progress, stored);
     if (tiles[0]) layer.tiles.emplace(key, std::move(*tiles[0]));
     if (layer.tiles.empty())

@@ -29,6 +29,35 @@ void Writer::write_double(double v) {
   for (int i = 0; i < 8; ++i) buf_.push_back(static_cast<std::byte>(u >> (8 * i)));
 }
 
+namespace {
+
+template <class T, class U>
+void write_ieee(std::vector<std::byte>& buf, const T* v, std::size_t n, U canonical_nan) {
+  const std::size_t at = buf.size();
+  buf.resize(at + n * sizeof(T));
+  std::byte* out = buf.data() + at;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(out, v, n * sizeof(T));
+    for (std::size_t i = 0; i < n; ++i)
+      if (std::isnan(v[i])) std::memcpy(out + i * sizeof(T), &canonical_nan, sizeof(T));
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      const U u = std::isnan(v[i]) ? canonical_nan : std::bit_cast<U>(v[i]);
+      for (std::size_t k = 0; k < sizeof(T); ++k) out[i * sizeof(T) + k] = static_cast<std::byte>(u >> (8 * k));
+    }
+  }
+}
+
+}  // namespace
+
+void Writer::write_floats(const float* v, std::size_t n) {
+  write_ieee(buf_, v, n, std::uint32_t{0x7fc00000u});
+}
+
+void Writer::write_doubles(const double* v, std::size_t n) {
+  write_ieee(buf_, v, n, std::uint64_t{0x7ff8000000000000ull});
+}
+
 void Writer::write_bytes(std::span<const std::byte> b) {
   write_long(static_cast<std::int64_t>(b.size()));
   write_raw(b);

@@ -22,6 +22,10 @@ class Writer {
   void write_float(float v);    // NaN written as the JVM's canonical NaN (0x7fc00000)
   void write_double(double v);  // NaN written as 0x7ff8000000000000
   void write_bytes(std::span<const std::byte> b);
+  // n floats or doubles as write_float / write_double would write them one by one (little-endian IEEE,
+  // canonical NaN), copied in one go on a little-endian host.
+  void write_floats(const float* v, std::size_t n);
+  void write_doubles(const double* v, std::size_t n);
   void write_raw(std::span<const std::byte> b) { buf_.insert(buf_.end(), b.begin(), b.end()); }
   void reserve(std::size_t n) { buf_.reserve(buf_.size() + n); }
   std::vector<std::byte>& bytes() { return buf_; }

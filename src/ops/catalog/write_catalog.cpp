@@ -234,8 +234,10 @@ GeoTrellis 1.x-3.x and GeoPySpark read it, and `read_catalog` reads it back:
   index and the Avro schema (GeoTrellis 2.x's texts; `geotrellis.spark.SpatialKey`, proj4 CRS);
 - one file per tile, `<layer_name>/<zoom>/<index>`, the key's index on the chosen curve (`zorder`,
   `hilbert` over the layer's key bounds, or `rowmajor`), zero-padded to the digits of the index of the
-  bounds' maximum key; each file is zlib (level 6) of one Avro record, byte for byte what GeoTrellis
-  writes for the same tile. Tiles with no data cell do not exist in the layer and get no file.
+  bounds' maximum key; each file is a zlib stream (level 6, as GeoTrellis compresses; made with
+  libdeflate, so its compressed bytes differ from Java's) of one Avro record, the record byte for byte
+  what GeoTrellis writes for the same tile. Tiles with no data cell do not exist in the layer and get
+  no file.
 - A single-band layer is written as `Tile`, a multiband one as `MultibandTile`.
 - For a pyramid, every level is a zoom of the same layer name; a layer without a zoom (a floating
   layout) is zoom 0.

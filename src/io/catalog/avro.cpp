@@ -43,7 +43,8 @@ void write_ieee(std::vector<std::byte>& buf, const T* v, std::size_t n, U canoni
   } else {
     for (std::size_t i = 0; i < n; ++i) {
       const U u = std::isnan(v[i]) ? canonical_nan : std::bit_cast<U>(v[i]);
-      for (std::size_t k = 0; k < sizeof(T); ++k) out[i * sizeof(T) + k] = static_cast<std::byte>(u >> (8 * k));
+      for (std::size_t k = 0; k < sizeof(T); ++k)
+        out[i * sizeof(T) + k] = static_cast<std::byte>(u >> (8 * k));
     }
   }
 }

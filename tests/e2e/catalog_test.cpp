@@ -341,8 +341,8 @@ TEST(Catalog, ReadValueInfoAndDeleteLayer) {
             0);
   const RunResult info = run_trellis("info " + (dir / "cat").string());
   ASSERT_EQ(info.status, 0) << info.err;
-  EXPECT_NE(info.out.find(
-                "layer v zoom 3: int16ud-9999, single band, spatial, 20 tile file(s) of 5x4 (16x16 cells)"),
+  EXPECT_NE(info.out.find("layer v zoom 3: int16ud-9999, single band, spatial, 20 tile(s) stored, layout 5x4 "
+                          "tiles of 16x16 cells"),
             std::string::npos)
       << info.out;
   EXPECT_NE(info.out.find("layer v zoom 1:"), std::string::npos) << info.out;

@@ -105,9 +105,10 @@ check "the log names the Slurm job and step" grep -q "trellis: slurm job $jid st
 check "the log says 2 ranks x 1 thread (from SLURM_CPUS_PER_TASK via OMP_NUM_THREADS)" \
   grep -q "trellis: 2 rank(s) x 1 thread(s)" "$log"
 check "the log ends with the timing table" grep -q "trellis: job 'quick-example' done" "$log"
-same_files() {
-  [ "$(cd "$R/ref" && ls -A | sort)" = "$(cd "$R/slurm" && ls -A | sort)" ] || return 1
-  for f in "$R"/ref/*; do cmp "$f" "$R/slurm/$(basename "$f")" || return 1; done
+same_files() { # every file, the catalog's included (its files are the same on any rank count)
+  [ "$(cd "$R/ref" && find . -type f | sort)" = "$(cd "$R/slurm" && find . -type f | sort)" ] || return 1
+  local f
+  while IFS= read -r f; do cmp "$R/ref/$f" "$R/slurm/$f" || return 1; done < <(cd "$R/ref" && find . -type f)
 }
 check "sbatch and mpirun -np 2 wrote identical files ($(cd "$R/ref" && ls | tr '\n' ' '))" same_files
 [ "$failures" = 0 ] || { echo "--- job log"; cat "$log"; }

@@ -139,7 +139,7 @@ TEST(Catalog, WrittenCatalogFollowsTheSpec) {
   EXPECT_EQ(v["header"]["valueClass"], "geotrellis.raster.Tile");
   EXPECT_EQ(v["header"]["path"], "dem/0");
   EXPECT_EQ(v["metadata"]["cellType"], "int16ud-9999");
-  EXPECT_EQ(v["metadata"]["tileLayout"], nullptr);
+  EXPECT_FALSE(v["metadata"].contains("tileLayout"));  // only inside layoutDefinition
   EXPECT_EQ(v["metadata"]["layoutDefinition"]["tileLayout"],
             (nlohmann::json{{"layoutCols", 4}, {"layoutRows", 3}, {"tileCols", 32}, {"tileRows", 32}}));
   EXPECT_EQ(v["keyIndex"]["type"], "zorder");

@@ -6,7 +6,6 @@
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "io/catalog/tile_codec.hpp"
-#include "mpi/hdf5_store.hpp"
 
 namespace trellis::ops::catalog {
 
@@ -41,9 +40,9 @@ std::optional<LayerReader> LayerReader::open(const std::string& uri, const cat::
   r.id_ = id;
   if (r.uri_.scheme == cat::CatalogUri::Scheme::Hdf5) {
     if (!hdf5_has(r.uri_.path, id)) return std::nullopt;
-    const h5::LayerInfo info = h5::read_layer_info(r.uri_.path, id.name, id.zoom);
-    r.at_ = cat::parse_metadata_attribute(info.spec.metadata_json);
-    r.at_.md.bands = info.spec.bands;
+    r.hdf5_ = h5::read_layer_info(r.uri_.path, id.name, id.zoom);
+    r.at_ = cat::parse_metadata_attribute(r.hdf5_->spec.metadata_json);
+    r.at_.md.bands = r.hdf5_->spec.bands;
     r.at_.bands_known = true;
     return r;
   }
@@ -76,13 +75,20 @@ std::vector<cat::LayerId> LayerReader::layers(const std::string& uri) {
   return out;
 }
 
+std::string LayerReader::missing(const std::string& uri, const cat::LayerId& id) {
+  std::string known;
+  for (const auto& l : layers(uri))
+    known += (known.empty() ? "" : ", ") + l.name + " zoom " + std::to_string(l.zoom);
+  return "catalog '" + cat::parse_catalog_uri(uri).path + "' has no layer '" + id.name + "' at zoom " +
+         std::to_string(id.zoom) + " (it has: " + (known.empty() ? "none" : known) + ")";
+}
+
 const char* LayerReader::stored_what() const {
   return uri_.scheme == cat::CatalogUri::Scheme::Hdf5 ? "HDF5 chunk(s) read" : "tile file(s) opened";
 }
 
 std::size_t LayerReader::stored_tiles() const {
-  if (uri_.scheme == cat::CatalogUri::Scheme::Hdf5)
-    return h5::read_layer_info(uri_.path, id_.name, id_.zoom).keys.size();
+  if (hdf5_) return hdf5_->keys.size();
   std::size_t files = 0;
   std::error_code ec;
   for (const auto& e :
@@ -95,8 +101,8 @@ std::vector<std::optional<Tile>> LayerReader::read(const std::vector<SpaceTimeKe
                                                    job::Progress& progress, std::size_t& stored) const {
   std::vector<std::optional<Tile>> out(keys.size());
   stored = 0;
-  if (uri_.scheme == cat::CatalogUri::Scheme::Hdf5) {
-    const h5::LayerInfo info = h5::read_layer_info(uri_.path, id_.name, id_.zoom);
+  if (hdf5_) {
+    const h5::LayerInfo& info = *hdf5_;
     // In bounded batches, so that a stop request is seen.
     constexpr std::size_t kBatch = 64;
     for (std::size_t b = 0; b < keys.size() && !progress.stop_requested(); b += kBatch) {

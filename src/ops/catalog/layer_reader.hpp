@@ -9,6 +9,7 @@
 #include "core/tile.hpp"
 #include "io/catalog/file_catalog.hpp"
 #include "job/progress.hpp"
+#include "mpi/hdf5_store.hpp"
 
 namespace trellis::ops::catalog {
 
@@ -20,6 +21,8 @@ class LayerReader {
   static std::optional<LayerReader> open(const std::string& uri, const io::catalog::LayerId& id);
   // Every layer of the catalog, sorted. Throws IoError.
   static std::vector<io::catalog::LayerId> layers(const std::string& uri);
+  // Why open() found nothing: "catalog 'P' has no layer 'x' at zoom z (it has: ...)". Throws IoError.
+  static std::string missing(const std::string& uri, const io::catalog::LayerId& id);
 
   const io::catalog::LayerAttributes& attributes() const { return at_; }
 
@@ -38,6 +41,7 @@ class LayerReader {
   io::catalog::CatalogUri uri_;
   io::catalog::LayerId id_;
   io::catalog::LayerAttributes at_;
+  std::optional<mpi::hdf5::LayerInfo> hdf5_;  // an HDF5 layer's spec and keys, read once by open()
 };
 
 }  // namespace trellis::ops::catalog

@@ -34,7 +34,7 @@ struct ReadCatalogArgs {
 
 void declare(job::Schema<ReadCatalogArgs>& s) {
   using A = ReadCatalogArgs;
-  s.add("uri", &A::uri, "the catalog: file:///path or a path").required();
+  s.add("uri", &A::uri, "the catalog: file:///path or a path (a folder), or hdf5:///path/file.h5").required();
   s.add("layer_name", &A::layer_name, "the layer's name in the catalog").required().alias("name");
   s.add("layer_zoom", &A::layer_zoom, "the zoom to read (0 for floating layouts)").range(0, 64).alias("zoom");
   s.add("extent", &A::extent, "read only the tiles meeting [xmin, ymin, xmax, ymax] (in query_crs)");
@@ -52,15 +52,8 @@ cat::LayerId id_of(const ReadCatalogArgs& a) {
 // The layer; JobError at layer_name when the catalog does not have it (naming the layers it has).
 catalog::LayerReader open_layer(const ReadCatalogArgs& a, const job::ArgsAccess& ctx) {
   auto r = catalog::LayerReader::open(a.uri.uri, id_of(a));
-  if (!r) {
-    std::string known;
-    for (const auto& l : catalog::LayerReader::layers(a.uri.uri))
-      known += (known.empty() ? "" : ", ") + l.name + " zoom " + std::to_string(l.zoom);
-    throw ctx.param_error(&ReadCatalogArgs::layer_name,
-                          "catalog '" + cat::parse_catalog_uri(a.uri.uri).path + "' has no layer '" +
-                              a.layer_name + "' at zoom " + std::to_string(a.layer_zoom) +
-                              " (it has: " + (known.empty() ? "none" : known) + ")");
-  }
+  if (!r)
+    throw ctx.param_error(&ReadCatalogArgs::layer_name, catalog::LayerReader::missing(a.uri.uri, id_of(a)));
   if (r->attributes().md.temporal)
     throw JobError("read_catalog reads spatial layers; this layer is spacetime (not supported yet)");
   return std::move(*r);
@@ -99,9 +92,8 @@ std::vector<SpaceTimeKey> candidate_keys(const LayerMetadata& md, const ReadCata
     clipper.load(f, features[f].wkb);
     for (long r = fb.row_min; r <= fb.row_max; ++r)
       for (long c = fb.col_min; c <= fb.col_max; ++c)
-        if (features[f].polygonal
-                ? clipper.relate(md.layout.key_extent(c, r)) != io::PolygonClipper::Relation::Disjoint
-                : true)
+        if (!features[f].polygonal ||
+            clipper.relate(md.layout.key_extent(c, r)) != io::PolygonClipper::Relation::Disjoint)
           meet.insert({static_cast<std::int32_t>(c), static_cast<std::int32_t>(r), 0});
   }
   return {meet.begin(), meet.end()};
@@ -168,13 +160,14 @@ job::StepValue run(job::StepContext& ctx, const ReadCatalogArgs& a) {
 const OpRegistration kReadCatalog{job::make_op<ReadCatalogArgs>(
     {.name = "read_catalog",
      .group = "io",
-     .help = "read a layer (or the part a query meets) from a GeoTrellis file catalog",
+     .help = "read a layer (or the part a query meets) from a GeoTrellis file catalog or an HDF5 store",
      .doc = R"md(## Semantics
 
 GeoPySpark's `catalog.query(uri, layer_name, layer_zoom, query_geom, query_proj)` on a file catalog
 (`query` is the same op). It reads catalogs that trellis wrote and catalogs GeoTrellis or GeoPySpark
 wrote (Avro layers of GeoTrellis 1.1-3.x, any key index, single-band or multiband; tiles in any tile
-record GeoTrellis writes, constant and padded tiles included).
+record GeoTrellis writes, constant and padded tiles included), and layers of trellis' HDF5 store
+(`hdf5:///path/file.h5`, see `write_catalog`), whose `keys` dataset says which tiles exist.
 
 - Without a query, the whole layer. With `extent` (reprojected from `query_crs` to the layer's CRS),
   the tiles whose keys GeoTrellis' `extentToBounds` gives for it. With `intersects`, the tiles a
@@ -208,7 +201,7 @@ Spacetime layers are not read yet.
 const OpRegistration kQuery{job::make_op<ReadCatalogArgs>(
     {.name = "query",
      .group = "io",
-     .help = "read_catalog under GeoPySpark's name: a layer, or the part a query meets, from a file catalog",
+     .help = "read_catalog under GeoPySpark's name: a layer, or the part a query meets, from a catalog",
      .doc = "## Semantics\n\nThe same op as `read_catalog` (see its page), under the name GeoPySpark gives "
             "it.\n",
      .inputs = job::Inputs::None,

@@ -27,7 +27,7 @@ struct ReadValueArgs {
 
 void declare(job::Schema<ReadValueArgs>& s) {
   using A = ReadValueArgs;
-  s.add("uri", &A::uri, "the catalog: file:///path or a path").required();
+  s.add("uri", &A::uri, "the catalog: file:///path or a path (a folder), or hdf5:///path/file.h5").required();
   s.add("layer_name", &A::layer_name, "the layer's name in the catalog").required().alias("name");
   s.add("layer_zoom", &A::layer_zoom, "the zoom (0 for floating layouts)").range(0, 64).alias("zoom");
   s.add("col", &A::col, "the tile's column").required().range(0, 2147483647);
@@ -37,11 +37,9 @@ void declare(job::Schema<ReadValueArgs>& s) {
 
 // The layer, checked: it exists, is spatial, and holds the key in its bounds. Not collective.
 catalog::LayerReader open_layer(const ReadValueArgs& a, const job::ArgsAccess& ctx) {
-  auto r = catalog::LayerReader::open(a.uri.uri, {a.layer_name, static_cast<int>(a.layer_zoom)});
-  if (!r)
-    throw ctx.param_error(&ReadValueArgs::layer_name, "catalog '" + cat::parse_catalog_uri(a.uri.uri).path +
-                                                          "' has no layer '" + a.layer_name + "' at zoom " +
-                                                          std::to_string(a.layer_zoom));
+  const cat::LayerId id{a.layer_name, static_cast<int>(a.layer_zoom)};
+  auto r = catalog::LayerReader::open(a.uri.uri, id);
+  if (!r) throw ctx.param_error(&ReadValueArgs::layer_name, catalog::LayerReader::missing(a.uri.uri, id));
   const LayerMetadata& md = r->attributes().md;
   if (md.temporal)
     throw JobError("read_value reads spatial layers; this layer is spacetime (not supported yet)");
@@ -117,7 +115,7 @@ const OpRegistration kReadValue{job::make_op<ReadValueArgs>(
 
 GeoPySpark's `catalog.read_value(uri, layer_name, layer_zoom, col, row)`: the tile at key (`col`, `row`)
 of a layer of a file catalog (trellis- or GeoTrellis-written), read from the one file its key index
-names. The value is a layer holding that one tile (the layer's layout, CRS and cell type; its key
+names, or of trellis' HDF5 store (its one chunk). The value is a layer holding that one tile (the layer's layout, CRS and cell type; its key
 bounds are the key), so `write_geotiff` after it writes the tile as a GeoTIFF. With `output`, the
 tile is also written as JSON: `{"col", "row", "cell_type", "cols", "rows", "bands"}`, `bands` being
 `[band][row][col]` values with NoData as `null`; a key with no tile (a sparse layer) writes `null`

@@ -29,7 +29,9 @@ struct WriteCatalogArgs {
 
 void declare(job::Schema<WriteCatalogArgs>& s) {
   using A = WriteCatalogArgs;
-  s.add("uri", &A::uri, "the catalog: file:///path or a path (created when missing)").required();
+  s.add("uri", &A::uri,
+        "the catalog: file:///path or a path (a folder, created when missing), or hdf5:///path/file.h5")
+      .required();
   s.add("layer_name", &A::layer_name, "the layer's name in the catalog (letters, digits, '-', '_', '.')")
       .required()
       .alias("name");
@@ -223,7 +225,7 @@ job::StepValue run(job::StepContext& ctx, const WriteCatalogArgs& a) {
 const OpRegistration kWriteCatalog{job::make_op<WriteCatalogArgs>(
     {.name = "write_catalog",
      .group = "io",
-     .help = "write a tiled layer (or each pyramid level) to a GeoTrellis file catalog",
+     .help = "write a tiled layer (or each pyramid level) to a GeoTrellis file catalog or an HDF5 store",
      .doc = R"md(## Semantics
 
 GeoPySpark's `catalog.write(uri, layer_name, layer, index_strategy)` to a file catalog. The layer is

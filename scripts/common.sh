@@ -18,6 +18,9 @@ TRELLIS_PACKAGES=(
   python3-h5py  # the HDF5 store's tests read its files with h5py
   libavro-dev  # Avro C: the catalog tests' independent decoder of tile files
   python3-numpy
+  libpng-dev  # render_png and the tile server's PNGs
+  libcpp-httplib-dev  # trellis serve
+  chromium-headless-shell  # the viewer's test loads it in a headless browser
 )
 
 # Slurm and munge, for the Slurm tests (tests/slurm) and scripts/slurm-up.sh. Nothing starts on install
@@ -44,6 +47,9 @@ apt_install() {
 
 install_packages() {
   apt_install "${TRELLIS_PACKAGES[@]}"
+  # npm fetches Leaflet for the viewer of `trellis serve` at configure time (cmake/leaflet.cmake). A
+  # Node.js installed otherwise (with its own npm) is used as it is.
+  command -v npm >/dev/null || apt_install npm
   # mpirun must resolve this host's name locally, else start-up can stall for seconds.
   if [ "$(id -u)" = 0 ] && ! getent hosts "$(hostname)" >/dev/null; then
     echo "127.0.0.1 $(hostname)" >> /etc/hosts

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,23 @@ struct RunArgs {
   int ranks = 0;       // validate --ranks N: plan for a run on N ranks (0: $SLURM_NTASKS, else this run's)
 };
 
+struct ServeArgs {
+  std::string catalog;
+  std::string bind = "127.0.0.1";
+  int port = 8080;
+  int threads = 8;
+  std::int64_t cache_mb = 256;
+  std::string style;  // a style file (YAML): layer -> {ramp: viridis, quantiles: 10, ...}
+  std::string log_level = "info";
+};
+
 int command_run(const RunArgs& a);
 int command_validate(const RunArgs& a);
 int command_ops(const std::string& op);
 int command_info(const std::string& path);
+// Serves a catalog until SIGINT/SIGTERM; throws JobError (no layer to serve, a bad style file) and
+// std::runtime_error when the port cannot be bound.
+int command_serve(const ServeArgs& a);
 
 // One line on stderr: "trellis: <msg>", prefixed with the rank on multi-rank runs when it is not 0
 // (a JSON object with level "error" when the site's log_format is json).

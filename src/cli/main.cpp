@@ -1,4 +1,4 @@
-// trellis: run | validate | ops | info | --version (job-format.md). Every rank runs the same command;
+// trellis: run | validate | ops | info | serve | --version (job-format.md). Every rank runs the same command;
 // output is printed by rank 0; an error is printed once, by the rank that saw it first.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -55,6 +55,22 @@ int dispatch(int argc, char** argv) {
   info->add_option("path", info_path, "a raster file (any GDAL path), or a catalog folder (or file:// URI)")
       ->required();
 
+  cli::ServeArgs serve_args;
+  auto* serve = app.add_subcommand(
+      "serve", "serve a catalog's Web Mercator layers as XYZ PNG tiles, with a map viewer at /");
+  serve->add_option("catalog", serve_args.catalog, "a catalog folder, file:// or hdf5:// URI")->required();
+  serve->add_option("--bind", serve_args.bind, "the address to listen on (default 127.0.0.1)");
+  serve->add_option("--port", serve_args.port, "the port (default 8080; 0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  serve->add_option("--threads", serve_args.threads, "request threads (default 8)")
+      ->check(CLI::Range(1, 1024));
+  serve->add_option("--cache-mb", serve_args.cache_mb, "MiB of encoded tiles kept in memory (default 256)")
+      ->check(CLI::Range(0, 1 << 20));
+  serve->add_option("--style", serve_args.style,
+                    "a style file (YAML): layer -> {ramp: viridis, quantiles: 10}");
+  serve->add_option("--log-level", serve_args.log_level, "debug (one line per request), info or warn")
+      ->check(CLI::IsMember({"debug", "info", "warn"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -69,6 +85,7 @@ int dispatch(int argc, char** argv) {
   if (*validate) return cli::command_validate(val_args);
   if (*ops) return cli::command_ops(op_name);
   if (*info) return cli::command_info(info_path);
+  if (*serve) return cli::command_serve(serve_args);
   return 0;
 }
 

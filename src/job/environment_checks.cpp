@@ -14,6 +14,7 @@
 
 #include "core/cell_type.hpp"
 #include "core/crs.hpp"
+#include "job/param_traits.hpp"
 
 namespace trellis::job {
 
@@ -136,6 +137,8 @@ std::string unwritable_filesystem(const fs::path& dir) {
   }
 }
 
+void check_parent_writable(const Params& at, const std::string& prefix, const fs::path& p);
+
 void check_output_path(const Step& s, const std::string& key, const std::string& path, const Mark& m) {
   if (is_virtual_path(path)) return;
   const Params at(s.id, s.spec->name, m, {});
@@ -149,6 +152,12 @@ void check_output_path(const Step& s, const std::string& key, const std::string&
     throw at.step_error(prefix + "it is a folder; give a file name");
   if (fs::exists(own) && !fs::is_regular_file(own) && !fs::is_symlink(own))
     throw at.step_error(prefix + "it is not a regular file (a pipe, socket or device)");
+  check_parent_writable(at, prefix, p);
+}
+
+// The nearest existing folder above `p` is a writable folder on a writable filesystem.
+void check_parent_writable(const Params& at, const std::string& prefix, const fs::path& p) {
+  std::error_code ec;
   for (fs::path a = p.parent_path(); !a.empty(); a = a.parent_path()) {
     const auto st = fs::status(a, ec);
     if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
@@ -163,6 +172,25 @@ void check_output_path(const Step& s, const std::string& key, const std::string&
     }
     if (a == a.root_path()) break;
   }
+}
+
+// A folder an op fills with a tree of files: absent, empty, or a tree trellis wrote earlier (the op
+// replaces it); never a file or someone else's folder. Its parent must be writable, as a file's.
+void check_output_folder(const Step& s, const std::string& key, const std::string& path, const Mark& m) {
+  const Params at(s.id, s.spec->name, m, {});
+  const std::string prefix = "parameter '" + key + "': cannot write '" + path + "': ";
+  std::error_code ec;
+  const fs::path p(path);
+  const auto own = fs::symlink_status(p, ec);
+  if (fs::exists(own)) {
+    if (!fs::is_directory(own)) throw at.step_error(prefix + "it exists and is not a folder");
+    if (!fs::is_empty(p, ec) && !fs::exists(p / kTreeMarker, ec))
+      throw at.step_error(prefix + "it is a folder of other files, not a tree trellis wrote (no " +
+                          std::string(kTreeMarker) + "): it is not replaced");
+  }
+  std::string trimmed = path;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  check_parent_writable(at, prefix, fs::path(trimmed));
 }
 
 // The layer a catalog parameter names with the step's `layer_name` (a plain string parameter).
@@ -238,6 +266,9 @@ void check_environment(const Step& s, const std::vector<std::string>& outputs,
       case ParamType::OutputPath:
         if (v.is_string()) check_output_path(s, key, v.as_string(), v.mark);
         break;
+      case ParamType::OutputFolder:
+        if (v.is_string()) check_output_folder(s, key, v.as_string(), v.mark);
+        break;
       case ParamType::CatalogInput:
         if (v.is_string()) check_catalog_input(s, key, v.as_string(), v.mark, outputs);
         break;
@@ -303,7 +334,7 @@ void check_path_collisions(const std::vector<const Step*>& steps,
       const ParamValue& v = s.params.raw(p.name);
       auto tn = typed[i].find(p.name);
       const std::string key = tn == typed[i].end() ? p.name : tn->second;
-      if (p.type == ParamType::OutputPath && v.is_string()) {
+      if ((p.type == ParamType::OutputPath || p.type == ParamType::OutputFolder) && v.is_string()) {
         if (!is_virtual_path(v.as_string()) && s.params.given(p.name))
           outputs.push_back({canonical(v.as_string()), i, key, v.mark});
       } else if ((p.type == ParamType::CatalogOutput || p.type == ParamType::CatalogInput) && v.is_string()) {
@@ -348,8 +379,8 @@ bool reads_earlier_output(const Job& job, std::size_t i) {
   std::vector<std::string> outputs;
   for (std::size_t j = 0; j < i; ++j)
     for (const auto& p : job.steps[j].spec->params)
-      if (p.type == ParamType::OutputPath && job.steps[j].params.has(p.name) &&
-          job.steps[j].params.raw(p.name).is_string())
+      if ((p.type == ParamType::OutputPath || p.type == ParamType::OutputFolder) &&
+          job.steps[j].params.has(p.name) && job.steps[j].params.raw(p.name).is_string())
         outputs.push_back(job.steps[j].params.raw(p.name).as_string());
   for (std::size_t j = 0; j < i; ++j)
     for (const auto& p : job.steps[j].spec->params)

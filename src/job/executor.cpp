@@ -131,8 +131,8 @@ std::string outputs_of(const Job& job, std::size_t finished) {
   std::string s;
   for (std::size_t i = 0; i < finished && i < job.steps.size(); ++i)
     for (const auto& p : job.steps[i].spec->params)
-      if (p.type == ParamType::OutputPath && job.steps[i].params.has(p.name) &&
-          job.steps[i].params.raw(p.name).is_string())
+      if ((p.type == ParamType::OutputPath || p.type == ParamType::OutputFolder) &&
+          job.steps[i].params.has(p.name) && job.steps[i].params.raw(p.name).is_string())
         s += (s.empty() ? "'" : ", '") + job.steps[i].params.raw(p.name).as_string() + "' (step '" +
              job.steps[i].id + "')";
   return s;

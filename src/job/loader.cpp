@@ -206,7 +206,8 @@ Loader::Raw Loader::parse_step(const YAML::Node& node, int number, const Raw* pr
       ParamValue d = *p.default_value;
       if (d.mark.line == 0) d.mark = r.step.mark;
       if ((p.type == ParamType::InputPath || p.type == ParamType::OutputPath ||
-           p.type == ParamType::CatalogInput || p.type == ParamType::CatalogOutput) &&
+           p.type == ParamType::OutputFolder || p.type == ParamType::CatalogInput ||
+           p.type == ParamType::CatalogOutput) &&
           d.is_string())
         d.v = resolve_job_path(dir_, d.as_string());
       values[p.name] = std::move(d);
@@ -278,8 +279,8 @@ Job Loader::load(const std::string& text) {
   std::vector<std::string> outputs;
   for (const auto& r : raws)
     for (const auto& p : r.step.spec->params)
-      if (p.type == ParamType::OutputPath && r.step.params.has(p.name) &&
-          r.step.params.raw(p.name).is_string())
+      if ((p.type == ParamType::OutputPath || p.type == ParamType::OutputFolder) &&
+          r.step.params.has(p.name) && r.step.params.raw(p.name).is_string())
         outputs.push_back(r.step.params.raw(p.name).as_string());
       else if (p.type == ParamType::CatalogOutput && r.step.params.has(p.name) &&
                r.step.params.raw(p.name).is_string() && r.step.params.has("layer_name") &&

@@ -184,6 +184,19 @@ struct ParamTraits<OutputPath> {
   static OutputPath parse(const ParamValue& v, const ValueContext&) { return {v.as_string()}; }
 };
 
+// A folder an op writes a tree of files in (params.hpp, ParamType::OutputFolder).
+struct OutputFolder {
+  std::string path;
+};
+template <>
+struct ParamTraits<OutputFolder> {
+  static constexpr ParamType shape = ParamType::OutputFolder;
+  static std::string type_name() { return "output folder"; }
+  static OutputFolder parse(const ParamValue& v, const ValueContext&) { return {v.as_string()}; }
+};
+// The file that marks a folder as a tree trellis wrote (OutputFolder): only such a folder is replaced.
+inline constexpr const char* kTreeMarker = ".trellis-tiles";
+
 // A catalog an op reads or writes: `file:///abs/path` or a path (relative to the job file's folder).
 // The op's `layer_name` parameter names the layer in it (job-format.md, catalogs).
 struct CatalogInput {

@@ -93,6 +93,8 @@ const char* param_type_name(ParamType t) {
       return "input path";
     case ParamType::OutputPath:
       return "output path";
+    case ParamType::OutputFolder:
+      return "output folder";
     case ParamType::CatalogInput:
     case ParamType::CatalogOutput:
       return "catalog uri";

@@ -60,6 +60,9 @@ enum class ParamType {
   StringList,  // a list of strings, or one string taken as a one-element list
   InputPath,   // a file/folder/glob/list read by the op: resolved against the job folder, must exist
   OutputPath,  // a file written by the op: resolved against the job folder, its folder must be creatable
+  // A folder the op writes a tree of files in (render_png's tiles): resolved like OutputPath; absent, empty
+  // or a tree trellis wrote (marked by a `.trellis-tiles` file), which the op replaces.
+  OutputFolder,
   // A catalog (file:///abs or a path resolved against the job folder) and, with the step's
   // `layer_name`, a layer in it: read (must exist unless an earlier step writes it) or written.
   CatalogInput,

@@ -396,17 +396,20 @@ ParamValue YamlConverter::convert(const ParamSpec& spec, const std::string& key,
     case ParamType::Crs:
     case ParamType::CellTypeName:
     case ParamType::OutputPath:
+    case ParamType::OutputFolder:
     case ParamType::CatalogInput:
     case ParamType::CatalogOutput: {
-      const bool path = spec.type == ParamType::OutputPath || spec.type == ParamType::CatalogInput ||
-                        spec.type == ParamType::CatalogOutput;
+      const bool path = spec.type == ParamType::OutputPath || spec.type == ParamType::OutputFolder ||
+                        spec.type == ParamType::CatalogInput || spec.type == ParamType::CatalogOutput;
       need_scalar(path ? "a path" : "a string");
       std::string s = scalar(n, m, prefix);
       if (spec.type == ParamType::String) s = check_choice(spec, key, s, m, step_prefix);
       if (path) {
         if (trim(s).empty())
           step_fail(m, (voice_ == Voice::Parameter ? "parameter '" + key + "'" : key) + " is an empty path");
-        s = spec.type == ParamType::OutputPath ? resolve_job_path(dir_, s) : resolve_catalog_uri(dir_, s);
+        s = spec.type == ParamType::OutputPath || spec.type == ParamType::OutputFolder
+                ? resolve_job_path(dir_, s)
+                : resolve_catalog_uri(dir_, s);
       }
       v.v = std::move(s);
       v.quoted = quoted(n);

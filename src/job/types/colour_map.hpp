@@ -53,4 +53,16 @@ struct ParamTraits<ColourMap> {
 // "#RRGGBB", "#RRGGBBAA" or an integer 0xRRGGBBAA; nullopt otherwise.
 std::optional<Rgba> parse_colour(const ParamValue& v);
 
+// One colour as a parameter (`no_data_color: "#00000000"`).
+template <>
+struct ParamTraits<Rgba> {
+  static constexpr ParamType shape = ParamType::Any;
+  static std::string type_name() { return "colour"; }
+  static Rgba parse(const ParamValue& v, const ValueContext& c) {
+    const auto col = parse_colour(v);
+    if (!col) c.fail(v.mark, "a colour is \"#RRGGBB\", \"#RRGGBBAA\" or 0xRRGGBBAA, got " + v.to_string());
+    return *col;
+  }
+};
+
 }  // namespace trellis::job

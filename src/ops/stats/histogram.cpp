@@ -12,8 +12,6 @@
 //   of its minimum and maximum) with its count. A layer with at most 4096 distinct values in distinct
 //   bins is histogrammed exactly; otherwise a value moves by at most half a bin (1/8192 of the range)
 //   before the streaming histogram's own approximation.
-#include "core/histogram.hpp"
-
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -24,6 +22,7 @@
 #include "mpi/skeletons.hpp"
 #include "ops/common/output.hpp"
 #include "ops/registry.hpp"
+#include "ops/stats/layer_histogram.hpp"
 
 namespace trellis::ops {
 
@@ -135,6 +134,8 @@ struct FineBins {
   }
 };
 
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------------
 // The histograms of a layer
 
@@ -170,6 +171,8 @@ StreamingHistogram streaming_histogram(const TiledLayer& l, int band, int bucket
       });
   return bins.histogram(buckets);
 }
+
+namespace {
 
 // ---------------------------------------------------------------------------------------------------
 // The ops

@@ -1,0 +1,158 @@
+#include "render/png.hpp"
+
+#include <png.h>
+
+#include <csetjmp>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace trellis::render {
+
+namespace {
+
+void check_shape(std::size_t bytes, int width, int height, const PngOptions& o) {
+  if (width <= 0 || height <= 0) throw std::invalid_argument("PNG: the image has no pixel");
+  if (bytes != static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 4)
+    throw std::invalid_argument("PNG: the pixels are not width x height x 4 bytes");
+  if (o.compression_level < 0 || o.compression_level > 9)
+    throw std::invalid_argument("PNG: the compression level is not 0-9");
+}
+
+// libpng reports errors by longjmp to the png_struct's jump buffer; the message is kept for the
+// exception thrown after the jump.
+[[noreturn]] void on_error(png_structp png, png_const_charp msg) {
+  auto* what = static_cast<std::string*>(png_get_error_ptr(png));
+  if (what) *what = msg;
+  png_longjmp(png, 1);
+}
+void on_warning(png_structp, png_const_charp) {}
+
+void set_header(png_structp png, png_infop info, int width, int height, const PngOptions& o) {
+  png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height), 8,
+               PNG_COLOR_TYPE_RGBA, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  png_set_compression_level(png, o.compression_level);
+  png_set_filter(png, PNG_FILTER_TYPE_BASE, o.adaptive_filters ? PNG_ALL_FILTERS : PNG_FILTER_NONE);
+}
+
+void append(png_structp png, png_bytep data, png_size_t n) {
+  auto* out = static_cast<std::string*>(png_get_io_ptr(png));
+  out->append(reinterpret_cast<const char*>(data), n);
+}
+void no_flush(png_structp) {}
+
+}  // namespace
+
+std::string encode_png_rgba(std::span<const std::uint8_t> rgba, int width, int height, const PngOptions& o) {
+  check_shape(rgba.size(), width, height, o);
+  std::string error, out;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &error, on_error, on_warning);
+  if (!png) throw std::runtime_error("PNG: out of memory");
+  png_infop info = png_create_info_struct(png);
+  if (!info || setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    throw std::runtime_error("PNG: " + (error.empty() ? std::string("out of memory") : error));
+  }
+  out.reserve(rgba.size() / 4);
+  png_set_write_fn(png, &out, append, no_flush);
+  set_header(png, info, width, height, o);
+  png_write_info(png, info);
+  const std::size_t stride = static_cast<std::size_t>(width) * 4;
+  for (int r = 0; r < height; ++r)
+    png_write_row(png, const_cast<png_bytep>(rgba.data() + static_cast<std::size_t>(r) * stride));
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  return out;
+}
+
+struct PngFileWriter::State {
+  std::FILE* file = nullptr;
+  png_structp png = nullptr;
+  png_infop info = nullptr;
+  int width = 0, height = 0, written = 0;
+  std::string error;
+};
+
+PngFileWriter::PngFileWriter(const std::string& path, int width, int height, const PngOptions& o)
+    : s_(new State) {
+  try {
+    check_shape(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 4, width, height, o);
+  } catch (...) {
+    delete s_;
+    throw;
+  }
+  s_->width = width, s_->height = height;
+  s_->file = std::fopen(path.c_str(), "wb");
+  if (!s_->file) {
+    delete s_;
+    throw std::runtime_error("cannot create " + path);
+  }
+  s_->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &s_->error, on_error, on_warning);
+  if (s_->png) s_->info = png_create_info_struct(s_->png);
+  if (!s_->png || !s_->info || setjmp(png_jmpbuf(s_->png))) {
+    const std::string why = s_->error.empty() ? "out of memory" : s_->error;
+    png_destroy_write_struct(&s_->png, &s_->info);
+    std::fclose(s_->file);
+    delete s_;
+    throw std::runtime_error("PNG " + path + ": " + why);
+  }
+  png_init_io(s_->png, s_->file);
+  set_header(s_->png, s_->info, width, height, o);
+  png_write_info(s_->png, s_->info);
+}
+
+PngFileWriter::~PngFileWriter() {
+  if (!s_) return;
+  png_destroy_write_struct(&s_->png, &s_->info);
+  if (s_->file) std::fclose(s_->file);
+  delete s_;
+}
+
+void PngFileWriter::write_rows(std::span<const std::uint8_t> rgba) {
+  const std::size_t stride = static_cast<std::size_t>(s_->width) * 4;
+  if (rgba.size() % stride) throw std::runtime_error("PNG: a partial row");
+  const int rows = static_cast<int>(rgba.size() / stride);
+  if (s_->written + rows > s_->height) throw std::runtime_error("PNG: more rows than the image has");
+  if (setjmp(png_jmpbuf(s_->png))) throw std::runtime_error("PNG: " + s_->error);
+  for (int r = 0; r < rows; ++r)
+    png_write_row(s_->png, const_cast<png_bytep>(rgba.data() + static_cast<std::size_t>(r) * stride));
+  s_->written += rows;
+}
+
+void PngFileWriter::finish() {
+  if (s_->written != s_->height) throw std::runtime_error("PNG: rows are missing");
+  if (setjmp(png_jmpbuf(s_->png))) throw std::runtime_error("PNG: " + s_->error);
+  png_write_end(s_->png, nullptr);
+  const bool ok = std::fflush(s_->file) == 0 && !std::ferror(s_->file);
+  const bool closed = std::fclose(s_->file) == 0;
+  s_->file = nullptr;
+  if (!ok || !closed) throw std::runtime_error("PNG: cannot write the file");
+}
+
+DecodedPng decode_png(std::span<const std::byte> bytes) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_memory(&image, bytes.data(), bytes.size()))
+    throw std::runtime_error(std::string("not a PNG: ") + image.message);
+  image.format = PNG_FORMAT_RGBA;
+  DecodedPng d;
+  d.width = static_cast<int>(image.width), d.height = static_cast<int>(image.height);
+  d.rgba.resize(PNG_IMAGE_SIZE(image));
+  if (!png_image_finish_read(&image, nullptr, d.rgba.data(), 0, nullptr)) {
+    const std::string why = image.message;
+    png_image_free(&image);
+    throw std::runtime_error("corrupt PNG: " + why);
+  }
+  return d;
+}
+
+DecodedPng decode_png_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  const std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return decode_png(std::as_bytes(std::span(s.data(), s.size())));
+}
+
+}  // namespace trellis::render

@@ -1,0 +1,62 @@
+#pragma once
+// PNG files of 8-bit RGBA pixels, with libpng: the encoder render_png and the tile server use, and the
+// decoder the tests read them back with. Pure code (no MPI); files are written by the callers.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace trellis::render {
+
+struct PngOptions {
+  int compression_level = 6;  // zlib level, 0 (none) to 9
+  // libpng's adaptive row filters (best for photographs and ramps); false: no filter, which is faster
+  // and as small for images of few colours.
+  bool adaptive_filters = true;
+};
+
+// Encodes width x height RGBA pixels (4 bytes per pixel, rows top to bottom, no padding) as a PNG:
+// colour type RGBA, 8 bits per channel, no interlace. Deterministic: the same pixels and options give the
+// same bytes. Throws std::invalid_argument when the sizes disagree or the level is outside 0-9, and
+// std::runtime_error when libpng fails.
+std::string encode_png_rgba(std::span<const std::uint8_t> rgba, int width, int height,
+                            const PngOptions& options = {});
+
+// Row by row encoding of a large image into a file, for stitched layers: rows are given top to bottom and
+// only one row is needed at a time.
+class PngFileWriter {
+ public:
+  // Opens `path` for writing (truncating it) and writes the header. Throws std::runtime_error when the
+  // file cannot be opened, std::invalid_argument as encode_png_rgba.
+  PngFileWriter(const std::string& path, int width, int height, const PngOptions& options = {});
+  ~PngFileWriter();  // closes the file; an unfinished image is left incomplete (callers remove it)
+  PngFileWriter(const PngFileWriter&) = delete;
+  PngFileWriter& operator=(const PngFileWriter&) = delete;
+  // Writes the next rows (a multiple of width * 4 bytes). Throws std::runtime_error on a write error or
+  // when more rows than the height are given.
+  void write_rows(std::span<const std::uint8_t> rgba);
+  // Writes the end of the image and closes the file; throws std::runtime_error when rows are missing or
+  // the file cannot be written.
+  void finish();
+
+ private:
+  struct State;
+  State* s_;
+};
+
+// A decoded PNG, expanded to 8-bit RGBA whatever its colour type and depth (16-bit channels are
+// scaled down).
+struct DecodedPng {
+  int width = 0, height = 0;
+  std::vector<std::uint8_t> rgba;  // width * height * 4
+  std::uint8_t at(int x, int y, int channel) const {
+    return rgba[(static_cast<std::size_t>(y) * width + x) * 4 + channel];
+  }
+};
+
+// Decodes a PNG. Throws std::runtime_error when it is not a valid PNG.
+DecodedPng decode_png(std::span<const std::byte> bytes);
+DecodedPng decode_png_file(const std::string& path);
+
+}  // namespace trellis::render

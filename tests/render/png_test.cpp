@@ -1,0 +1,73 @@
+// The PNG encoder against libpng's own reader (through decode_png), and its refusals.
+#include "render/png.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+namespace trellis::render {
+namespace {
+
+std::vector<std::uint8_t> random_pixels(int w, int h, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::uint8_t> px(static_cast<std::size_t>(w) * h * 4);
+  for (auto& p : px) p = static_cast<std::uint8_t>(rng() % 7 * 40);  // few colours, as a colour map gives
+  return px;
+}
+
+TEST(Png, RoundTripsAtEveryLevel) {
+  const auto px = random_pixels(37, 23, 1);
+  std::size_t none = 0, best = 0;
+  for (int level = 0; level <= 9; ++level) {
+    const std::string png = encode_png_rgba(px, 37, 23, {level, level % 2 == 0});
+    EXPECT_EQ(png.substr(1, 3), "PNG");
+    const DecodedPng d = decode_png(std::as_bytes(std::span(png.data(), png.size())));
+    EXPECT_EQ(d.width, 37);
+    EXPECT_EQ(d.height, 23);
+    EXPECT_EQ(d.rgba, px) << "level " << level;
+    if (level == 0) none = png.size();
+    if (level == 9) best = png.size();
+  }
+  EXPECT_LT(best, none);  // the level has its effect
+  // Deterministic.
+  EXPECT_EQ(encode_png_rgba(px, 37, 23), encode_png_rgba(px, 37, 23));
+}
+
+TEST(Png, FileWriterWritesRowsAndRefusesMissingRows) {
+  const auto px = random_pixels(50, 40, 2);
+  const auto path =
+      std::filesystem::temp_directory_path() / ("trellis-png-" + std::to_string(::getpid()) + ".png");
+  {
+    PngFileWriter w(path.string(), 50, 40, {6, true});
+    w.write_rows(std::span(px).subspan(0, 50 * 4 * 15));
+    w.write_rows(std::span(px).subspan(50 * 4 * 15));
+    w.finish();
+  }
+  const DecodedPng d = decode_png_file(path.string());
+  EXPECT_EQ(d.rgba, px);
+  {
+    PngFileWriter w(path.string(), 50, 40);
+    w.write_rows(std::span(px).subspan(0, 50 * 4));
+    EXPECT_THROW(w.finish(), std::runtime_error);
+    EXPECT_THROW(w.write_rows(std::span(px).subspan(0, 10)), std::runtime_error);  // a partial row
+  }
+  std::filesystem::remove(path);
+  EXPECT_THROW(PngFileWriter("/nonexistent-dir/x.png", 5, 5), std::runtime_error);
+}
+
+TEST(Png, RefusesBadShapesAndBadFiles) {
+  const std::vector<std::uint8_t> px(4 * 4 * 4, 0);
+  EXPECT_THROW(encode_png_rgba(px, 4, 5), std::invalid_argument);
+  EXPECT_THROW(encode_png_rgba(px, 0, 4), std::invalid_argument);
+  EXPECT_THROW(encode_png_rgba(px, 4, 4, {10, true}), std::invalid_argument);
+  const std::string junk = "\x89PNG not really";
+  EXPECT_THROW(decode_png(std::as_bytes(std::span(junk.data(), junk.size()))), std::runtime_error);
+  std::string png = encode_png_rgba(px, 4, 4);
+  png.resize(png.size() - 20);  // cut short
+  EXPECT_THROW(decode_png(std::as_bytes(std::span(png.data(), png.size()))), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace trellis::render

@@ -1,0 +1,199 @@
+// trellis serve end to end: the program serves a catalog written by a job; its tiles are render_png's
+// tiles of the same layer and style, pixel for pixel; the catalog provider's refusals come back as 4xx;
+// SIGTERM stops it with exit 0.
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <regex>
+#include <thread>
+
+#include "e2e/e2e_util.hpp"
+#include "render/png.hpp"
+
+namespace trellis::test {
+namespace {
+
+// `trellis serve ARGS` in the background; stderr goes to a file; the port is read from its first line.
+class ServeProcess {
+ public:
+  ServeProcess(const std::string& args, const fs::path& log) : log_(log) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::freopen(log.c_str(), "w", stderr);
+      ::execl("/bin/sh", "sh", "-c", (std::string("exec '") + TRELLIS_BINARY + "' serve " + args).c_str(),
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    static const std::regex re("at http://[^:]+:([0-9]+)/");
+    for (int i = 0; i < 300 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::smatch m;
+      const std::string text = fs::exists(log) ? read_file(log) : "";
+      if (std::regex_search(text, m, re)) port_ = std::stoi(m[1]);
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true, status_ = status;
+        break;
+      }
+    }
+  }
+  ~ServeProcess() {
+    if (!exited_) stop();
+  }
+  int port() const { return port_; }
+  // SIGTERM, then the exit status.
+  int stop() {
+    if (exited_) return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, &status_, 0);
+    exited_ = true;
+    return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+  }
+  std::string log() const { return read_file(log_); }
+
+ private:
+  fs::path log_;
+  pid_t pid_ = -1;
+  int port_ = 0, status_ = 0;
+  bool exited_ = false;
+};
+
+const char* kJob =
+    "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n  - op: tile_to_layout\n    tile_size: 256\n"
+    "  - op: reproject\n    target_crs: EPSG:3857\n    scheme: zoom\n    zoom: 7\n"
+    "  - id: pyramid\n    op: pyramid\n    end_zoom: 4\n"
+    "  - op: write_catalog\n    input: pyramid\n    uri: cat\n    layer_name: heights\n"
+    "  - op: render_png\n    input: pyramid\n    tiles: tiles\n    ramp: magma\n    breaks: [0, 20, 40, 60, "
+    "80]\n"
+    "    fallback: \"#ff00ff\"\n";
+
+void make_input(const TempDir& dir) {
+  const int cols = 300, rows = 200;
+  std::vector<std::vector<double>> cells(1, std::vector<double>(static_cast<std::size_t>(cols) * rows));
+  for (int y = 0; y < rows; ++y)
+    for (int x = 0; x < cols; ++x)
+      cells[0][static_cast<std::size_t>(y) * cols + x] =
+          (x * 7 + y * 3) % 113 == 0 ? -1 : (x + y) * 100.0 / 500;
+  write_raster(dir / "in.tif", "Float32", cols, rows, 1, {2.0, 0.03, 0, 50.0, 0, -0.03}, "EPSG:4326", -1.0,
+               cells);
+}
+
+render::DecodedPng decode(const std::string& body) {
+  return render::decode_png(std::as_bytes(std::span(body.data(), body.size())));
+}
+
+TEST(Serve, ServedTilesAreRenderPngTiles) {
+  TempDir dir;
+  make_input(dir);
+  const RunResult r = run_job_text(dir, kJob, 2);
+  ASSERT_EQ(r.status, 0) << r.err;
+  ServeProcess server("'" + (dir / "cat").string() + "' --port 0 --log-level debug --threads 4",
+                      dir / "serve.log");
+  ASSERT_GT(server.port(), 0) << server.log();
+  httplib::Client client("127.0.0.1", server.port());
+  int compared = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir / "tiles")) {
+    if (e.path().extension() != ".png") continue;
+    const std::string rel = fs::relative(e.path(), dir / "tiles").string();
+    const auto res =
+        client.Get(("/heights/" + rel + "?ramp=magma&breaks=0,20,40,60,80&fallback=ff00ff").c_str());
+    ASSERT_TRUE(res) << rel;
+    ASSERT_EQ(res->status, 200) << rel << ": " << res->body;
+    EXPECT_EQ(res->get_header_value("Content-Type"), "image/png");
+    const auto served = decode(res->body);
+    const auto written = render::decode_png_file(e.path().string());
+    EXPECT_EQ(served.rgba, written.rgba) << rel;
+    ++compared;
+  }
+  EXPECT_GT(compared, 8);
+  // A tile the tree skipped (nothing to draw) is served fully transparent.
+  const auto res = client.Get("/heights/4/0/0.png?ramp=magma&breaks=0,20,40,60,80");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  const auto empty = decode(res->body);
+  for (std::size_t i = 3; i < empty.rgba.size(); i += 4) ASSERT_EQ(empty.rgba[i], 0);
+  // The viewer, TileJSON and the layer list.
+  const auto page = client.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("leaflet"), std::string::npos);
+  const auto tj = client.Get("/heights/tilejson.json");
+  ASSERT_TRUE(tj);
+  ASSERT_EQ(tj->status, 200);
+  const auto j = nlohmann::json::parse(tj->body);
+  EXPECT_EQ(j["minzoom"], 4);
+  EXPECT_EQ(j["maxzoom"], 7);
+  EXPECT_NEAR(j["bounds"][0].get<double>(), 2.0, 0.01);
+  EXPECT_NEAR(j["bounds"][3].get<double>(), 50.0, 0.01);
+  EXPECT_EQ(server.stop(), 0);
+  // One line per request at debug level.
+  EXPECT_NE(server.log().find("/heights/tilejson.json"), std::string::npos) << server.log();
+}
+
+TEST(Serve, TheCatalogsRefusalsAre4xx) {
+  TempDir dir;
+  make_input(dir);
+  const RunResult r = run_job_text(dir, kJob, 1);
+  ASSERT_EQ(r.status, 0) << r.err;
+  ServeProcess server("'" + (dir / "cat").string() + "' --port 0", dir / "serve.log");
+  ASSERT_GT(server.port(), 0) << server.log();
+  httplib::Client client("127.0.0.1", server.port());
+  const std::pair<const char*, int> cases[] = {
+      {"/nope/5/16/10.png", 404},                         // unknown layer
+      {"/heights/9/16/10.png", 404},                      // a zoom the layer lacks
+      {"/heights/5/99/10.png", 404},                      // outside the world at zoom 5
+      {"/heights/5/16/10.png?ramp=nope", 400},            // unknown ramp
+      {"/heights/5/16/10.png?colour=red", 400},           // unknown parameter
+      {"/heights/5/16/10.png?breaks=3,2", 400},           // breaks not increasing
+      {"/heights/5/16/10.png?band=3", 400},               // a band the layer lacks
+      {"/heights/5/16/10.png?quantiles=0", 400},          // out of range
+      {"/heights/5/16/10.png?fallback=notacolour", 400},  // bad colour
+      {"/heights/5/16/10.png?rgb=0,1,2", 400},            // rgb of a one-band layer
+      {"/../../etc/passwd", 400},                         // traversal
+      {"/heights/5/x/10.png", 400},                       // malformed
+  };
+  for (const auto& [path, status] : cases) {
+    const auto res = client.Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, status) << path << ": " << res->body;
+  }
+  // Still serving after all that.
+  const auto ok = client.Get("/heights/5/16/10.png?quantiles=5");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(server.stop(), 0);
+}
+
+TEST(Serve, RefusesACatalogWithNothingToServe) {
+  TempDir dir;
+  make_input(dir);
+  const RunResult w = run_job_text(dir,
+                                   "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n"
+                                   "  - op: tile_to_layout\n    tile_size: 64\n"
+                                   "  - op: write_catalog\n    uri: cat\n    layer_name: flat\n",
+                                   1);
+  ASSERT_EQ(w.status, 0) << w.err;
+  const RunResult r = run_trellis("serve '" + (dir / "cat").string() + "' --port 0");
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("no layer on Web Mercator's zoomed layout"), std::string::npos) << r.err;
+  // A style file with an unknown layer, or a bad style, is refused before serving.
+  fs::remove_all(dir / "cat");
+  ASSERT_EQ(run_job_text(dir, kJob, 1).status, 0);
+  dir.write("style.yaml", "flat:\n  ramp: viridis\n");
+  const RunResult s = run_trellis("serve '" + (dir / "cat").string() + "' --port 0 --style '" +
+                                  (dir / "style.yaml").string() + "'");
+  EXPECT_EQ(s.status, 2) << s.err;
+  EXPECT_NE(s.err.find("names layer 'flat', which is not served"), std::string::npos) << s.err;
+  dir.write("style.yaml", "heights:\n  ramp: viridis\n  breaks: [3, 1]\n");
+  const RunResult b = run_trellis("serve '" + (dir / "cat").string() + "' --port 0 --style '" +
+                                  (dir / "style.yaml").string() + "'");
+  EXPECT_EQ(b.status, 2) << b.err;
+  EXPECT_NE(b.err.find("the style of layer 'heights': breaks must increase"), std::string::npos) << b.err;
+}
+
+}  // namespace
+}  // namespace trellis::test

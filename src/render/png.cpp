@@ -2,8 +2,10 @@
 
 #include <png.h>
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -29,12 +31,60 @@ void check_shape(std::size_t bytes, int width, int height, const PngOptions& o) 
 }
 void on_warning(png_structp, png_const_charp) {}
 
-void set_header(png_structp png, png_infop info, int width, int height, const PngOptions& o) {
+void set_header(png_structp png, png_infop info, int width, int height, const PngOptions& o,
+                const std::vector<std::uint32_t>* palette = nullptr) {
   png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height), 8,
-               PNG_COLOR_TYPE_RGBA, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-               PNG_FILTER_TYPE_DEFAULT);
+               palette ? PNG_COLOR_TYPE_PALETTE : PNG_COLOR_TYPE_RGBA, PNG_INTERLACE_NONE,
+               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_set_compression_level(png, o.compression_level);
-  png_set_filter(png, PNG_FILTER_TYPE_BASE, o.adaptive_filters ? PNG_ALL_FILTERS : PNG_FILTER_NONE);
+  png_set_filter(png, PNG_FILTER_TYPE_BASE,
+                 palette              ? PNG_FILTER_NONE
+                 : o.adaptive_filters ? PNG_ALL_FILTERS
+                                      : PNG_FILTER_SUB);
+  if (!palette) return;
+  std::vector<png_color> colours(palette->size());
+  std::vector<png_byte> alphas(palette->size());
+  for (std::size_t i = 0; i < palette->size(); ++i) {
+    const auto* c = reinterpret_cast<const std::uint8_t*>(&(*palette)[i]);  // the pixel's R, G, B, A bytes
+    colours[i] = {c[0], c[1], c[2]};
+    alphas[i] = c[3];
+  }
+  png_set_PLTE(png, info, colours.data(), static_cast<int>(colours.size()));
+  png_set_tRNS(png, info, alphas.data(), static_cast<int>(alphas.size()), nullptr);
+}
+
+// The palette indexes of the pixels when they have at most 256 distinct colours (a small open-addressing
+// table of the colours seen, which gives up at the 257th), else false.
+bool to_palette(std::span<const std::uint8_t> rgba, std::vector<std::uint32_t>& palette,
+                std::vector<std::uint8_t>& index) {
+  constexpr std::size_t kSlots = 1024;  // a power of two, at least 4 x 256
+  std::uint32_t keys[kSlots];
+  std::int16_t values[kSlots];
+  std::fill(std::begin(values), std::end(values), std::int16_t{-1});
+  const std::size_t n = rgba.size() / 4;
+  index.resize(n);
+  palette.clear();
+  std::uint32_t last = 0;
+  int last_index = -1;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t c;
+    std::memcpy(&c, rgba.data() + i * 4, 4);
+    if (c == last && last_index >= 0) {  // runs are common in maps
+      index[i] = static_cast<std::uint8_t>(last_index);
+      continue;
+    }
+    std::size_t slot = (c * 2654435761u) >> 22;  // the top 10 bits of a multiplicative hash
+    while (values[slot] >= 0 && keys[slot] != c) slot = (slot + 1) & (kSlots - 1);
+    if (values[slot] < 0) {
+      if (palette.size() == 256) return false;
+      keys[slot] = c;
+      values[slot] = static_cast<std::int16_t>(palette.size());
+      palette.push_back(c);
+    }
+    last = c, last_index = values[slot];
+    index[i] = static_cast<std::uint8_t>(last_index);
+  }
+  return true;
 }
 
 void append(png_structp png, png_bytep data, png_size_t n) {
@@ -48,6 +98,9 @@ void no_flush(png_structp) {}
 std::string encode_png_rgba(std::span<const std::uint8_t> rgba, int width, int height, const PngOptions& o) {
   check_shape(rgba.size(), width, height, o);
   std::string error, out;
+  std::vector<std::uint32_t> palette;
+  std::vector<std::uint8_t> index;
+  const bool indexed = o.palette && to_palette(rgba, palette, index);
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &error, on_error, on_warning);
   if (!png) throw std::runtime_error("PNG: out of memory");
   png_infop info = png_create_info_struct(png);
@@ -57,11 +110,12 @@ std::string encode_png_rgba(std::span<const std::uint8_t> rgba, int width, int h
   }
   out.reserve(rgba.size() / 4);
   png_set_write_fn(png, &out, append, no_flush);
-  set_header(png, info, width, height, o);
+  set_header(png, info, width, height, o, indexed ? &palette : nullptr);
   png_write_info(png, info);
-  const std::size_t stride = static_cast<std::size_t>(width) * 4;
+  const std::uint8_t* rows = indexed ? index.data() : rgba.data();
+  const std::size_t stride = static_cast<std::size_t>(width) * (indexed ? 1 : 4);
   for (int r = 0; r < height; ++r)
-    png_write_row(png, const_cast<png_bytep>(rgba.data() + static_cast<std::size_t>(r) * stride));
+    png_write_row(png, const_cast<png_bytep>(rows + static_cast<std::size_t>(r) * stride));
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
   return out;

@@ -84,7 +84,7 @@ struct RenderPngArgs {
   std::optional<job::BandList> rgb_bands;
   Stretch stretch = Stretch::MinMax;
   std::optional<job::NumberList> percentiles;
-  int compression_level = 6;
+  int compression_level = 1;
   std::int64_t round_mb = 64;
 };
 
@@ -119,7 +119,10 @@ void declare(job::Schema<RenderPngArgs>& s) {
         "rgb_bands' stretch: none (values as they are), min_max or percentiles of each band over the layer");
   s.add("percentiles", &A::percentiles,
         "the low and high percentiles of the percentiles stretch (default [2, 98])");
-  s.add("compression_level", &A::compression_level, "zlib level of the PNGs, 0 (none) to 9").range(0, 9);
+  s.add("compression_level", &A::compression_level,
+        "zlib level of the PNGs, 0 (stored) to 9: 1 is the fastest, 6 about 5 times slower for files a third "
+        "smaller")
+      .range(0, 9);
   s.add("round_mb", &A::round_mb, "MiB of tiles gathered to the writing rank per round (stitched)")
       .range(1, 1 << 20)
       .site_default(&job::SiteDefaults::round_mb);
@@ -294,8 +297,9 @@ void write_stitched(const TiledLayer& l, const render::Style& style, const std::
   };
   long next_row = w.r0 / tr;  // the first tile row not yet written
   if (mpi::Runtime::rank() == 0) {
-    png = std::make_unique<render::PngFileWriter>(tmp, static_cast<int>(w.cols()), static_cast<int>(w.rows()),
-                                                  render::PngOptions{a.compression_level, true});
+    png =
+        std::make_unique<render::PngFileWriter>(tmp, static_cast<int>(w.cols()), static_cast<int>(w.rows()),
+                                                render::PngOptions{.compression_level = a.compression_level});
     band.assign(width * static_cast<std::size_t>(tr) * 4, 0);
   }
   std::vector<std::uint8_t> pixels(static_cast<std::size_t>(tc) * tr * 4);
@@ -371,8 +375,8 @@ void write_tree(const TiledLayer& l, const render::Style& style, const fs::path&
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec && !fs::is_directory(dir)) throw IoError("cannot create '" + dir.string() + "': " + ec.message());
-    const std::string png =
-        render::encode_png_rgba(pixels, t.cols(), t.rows(), render::PngOptions{a.compression_level, true});
+    const std::string png = render::encode_png_rgba(
+        pixels, t.cols(), t.rows(), render::PngOptions{.compression_level = a.compression_level});
     const fs::path file = dir / (std::to_string(y) + ".png");
     std::ofstream out(file, std::ios::binary);
     out.write(png.data(), static_cast<std::streamsize>(png.size()));
@@ -495,7 +499,10 @@ writes the image a row of tiles at a time. `tiles` writes the tree `tiles/{z}/{x
 layer's own tiles (`scheme: tms` counts y from the south), which must be on Web Mercator's zoomed
 layout of 256-cell tiles (`tile_to_layout`/`reproject` with `scheme: zoom`, then `pyramid`). In a tree,
 every rank writes the tiles it owns, with all its threads; tiles with nothing to draw are skipped. PNGs
-are 8-bit RGBA, written by libpng at `compression_level`.
+are written by libpng at `compression_level` (default 1: on rendered maps about 5 times as fast as
+zlib's default 6, for files about 1.5 times as large), with the Sub filter; a picture of at most 256
+distinct colours (a discrete colour map) is written as a palette PNG (PLTE and tRNS), which decodes to
+the same RGBA pixels.
 
 Outputs appear complete or not at all: a stitched PNG is written under a hidden name and renamed; a
 tree is written in a hidden folder `.NAME.partial` beside `tiles` and renamed when every rank is done.

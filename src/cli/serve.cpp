@@ -67,7 +67,12 @@ int command_serve(const ServeArgs& a) {
   o.cache_bytes = static_cast<std::size_t>(a.cache_mb) << 20;
   if (log.level() == job::LogLevel::Debug) o.debug_log = [&log](const std::string& line) { log.debug(line); };
   serve::Server server(tiles, o);
-  const int port = server.start();
+  int port = 0;
+  try {
+    port = server.start();
+  } catch (const std::runtime_error& e) {  // a port in use, an address this machine does not have
+    throw IoError(e.what());
+  }
   log.info("serving " + std::to_string(tiles.layers().size()) + " layer(s) of " + a.catalog + " at http://" +
            a.bind + ":" + std::to_string(port) + "/ (Ctrl-C stops)");
   // SIGINT/SIGTERM (the handlers of mpi/signals.hpp) stop the server.

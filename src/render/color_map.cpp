@@ -83,9 +83,7 @@ Rgba ColorMap::discrete(double v) const {
   return options_.fallback;
 }
 
-// gdaldem's GDALColorReliefGetRGBA (interpolating mode) on breaks that may hold steps: i is the first
-// break at or above v, so a value on a step takes the step's first colour.
-Rgba ColorMap::linear(double v) const {
+std::variant<std::size_t, Rgba> ColorMap::bracket(double v) const {
   const std::size_t n = breaks_.size();
   const auto i =
       static_cast<std::size_t>(std::lower_bound(breaks_.begin(), breaks_.end(), v) - breaks_.begin());
@@ -98,6 +96,15 @@ Rgba ColorMap::linear(double v) const {
     return colors_[n - 1];
   }
   if (breaks_[i] == v) return colors_[i];
+  return i;
+}
+
+// gdaldem's GDALColorReliefGetRGBA (interpolating mode) on breaks that may hold steps: i is the first
+// break at or above v, so a value on a step takes the step's first colour.
+Rgba ColorMap::linear(double v) const {
+  const auto b = bracket(v);
+  if (const Rgba* c = std::get_if<Rgba>(&b)) return *c;
+  const std::size_t i = std::get<std::size_t>(b);
   const double t = (v - breaks_[i - 1]) / (breaks_[i] - breaks_[i - 1]);
   const Rgba c0 = colors_[i - 1], c1 = colors_[i];
   const double offset = options_.linear_round_offset;
@@ -109,18 +116,9 @@ Rgba ColorMap::linear(double v) const {
 
 // gdaldem's -nearest_color_entry: at equal distance the upper break wins (its test is a strict <).
 Rgba ColorMap::nearest(double v) const {
-  const std::size_t n = breaks_.size();
-  const auto i =
-      static_cast<std::size_t>(std::lower_bound(breaks_.begin(), breaks_.end(), v) - breaks_.begin());
-  if (i == 0) {
-    if (options_.strict && v < breaks_[0]) unmapped(v);
-    return colors_[0];
-  }
-  if (i == n) {
-    if (options_.strict) unmapped(v);
-    return colors_[n - 1];
-  }
-  if (breaks_[i] == v) return colors_[i];
+  const auto b = bracket(v);
+  if (const Rgba* c = std::get_if<Rgba>(&b)) return *c;
+  const std::size_t i = std::get<std::size_t>(b);
   return v - breaks_[i - 1] < breaks_[i] - v ? colors_[i - 1] : colors_[i];
 }
 

@@ -10,8 +10,10 @@
 // wants IntColorMap's behaviour truncates the values itself.
 #include <cstdint>
 #include <span>
+#include <variant>
 #include <vector>
 
+#include "core/enum_names.hpp"
 #include "render/color_ramp.hpp"
 
 namespace trellis::render {
@@ -40,6 +42,13 @@ enum class Interpolation : std::uint8_t {
   // around the value (at equal distance: the upper one); beyond the ends as Linear.
   Nearest,
 };
+
+// The names a job and a tile request give the interpolations (Nearest is a colour-relief mode's).
+inline constexpr EnumName<Interpolation> kInterpolationNames[] = {{Interpolation::Discrete, "discrete"},
+                                                                  {Interpolation::Linear, "linear"}};
+inline std::span<const EnumName<Interpolation>> enum_names(Interpolation) {
+  return kInterpolationNames;
+}
 
 struct ColorMapOptions {
   ClassBoundary boundary = ClassBoundary::LessThanOrEqualTo;  // Discrete only
@@ -99,6 +108,9 @@ class ColorMap {
   Rgba discrete(double v) const;
   Rgba linear(double v) const;
   Rgba nearest(double v) const;
+  // Linear and Nearest: the index of the first break at or above v, or the colour of v when it is beyond
+  // the ends or on a break (the ends clamp; strict refuses a value beyond them).
+  std::variant<std::size_t, Rgba> bracket(double v) const;
   [[noreturn]] void unmapped(double v) const;
 
   std::vector<double> breaks_;

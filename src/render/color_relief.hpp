@@ -57,6 +57,12 @@ ColorRelief parse_color_relief(std::string_view text, std::string_view source_na
 
 // gdaldem's colour selection: the default (interpolation), -exact_color_entry, -nearest_color_entry.
 enum class ReliefMode : std::uint8_t { Interpolate, Exact, Nearest };
+// The names a job gives the modes (render_png's relief_mode).
+inline constexpr EnumName<ReliefMode> kReliefModeNames[] = {
+    {ReliefMode::Interpolate, "interpolate"}, {ReliefMode::Exact, "exact"}, {ReliefMode::Nearest, "nearest"}};
+inline std::span<const EnumName<ReliefMode>> enum_names(ReliefMode) {
+  return kReliefModeNames;
+}
 
 // What gdaldem knows of the source band besides the file.
 struct ReliefOptions {

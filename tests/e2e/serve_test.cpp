@@ -134,6 +134,32 @@ TEST(Serve, ServedTilesAreRenderPngTiles) {
   EXPECT_NE(server.log().find("/heights/tilejson.json"), std::string::npos) << server.log();
 }
 
+// The HDF5 store is served as well: the same tiles as render_png's.
+TEST(Serve, ServesAnHdf5Store) {
+  TempDir dir;
+  make_input(dir);
+  std::string job = kJob;
+  job.replace(job.find("uri: cat\n"), 9, "uri: hdf5://cat.h5\n");
+  const RunResult r = run_job_text(dir, job, 2);
+  ASSERT_EQ(r.status, 0) << r.err;
+  ServeProcess server("hdf5://'" + (dir / "cat.h5").string() + "' --port 0 --threads 4", dir / "serve.log");
+  ASSERT_GT(server.port(), 0) << server.log();
+  httplib::Client client("127.0.0.1", server.port());
+  int compared = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir / "tiles")) {
+    if (e.path().extension() != ".png") continue;
+    const std::string rel = fs::relative(e.path(), dir / "tiles").string();
+    const auto res =
+        client.Get(("/heights/" + rel + "?ramp=magma&breaks=0,20,40,60,80&fallback=ff00ff").c_str());
+    ASSERT_TRUE(res) << rel;
+    ASSERT_EQ(res->status, 200) << rel << ": " << res->body;
+    EXPECT_EQ(decode(res->body).rgba, render::decode_png_file(e.path().string()).rgba) << rel;
+    ++compared;
+  }
+  EXPECT_GT(compared, 8);
+  EXPECT_EQ(server.stop(), 0);
+}
+
 TEST(Serve, TheCatalogsRefusalsAre4xx) {
   TempDir dir;
   make_input(dir);
@@ -165,6 +191,12 @@ TEST(Serve, TheCatalogsRefusalsAre4xx) {
   const auto ok = client.Get("/heights/5/16/10.png?quantiles=5");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
+  // A second server on the same port: exit 3, one line.
+  const RunResult twice =
+      run_trellis("serve '" + (dir / "cat").string() + "' --port " + std::to_string(server.port()));
+  EXPECT_EQ(twice.status, 3) << twice.err;
+  EXPECT_NE(twice.err.find("cannot listen on 127.0.0.1:" + std::to_string(server.port())), std::string::npos)
+      << twice.err;
   EXPECT_EQ(server.stop(), 0);
 }
 

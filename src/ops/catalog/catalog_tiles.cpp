@@ -274,6 +274,16 @@ std::string CatalogTiles::style_key(const std::string& layer, const serve::Query
   return parse(layer_of(layer), query).key;
 }
 
+std::vector<std::optional<Tile>> CatalogTiles::read(const LayerReader& reader,
+                                                    const std::vector<SpaceTimeKey>& keys) {
+  job::Logger quiet(job::LogLevel::Warn, 1);  // a request logs nothing of its own
+  job::Progress progress(quiet, "tiles");
+  std::size_t stored = 0;
+  std::unique_lock lock(read_mutex_, std::defer_lock);
+  if (hdf5_) lock.lock();
+  return reader.read(keys, progress, stored);
+}
+
 // The histogram of a band, from the layer's least detailed zoom: a summary of the whole layer read once
 // (its most detailed zoom may be too large to read for one request). Tiles are counted in key order.
 const StreamingHistogram& CatalogTiles::histogram_of(const Layer& l, int band) {
@@ -287,15 +297,7 @@ const StreamingHistogram& CatalogTiles::histogram_of(const Layer& l, int band) {
   std::vector<SpaceTimeKey> keys;
   for (std::int32_t r = md.bounds.min.row; r <= md.bounds.max.row; ++r)
     for (std::int32_t c = md.bounds.min.col; c <= md.bounds.max.col; ++c) keys.push_back({c, r, 0});
-  job::Logger quiet(job::LogLevel::Warn, 1);
-  job::Progress progress(quiet, "histogram");
-  std::size_t stored = 0;
-  std::vector<std::optional<Tile>> tiles;
-  {
-    std::unique_lock lock(read_mutex_, std::defer_lock);
-    if (hdf5_) lock.lock();
-    tiles = reader.read(keys, progress, stored);
-  }
+  const std::vector<std::optional<Tile>> tiles = read(reader, keys);
   const CellWindow data = data_window(md);
   StreamingHistogram h;
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -370,15 +372,7 @@ std::string CatalogTiles::tile(const std::string& layer, int z, int x, int y, co
   const SpaceTimeKey key{x, y, 0};
   if (x < md.bounds.min.col || x > md.bounds.max.col || y < md.bounds.min.row || y > md.bounds.max.row)
     return empty_png_;
-  job::Logger quiet(job::LogLevel::Warn, 1);
-  job::Progress progress(quiet, "tile");
-  std::size_t stored = 0;
-  std::vector<std::optional<Tile>> tiles;
-  {
-    std::unique_lock lock(read_mutex_, std::defer_lock);
-    if (hdf5_) lock.lock();
-    tiles = reader.read({key}, progress, stored);
-  }
+  const std::vector<std::optional<Tile>> tiles = read(reader, {key});
   if (!tiles.front()) return empty_png_;
   const Tile& t = *tiles.front();
   std::vector<std::uint8_t> pixels(t.cells() * 4);

@@ -46,6 +46,8 @@ class CatalogTiles : public serve::TileProvider {
   Parsed parse(const Layer& l, const serve::Query& q) const;
   std::shared_ptr<const render::Style> style_of(const Layer& l, const Parsed& p);
   const StreamingHistogram& histogram_of(const Layer& l, int band);
+  // The tiles at `keys` (one read at a time for an HDF5 store). Thread-safe.
+  std::vector<std::optional<Tile>> read(const LayerReader& reader, const std::vector<SpaceTimeKey>& keys);
 
   std::map<std::string, Layer> layers_;
   std::vector<std::string> skipped_;

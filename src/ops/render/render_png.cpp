@@ -42,27 +42,6 @@ std::span<const EnumName<Stretch>> enum_names(Stretch) {
   return kStretches;
 }
 
-constexpr EnumName<render::ReliefMode> kReliefModes[] = {{render::ReliefMode::Interpolate, "interpolate"},
-                                                         {render::ReliefMode::Exact, "exact"},
-                                                         {render::ReliefMode::Nearest, "nearest"}};
-constexpr EnumName<render::Interpolation> kInterpolations[] = {{render::Interpolation::Discrete, "discrete"},
-                                                               {render::Interpolation::Linear, "linear"}};
-
-}  // namespace
-}  // namespace trellis::ops
-
-namespace trellis::render {
-std::span<const EnumName<ReliefMode>> enum_names(ReliefMode) {
-  return ops::kReliefModes;
-}
-std::span<const EnumName<Interpolation>> enum_names(Interpolation) {
-  return ops::kInterpolations;
-}
-}  // namespace trellis::render
-
-namespace trellis::ops {
-namespace {
-
 struct RenderPngArgs {
   std::optional<job::OutputPath> uri;
   std::optional<job::OutputFolder> tiles;
@@ -161,6 +140,16 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
   return s;
 }
 
+// The job's class boundary as the colour map's (the two enumerations list GeoTrellis' five in one order).
+render::ClassBoundary boundary_of(job::ClassBoundary b) {
+  static_assert(
+      static_cast<int>(job::ClassBoundary::LessThan) == static_cast<int>(render::ClassBoundary::LessThan) &&
+      static_cast<int>(job::ClassBoundary::Exact) == static_cast<int>(render::ClassBoundary::Exact) &&
+      static_cast<int>(job::ClassBoundary::GreaterThan) ==
+          static_cast<int>(render::ClassBoundary::GreaterThan));
+  return static_cast<render::ClassBoundary>(b);
+}
+
 render::Rgba packed(const job::Rgba& c) {
   return (std::uint32_t{c.r} << 24) | (std::uint32_t{c.g} << 16) | (std::uint32_t{c.b} << 8) | c.a;
 }
@@ -187,14 +176,14 @@ render::ColorSpec color_spec(const RenderPngArgs& a) {
       spec.breaks = a.breaks->values;
     else
       spec.quantiles = a.quantiles.value_or(kQuantilesByDefault);
-    spec.options.boundary = static_cast<render::ClassBoundary>(a.boundary);
+    spec.options.boundary = boundary_of(a.boundary);
     spec.options.interpolation = a.interpolation;
     spec.options.no_data = packed(a.no_data_color);
     spec.options.fallback = packed(a.fallback);
     spec.options.strict = a.strict;
   } else if (a.color_map) {
     for (const auto& b : a.color_map->breaks) spec.classes.emplace_back(b.value, packed(b.colour));
-    spec.options.boundary = static_cast<render::ClassBoundary>(a.color_map->boundary);
+    spec.options.boundary = boundary_of(a.color_map->boundary);
     spec.options.no_data = packed(a.color_map->no_data);
     spec.options.fallback = packed(a.color_map->fallback);
     spec.options.strict = a.color_map->strict;

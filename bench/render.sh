@@ -146,7 +146,7 @@ trap 'rm -f "$section_file"; kill $server 2>/dev/null || true' EXIT
   echo "| 4 | $k_req | $k_rate | $k_p50 | $k_p99 | $k_max | $k_err | $(goal_of "$k_rate" "$k_p99" "$k_err") |"
   echo
   echo "With 32 connections every request waits behind the 31 others: by Little's law the mean latency is"
-  echo "32 / throughput, so p99 < 50 ms there needs over 640 tiles/s of mean latency alone. The server's"
+  echo "32 / throughput, which stays under 50 ms only above 640 tiles/s (and p99 is above the mean). The server's"
   echo "resident memory: $rss_warm MiB after a warm-up of 2,000 requests, $rss_end MiB after the $((l_req + m_req + k_req)) requests."
   echo
   commands_block

@@ -33,6 +33,7 @@ std::map<std::string, serve::Query> read_styles(const std::string& path) {
   auto where = [&](const YAML::Node& n) {
     return path + ":" + std::to_string(n.Mark().line + 1) + ":" + std::to_string(n.Mark().column + 1) + ": ";
   };
+  if (root.IsNull()) return out;  // an empty file: no style
   if (!root.IsMap()) throw JobError(where(root) + "a style file maps layer names to their styles");
   for (const auto& layer : root) {
     if (!layer.second.IsMap())

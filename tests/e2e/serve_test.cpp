@@ -225,6 +225,13 @@ TEST(Serve, RefusesACatalogWithNothingToServe) {
                                   (dir / "style.yaml").string() + "'");
   EXPECT_EQ(b.status, 2) << b.err;
   EXPECT_NE(b.err.find("the style of layer 'heights': breaks must increase"), std::string::npos) << b.err;
+  // An empty style file is no style.
+  dir.write("style.yaml", "");
+  ServeProcess empty(
+      "'" + (dir / "cat").string() + "' --port 0 --style '" + (dir / "style.yaml").string() + "'",
+      dir / "serve.log");
+  EXPECT_GT(empty.port(), 0) << empty.log();
+  EXPECT_EQ(empty.stop(), 0);
 }
 
 }  // namespace

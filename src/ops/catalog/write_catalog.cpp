@@ -11,6 +11,7 @@
 #include "mpi/failure.hpp"
 #include "mpi/hdf5_store.hpp"
 #include "mpi/runtime.hpp"
+#include "ops/common/levels.hpp"
 #include "ops/registry.hpp"
 
 namespace trellis::ops {
@@ -207,13 +208,8 @@ job::Shape plan(job::PlanContext& ctx, const WriteCatalogArgs& a) {
 }
 
 job::StepValue run(job::StepContext& ctx, const WriteCatalogArgs& a) {
-  const job::StepValue& in = ctx.input();
   std::vector<const TiledLayer*> levels;
-  if (const auto* tl = std::get_if<TiledLayer>(&in)) {
-    levels.push_back(tl);
-  } else {
-    for (const auto& [z, layer] : std::get<Pyramid>(in).levels) levels.push_back(&layer);
-  }
+  for (const Level& l : levels_of(ctx.input())) levels.push_back(l.layer);
   if (is_hdf5(a)) {
     write_hdf5(levels, a, ctx);
   } else {

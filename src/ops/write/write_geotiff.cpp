@@ -20,6 +20,7 @@
 #include "mpi/gather.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/runtime.hpp"
+#include "ops/common/levels.hpp"
 #include "ops/registry.hpp"
 
 namespace trellis::ops {
@@ -43,12 +44,6 @@ void declare(job::Schema<WriteGeoTiffArgs>& s) {
   s.add("round_mb", &A::round_mb, "MiB of blocks exchanged, and gathered to the writing rank, per round")
       .range(1, 1 << 20)
       .site_default(&job::SiteDefaults::round_mb);
-}
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
-    s.replace(pos, from.size(), to);
-  return s;
 }
 
 // The georeferenced grid of a window of the layout's cells (the file's grid).
@@ -283,16 +278,9 @@ job::Shape plan(job::PlanContext& ctx, const WriteGeoTiffArgs& a) {
 }
 
 job::StepValue run(job::StepContext& ctx, const WriteGeoTiffArgs& a) {
-  const std::string& uri = a.uri.path;
-  const job::StepValue& in = ctx.input();
-  if (const auto* tl = std::get_if<TiledLayer>(&in)) {
-    write_layer(*tl, replace_all(uri, "{zoom}", std::to_string(tl->md.zoom.value_or(0))), a, ctx);
-  } else {
-    const auto& pyr = std::get<Pyramid>(in);
-    check_levels(pyr.levels.size(), a, ctx);
-    for (const auto& [z, layer] : pyr.levels)
-      write_layer(layer, replace_all(uri, "{zoom}", std::to_string(z)), a, ctx);
-  }
+  const std::vector<Level> levels = levels_of(ctx.input());
+  check_levels(levels.size(), a, ctx);
+  for (const Level& l : levels) write_layer(*l.layer, zoom_path(a.uri.path, l.zoom), a, ctx);
   return job::Nothing{};
 }
 

@@ -364,7 +364,8 @@ TEST(RenderPng, BadJobsAreRefusedBeforeAnyWork) {
       {"    tiles: t\n    ramp: viridis\n", "Web Mercator's zoomed layout"},
       {"    uri: a.png\n    ramp: viridiss\n", "unknown ramp 'viridiss'"},
       {"    uri: a.png\n    ramp: magma\n    breaks: [3, 2]\n", "breaks must increase"},
-      {"    uri: a.png\n    ramp: magma\n    breaks: [1]\n    quantiles: 3\n", "quantiles"},
+      {"    uri: a.png\n    ramp: magma\n    breaks: [1]\n    quantiles: 3\n",
+       "`quantiles` cannot be combined with `breaks`"},
       {"    uri: a.png\n    rgb_bands: [0, 0]\n", "three bands"},
       {"    uri: a.png\n    band: 2\n    ramp: hot\n", "band 2 does not exist"},
       {"    uri: a.png\n    ramp: hot\n    color_relief: bad-relief.txt\n", "only one of"},
@@ -372,6 +373,14 @@ TEST(RenderPng, BadJobsAreRefusedBeforeAnyWork) {
       {"    tiles: mine\n    scheme: tms\n    ramp: hot\n", "not a tree trellis wrote"},
       {"    uri: a.png\n    tiles: t\n    ramp: hot\n", "only one of"},
       {"    uri: a.png\n", "one of"},
+      // Parameters that would have no effect.
+      {"    uri: a.png\n    scheme: tms\n    ramp: hot\n", "applies to tiles"},
+      {"    uri: a.png\n    rgb_bands: [0, 0, 0]\n    band: 0\n", "rgb_bands names the bands"},
+      {"    uri: a.png\n    color_map: {1: \"#ff0000\"}\n    fallback: \"#00ff00\"\n", "applies to a ramp"},
+      {"    uri: a.png\n    ramp: hot\n    stretch: none\n", "applies to rgb_bands"},
+      {"    uri: a.png\n    ramp: hot\n    relief_mode: exact\n", "applies to a color_relief file"},
+      {"    uri: a.png\n    ramp: hot\n    interpolation: linear\n    fallback: \"#00ff00\"\n",
+       "no effect with interpolation: linear"},
   };
   for (const Case& c : cases) {
     const RunResult r = run_job_text(dir, head + c.params, 2);

@@ -178,9 +178,11 @@ TEST(Serve, TheCatalogsRefusalsAre4xx) {
       {"/heights/5/16/10.png?band=3", 400},               // a band the layer lacks
       {"/heights/5/16/10.png?quantiles=0", 400},          // out of range
       {"/heights/5/16/10.png?fallback=notacolour", 400},  // bad colour
-      {"/heights/5/16/10.png?rgb=0,1,2", 400},            // rgb of a one-band layer
-      {"/../../etc/passwd", 400},                         // traversal
-      {"/heights/5/x/10.png", 400},                       // malformed
+      {"/heights/5/16/10.png?rgb=0,1,2", 400},
+      {"/heights/5/16/10.png?interpolation=linear&fallback=ff0000",
+       400},                         // no effect            // rgb of a one-band layer
+      {"/../../etc/passwd", 400},    // traversal
+      {"/heights/5/x/10.png", 400},  // malformed
   };
   for (const auto& [path, status] : cases) {
     const auto res = client.Get(path);

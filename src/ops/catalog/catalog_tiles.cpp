@@ -245,6 +245,8 @@ CatalogTiles::Parsed CatalogTiles::parse(const Layer& l, const serve::Query& que
     if (q.count("no_data_color")) o.no_data = colour("no_data_color", q["no_data_color"]);
     if (q.count("fallback")) o.fallback = colour("fallback", q["fallback"]);
     if (q.count("strict")) o.strict = choice<bool>("strict", q["strict"], {{"true", true}, {"false", false}});
+    if (o.interpolation == render::Interpolation::Linear && (q.count("boundary") || q.count("fallback")))
+      bad("boundary and fallback have no effect with interpolation=linear");
   }
   // Canonical: the parsed values, not their spelling.
   std::string key;

@@ -15,6 +15,7 @@
 #include "mpi/failure.hpp"
 #include "mpi/gather.hpp"
 #include "mpi/runtime.hpp"
+#include "ops/common/levels.hpp"
 #include "ops/registry.hpp"
 #include "ops/stats/layer_histogram.hpp"
 #include "render/color_ramp.hpp"
@@ -131,13 +132,27 @@ void declare(job::Schema<RenderPngArgs>& s) {
       if (a.stretch != Stretch::Percentiles) c.fail(&A::percentiles, "needs stretch: percentiles");
     }
     if (a.color_relief && a.color_relief->paths.size() != 1) c.fail(&A::color_relief, "one file");
+    // A parameter that would have no effect is refused rather than ignored.
+    if (a.uri && c.given(&A::scheme)) c.fail(&A::scheme, "applies to tiles, not to a stitched uri");
+    if (a.rgb_bands && c.given(&A::band))
+      c.fail(&A::band, "rgb_bands names the bands; band is for a colour map");
+    if (!a.color_relief && c.given(&A::relief_mode))
+      c.fail(&A::relief_mode, "applies to a color_relief file");
+    if (!a.rgb_bands && c.given(&A::stretch)) c.fail(&A::stretch, "applies to rgb_bands");
+    if (!a.ramp) {
+      const char* why = "applies to a ramp (color_map takes its own options)";
+      if (c.given(&A::boundary)) c.fail(&A::boundary, why);
+      if (c.given(&A::interpolation)) c.fail(&A::interpolation, why);
+      if (c.given(&A::no_data_color)) c.fail(&A::no_data_color, why);
+      if (c.given(&A::fallback)) c.fail(&A::fallback, why);
+      if (c.given(&A::strict)) c.fail(&A::strict, why);
+    }
+    if (a.interpolation == render::Interpolation::Linear) {
+      // Linear blends between breaks and takes the end colours beyond them: no class, no fallback.
+      if (c.given(&A::boundary)) c.fail(&A::boundary, "has no effect with interpolation: linear");
+      if (c.given(&A::fallback)) c.fail(&A::fallback, "has no effect with interpolation: linear");
+    }
   });
-}
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
-    s.replace(pos, from.size(), to);
-  return s;
 }
 
 // The job's class boundary as the colour map's (the two enumerations list GeoTrellis' five in one order).
@@ -233,7 +248,10 @@ void check_levels(std::size_t levels, const RenderPngArgs& a, const job::ArgsAcc
 // The style of the layer's pixels, from its histograms when the colours need them. Collective.
 render::Style style_of(const TiledLayer& l, const RenderPngArgs& a, job::StepContext& ctx) {
   if (!a.rgb_bands) {
-    const render::ColorSpec spec = color_spec(a);
+    // The spec the plan made (and the colour-relief file it read), else made now.
+    std::shared_ptr<const void> planned = ctx.planned ? ctx.planned->op_data : nullptr;
+    if (!planned) planned = std::make_shared<const render::ColorSpec>(color_spec(a));
+    const auto& spec = *static_cast<const render::ColorSpec*>(planned.get());
     std::optional<StreamingHistogram> h;
     if (spec.needs_histogram())
       h = streaming_histogram(l, a.band, StreamingHistogram::kDefaultMaxBuckets, ctx.progress);
@@ -388,8 +406,9 @@ job::Shape plan(job::PlanContext& ctx, const RenderPngArgs& a) {
   const job::Shape& in = ctx.input();
   check_levels(in.levels.size(), a, ctx);
   for (const auto& l : in.levels) check_level(l.md, a, ctx);
-  if (!a.rgb_bands) (void)color_spec(a);  // reads the colour-relief file: its errors come now
   job::Shape s;
+  // The colour spec, with the colour-relief file read (its errors come now); the run reuses it.
+  if (!a.rgb_bands) s.op_data = std::make_shared<const render::ColorSpec>(color_spec(a));
   // Stitched: rank 0 holds one row of tiles as pixels, and the tiles gathered in a round.
   std::uint64_t row_bytes = 0;
   for (const auto& l : in.levels)
@@ -401,21 +420,13 @@ job::Shape plan(job::PlanContext& ctx, const RenderPngArgs& a) {
 }
 
 job::StepValue run(job::StepContext& ctx, const RenderPngArgs& a) {
-  std::vector<const TiledLayer*> levels;
-  const job::StepValue& in = ctx.input();
-  if (const auto* tl = std::get_if<TiledLayer>(&in)) {
-    levels.push_back(tl);
-  } else {
-    for (const auto& [z, layer] : std::get<Pyramid>(in).levels) levels.push_back(&layer);
-  }
+  const std::vector<Level> levels = levels_of(ctx.input());
   check_levels(levels.size(), a, ctx);
-  for (const auto* l : levels) check_level(l->md, a, ctx);
+  for (const Level& l : levels) check_level(l.layer->md, a, ctx);
   // A pyramid's levels share the colours of its most detailed level: a value has one colour at every zoom.
-  const render::Style style = style_of(*levels.front(), a, ctx);
+  const render::Style style = style_of(*levels.front().layer, a, ctx);
   if (a.uri) {
-    for (const auto* l : levels)
-      write_stitched(*l, style, replace_all(a.uri->path, "{zoom}", std::to_string(l->md.zoom.value_or(0))), a,
-                     ctx);
+    for (const Level& l : levels) write_stitched(*l.layer, style, zoom_path(a.uri->path, l.zoom), a, ctx);
     return job::Nothing{};
   }
   const fs::path target(a.tiles->path), partial = partial_of(target);
@@ -428,7 +439,7 @@ job::StepValue run(job::StepContext& ctx, const RenderPngArgs& a) {
   }
   mpi::check_in();
   try {
-    for (const auto* l : levels) write_tree(*l, style, partial, a, ctx);
+    for (const Level& l : levels) write_tree(*l.layer, style, partial, a, ctx);
     // Every rank's tiles are written before the tree takes its name.
     mpi::check_in();
   } catch (...) {
@@ -445,8 +456,7 @@ job::StepValue run(job::StepContext& ctx, const RenderPngArgs& a) {
     if (ec)
       throw IoError("cannot rename '" + partial.string() + "' to '" + target.string() + "': " + ec.message());
     ctx.log.info("wrote the " + enum_name(a.scheme) + " tree " + target.string() + " (zoom " +
-                 std::to_string(levels.back()->md.zoom.value_or(0)) + " to " +
-                 std::to_string(levels.front()->md.zoom.value_or(0)) + ")");
+                 std::to_string(levels.back().zoom) + " to " + std::to_string(levels.front().zoom) + ")");
   }
   return job::Nothing{};
 }

@@ -508,6 +508,11 @@ tree is written in a hidden folder `.NAME.partial` beside `tiles` and renamed wh
 A tree replaces an earlier tree of trellis (marked by a `.trellis-tiles` file) or an empty folder,
 never another folder: that is refused before any work.
 
+A parameter that would have no effect is refused before any work rather than ignored: `scheme` with
+`uri`, `band` with `rgb_bands`, `stretch` without `rgb_bands`, `relief_mode` without `color_relief`,
+the ramp options without `ramp`, and `boundary` or `fallback` with `interpolation: linear` (which
+blends between breaks and keeps the end colours beyond them).
+
 ## Example
 
 ```yaml

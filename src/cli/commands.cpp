@@ -11,8 +11,9 @@
 
 #include "cli/memory.hpp"
 #include "core/error.hpp"
-#include "io/catalog/file_catalog.hpp"
+#include "io/catalog/catalog.hpp"
 #include "io/geotiff.hpp"
+#include "io/object_store.hpp"
 #include "job/agreement.hpp"
 #include "job/executor.hpp"
 #include "job/job.hpp"
@@ -261,10 +262,10 @@ int command_ops(const std::string& op) {
 
 namespace {
 
-// `trellis info CATALOG`: every layer of a catalog (a file catalog's folder, or an HDF5 store's file),
-// one line each.
+// `trellis info CATALOG`: every layer of a catalog (a file catalog's folder, an S3 catalog, or an HDF5
+// store's file), one line each.
 int catalog_info(const std::string& uri) {
-  std::string s = "catalog:    " + io::catalog::parse_catalog_uri(uri).path + "\n";
+  std::string s = "catalog:    " + io::catalog::parse_catalog_uri(uri).shown() + "\n";
   char buf[1024];
   const auto ids = ops::catalog::LayerReader::layers(uri);
   for (const auto& id : ids) {
@@ -292,7 +293,9 @@ int catalog_info(const std::string& uri) {
 
 int command_info(const std::string& uri) {
   if (uri.rfind("hdf5://", 0) == 0) return catalog_info(uri);
-  const std::string path = uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri;
+  // On S3, an object is a raster; a prefix is a catalog (perhaps with no layer yet).
+  if (uri.rfind("s3://", 0) == 0 && !io::vsi_is_object(io::gdal_path(uri))) return catalog_info(uri);
+  const std::string path = io::gdal_path(uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri);
   if (std::filesystem::is_directory(path + "/attributes")) return catalog_info(path);
   if (path.ends_with(".h5") || path.ends_with(".hdf5")) return catalog_info("hdf5://" + path);
   if (path.rfind("/vsi", 0) != 0 && !std::filesystem::exists(path)) throw JobError(path + ": no such file");

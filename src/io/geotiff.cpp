@@ -26,6 +26,7 @@
 
 #include "core/error.hpp"
 #include "core/text.hpp"
+#include "io/object_store.hpp"
 
 namespace trellis::io {
 
@@ -107,7 +108,22 @@ thread_local DatasetCache t_cache;
 
 std::vector<std::string> expand_inputs(const std::vector<std::string>& uris) {
   std::vector<std::string> out;
-  for (const auto& u : uris) {
+  for (const auto& uri : uris) {
+    if (is_object_store_path(uri)) {  // s3://, /vsis3/...: a raster, or a "folder" prefix ending in '/'
+      const std::string p = gdal_path(uri);
+      if (!p.ends_with("/")) {
+        if (!vsi_exists(p)) throw JobError("input '" + uri + "' does not exist");
+        out.push_back(p);
+        continue;
+      }
+      std::vector<std::string> files;
+      for (const std::string& name : vsi_list(p.substr(0, p.size() - 1)))
+        if (has_raster_extension(name)) files.push_back(p + name);
+      if (files.empty()) throw JobError("'" + uri + "' holds no .tif/.tiff files");
+      out.insert(out.end(), files.begin(), files.end());
+      continue;
+    }
+    const std::string& u = uri;
     if (is_vsi_or_url(u)) {
       out.push_back(u);
       continue;
@@ -498,7 +514,7 @@ GeoTiffWriter::GeoTiffWriter(const std::string& path, const GridExtent& grid, co
     : impl_(std::make_unique<Impl>()), path_(path) {
   gdal_init();
   Impl& m = *impl_;
-  m.final_path = path;
+  m.final_path = gdal_path(path);
   m.grid = grid;
   m.ct = ct;
   m.bands = bands;

@@ -14,6 +14,9 @@
 
 #include "core/cell_type.hpp"
 #include "core/crs.hpp"
+#include "core/error.hpp"
+#include "io/catalog/catalog.hpp"
+#include "io/object_store.hpp"
 #include "job/param_traits.hpp"
 
 namespace trellis::job {
@@ -29,6 +32,7 @@ bool has_glob_chars(const std::string& s) {
 // The path with the existing part of it resolved (symbolic links, ..), so that two spellings of one
 // file compare equal.
 std::string canonical(const std::string& path) {
+  if (io::is_object_store_path(path)) return io::gdal_path(path);  // s3://b/k is /vsis3/b/k
   std::error_code ec;
   const fs::path c = fs::weakly_canonical(path, ec);
   return ec ? fs::path(path).lexically_normal().string() : c.string();
@@ -86,11 +90,24 @@ bool reads_written(const std::string& in, const std::string& out) {
 void check_input_path(const Step& s, const std::string& key, const std::string& path, const Mark& m,
                       const std::vector<std::string>& outputs) {
   const Params at(s.id, s.spec->name, m, {});
-  if (is_virtual_path(path)) return;
   // Written by a step of this job (e.g. a catalog written, then read back).
   for (const auto& o : outputs)
     if (reads_written(path, o)) return;
   const std::string prefix = "parameter '" + key + "': ";
+  if (io::is_object_store_path(path)) {  // an object, or a "folder" prefix ending in '/'
+    if (!io::s3_bucket(path).empty())
+      if (const std::string why = io::s3_bucket_problem(path); !why.empty())
+        throw at.step_error(prefix + why);
+    try {
+      const std::string p = io::gdal_path(path);
+      if (!p.ends_with("/") && !io::vsi_exists(p))
+        throw at.step_error(prefix + "input '" + path + "' does not exist");
+    } catch (const IoError& e) {
+      throw at.step_error(prefix + e.what());
+    }
+    return;
+  }
+  if (is_virtual_path(path)) return;
   std::error_code ec;
   if (has_glob_chars(path)) {
     glob_t g{};
@@ -140,9 +157,13 @@ std::string unwritable_filesystem(const fs::path& dir) {
 void check_parent_writable(const Params& at, const std::string& prefix, const fs::path& p);
 
 void check_output_path(const Step& s, const std::string& key, const std::string& path, const Mark& m) {
-  if (is_virtual_path(path)) return;
   const Params at(s.id, s.spec->name, m, {});
   const std::string prefix = "parameter '" + key + "': cannot write '" + path + "': ";
+  if (!io::s3_bucket(path).empty()) {
+    if (const std::string why = io::s3_bucket_problem(path); !why.empty()) throw at.step_error(prefix + why);
+    return;
+  }
+  if (is_virtual_path(path)) return;
   std::error_code ec;
   fs::path p = fs::path(path);
   // Outputs are files, written to a temporary and renamed over the path: a folder, or a device or pipe
@@ -200,36 +221,42 @@ std::string step_layer_name(const Step& s) {
   return v.is_string() ? v.as_string() : "";
 }
 
-// A catalog URI: file:///abs or a path (a folder), or hdf5://path (one file). Refuses other schemes.
-struct CatalogPlace {
-  std::string path;
-  bool hdf5 = false;
-};
-CatalogPlace catalog_place(const Params& at, const std::string& key, const std::string& uri) {
-  if (uri.rfind("file://", 0) == 0) return {uri.substr(7), false};
-  if (uri.rfind("hdf5://", 0) == 0) return {uri.substr(7), true};
-  if (const auto p = uri.find("://"); p != std::string::npos)
-    throw at.step_error("parameter '" + key + "': '" + uri.substr(0, p + 3) +
-                        "' catalogs are not supported; give file:///path, hdf5:///path/file.h5 or a path");
-  return {uri, false};
+// A catalog URI: file:///abs or a path (a folder), s3://bucket/prefix, or hdf5://path (one file).
+// Refuses other schemes.
+io::catalog::CatalogUri catalog_place(const Params& at, const std::string& key, const std::string& uri) {
+  try {
+    return io::catalog::parse_catalog_uri(uri);
+  } catch (const JobError& e) {
+    throw at.step_error("parameter '" + key + "': " + e.what());
+  }
+}
+
+// An S3 catalog's bucket must answer (the layers in it are the ops' to check).
+void check_s3_catalog(const Params& at, const std::string& key, const std::string& uri) {
+  if (const std::string why = io::s3_bucket_problem(uri); !why.empty())
+    throw at.step_error("parameter '" + key + "': " + why);
 }
 
 void check_catalog_input(const Step& s, const std::string& key, const std::string& uri, const Mark& m,
                          const std::vector<std::string>& outputs) {
   const Params at(s.id, s.spec->name, m, {});
-  const CatalogPlace place = catalog_place(at, key, uri);
+  const io::catalog::CatalogUri place = catalog_place(at, key, uri);
   for (const auto& o : outputs)
     if (o == catalog_layer_key(uri, step_layer_name(s))) return;  // written by an earlier step
+  const bool hdf5 = place.scheme == io::catalog::CatalogUri::Scheme::Hdf5;
+  if (place.scheme == io::catalog::CatalogUri::Scheme::S3) return check_s3_catalog(at, key, uri);
   std::error_code ec;
-  if (place.hdf5 ? !fs::is_regular_file(place.path, ec) : !fs::is_directory(place.path, ec))
+  if (hdf5 ? !fs::is_regular_file(place.path, ec) : !fs::is_directory(place.path, ec))
     throw at.step_error("parameter '" + key + "': catalog '" + place.path + "' does not exist (or is not a " +
-                        (place.hdf5 ? "file" : "folder") + ")");
+                        (hdf5 ? "file" : "folder") + ")");
 }
 
 void check_catalog_output(const Step& s, const std::string& key, const std::string& uri, const Mark& m) {
   const Params at(s.id, s.spec->name, m, {});
-  const CatalogPlace place = catalog_place(at, key, uri);
-  if (place.hdf5) return check_output_path(s, key, place.path, m);  // one file
+  const io::catalog::CatalogUri place = catalog_place(at, key, uri);
+  if (place.scheme == io::catalog::CatalogUri::Scheme::S3) return check_s3_catalog(at, key, uri);
+  if (place.scheme == io::catalog::CatalogUri::Scheme::Hdf5)
+    return check_output_path(s, key, place.path, m);  // one file
   const std::string& root = place.path;
   std::error_code ec;
   const auto st = fs::status(root, ec);
@@ -335,7 +362,8 @@ void check_path_collisions(const std::vector<const Step*>& steps,
       auto tn = typed[i].find(p.name);
       const std::string key = tn == typed[i].end() ? p.name : tn->second;
       if ((p.type == ParamType::OutputPath || p.type == ParamType::OutputFolder) && v.is_string()) {
-        if (!is_virtual_path(v.as_string()) && s.params.given(p.name))
+        if ((!is_virtual_path(v.as_string()) || io::is_object_store_path(v.as_string())) &&
+            s.params.given(p.name))
           outputs.push_back({canonical(v.as_string()), i, key, v.mark});
       } else if ((p.type == ParamType::CatalogOutput || p.type == ParamType::CatalogInput) && v.is_string()) {
         // A layer of a catalog: the same layer written twice, or read and then overwritten, collides.

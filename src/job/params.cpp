@@ -191,8 +191,8 @@ std::string catalog_layer_key(const std::string& uri, const std::string& layer) 
     std::error_code ec;
     const fs::path c = fs::weakly_canonical(root, ec);
     root = ec ? fs::path(root).lexically_normal().string() : c.string();
-    while (root.size() > 1 && root.back() == '/') root.pop_back();
   }
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
   return "catalog:" + root + "#" + layer;
 }
 

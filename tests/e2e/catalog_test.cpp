@@ -3,6 +3,8 @@
 // stitched; catalog files identical across rank counts); queries open exactly the expected files;
 // existing layers are refused at validation; a write killed with SIGKILL leaves no layer; the real
 // GeoTrellis-written catalog is read.
+#include "io/catalog/catalog.hpp"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,7 +18,6 @@
 #include <thread>
 
 #include "e2e/e2e_util.hpp"
-#include "io/catalog/file_catalog.hpp"
 #include "io/catalog/tile_codec.hpp"
 
 namespace trellis::test {
@@ -190,7 +191,7 @@ TEST(Catalog, ZoomedPyramidLevelsReadBack) {
                      "  - op: write_catalog\n    input: p\n    uri: cat\n    layer_name: p\n",
                      np);
     ASSERT_EQ(r.status, 0) << r.err;
-    const auto layers = io::catalog::FileCatalog((dir / "cat").string()).layers();
+    const auto layers = io::catalog::Catalog((dir / "cat").string()).layers();
     ASSERT_GE(layers.size(), 2u);
     for (const auto& l : layers) {
       const std::string z = std::to_string(l.zoom);
@@ -305,8 +306,8 @@ TEST(Catalog, BadQueriesAndCollisionsAreRefusedAtValidation) {
       {"  - op: read_catalog\n    uri: nothere\n    layer_name: x\n", "job.yaml:4:", "does not exist"},
       {"  - op: read_catalog\n    uri: cat\n    layer_name: x\n    extent: [0, 0, 1, 1]\n",
        "job.yaml:6:", "the query meets none of the layer's tiles"},
-      {"  - op: read_catalog\n    uri: s3://bucket/cat\n    layer_name: x\n",
-       "job.yaml:4:", "'s3://' catalogs are not supported"},
+      {"  - op: read_catalog\n    uri: gs://bucket/cat\n    layer_name: x\n",
+       "job.yaml:4:", "'gs://' catalogs are not supported"},
       {"  - id: r\n    op: read_catalog\n    uri: cat\n    layer_name: x\n"
        "  - op: write_catalog\n    input: r\n    uri: cat\n    layer_name: x\n    overwrite: true\n",
        "job.yaml:9:", "an output may not overwrite an input"},
@@ -385,7 +386,7 @@ TEST(Catalog, ReadValueInfoAndDeleteLayer) {
   EXPECT_NE(d.err.find("has no layer 'v' at zoom 3"), std::string::npos) << d.err;
   d = run_job_text(dir, "version: 1\nsteps:\n  - op: delete_layer\n    uri: cat\n    layer_name: v\n", 1);
   ASSERT_EQ(d.status, 0) << d.err;
-  EXPECT_TRUE(io::catalog::FileCatalog((dir / "cat").string()).layers().empty());
+  EXPECT_TRUE(io::catalog::Catalog((dir / "cat").string()).layers().empty());
   EXPECT_FALSE(fs::exists(dir / "cat/v/1"));
 }
 
@@ -484,7 +485,7 @@ TEST(Catalog, AKilledWriteLeavesNoLayer) {
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(killed) << "the job ended before it could be killed";
   ASSERT_TRUE(WIFSIGNALED(status));
-  EXPECT_FALSE(io::catalog::FileCatalog((dir / "cat").string()).layer_exists({"k", 0}));
+  EXPECT_FALSE(io::catalog::Catalog((dir / "cat").string()).layer_exists({"k", 0}));
   const RunResult r =
       run_job_text(dir, "version: 1\nsteps:\n  - op: read_catalog\n    uri: cat\n    layer_name: k\n", 1);
   EXPECT_EQ(r.status, 2) << r.err;

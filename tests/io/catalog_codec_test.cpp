@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
-#include "io/catalog/file_catalog.hpp"
+#include "io/catalog/catalog.hpp"
 #include "io/catalog/tile_codec.hpp"
 #include "util/test_util.hpp"
 
@@ -196,7 +196,7 @@ TEST(CatalogCodec, RefusesCorruptFiles) {
 TEST(CatalogCodec, ReadsTheGeoTrellisWrittenFixture) {
   const auto shared = shared_dir();
   if (!shared) GTEST_SKIP() << "../shared is absent";
-  const FileCatalog cat((*shared / "data/geotrellis-catalog/catalog").string());
+  const Catalog cat((*shared / "data/geotrellis-catalog/catalog").string());
   const auto ids = cat.layers();
   ASSERT_EQ(ids.size(), 1u);
   EXPECT_EQ(ids[0].name, "landsat");

@@ -97,12 +97,17 @@ KeyIndex KeyIndex::for_spatial(IndexKind kind, const KeyBounds& bounds) {
 std::string metadata_attribute_text(const std::string& name, int zoom, const LayerAttributes& a) {
   const LayerMetadata& md = a.md;
   const bool st = a.header.spacetime();
-  // The header in the order GeoTrellis 2.x printed it (the fixture's).
-  const ojson header{{"format", a.header.format},
-                     {"path", a.header.path},
-                     {"layerType", a.header.layer_type},
-                     {"keyClass", a.header.key_class},
-                     {"valueClass", a.header.value_class}};
+  // The file header in the order GeoTrellis 2.x printed it (the fixture's); the S3 header in the order
+  // of GeoTrellis 3's S3LayerHeader encoder.
+  const ojson header = a.header.format == "s3"
+                           ? ojson{{"keyClass", a.header.key_class},   {"valueClass", a.header.value_class},
+                                   {"bucket", a.header.bucket},        {"key", a.header.key},
+                                   {"layerType", a.header.layer_type}, {"format", a.header.format}}
+                           : ojson{{"format", a.header.format},
+                                   {"path", a.header.path},
+                                   {"layerType", a.header.layer_type},
+                                   {"keyClass", a.header.key_class},
+                                   {"valueClass", a.header.value_class}};
   const TileLayout& tl = md.layout.tile_layout;
   const ojson metadata{{"cellType", md.cell_type.name()},
                        {"layoutDefinition",
@@ -143,11 +148,16 @@ LayerAttributes parse_metadata_attribute(const std::string& text) {
     a.header.format = member(h, "format", "header").get<std::string>();
     a.header.key_class = member(h, "keyClass", "header").get<std::string>();
     a.header.value_class = member(h, "valueClass", "header").get<std::string>();
-    a.header.path = member(h, "path", "header").get<std::string>();
+    if (a.header.format == "s3") {
+      a.header.bucket = member(h, "bucket", "header").get<std::string>();
+      a.header.key = member(h, "key", "header").get<std::string>();
+    } else {
+      a.header.path = member(h, "path", "header").get<std::string>();
+    }
     a.header.layer_type = h.contains("layerType") ? h.at("layerType").get<std::string>() : "AvroLayerType";
-    if (a.header.format != "file" && a.header.format != "hdf5")
+    if (a.header.format != "file" && a.header.format != "s3" && a.header.format != "hdf5")
       throw IoError("the layer's header says format '" + a.header.format +
-                    "': only file (and trellis' hdf5) layers are read");
+                    "': only file, s3 (and trellis' hdf5) layers are read");
     if (a.header.layer_type != "AvroLayerType")
       throw IoError("the layer is a " + a.header.layer_type + "; only Avro layers are read");
 

@@ -11,12 +11,13 @@
 
 namespace trellis::io::catalog {
 
-// FileLayerHeader.
+// FileLayerHeader and S3LayerHeader.
 struct LayerHeader {
-  std::string format = "file";  // "hdf5" in trellis' HDF5 store
+  std::string format = "file";  // "s3" in an S3 catalog; "hdf5" in trellis' HDF5 store
   std::string key_class;        // geotrellis.spark.SpatialKey | geotrellis.spark.SpaceTimeKey
   std::string value_class;      // geotrellis.raster.Tile | geotrellis.raster.MultibandTile
-  std::string path;             // tile folder, relative to the catalog: "<name>/<zoom>"
+  std::string path;             // file: tile folder, relative to the catalog: "<name>/<zoom>"
+  std::string bucket, key;      // s3: the tiles' bucket and key prefix "<prefix>/<name>/<zoom>"
   std::string layer_type = "AvroLayerType";
 
   bool multiband() const { return value_class == "geotrellis.raster.MultibandTile"; }

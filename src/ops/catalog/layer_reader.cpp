@@ -46,14 +46,13 @@ std::optional<LayerReader> LayerReader::open(const std::string& uri, const cat::
     r.at_.bands_known = true;
     return r;
   }
-  const cat::FileCatalog catalog(r.uri_.path);
+  const cat::Catalog catalog(r.uri_);
   if (!catalog.layer_exists(id)) return std::nullopt;
   r.at_ = catalog.read_layer(id);
   if (!r.at_.bands_known) {
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(catalog.tile_dir(r.at_.header), ec)) {
-      if (!e.is_regular_file() || e.path().filename().string().front() == '.') continue;
-      const auto bytes = catalog.read_tile_file(e.path().string());
+    const std::string dir = catalog.tile_dir(r.at_.header);
+    for (const std::string& name : catalog.store().list(dir)) {
+      const auto bytes = catalog.read_tile_file(dir + "/" + name);
       if (!bytes) continue;
       const auto pairs = cat::TileDecoder(r.at_.schema).decode(*bytes);
       if (pairs.empty()) continue;
@@ -67,7 +66,7 @@ std::optional<LayerReader> LayerReader::open(const std::string& uri, const cat::
 
 std::vector<cat::LayerId> LayerReader::layers(const std::string& uri) {
   const cat::CatalogUri u = cat::parse_catalog_uri(uri);
-  if (u.scheme == cat::CatalogUri::Scheme::File) return cat::FileCatalog(u.path).layers();
+  if (u.scheme != cat::CatalogUri::Scheme::Hdf5) return cat::Catalog(u).layers();
   std::vector<cat::LayerId> out;
   std::error_code ec;
   if (std::filesystem::is_regular_file(u.path, ec))
@@ -79,22 +78,25 @@ std::string LayerReader::missing(const std::string& uri, const cat::LayerId& id)
   std::string known;
   for (const auto& l : layers(uri))
     known += (known.empty() ? "" : ", ") + l.name + " zoom " + std::to_string(l.zoom);
-  return "catalog '" + cat::parse_catalog_uri(uri).path + "' has no layer '" + id.name + "' at zoom " +
+  return "catalog '" + cat::parse_catalog_uri(uri).shown() + "' has no layer '" + id.name + "' at zoom " +
          std::to_string(id.zoom) + " (it has: " + (known.empty() ? "none" : known) + ")";
 }
 
 const char* LayerReader::stored_what() const {
-  return uri_.scheme == cat::CatalogUri::Scheme::Hdf5 ? "HDF5 chunk(s) read" : "tile file(s) opened";
+  switch (uri_.scheme) {
+    case cat::CatalogUri::Scheme::Hdf5:
+      return "HDF5 chunk(s) read";
+    case cat::CatalogUri::Scheme::S3:
+      return "tile object(s) read";
+    default:
+      return "tile file(s) opened";
+  }
 }
 
 std::size_t LayerReader::stored_tiles() const {
   if (hdf5_) return hdf5_->keys.size();
-  std::size_t files = 0;
-  std::error_code ec;
-  for (const auto& e :
-       std::filesystem::directory_iterator(cat::FileCatalog(uri_.path).tile_dir(at_.header), ec))
-    files += e.is_regular_file() && e.path().filename().string().front() != '.';
-  return files;
+  const cat::Catalog catalog(uri_);
+  return catalog.store().list(catalog.tile_dir(at_.header)).size();
 }
 
 std::vector<std::optional<Tile>> LayerReader::read(const std::vector<SpaceTimeKey>& keys,
@@ -120,7 +122,7 @@ std::vector<std::optional<Tile>> LayerReader::read(const std::vector<SpaceTimeKe
     }
     return out;
   }
-  const cat::FileCatalog catalog(uri_.path);
+  const cat::Catalog catalog(uri_);
   const cat::TileDecoder decoder(at_.schema);
   const int width = at_.key_index.file_name_width();
   std::vector<std::uint8_t> found(keys.size(), 0);

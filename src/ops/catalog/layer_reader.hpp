@@ -1,5 +1,5 @@
 #pragma once
-// A catalog layer as the catalog ops read it, from a GeoTrellis file catalog (one Avro file per tile,
+// A catalog layer as the catalog ops read it, from a GeoTrellis file or S3 catalog (one Avro file per tile,
 // read and decoded with all the rank's threads) or from trellis' HDF5 store (one chunk per tile, read by
 // one thread: HDF5 is built without thread safety). Not collective: each rank reads what it owns.
 #include <optional>
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/tile.hpp"
-#include "io/catalog/file_catalog.hpp"
+#include "io/catalog/catalog.hpp"
 #include "job/progress.hpp"
 #include "mpi/hdf5_store.hpp"
 

@@ -1,4 +1,4 @@
-// read_catalog (query): a layer of a GeoTrellis file catalog (or of trellis' HDF5 store), whole or the
+// read_catalog (query): a layer of a GeoTrellis file or S3 catalog (or of trellis' HDF5 store), whole or the
 // tiles an extent or geometries meet. Every rank works out the same candidate keys from the metadata and
 // the query, splits them along the layer's own key index (Partitioner), and reads its share
 // (LayerReader): only the tiles of the query are read, and no rank reads for another.
@@ -6,7 +6,7 @@
 #include <set>
 
 #include "core/parallel.hpp"
-#include "io/catalog/file_catalog.hpp"
+#include "io/catalog/catalog.hpp"
 #include "io/geos.hpp"
 #include "job/op.hpp"
 #include "job/types/geometry.hpp"
@@ -34,7 +34,9 @@ struct ReadCatalogArgs {
 
 void declare(job::Schema<ReadCatalogArgs>& s) {
   using A = ReadCatalogArgs;
-  s.add("uri", &A::uri, "the catalog: file:///path or a path (a folder), or hdf5:///path/file.h5").required();
+  s.add("uri", &A::uri,
+        "the catalog: file:///path or a path (a folder), s3://bucket/prefix, or hdf5:///path/file.h5")
+      .required();
   s.add("layer_name", &A::layer_name, "the layer's name in the catalog").required().alias("name");
   s.add("layer_zoom", &A::layer_zoom, "the zoom to read (0 for floating layouts)").range(0, 64).alias("zoom");
   s.add("extent", &A::extent, "read only the tiles meeting [xmin, ymin, xmax, ymax] (in query_crs)");
@@ -160,11 +162,11 @@ job::StepValue run(job::StepContext& ctx, const ReadCatalogArgs& a) {
 const OpRegistration kReadCatalog{job::make_op<ReadCatalogArgs>(
     {.name = "read_catalog",
      .group = "io",
-     .help = "read a layer (or the part a query meets) from a GeoTrellis file catalog or an HDF5 store",
+     .help = "read a layer (or the part a query meets) from a GeoTrellis file or S3 catalog or an HDF5 store",
      .doc = R"md(## Semantics
 
 GeoPySpark's `catalog.query(uri, layer_name, layer_zoom, query_geom, query_proj)` on a file catalog
-(`query` is the same op). It reads catalogs that trellis wrote and catalogs GeoTrellis or GeoPySpark
+or an S3 catalog (`s3://bucket/prefix`, GeoTrellis' S3 layout; docs/s3.md) (`query` is the same op). It reads catalogs that trellis wrote and catalogs GeoTrellis or GeoPySpark
 wrote (Avro layers of GeoTrellis 1.1-3.x, any key index, single-band or multiband; tiles in any tile
 record GeoTrellis writes, constant and padded tiles included), and layers of trellis' HDF5 store
 (`hdf5:///path/file.h5`, see `write_catalog`), whose `keys` dataset says which tiles exist.

@@ -1,9 +1,9 @@
-// read_value: one tile of a catalog layer (file catalog or HDF5 store), by key (GeoPySpark's
+// read_value: one tile of a catalog layer (file or S3 catalog, or HDF5 store), by key (GeoPySpark's
 // catalog.read_value), as a layer of that one tile; `output` writes its cells as JSON too. The rank that owns
 // the key reads it.
 #include <cmath>
 
-#include "io/catalog/file_catalog.hpp"
+#include "io/catalog/catalog.hpp"
 #include "job/op.hpp"
 #include "mpi/failure.hpp"
 #include "mpi/reduce.hpp"
@@ -27,7 +27,9 @@ struct ReadValueArgs {
 
 void declare(job::Schema<ReadValueArgs>& s) {
   using A = ReadValueArgs;
-  s.add("uri", &A::uri, "the catalog: file:///path or a path (a folder), or hdf5:///path/file.h5").required();
+  s.add("uri", &A::uri,
+        "the catalog: file:///path or a path (a folder), s3://bucket/prefix, or hdf5:///path/file.h5")
+      .required();
   s.add("layer_name", &A::layer_name, "the layer's name in the catalog").required().alias("name");
   s.add("layer_zoom", &A::layer_zoom, "the zoom (0 for floating layouts)").range(0, 64).alias("zoom");
   s.add("col", &A::col, "the tile's column").required().range(0, 2147483647);
@@ -101,7 +103,7 @@ job::StepValue run(job::StepContext& ctx, const ReadValueArgs& a) {
     if (a.output) {
       const nlohmann::json j =
           layer.tiles.empty() ? nlohmann::json(nullptr) : tile_json(key, layer.tiles.begin()->second);
-      cat::FileCatalog::write_file_atomic(a.output->path, j.dump() + "\n");
+      cat::write_file_atomic(a.output->path, j.dump() + "\n");
     }
   }
   return layer;
@@ -114,8 +116,8 @@ const OpRegistration kReadValue{job::make_op<ReadValueArgs>(
      .doc = R"md(## Semantics
 
 GeoPySpark's `catalog.read_value(uri, layer_name, layer_zoom, col, row)`: the tile at key (`col`, `row`)
-of a layer of a file catalog (trellis- or GeoTrellis-written), read from the one file its key index
-names, or of trellis' HDF5 store (its one chunk). The value is a layer holding that one tile (the layer's layout, CRS and cell type; its key
+of a layer of a file or S3 catalog (trellis- or GeoTrellis-written), read from the one file its key
+index names, or of trellis' HDF5 store (its one chunk). The value is a layer holding that one tile (the layer's layout, CRS and cell type; its key
 bounds are the key), so `write_geotiff` after it writes the tile as a GeoTIFF. With `output`, the
 tile is also written as JSON: `{"col", "row", "cell_type", "cols", "rows", "bands"}`, `bands` being
 `[band][row][col]` values with NoData as `null`; a key with no tile (a sparse layer) writes `null`

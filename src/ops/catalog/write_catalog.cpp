@@ -5,8 +5,9 @@
 #include <filesystem>
 
 #include "core/parallel.hpp"
-#include "io/catalog/file_catalog.hpp"
+#include "io/catalog/catalog.hpp"
 #include "io/catalog/tile_codec.hpp"
+#include "io/object_store.hpp"
 #include "job/op.hpp"
 #include "mpi/failure.hpp"
 #include "mpi/hdf5_store.hpp"
@@ -31,7 +32,8 @@ struct WriteCatalogArgs {
 void declare(job::Schema<WriteCatalogArgs>& s) {
   using A = WriteCatalogArgs;
   s.add("uri", &A::uri,
-        "the catalog: file:///path or a path (a folder, created when missing), or hdf5:///path/file.h5")
+        "the catalog: file:///path or a path (a folder, created when missing), s3://bucket/prefix, or "
+        "hdf5:///path/file.h5")
       .required();
   s.add("layer_name", &A::layer_name, "the layer's name in the catalog (letters, digits, '-', '_', '.')")
       .required()
@@ -46,11 +48,14 @@ void declare(job::Schema<WriteCatalogArgs>& s) {
       c.fail(&A::deflate_level,
              "deflate_level sets the HDF5 store's compression; file catalogs are zlib level 6, "
              "as GeoTrellis writes them");
-    if (!cat::valid_layer_name(a.layer_name))
+    const bool s3 = a.uri.uri.rfind("s3://", 0) == 0;
+    if (!cat::valid_layer_name(a.layer_name,
+                               s3 ? cat::CatalogUri::Scheme::S3 : cat::CatalogUri::Scheme::File))
       c.fail(&A::layer_name,
              "'" + a.layer_name +
                  "' is not a layer name GeoTrellis can list: use letters, digits, '-', '_' and "
-                 "'.', without '__.__'");
+                 "'.', without '" +
+                 (s3 ? "__' (S3 catalogs split attribute names on it)" : "__.__'"));
   });
 }
 
@@ -58,8 +63,8 @@ bool is_hdf5(const WriteCatalogArgs& a) {
   return cat::parse_catalog_uri(a.uri.uri).scheme == cat::CatalogUri::Scheme::Hdf5;
 }
 
-cat::FileCatalog catalog_of(const WriteCatalogArgs& a) {
-  return cat::FileCatalog(cat::parse_catalog_uri(a.uri.uri).path);
+cat::Catalog catalog_of(const WriteCatalogArgs& a) {
+  return cat::Catalog(cat::parse_catalog_uri(a.uri.uri));
 }
 
 // What the layer's metadata must allow, and the layer (an HDF5 store: its file) not existing unless
@@ -77,19 +82,24 @@ void check_level(const LayerMetadata& md, const WriteCatalogArgs& a, const job::
                                                         "overwrite: true to replace it)");
     return;
   }
-  if (!a.overwrite && catalog_of(a).layer_exists(id))
-    throw ctx.param_error(&WriteCatalogArgs::layer_name, "catalog '" + catalog_of(a).root() +
-                                                             "' already has layer '" + id.name +
-                                                             "' at zoom " + std::to_string(id.zoom) +
-                                                             " (set overwrite: true to replace it)");
+  const cat::Catalog catalog = catalog_of(a);
+  if (catalog.s3())
+    if (const std::string why = io::s3_bucket_problem(catalog.root()); !why.empty())
+      throw ctx.param_error(&WriteCatalogArgs::uri, why);
+  if (!a.overwrite && catalog.layer_exists(id))
+    throw ctx.param_error(&WriteCatalogArgs::layer_name,
+                          "catalog '" + catalog.root() + "' already has layer '" + id.name + "' at zoom " +
+                              std::to_string(id.zoom) + " (set overwrite: true to replace it)");
 }
 
+// The layer's attributes; its header places the tiles in the catalog at `uri`'s backend (an HDF5 store
+// sets its own).
 cat::LayerAttributes attributes_of(const LayerMetadata& md, const WriteCatalogArgs& a, int zoom) {
   cat::LayerAttributes at;
   at.md = md;
   at.header.key_class = "geotrellis.spark.SpatialKey";
   at.header.value_class = md.bands > 1 ? "geotrellis.raster.MultibandTile" : "geotrellis.raster.Tile";
-  at.header.path = a.layer_name + "/" + std::to_string(zoom);
+  if (!is_hdf5(a)) catalog_of(a).place_layer(at.header, {a.layer_name, zoom});
   at.key_index = cat::KeyIndex::for_spatial(a.index_strategy, md.bounds);
   at.schema = nlohmann::ordered_json::parse(cat::tile_schema_text(false, md.bands > 1));
   return at;
@@ -156,7 +166,7 @@ void write_level(const TiledLayer& layer, const WriteCatalogArgs& a, const job::
   check_level(md, a, ctx);
   const int zoom = md.zoom.value_or(0);
   const cat::LayerId id{a.layer_name, zoom};
-  const cat::FileCatalog catalog = catalog_of(a);
+  const cat::Catalog catalog = catalog_of(a);
   const cat::LayerAttributes at = attributes_of(md, a, zoom);
   const bool multiband = md.bands > 1;
   const int width = at.key_index.file_name_width();
@@ -164,9 +174,7 @@ void write_level(const TiledLayer& layer, const WriteCatalogArgs& a, const job::
   // Rank 0 makes room: an old layer loses its metadata first (it stops existing), then its files.
   if (mpi::Runtime::rank() == 0) {
     if (catalog.layer_exists(id)) catalog.delete_layer(id);
-    std::error_code ec;
-    std::filesystem::create_directories(catalog.tile_dir(at.header), ec);
-    if (ec) throw IoError("cannot create '" + catalog.tile_dir(at.header) + "': " + ec.message());
+    catalog.store().make_dirs(catalog.tile_dir(at.header));
   }
   mpi::check_in();
 
@@ -180,7 +188,7 @@ void write_level(const TiledLayer& layer, const WriteCatalogArgs& a, const job::
     const Tile converted = t.cell_type() == md.cell_type ? Tile() : t.convert(md.cell_type);
     const cat::KeyedTile pair{key, converted.empty_shape() ? &t : &converted};
     const auto file = cat::zlib_compress(cat::encode_pairs({&pair, 1}, false, multiband));
-    cat::FileCatalog::write_file(catalog.tile_path(at.header, at.key_index.to_index(key), width), file);
+    catalog.store().write(catalog.tile_path(at.header, at.key_index.to_index(key), width), file);
     bytes[i] = file.size();
     ctx.progress.advance(1);
   });
@@ -221,7 +229,8 @@ job::StepValue run(job::StepContext& ctx, const WriteCatalogArgs& a) {
 const OpRegistration kWriteCatalog{job::make_op<WriteCatalogArgs>(
     {.name = "write_catalog",
      .group = "io",
-     .help = "write a tiled layer (or each pyramid level) to a GeoTrellis file catalog or an HDF5 store",
+     .help =
+         "write a tiled layer (or each pyramid level) to a GeoTrellis file or S3 catalog or an HDF5 store",
      .doc = R"md(## Semantics
 
 GeoPySpark's `catalog.write(uri, layer_name, layer, index_strategy)` to a file catalog. The layer is
@@ -246,6 +255,15 @@ temporary name, then renamed): a job that fails or is killed before leaves no la
 An existing layer of the same name and zoom is refused when the job is validated, unless
 `overwrite: true`; then its metadata is removed first, then its files. Files are identical whatever
 the number of ranks.
+
+**S3** (`uri: s3://bucket/prefix`; docs/s3.md): the layer as GeoTrellis' S3 backend writes it, so
+that GeoTrellis' `S3LayerReader` and GeoPySpark read it: the tiles are the same objects as the file
+catalog's files, at `<prefix>/<layer_name>/<zoom>/<index>`, and the attributes are
+`<prefix>/_attributes/<attribute>__<layer_name>__<zoom>.json`, whose header says `format: s3`,
+`bucket` and `key` (`<prefix>/<layer_name>/<zoom>`). Every rank uploads the tiles it owns, with all its
+threads (one PUT each, through GDAL's `/vsis3/`); the metadata attribute is uploaded last, so a layer
+cut short is never seen. Layer names may not hold `__`, on which GeoTrellis splits these names. The
+bucket, and an existing layer, are checked when the job is validated.
 
 **HDF5** (`uri: hdf5:///path/layer.h5`, or `hdf5://` and a path relative to the job): the layer (every
 zoom of a pyramid) becomes one HDF5 file, written by all ranks at once with parallel HDF5 (MPI-IO,

@@ -212,7 +212,10 @@ read. Nothing is read until a later step streams the windows, so no rank ever ho
 
 - `uri` may be a file, a folder (its `.tif`/`.tiff` files), a glob (`scenes/*.tif`) or a list of them;
   the files are sorted, and that order is the merge order of overlapping rasters in `tile_to_layout`.
-  GDAL paths (`/vsis3/...`, `/vsicurl/...`, `/vsizip/...`) pass through unchecked.
+  On S3, `s3://bucket/key.tif` (or GDAL's `/vsis3/bucket/key.tif`) is a file, and a prefix ending in
+  `/` (`s3://bucket/scenes/`) stands for its `.tif`/`.tiff` objects; their existence is checked when
+  the job is validated (docs/s3.md). Other GDAL paths (`/vsicurl/...`, `/vsizip/...`) pass through
+  unchecked.
 - Headers are read in parallel (rank r reads files r, r+N, ...) and shared with every rank; windows are
   numbered in (file, row, column) order and each rank takes a contiguous share of them.
 - The cell type follows GeoTrellis' GeoTIFF reader: the band type, and the NoData value as constant

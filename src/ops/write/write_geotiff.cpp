@@ -306,6 +306,9 @@ and CRS are the layer's.
   by GDAL's COG driver on rank 0.
 - The file is written under a hidden temporary name beside the target and renamed when complete; a
   failure (or a stop) removes it, so no partial file ever looks complete.
+- `uri` may be on S3 (`s3://bucket/key.tif` or `/vsis3/bucket/key.tif`; docs/s3.md): rank 0 assembles
+  the file in its temporary folder (`CPL_TMPDIR`, else `TMPDIR`) and uploads it when complete; the
+  object appears only when the upload is, and the bucket is checked when the job is validated.
 - For a pyramid, every level is written; `{zoom}` in `uri` is replaced by the level's zoom (for a layer,
   by its zoom, 0 for floating layouts).
 - `bands` selects bands (numbered from 0) in the given order.

@@ -267,5 +267,43 @@ TEST(S3Catalog, RefusedAtValidation) {
   EXPECT_FALSE(fs::exists(dir / "o.tif"));
 }
 
+// A write killed with SIGKILL while it uploads tiles leaves no layer: the metadata attribute comes last.
+TEST(S3Catalog, AKilledWriteLeavesNoLayer) {
+  TRELLIS_REQUIRE_S3(server);
+  TempDir dir;
+  make_input(dir / "in.tif", "Float64", 1500, 1500, 1);
+  write_file(dir / "job.yaml",
+             kHead +
+                 "  - op: read_geotiff\n    uri: in.tif\n  - op: tile_to_layout\n    tile_size: 32\n"
+                 "  - op: write_catalog\n    uri: " +
+                 s3("killed") + "\n    layer_name: k\n");
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::execl(TRELLIS_BINARY, TRELLIS_BINARY, "run", (dir / "job.yaml").c_str(), "--log-level", "warn",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Kill it as soon as some tile objects are on the server.
+  bool killed = false;
+  for (int i = 0; i < 6000 && !killed; ++i) {
+    if (server.objects("killed").size() > 3) {
+      ::kill(pid, SIGKILL);
+      killed = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(killed) << "the job ended before it could be killed";
+  ASSERT_TRUE(WIFSIGNALED(status));
+  for (const auto& [key, bytes] : server.objects("killed"))
+    EXPECT_EQ(key.rfind("_attributes/", 0), std::string::npos) << key << " was written";
+  const RunResult r = run_job_text(
+      dir, kHead + "  - op: read_catalog\n    uri: " + s3("killed") + "\n    layer_name: k\n", 1);
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("has no layer 'k' at zoom 0 (it has: none)"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace trellis::test

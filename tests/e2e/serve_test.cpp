@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "e2e/e2e_util.hpp"
+#include "e2e/s3_server.hpp"
 #include "render/png.hpp"
 
 namespace trellis::test {
@@ -153,6 +154,24 @@ TEST(Serve, ServesAnHdf5Store) {
   const RunResult r = run_job_text(dir, job, 2);
   ASSERT_EQ(r.status, 0) << r.err;
   ServeProcess server("hdf5://'" + (dir / "cat.h5").string() + "' --port 0 --threads 4", dir / "serve.log");
+  ASSERT_GT(server.port(), 0) << server.log();
+  httplib::Client client("127.0.0.1", server.port());
+  const int compared = compare_with_tree(client, dir / "tiles");
+  EXPECT_GT(compared, 8);
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// An S3 catalog is served as well (s3rver on loopback): the same tiles as render_png's.
+TEST(Serve, ServesAnS3Catalog) {
+  TRELLIS_REQUIRE_S3(s3);
+  TempDir dir;
+  make_input(dir);
+  std::string job = kJob;
+  job.replace(job.find("uri: cat\n"), 9, std::string("uri: s3://") + S3Server::kBucket + "/served\n");
+  const RunResult r = run_job_text(dir, job, 2);
+  ASSERT_EQ(r.status, 0) << r.err;
+  ServeProcess server(std::string("s3://") + S3Server::kBucket + "/served --port 0 --threads 4",
+                      dir / "serve.log");
   ASSERT_GT(server.port(), 0) << server.log();
   httplib::Client client("127.0.0.1", server.port());
   const int compared = compare_with_tree(client, dir / "tiles");

@@ -1,6 +1,7 @@
 #include "mpi/runtime.hpp"
 
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "mpi/comm.hpp"
@@ -25,6 +26,25 @@ State& state() {
   return s;
 }
 
+// Whether a launcher (mpirun, srun with PMI/PMIx, MPICH's hydra) started this process; if not, MPI_Init
+// makes it a singleton.
+bool launched() {
+  for (const char* v :
+       {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "PMI_FD", "MPI_LOCALNRANKS"})
+    if (std::getenv(v)) return true;
+  return false;
+}
+
+// A singleton started the default way spends about 0.4 s in MPI_Init: Open MPI forks a daemon and
+// probes every transport. Alone, it needs neither; without these, every short command (validate,
+// info, a one-tile query) is mostly MPI start-up. Settings the user made are kept.
+void prefer_quick_singleton() {
+  if (launched()) return;
+  ::setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
+  ::setenv("OMPI_MCA_pml", "ob1", 0);
+  ::setenv("OMPI_MCA_btl", "self", 0);
+}
+
 }  // namespace
 
 void Runtime::init(int* argc, char*** argv) {
@@ -33,6 +53,7 @@ void Runtime::init(int* argc, char*** argv) {
   int already = 0;
   MPI_Initialized(&already);
   if (!already) {
+    prefer_quick_singleton();
     int provided = MPI_THREAD_SINGLE;
     MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
     s.owns_mpi = true;

@@ -160,6 +160,29 @@ void Catalog::write_attribute(const LayerId& id, const std::string& attribute,
   store_->write_atomic(attribute_path(id, attribute), text);
 }
 
+std::optional<std::string> Catalog::read_attribute(const LayerId& id, const std::string& attribute) const {
+  const auto bytes = store_->read(attribute_path(id, attribute));
+  if (!bytes) return std::nullopt;
+  return text_of(*bytes);
+}
+
+std::vector<std::string> Catalog::attribute_names(const LayerId& id) const {
+  const std::string z = std::to_string(id.zoom);
+  const std::string file_head = id.name + kFileSep + z + kFileSep,
+                    s3_tail = kS3Sep + id.name + kS3Sep + z + ".json";
+  std::vector<std::string> out;
+  for (const std::string& f : store_->list(attributes_dir())) {
+    if (s3()) {
+      if (f.ends_with(s3_tail) && f.size() > s3_tail.size())
+        out.push_back(f.substr(0, f.size() - s3_tail.size()));
+    } else if (f.starts_with(file_head) && f.ends_with(".json") && f.size() > file_head.size() + 5) {
+      out.push_back(f.substr(file_head.size(), f.size() - file_head.size() - 5));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void Catalog::delete_layer(const LayerId& id) const {
   std::optional<LayerHeader> header;
   if (layer_exists(id)) header = read_layer(id).header;

@@ -74,6 +74,10 @@ class Catalog {
 
   // Writes an attribute file (atomically).
   void write_attribute(const LayerId& id, const std::string& attribute, const std::string& text) const;
+  // An attribute file's text, or nullopt when the layer has no such attribute. Throws IoError.
+  std::optional<std::string> read_attribute(const LayerId& id, const std::string& attribute) const;
+  // The names of the layer's attributes ("metadata" among them once the layer exists), sorted.
+  std::vector<std::string> attribute_names(const LayerId& id) const;
 
   // Removes a layer: its metadata attribute first (from then on it does not exist), then its other
   // attributes and its tile folder. Throws IoError.

@@ -132,8 +132,12 @@ void write_collective(Steps& st, hid_t file, const LayerSpec& s, const Mine& min
   const hid_t mtype = native_type(s.cell_type.kind);
   H fspace(H5Screate_simple(5, dims.data(), nullptr), H5Sclose);
   H dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  // Parallel HDF5 allocates every chunk when the dataset is created, and writes the fill value (NoData)
+  // into each: uncompressed, the whole dataset once more than the tiles. A dense layer writes every
+  // chunk itself, so only a layer with missing tiles needs the fill. (Compressed fill chunks are small.)
+  const bool dense = keys.size() == static_cast<std::size_t>(dims[0] * dims[1]) && s.deflate_level == 0;
   bool ok = H5Pset_chunk(dcpl, 5, chunk) >= 0 && H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_INCR) >= 0 &&
-            H5Pset_fill_time(dcpl, H5D_FILL_TIME_IFSET) >= 0;
+            H5Pset_fill_time(dcpl, dense ? H5D_FILL_TIME_NEVER : H5D_FILL_TIME_IFSET) >= 0;
   if (ok && s.deflate_level > 0) ok = H5Pset_deflate(dcpl, static_cast<unsigned>(s.deflate_level)) >= 0;
   if (ok)
     dispatch_kind(s.cell_type.kind, [&](auto t) {

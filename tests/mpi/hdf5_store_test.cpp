@@ -173,6 +173,52 @@ TEST(Hdf5Store, DatasetHasOneChunkPerTileDeflateAndNoDataFill) {
   H5Fclose(f);
 }
 
+// A dense uncompressed layer writes every chunk itself: no fill (which would write the dataset twice);
+// a sparse one keeps the NoData fill for its missing tiles. Both read back exactly.
+TEST(Hdf5Store, DenseUncompressedLayersAreNotFilledFirst) {
+  SharedTemp file("trellis_hdf5_store_dense");
+  TestLayer sparse = test_layers()[0];
+  sparse.spec.deflate_level = 0;
+  struct Dense : TestLayer {
+    std::map<SpaceTimeKey, Tile> local() const {
+      std::map<SpaceTimeKey, Tile> out;
+      for (int r = spec.row0; r < spec.row0 + spec.layout_rows; ++r)
+        for (int c = spec.col0; c < spec.col0 + spec.layout_cols; ++c)
+          if (owner(c, r) == rank()) out.emplace(SpaceTimeKey{c, r, 0}, tile(c, r));
+      return out;
+    }
+  } dense;
+  dense.spec = sparse.spec;
+  dense.spec.name = "dense";
+  {
+    Writer w(file.str());
+    w.write_layer(sparse.spec, sparse.local());
+    w.write_layer(dense.spec, dense.local());
+    w.close();
+  }
+  check_layer(file.str(), sparse);
+  const LayerInfo info = read_layer_info(file.str(), "dense", dense.spec.zoom);
+  ASSERT_EQ(info.keys.size(), static_cast<std::size_t>(dense.spec.layout_cols * dense.spec.layout_rows));
+  const auto got = read_tiles(file.str(), info, info.keys);
+  for (const auto& k : info.keys) EXPECT_TRUE(got.at(k) == dense.tile(k.col, k.row)) << k.col << "," << k.row;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  hid_t f = H5Fopen(file.str().c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  for (const auto& [dataset, want] :
+       {std::pair{"/alpha/3/tiles", H5D_FILL_TIME_IFSET}, std::pair{"/dense/3/tiles", H5D_FILL_TIME_NEVER}}) {
+    hid_t d = H5Dopen2(f, dataset, H5P_DEFAULT);
+    ASSERT_GE(d, 0);
+    hid_t dcpl = H5Dget_create_plist(d);
+    H5D_fill_time_t ft{};
+    H5Pget_fill_time(dcpl, &ft);
+    EXPECT_EQ(ft, want) << dataset;
+    EXPECT_EQ(H5Pget_nfilters(dcpl), 0) << dataset;
+    H5Pclose(dcpl);
+    H5Dclose(d);
+  }
+  H5Fclose(f);
+}
+
 // Rounds of one tile per H5Dwrite (ranks owning fewer tiles make empty calls), an empty layer, and
 // many tiles (timed).
 TEST(Hdf5Store, SmallRoundsEmptyLayerAndManyTiles) {

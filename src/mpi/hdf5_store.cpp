@@ -1,6 +1,8 @@
 #include "mpi/hdf5_store.hpp"
 
+#include <fcntl.h>
 #include <hdf5.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -157,7 +159,24 @@ void write_collective(Steps& st, hid_t file, const LayerSpec& s, const Mine& min
   H dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
   if (!st.agree(dxpl.ok() && H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) >= 0, "dxpl")) return;
   const hsize_t cells = dims[2] * dims[3] * dims[4];
-  for (std::size_t r = 0; r < rounds; ++r) {
+  if (s.deflate_level == 0) {
+    // Uncompressed chunks need no collective I/O (toolchain.md: only filters do). One independent
+    // write per tile, straight from the tile, with a selection that is exactly its chunk and a memory
+    // space of the chunk's shape: otherwise HDF5 maps the selection to chunks element by element,
+    // which cost more than the writing itself.
+    H ixpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+    H mspace(H5Screate_simple(5, chunk, nullptr), H5Sclose);  // the chunk's shape: HDF5's fast path
+    H tspace(H5Scopy(fspace), H5Sclose);
+    ok = ixpl.ok() && H5Pset_dxpl_mpio(ixpl, H5FD_MPIO_INDEPENDENT) >= 0 && mspace.ok() && tspace.ok();
+    for (std::size_t i = 0; ok && i < mine.size(); ++i) {
+      const hsize_t start[5] = {static_cast<hsize_t>(mine[i].first.row - s.row0),
+                                static_cast<hsize_t>(mine[i].first.col - s.col0)};
+      ok = H5Sselect_hyperslab(tspace, H5S_SELECT_SET, start, nullptr, chunk, nullptr) >= 0 &&
+           H5Dwrite(dset, mtype, mspace, tspace, ixpl, mine[i].second->raw().data()) >= 0;
+    }
+    if (!st.agree(ok, "writing tiles")) return;
+  }
+  for (std::size_t r = 0; s.deflate_level > 0 && r < rounds; ++r) {
     const std::size_t b = std::min(mine.size(), r * per_round), e = std::min(mine.size(), b + per_round);
     const hsize_t n = (e - b) * cells, mn = n ? n : 1;
     H mspace(H5Screate_simple(1, &mn, nullptr), H5Sclose);
@@ -261,8 +280,15 @@ Writer::~Writer() {
 
 void Writer::close() {
   if (file_ < 0) return;
-  run_collective("hdf5: " + path_,
-                 [&](Steps& st) { st.agree(H5Fclose(std::exchange(file_, -1)) >= 0, "closing the file"); });
+  run_collective("hdf5: " + path_, [&](Steps& st) {
+    if (!st.agree(H5Fclose(std::exchange(file_, -1)) >= 0, "closing the file")) return;
+    // On disk before anyone renames it into place: every rank flushes what it wrote (on a parallel
+    // file system each client holds its own dirty pages).
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool synced = fd >= 0 && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    st.agree(synced, "flushing the file to disk");
+  });
 }
 
 void Writer::write_layer(const LayerSpec& s, const std::map<SpaceTimeKey, Tile>& local_tiles,

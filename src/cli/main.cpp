@@ -53,13 +53,16 @@ int dispatch(int argc, char** argv) {
   std::string info_path;
   auto* info = app.add_subcommand(
       "info", "describe a raster file (CRS, extent, size, cell type, bands) or a catalog's layers");
-  info->add_option("path", info_path, "a raster file (any GDAL path, or s3://), or a catalog (folder, file://, s3:// or hdf5:// URI)")
+  info->add_option(
+          "path", info_path,
+          "a raster file (any GDAL path, or s3://), or a catalog (folder, file://, s3:// or hdf5:// URI)")
       ->required();
 
   cli::ServeArgs serve_args;
   auto* serve = app.add_subcommand(
       "serve", "serve a catalog's Web Mercator layers as XYZ PNG tiles, with a map viewer at /");
-  serve->add_option("catalog", serve_args.catalog, "a catalog folder, file://, s3:// or hdf5:// URI")->required();
+  serve->add_option("catalog", serve_args.catalog, "a catalog folder, file://, s3:// or hdf5:// URI")
+      ->required();
   serve->add_option("--bind", serve_args.bind, "the address to listen on (default 127.0.0.1)");
   serve->add_option("--port", serve_args.port, "the port (default 8080; 0: any free port)")
       ->check(CLI::Range(0, 65535));

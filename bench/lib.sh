@@ -143,6 +143,8 @@ measure() {
   mapfile -t argv < <(command_of "$n")
   [ -x /usr/bin/time ] && timer=(/usr/bin/time -v -o "$base.time")
   rm -rf "${output[$n]}"
+  # No run pays for writing back the dirty pages an earlier command left (outputs not synced).
+  sync
   b=$(wait_quiet)
   t0=$EPOCHREALTIME
   if ! "${timer[@]}" "${argv[@]}" >"$base.out" 2>"$base.err"; then

@@ -44,6 +44,16 @@ void forget(const std::string& path) {
   VSICurlPartialClearCache(path.c_str());
 }
 
+std::string endpoint();
+
+// GDAL says "no such object" also when the store does not answer. Throws IoError("cannot <what>
+// '<path>': ...") when the S3 bucket of `path` cannot be listed.
+void check_reachable(const std::string& path, const char* what) {
+  if (s3_bucket(path).empty()) return;
+  if (const std::string why = s3_bucket_problem(path); !why.empty())
+    throw IoError(std::string("cannot ") + what + " '" + path + "': " + why);
+}
+
 std::string endpoint() {
   const char* e = CPLGetConfigOption("AWS_S3_ENDPOINT", nullptr);
   return e && *e ? std::string(e) : std::string("s3.amazonaws.com");
@@ -93,7 +103,8 @@ std::optional<std::vector<std::byte>> vsi_read(const std::string& path) {
   if (!f) {
     if (const std::string why = last_error(); !why.empty())
       throw IoError("cannot read '" + path + "': " + why);
-    return std::nullopt;
+    if (!vsi_exists(path)) return std::nullopt;  // (throws when the store does not answer)
+    throw IoError("cannot read '" + path + "': GDAL cannot open it");
   }
   std::vector<std::byte> bytes;
   std::byte buf[1 << 16];
@@ -105,6 +116,9 @@ std::optional<std::vector<std::byte>> vsi_read(const std::string& path) {
   const bool failed = VSIFEofL(f) == 0;  // a short read before the end
   VSIFCloseL(f);
   if (failed) throw IoError("cannot read '" + path + "': " + gdal_message("read failed"));
+  // GDAL 3.6 opens a missing object, and one it cannot reach, without an error, and reads nothing: tell
+  // them apart (an unreachable store must not pass for a missing tile).
+  if (bytes.empty() && !vsi_exists(path)) return std::nullopt;
   return bytes;
 }
 
@@ -127,6 +141,7 @@ bool vsi_exists(const std::string& path) {
   if (VSIStatExL(path.c_str(), &st, VSI_STAT_EXISTS_FLAG) == 0) return true;
   if (const std::string why = last_error(); !why.empty())
     throw IoError("cannot reach '" + path + "': " + why);
+  check_reachable(path, "reach");
   return false;
 }
 
@@ -149,6 +164,7 @@ std::vector<std::string> vsi_list(const std::string& dir) {
   if (!names) {
     if (const std::string why = last_error(); !why.empty())
       throw IoError("cannot list '" + dir + "': " + why);
+    check_reachable(dir, "list");
     return {};
   }
   std::vector<std::string> out;

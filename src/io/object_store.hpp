@@ -28,12 +28,13 @@ std::string s3_bucket(const std::string& path);
 std::string s3_bucket_problem(const std::string& path);
 
 // The bytes of an object, or nullopt when it does not exist. Throws IoError when it exists and cannot
-// be read, or when the store cannot be reached (a missing object is told apart from a failed request).
+// be read, or when the store cannot be reached (as vsi_exists).
 std::optional<std::vector<std::byte>> vsi_read(const std::string& path);
 // Uploads `bytes` as the object at `path` (one PUT; it appears only when complete). Throws IoError.
 void vsi_write(const std::string& path, std::span<const std::byte> bytes);
 // Whether the object (or, for a "folder" prefix, some object under it) exists. Throws IoError when the
-// store cannot be reached.
+// store cannot be reached (GDAL 3.6 reports an unreachable store as a missing object: for S3, a missing
+// object is confirmed by listing its bucket).
 bool vsi_exists(const std::string& path);
 // Whether `path` is an object (not a "folder" prefix, not missing). Throws IoError as vsi_exists.
 bool vsi_is_object(const std::string& path);

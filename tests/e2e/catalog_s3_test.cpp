@@ -5,8 +5,10 @@
 // every refusal happens at validation with its place in the job.
 #include <regex>
 
+#include "core/error.hpp"
 #include "e2e/e2e_util.hpp"
 #include "e2e/s3_server.hpp"
+#include "io/object_store.hpp"
 
 namespace trellis::test {
 namespace {
@@ -265,6 +267,57 @@ TEST(S3Catalog, RefusedAtValidation) {
   EXPECT_NE(r.err.find("job.yaml:4:10: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("cannot be listed"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "o.tif"));
+}
+
+// A sparse layer (tiles with no data cell are not stored; here a column of tiles inside its bounds)
+// reads back from S3 as from a file catalog: the missing tiles are absent, not errors.
+TEST(S3Catalog, SparseLayerReadsBack) {
+  TRELLIS_REQUIRE_S3(server);
+  TempDir dir;
+  std::vector<std::vector<double>> cells(1, std::vector<double>(128 * 96));
+  for (int r = 0; r < 96; ++r)
+    for (int c = 0; c < 128; ++c)
+      cells[0][static_cast<std::size_t>(r) * 128 + c] = c >= 32 && c < 64 ? 0 : 1 + (r * c) % 50;
+  write_raster(dir / "in.tif", "Int16", 128, 96, 1, {500000, 30, 0, 4100000, 0, -30}, "EPSG:32633", 0, cells);
+  const RunResult r = run_job_text(
+      dir,
+      kHead +
+          "  - op: read_geotiff\n    uri: in.tif\n  - id: t\n    op: tile_to_layout\n"
+          "    tile_size: 32\n  - op: write_geotiff\n    input: t\n    uri: direct.tif\n"
+          "  - op: write_catalog\n    input: t\n    uri: " +
+          s3("sparse") +
+          "\n    layer_name: s\n"
+          "  - id: back\n    op: read_catalog\n    uri: " +
+          s3("sparse") + "\n    layer_name: s\n  - op: write_geotiff\n    input: back\n    uri: back.tif\n",
+      2);
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::size_t tiles = 0;
+  for (const auto& [key, bytes] : server.objects("sparse")) tiles += key.rfind("s/0/", 0) == 0;
+  EXPECT_EQ(tiles, 9u);  // 4 x 3 tiles, but column 1 (cells 32-63) is all NoData
+  std::string why;
+  EXPECT_TRUE(same_cells(read_raster(dir / "direct.tif"), read_raster(dir / "back.tif"), &why)) << why;
+}
+
+// GDAL opens a missing object, and one on a store that does not answer, without an error: the object
+// store functions tell the two apart.
+TEST(S3Catalog, AMissingObjectIsNotAnUnreachableStore) {
+  TRELLIS_REQUIRE_S3(server);
+  const std::string here = std::string("/vsis3/") + S3Server::kBucket + "/probe/here";
+  const std::string missing = std::string("/vsis3/") + S3Server::kBucket + "/probe/missing";
+  const std::string bytes = "tile";
+  io::vsi_write(here, std::as_bytes(std::span(bytes.data(), bytes.size())));
+  const auto got = io::vsi_read(here);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(got->data()), got->size()), bytes);
+  EXPECT_FALSE(io::vsi_read(missing).has_value());
+  EXPECT_FALSE(io::vsi_exists(missing));
+  EXPECT_EQ(io::vsi_list(std::string("/vsis3/") + S3Server::kBucket + "/probe"),
+            std::vector<std::string>{"here"});
+  server.stop();
+  EXPECT_THROW(io::vsi_read(missing), IoError);
+  EXPECT_THROW(io::vsi_read(here), IoError);
+  EXPECT_THROW(io::vsi_exists(here), IoError);
+  EXPECT_THROW(io::vsi_list(std::string("/vsis3/") + S3Server::kBucket + "/probe"), IoError);
 }
 
 // A write killed with SIGKILL while it uploads tiles leaves no layer: the metadata attribute comes last.

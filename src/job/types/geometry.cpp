@@ -3,25 +3,11 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "job/types/json_value.hpp"
+
 namespace trellis::job {
 
 namespace {
-
-nlohmann::json to_json(const ParamValue& v) {
-  if (v.is_null()) return nullptr;
-  if (v.is_bool()) return v.as_bool();
-  if (v.is_int()) return v.as_int();
-  if (v.is_number()) return v.as_double();
-  if (v.is_string()) return v.as_string();
-  if (v.is_list()) {
-    nlohmann::json a = nlohmann::json::array();
-    for (const auto& e : v.as_list()) a.push_back(to_json(e));
-    return a;
-  }
-  nlohmann::json o = nlohmann::json::object();
-  for (const auto& [k, e] : v.as_map()) o[k] = to_json(e);
-  return o;
-}
 
 std::string text_of(const ParamValue& v) {
   return v.is_string() ? v.as_string() : v.to_string();

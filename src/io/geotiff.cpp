@@ -111,8 +111,7 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& uris) {
   for (const auto& uri : uris) {
     if (is_object_store_path(uri)) {  // s3://, /vsis3/...: a raster, or a "folder" prefix ending in '/'
       const std::string p = gdal_path(uri);
-      if (!p.ends_with("/")) {
-        if (!vsi_exists(p)) throw JobError("input '" + uri + "' does not exist");
+      if (!p.ends_with("/")) {  // (its existence was checked with the job's paths)
         out.push_back(p);
         continue;
       }

@@ -96,15 +96,18 @@ std::string s3_bucket_problem(const std::string& path) {
 }
 
 std::optional<std::vector<std::byte>> vsi_read(const std::string& path) {
+  // No forget(path) here, on the path that reads every tile: what GDAL caches of an object it has read
+  // (its size) goes stale only if the object is replaced meanwhile, which a layer's tiles are not while
+  // a job reads them; a missing object is confirmed below by vsi_exists, which does forget.
   gdal_init();
-  forget(path);
   reset_errors();
   VSILFILE* f = VSIFOpenExL(path.c_str(), "rb", TRUE);
   if (!f) {
-    if (const std::string why = last_error(); !why.empty())
-      throw IoError("cannot read '" + path + "': " + why);
-    if (!vsi_exists(path)) return std::nullopt;  // (throws when the store does not answer)
-    throw IoError("cannot read '" + path + "': GDAL cannot open it");
+    const std::string why = last_error();
+    // "No such key", or no error at all (GDAL's answer when the store does not answer either).
+    if ((why.empty() || VSIGetLastErrorNo() == VSIE_AWSObjectNotFound) && !vsi_exists(path))
+      return std::nullopt;  // (vsi_exists throws when the store does not answer)
+    throw IoError("cannot read '" + path + "': " + (why.empty() ? std::string("GDAL cannot open it") : why));
   }
   std::vector<std::byte> bytes;
   std::byte buf[1 << 16];
@@ -133,27 +136,40 @@ void vsi_write(const std::string& path, std::span<const std::byte> bytes) {
   if (!ok) throw IoError("cannot write '" + path + "': " + gdal_message("the upload failed"));
 }
 
-bool vsi_exists(const std::string& path) {
+namespace {
+
+enum class Kind { None, Object, Prefix };
+
+// What `path` is, after forgetting what GDAL cached about it. Throws IoError when the store does not
+// answer.
+Kind kind_of(const std::string& path) {
   gdal_init();
   forget(path);
   reset_errors();
   VSIStatBufL st{};
-  if (VSIStatExL(path.c_str(), &st, VSI_STAT_EXISTS_FLAG) == 0) return true;
+  if (VSIStatL(path.c_str(), &st) == 0) return VSI_ISDIR(st.st_mode) ? Kind::Prefix : Kind::Object;
   if (const std::string why = last_error(); !why.empty())
     throw IoError("cannot reach '" + path + "': " + why);
   check_reachable(path, "reach");
-  return false;
+  return Kind::None;
+}
+
+// Deletes the object at `path`. Throws IoError.
+void unlink(const std::string& path) {
+  reset_errors();
+  if (VSIUnlink(path.c_str()) != 0)
+    throw IoError("cannot delete '" + path + "': " + gdal_message("the store refused it"));
+  forget(path);
+}
+
+}  // namespace
+
+bool vsi_exists(const std::string& path) {
+  return kind_of(path) != Kind::None;
 }
 
 bool vsi_is_object(const std::string& path) {
-  gdal_init();
-  forget(path);
-  reset_errors();
-  VSIStatBufL st{};
-  if (VSIStatL(path.c_str(), &st) == 0) return !VSI_ISDIR(st.st_mode);
-  if (const std::string why = last_error(); !why.empty())
-    throw IoError("cannot reach '" + path + "': " + why);
-  return false;
+  return kind_of(path) == Kind::Object;
 }
 
 std::vector<std::string> vsi_list(const std::string& dir) {
@@ -175,23 +191,23 @@ std::vector<std::string> vsi_list(const std::string& dir) {
 }
 
 void vsi_remove(const std::string& path) {
-  if (!vsi_exists(path)) return;
-  reset_errors();
-  if (VSIUnlink(path.c_str()) != 0)
-    throw IoError("cannot delete '" + path + "': " + gdal_message("the store refused it"));
-  forget(path);
+  if (kind_of(path) == Kind::Object) unlink(path);
 }
 
 void vsi_remove_tree(const std::string& dir) {
   // Object by object: batch deletes (DeleteObjects) are not answered by every S3-compatible server.
   for (const std::string& name : vsi_list(dir)) {
     const std::string p = dir + "/" + name;
-    VSIStatBufL st{};
-    reset_errors();
-    if (VSIStatL(p.c_str(), &st) == 0 && VSI_ISDIR(st.st_mode))
-      vsi_remove_tree(p);
-    else
-      vsi_remove(p);
+    switch (kind_of(p)) {
+      case Kind::Prefix:
+        vsi_remove_tree(p);
+        break;
+      case Kind::Object:
+        unlink(p);
+        break;
+      case Kind::None:
+        break;
+    }
   }
   forget(dir);
 }

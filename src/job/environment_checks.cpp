@@ -95,16 +95,19 @@ void check_input_path(const Step& s, const std::string& key, const std::string& 
     if (reads_written(path, o)) return;
   const std::string prefix = "parameter '" + key + "': ";
   if (io::is_object_store_path(path)) {  // an object, or a "folder" prefix ending in '/'
-    if (!io::s3_bucket(path).empty())
-      if (const std::string why = io::s3_bucket_problem(path); !why.empty())
-        throw at.step_error(prefix + why);
+    const std::string p = io::gdal_path(path);
+    if (p.ends_with("/")) {  // read_geotiff lists it; its bucket must answer
+      if (!io::s3_bucket(p).empty())
+        if (const std::string why = io::s3_bucket_problem(p); !why.empty()) throw at.step_error(prefix + why);
+      return;
+    }
+    bool exists = false;
     try {
-      const std::string p = io::gdal_path(path);
-      if (!p.ends_with("/") && !io::vsi_exists(p))
-        throw at.step_error(prefix + "input '" + path + "' does not exist");
+      exists = io::vsi_exists(p);  // throws when the store does not answer
     } catch (const IoError& e) {
       throw at.step_error(prefix + e.what());
     }
+    if (!exists) throw at.step_error(prefix + "input '" + path + "' does not exist");
     return;
   }
   if (is_virtual_path(path)) return;

@@ -121,11 +121,17 @@ std::vector<LayerId> Catalog::layers() const {
 }
 
 LayerAttributes Catalog::read_layer(const LayerId& id) const {
-  const std::string path = attribute_path(id, "metadata");
-  const auto bytes = store_->read(path);
-  if (!bytes)
+  auto a = find_layer(id);
+  if (!a)
     throw IoError("catalog '" + root() + "' has no layer '" + id.name + "' at zoom " +
                   std::to_string(id.zoom));
+  return std::move(*a);
+}
+
+std::optional<LayerAttributes> Catalog::find_layer(const LayerId& id) const {
+  const std::string path = attribute_path(id, "metadata");
+  const auto bytes = store_->read(path);
+  if (!bytes) return std::nullopt;
   try {
     return parse_metadata_attribute(text_of(*bytes));
   } catch (const IoError& e) {
@@ -185,7 +191,7 @@ std::vector<std::string> Catalog::attribute_names(const LayerId& id) const {
 
 void Catalog::delete_layer(const LayerId& id) const {
   std::optional<LayerHeader> header;
-  if (layer_exists(id)) header = read_layer(id).header;
+  if (auto a = find_layer(id)) header = a->header;
   store_->remove(attribute_path(id, "metadata"));
   const std::string z = std::to_string(id.zoom);
   for (const std::string& f : store_->list(attributes_dir()))

@@ -57,7 +57,10 @@ class Catalog {
   bool layer_exists(const LayerId& id) const;
   // Every layer with a metadata attribute, sorted by name then zoom.
   std::vector<LayerId> layers() const;
-  // The layer's attributes. Throws IoError when it does not exist or cannot be read.
+  // The layer's attributes, or nullopt when it does not exist (one read). Throws IoError when they
+  // cannot be read.
+  std::optional<LayerAttributes> find_layer(const LayerId& id) const;
+  // The same; throws IoError when the layer does not exist either.
   LayerAttributes read_layer(const LayerId& id) const;
 
   // Fills the header of a new layer `id` as this catalog's backend writes it: format, and the tile

@@ -47,8 +47,9 @@ std::optional<LayerReader> LayerReader::open(const std::string& uri, const cat::
     return r;
   }
   const cat::Catalog catalog(r.uri_);
-  if (!catalog.layer_exists(id)) return std::nullopt;
-  r.at_ = catalog.read_layer(id);
+  auto at = catalog.find_layer(id);
+  if (!at) return std::nullopt;
+  r.at_ = std::move(*at);
   if (!r.at_.bands_known) {
     const std::string dir = catalog.tile_dir(r.at_.header);
     for (const std::string& name : catalog.store().list(dir)) {

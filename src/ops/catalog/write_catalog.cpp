@@ -7,7 +7,6 @@
 #include "core/parallel.hpp"
 #include "io/catalog/catalog.hpp"
 #include "io/catalog/tile_codec.hpp"
-#include "io/object_store.hpp"
 #include "job/op.hpp"
 #include "mpi/failure.hpp"
 #include "mpi/hdf5_store.hpp"
@@ -82,10 +81,8 @@ void check_level(const LayerMetadata& md, const WriteCatalogArgs& a, const job::
                                                         "overwrite: true to replace it)");
     return;
   }
+  // (An S3 catalog's bucket was checked with the job's paths: environment_checks.cpp.)
   const cat::Catalog catalog = catalog_of(a);
-  if (catalog.s3())
-    if (const std::string why = io::s3_bucket_problem(catalog.root()); !why.empty())
-      throw ctx.param_error(&WriteCatalogArgs::uri, why);
   if (!a.overwrite && catalog.layer_exists(id))
     throw ctx.param_error(&WriteCatalogArgs::layer_name,
                           "catalog '" + catalog.root() + "' already has layer '" + id.name + "' at zoom " +

@@ -330,26 +330,9 @@ TEST(S3Catalog, AKilledWriteLeavesNoLayer) {
                  "  - op: read_geotiff\n    uri: in.tif\n  - op: tile_to_layout\n    tile_size: 32\n"
                  "  - op: write_catalog\n    uri: " +
                  s3("killed") + "\n    layer_name: k\n");
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::execl(TRELLIS_BINARY, TRELLIS_BINARY, "run", (dir / "job.yaml").c_str(), "--log-level", "warn",
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  // Kill it as soon as some tile objects are on the server.
-  bool killed = false;
-  for (int i = 0; i < 6000 && !killed; ++i) {
-    if (server.objects("killed").size() > 3) {
-      ::kill(pid, SIGKILL);
-      killed = true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(killed) << "the job ended before it could be killed";
-  ASSERT_TRUE(WIFSIGNALED(status));
+  // Killed as soon as some tile objects are on the server.
+  ASSERT_TRUE(run_and_kill_when(dir / "job.yaml", [&] { return server.objects("killed").size() > 3; }))
+      << "the job ended before it could be killed, or was not killed by SIGKILL";
   for (const auto& [key, bytes] : server.objects("killed"))
     EXPECT_EQ(key.rfind("_attributes/", 0), std::string::npos) << key << " was written";
   const RunResult r = run_job_text(

@@ -462,29 +462,12 @@ TEST(Catalog, AKilledWriteLeavesNoLayer) {
       dir / "job.yaml",
       "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n  - op: tile_to_layout\n    tile_size: 64\n"
       "  - op: write_catalog\n    uri: cat\n    layer_name: k\n");
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    setpgid(0, 0);
-    execl(TRELLIS_BINARY, TRELLIS_BINARY, "run", (dir / "job.yaml").c_str(), "--log-level", "warn",
-          static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  // Kill it as soon as it has written some tile files.
-  bool killed = false;
-  for (int i = 0; i < 6000 && !killed; ++i) {
+  // Killed as soon as it has written some tile files.
+  ASSERT_TRUE(run_and_kill_when(dir / "job.yaml", [&] {
     std::error_code ec;
-    if (fs::exists(dir / "cat/k/0", ec) &&
-        std::distance(fs::directory_iterator(dir / "cat/k/0", ec), fs::directory_iterator()) > 3) {
-      ::kill(pid, SIGKILL);
-      killed = true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  ASSERT_TRUE(killed) << "the job ended before it could be killed";
-  ASSERT_TRUE(WIFSIGNALED(status));
+    return fs::exists(dir / "cat/k/0", ec) &&
+           std::distance(fs::directory_iterator(dir / "cat/k/0", ec), fs::directory_iterator()) > 3;
+  })) << "the job ended before it could be killed, or was not killed by SIGKILL";
   EXPECT_FALSE(io::catalog::Catalog((dir / "cat").string()).layer_exists({"k", 0}));
   const RunResult r =
       run_job_text(dir, "version: 1\nsteps:\n  - op: read_catalog\n    uri: cat\n    layer_name: k\n", 1);

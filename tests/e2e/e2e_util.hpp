@@ -1,9 +1,15 @@
 #pragma once
 // Helpers for end-to-end tests: write a job into a temporary folder and run it on N ranks.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "util/test_util.hpp"
 
@@ -25,6 +31,31 @@ inline RunResult run_tiled_to_out(const TempDir& dir, const fs::path& src, int t
                           "\n  - op: tile_to_layout\n    tile_size: " + std::to_string(tile_size) + "\n" +
                           steps + "  - op: write_geotiff\n    uri: out.tif\n",
                       np);
+}
+
+// Starts `trellis run JOB --log-level warn` (one process, in its own process group) and kills it with
+// SIGKILL as soon as `ready()` holds (polled every 5 ms, for at most 30 s). Returns whether it was
+// killed by that signal (false: it ended first, or ended otherwise).
+inline bool run_and_kill_when(const fs::path& job, const std::function<bool()>& ready) {
+  const pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::execl(TRELLIS_BINARY, TRELLIS_BINARY, "run", job.c_str(), "--log-level", "warn",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  bool killed = false;
+  for (int i = 0; i < 6000 && !killed; ++i) {
+    if (ready()) {
+      ::kill(pid, SIGKILL);
+      killed = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 }
 
 // The bytes of a file written on several rank counts, which must all be the first one's.

@@ -1,4 +1,5 @@
-// trellis serve CATALOG: the catalog's Web Mercator layers as XYZ PNG tiles over HTTP, with a viewer.
+// trellis serve CATALOG: the catalog's Web Mercator layers as XYZ PNG tiles over HTTP, with a viewer, and
+// the cells of any layer's tile by key.
 // One process (not under mpirun with several ranks): the server's threads share its tile cache.
 #include <yaml-cpp/yaml.h>
 
@@ -74,8 +75,9 @@ int command_serve(const ServeArgs& a) {
   } catch (const std::runtime_error& e) {  // a port in use, an address this machine does not have
     throw IoError(e.what());
   }
-  log.info("serving " + std::to_string(tiles.layers().size()) + " layer(s) of " + a.catalog + " at http://" +
-           a.bind + ":" + std::to_string(port) + "/ (Ctrl-C stops)");
+  log.info("serving " + std::to_string(tiles.layers().size()) + " layer(s) as PNG tiles and the cells of " +
+           std::to_string(tiles.value_layers()) + " at /values/ of " + a.catalog + " at http://" + a.bind +
+           ":" + std::to_string(port) + "/ (Ctrl-C stops)");
   // SIGINT/SIGTERM (the handlers of mpi/signals.hpp) stop the server.
   mpi::install_stop_handlers();
   std::atomic<bool> done{false};

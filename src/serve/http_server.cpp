@@ -251,6 +251,18 @@ class FifoSlots {
   int free_;
 };
 
+// Holds one slot of a FifoSlots for its lifetime.
+class SlotGuard {
+ public:
+  explicit SlotGuard(FifoSlots& slots) : slots_(slots) { slots_.acquire(); }
+  ~SlotGuard() { slots_.release(); }
+  SlotGuard(const SlotGuard&) = delete;
+  SlotGuard& operator=(const SlotGuard&) = delete;
+
+ private:
+  FifoSlots& slots_;
+};
+
 }  // namespace
 
 class Server::Impl {
@@ -498,7 +510,29 @@ class Server::Impl {
       }
       return tile(layer, z, x, y, parse_query(raw_query), req, res);
     }
+    if (segments.size() == 5 && segments[0] == "values" && segments[4].ends_with(".json")) {
+      int zoom = 0, col = 0, row = 0;
+      const std::string_view row_text = std::string_view(segments[4]).substr(0, segments[4].size() - 5);
+      const CoordError errors[] = {parse_coord(segments[2], zoom), parse_coord(segments[3], col),
+                                   parse_coord(row_text, row)};
+      for (CoordError e : errors) {
+        if (e == CoordError::kMalformed) throw HttpError(400, "malformed key");
+      }
+      for (CoordError e : errors) {
+        if (e == CoordError::kOutOfRange) throw HttpError(404, "key out of range");
+      }
+      return values(segments[1], zoom, col, row, res);
+    }
     throw HttpError(404, "not found");
+  }
+
+  // Not cached: a tile's cells are read and encoded on each request, as the tiles' PNGs are on a miss.
+  void values(const std::string& layer, int zoom, int col, int row, httplib::Response& res) {
+    const SlotGuard slot(render_slots_);
+    std::string body = provider_.values(layer, zoom, col, row);
+    res.set_header("Cache-Control", "public, max-age=" + std::to_string(options_.tile_max_age_seconds));
+    res.set_header("Access-Control-Allow-Origin", "*");
+    res.set_content(std::move(body), "application/json");
   }
 
   void layers_json(const Query& query, httplib::Response& res) {
@@ -562,11 +596,7 @@ class Server::Impl {
     const std::string key = layer.name + "/" + std::to_string(z) + "/" + std::to_string(x) + "/" +
                             std::to_string(y) + "?" + provider_.style_key(layer.name, query);
     TileCache::Result r = cache_.get_or_render(key, [&] {
-      render_slots_.acquire();
-      struct Release {
-        FifoSlots& slots;
-        ~Release() { slots.release(); }
-      } release{render_slots_};
+      const SlotGuard slot(render_slots_);
       std::string png = provider_.tile(layer.name, z, x, y, query);
       std::string etag = etag_of(png);
       return EncodedTile{std::move(png), std::move(etag)};
@@ -634,6 +664,10 @@ class Server::Impl {
   std::mutex log_mu_;
   std::atomic<std::uint64_t> responses_{0}, client_errors_{0}, server_errors_{0};
 };
+
+std::string TileProvider::values(const std::string&, int, int, int) {
+  throw HttpError(404, "this server serves no values");
+}
 
 Server::Server(TileProvider& provider, ServerOptions options)
     : impl_(std::make_unique<Impl>(provider, std::move(options))) {}

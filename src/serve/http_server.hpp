@@ -13,6 +13,9 @@
 //                                   (the query string, i.e. the style, is carried on)
 //   /{layer}/{z}/{x}/{y}.png        a tile (XYZ: y counted down from the north), styled by the query
 //                                   string; ETag and If-None-Match (304); cached (serve/tile_cache.hpp)
+//   /values/{layer}/{zoom}/{col}/{row}.json
+//                                   the cells of one tile of any catalog layer, by its key (GeoTrellis'
+//                                   ValueReader; read_value's JSON): TileProvider::values(); not cached
 //
 // Refusals (a plain-text body, never a crash):
 //   400  a malformed request: a path that is not "/" followed by non-empty segments, dot segments
@@ -79,6 +82,12 @@ class TileProvider {
   // exception is a server fault (500). Thread-safe; called concurrently from the server's threads.
   // The server calls it only with a layer from layers(), z within its zooms and 0 <= x, y < 2^z.
   virtual std::string tile(const std::string& layer, int z, int x, int y, const Query& query) = 0;
+  // The cells of the tile at key (col, row) of `zoom` of the catalog layer `layer`, as JSON text
+  // (ops/catalog/tile_json.hpp). Any layer of the catalog, on any layout: not only those of layers().
+  // Throws HttpError(404) for an unknown layer or zoom, a key outside the layer's key bounds or a key
+  // without a tile; any other exception is a server fault (500). Thread-safe. The server calls it with
+  // 0 <= zoom, col, row <= 2^30. This default serves no values: it throws HttpError(404).
+  virtual std::string values(const std::string& layer, int zoom, int col, int row);
   // A canonical form of the style parameters of `query` for the cache key (equal for equal styles),
   // or throws HttpError(400) for an unknown parameter. Thread-safe.
   virtual std::string style_key(const std::string& layer, const Query& query) const = 0;

@@ -1,6 +1,6 @@
 // trellis serve end to end: the program serves a catalog written by a job; its tiles are render_png's
-// tiles of the same layer and style, pixel for pixel; the catalog provider's refusals come back as 4xx;
-// SIGTERM stops it with exit 0.
+// tiles of the same layer and style, pixel for pixel; /values/ gives the cells of any layer's tile; the
+// catalog provider's refusals come back as 4xx; SIGTERM stops it with exit 0.
 #include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
 
@@ -221,7 +222,9 @@ TEST(Serve, TheCatalogsRefusalsAre4xx) {
   EXPECT_EQ(server.stop(), 0);
 }
 
-TEST(Serve, RefusesACatalogWithNothingToServe) {
+// /values/ answers the cells of any layer's tile, here a floating layout that is not served as PNG tiles:
+// every cell equals make_input's formula (NoData, and the padding of edge tiles, as null).
+TEST(Serve, ServesTheCellsOfAnyLayerByKey) {
   TempDir dir;
   make_input(dir);
   const RunResult w = run_job_text(dir,
@@ -230,11 +233,64 @@ TEST(Serve, RefusesACatalogWithNothingToServe) {
                                    "  - op: write_catalog\n    uri: cat\n    layer_name: flat\n",
                                    1);
   ASSERT_EQ(w.status, 0) << w.err;
+  ServeProcess server("'" + (dir / "cat").string() + "' --port 0", dir / "serve.log");
+  ASSERT_GT(server.port(), 0) << server.log();
+  EXPECT_NE(server.log().find("not served: flat zoom 0 as PNG tiles"), std::string::npos) << server.log();
+  httplib::Client client("127.0.0.1", server.port());
+  const auto list = client.Get("/layers.json");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(nlohmann::json::parse(list->body)["layers"].size(), 0u);
+  int cells = 0;
+  for (int r = 0; r < 4; ++r) {  // 300 x 200 cells in 64-cell tiles: 5 x 4 keys
+    for (int c = 0; c < 5; ++c) {
+      const std::string path = "/values/flat/0/" + std::to_string(c) + "/" + std::to_string(r) + ".json";
+      const auto res = client.Get(path.c_str());
+      ASSERT_TRUE(res) << path;
+      ASSERT_EQ(res->status, 200) << path << ": " << res->body;
+      EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+      const nlohmann::json j = nlohmann::json::parse(res->body);
+      EXPECT_EQ(j["col"], c);
+      EXPECT_EQ(j["row"], r);
+      EXPECT_EQ(j["cell_type"], "float32ud-1.0");
+      ASSERT_EQ(j["bands"].size(), 1u);
+      ASSERT_EQ(j["bands"][0].size(), 64u);
+      for (int y = 0; y < 64; ++y) {
+        for (int x = 0; x < 64; ++x) {
+          const int gx = c * 64 + x, gy = r * 64 + y;
+          const nlohmann::json& v = j["bands"][0][y][x];
+          if (gx >= 300 || gy >= 200 || (gx * 7 + gy * 3) % 113 == 0) {
+            EXPECT_TRUE(v.is_null()) << path << " " << x << "," << y << ": " << v;
+          } else {
+            ASSERT_TRUE(v.is_number()) << path << " " << x << "," << y;
+            EXPECT_EQ(v.get<double>(), static_cast<double>(static_cast<float>((gx + gy) * 100.0 / 500)));
+            ++cells;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(cells, 300 * 200 - 531);  // 531 cells of the input are NoData
+  const std::pair<const char*, int> refused[] = {
+      {"/values/flat/0/5/0.json", 404},  {"/values/flat/0/0/4.json", 404},
+      {"/values/flat/1/0/0.json", 404},  {"/values/nope/0/0/0.json", 404},
+      {"/values/flat/0/-1/0.json", 400}, {"/values/flat/0/0/x.json", 400},
+      {"/values/flat/0/0/0.png", 404},   {"/values/flat/0/99999999999/0.json", 404}};
+  for (const auto& [path, status] : refused) {
+    const auto res = client.Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, status) << path << ": " << res->body;
+  }
+  EXPECT_EQ(server.stop(), 0);
+}
+
+TEST(Serve, RefusesACatalogWithNothingToServe) {
+  TempDir dir;
+  fs::create_directories(dir / "cat" / "attributes");
   const RunResult r = run_trellis("serve '" + (dir / "cat").string() + "' --port 0");
   EXPECT_EQ(r.status, 2) << r.err;
-  EXPECT_NE(r.err.find("no layer on Web Mercator's zoomed layout"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("has no layer to serve"), std::string::npos) << r.err;
   // A style file with an unknown layer, or a bad style, is refused before serving.
-  fs::remove_all(dir / "cat");
+  make_input(dir);
   ASSERT_EQ(run_job_text(dir, kJob, 1).status, 0);
   dir.write("style.yaml", "flat:\n  ramp: viridis\n");
   const RunResult s = run_trellis("serve '" + (dir / "cat").string() + "' --port 0 --style '" +

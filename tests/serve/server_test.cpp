@@ -519,6 +519,50 @@ TEST(Server, RefusesBadRequests) {
   EXPECT_EQ(s.server->request_stats().server_errors, 0u);
 }
 
+// Answers /values/ with the key it was asked for, or fails as the layer name says.
+class ValuesProvider : public FakeProvider {
+ public:
+  std::string values(const std::string& layer, int zoom, int col, int row) override {
+    if (layer == "missing") throw HttpError(404, "no tile there");
+    if (layer == "broken") throw std::runtime_error("disk on fire");
+    return "{\"layer\":\"" + layer + "\",\"key\":[" + std::to_string(zoom) + "," + std::to_string(col) + "," +
+           std::to_string(row) + "]}";
+  }
+};
+
+TEST(Server, ServesValuesByKeyFromAnyLayer) {
+  ValuesProvider provider;
+  Running r(provider);
+  auto c = r.client();
+  // Any layer name goes to the provider, not only those of layers(); leading zeros are decimal.
+  auto res = c.Get("/values/flat%20one/0/0012/7.json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->body, R"({"layer":"flat one","key":[0,12,7]})");
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), "*");
+  res = c.Get("/values/x/3/1073741824/0.json");  // 2^30: the largest key routed
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, R"({"layer":"x","key":[3,1073741824,0]})");
+  const std::pair<const char*, int> answers[] = {
+      {"/values/x/3/1073741825/0.json", 404}, {"/values/x/3/1/0.5.json", 400},
+      {"/values/x/3/1/-2.json", 400},         {"/values/x/3/1/.json", 400},
+      {"/values/x/3/1/2.tif", 404},           {"/values/x/3/1.json", 404},
+      {"/values/missing/0/0/0.json", 404},    {"/values/broken/0/0/0.json", 500}};
+  for (const auto& [path, status] : answers) {
+    res = c.Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, status) << path << ": " << res->body;
+  }
+  EXPECT_EQ(provider.calls.load(), 0);  // no tile was rendered
+  // A provider that serves no values answers 404.
+  FakeProvider plain;
+  Running p(plain);
+  res = p.client().Get("/values/red/0/0/0.json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+}
+
 TEST(Server, AnswersProviderFaultsWith500AndGoesOn) {
   FakeProvider p;
   Running s(p);

@@ -11,6 +11,7 @@
 #include "core/text.hpp"
 #include "job/log.hpp"
 #include "job/yaml_convert.hpp"
+#include "ops/catalog/tile_json.hpp"
 #include "render/color_ramp.hpp"
 #include "render/color_spec.hpp"
 #include "render/png.hpp"
@@ -106,26 +107,32 @@ const std::vector<std::string>& CatalogTiles::style_parameters() {
 CatalogTiles::CatalogTiles(const std::string& uri, std::map<std::string, serve::Query> styles) {
   hdf5_ = cat::parse_catalog_uri(uri).scheme == cat::CatalogUri::Scheme::Hdf5;
   for (const cat::LayerId& id : LayerReader::layers(uri)) {
-    auto reader = LayerReader::open(uri, id);
-    if (!reader) continue;
-    const LayerMetadata& md = reader->attributes().md;
-    const bool xyz = md.zoom && *md.zoom == id.zoom && md.crs.is_webmercator() && !md.temporal &&
+    auto opened = LayerReader::open(uri, id);
+    if (!opened) continue;
+    const std::string what = id.name + " zoom " + std::to_string(id.zoom);
+    if (opened->attributes().md.temporal) {
+      skipped_.push_back(what + " (a spacetime layer: not served yet)");
+      continue;
+    }
+    const LayerReader& reader = readers_[id.name].emplace(id.zoom, std::move(*opened)).first->second;
+    const LayerMetadata& md = reader.attributes().md;
+    const bool xyz = md.zoom && *md.zoom == id.zoom && md.crs.is_webmercator() &&
                      md.layout == ZoomedLayoutScheme(md.crs, 256).level_for_zoom(id.zoom).layout;
     if (!xyz) {
-      skipped_.push_back(id.name + " zoom " + std::to_string(id.zoom) +
-                         " (not on Web Mercator's zoomed layout of 256-cell tiles)");
+      skipped_.push_back(what + " as PNG tiles (not on Web Mercator's zoomed layout of 256-cell tiles; " +
+                         "its cells are served at /values/)");
       continue;
     }
     if (!cat::valid_layer_name(id.name) || id.name.front() == '.') {
-      skipped_.push_back(id.name + " (a name that is not URL-safe)");
+      skipped_.push_back(id.name + " as PNG tiles (a name that is not URL-safe; its cells are served at " +
+                         "/values/)");
       continue;
     }
-    Layer& l = layers_[id.name];
-    l.zooms.emplace(id.zoom, std::move(*reader));
+    layers_[id.name].zooms.emplace(id.zoom, &reader);
   }
   for (auto& [name, l] : layers_) {
     const auto& [zmax, top] = *l.zooms.rbegin();
-    const LayerMetadata& md = top.attributes().md;
+    const LayerMetadata& md = top->attributes().md;
     l.info.name = name;
     l.info.min_zoom = l.zooms.begin()->first, l.info.max_zoom = zmax;
     l.info.west = lon_of(md.extent.xmin), l.info.east = lon_of(md.extent.xmax);
@@ -148,8 +155,7 @@ CatalogTiles::CatalogTiles(const std::string& uri, std::map<std::string, serve::
   for (const auto& [name, q] : styles)
     if (!layers_.count(name))
       throw JobError("the style file names layer '" + name + "', which is not served");
-  if (layers_.empty())
-    throw JobError("catalog '" + uri + "' has no layer on Web Mercator's zoomed layout to serve");
+  if (readers_.empty()) throw JobError("catalog '" + uri + "' has no layer to serve");
   const std::vector<std::uint8_t> clear(256 * 256 * 4, 0);
   empty_png_ = render::encode_png_rgba(clear, 256, 256);
 }
@@ -180,7 +186,7 @@ CatalogTiles::Parsed CatalogTiles::parse(const Layer& l, const serve::Query& que
     q.erase("ramp"), q.erase("rgb"), q.erase("breaks"), q.erase("quantiles");
   for (const auto& [k, v] : given) q[k] = v;
 
-  const LayerMetadata& md = l.zooms.rbegin()->second.attributes().md;
+  const LayerMetadata& md = l.zooms.rbegin()->second->attributes().md;
   Parsed p;
   if (!q.count("ramp") && !q.count("rgb")) {
     if (md.bands >= 3)
@@ -278,6 +284,13 @@ std::string CatalogTiles::style_key(const std::string& layer, const serve::Query
 
 std::vector<std::optional<Tile>> CatalogTiles::read(const LayerReader& reader,
                                                     const std::vector<SpaceTimeKey>& keys) {
+  // A request is one thread's work: the request threads do not each start a team of OpenMP threads to
+  // read (this sets the calling thread's own OpenMP setting).
+  static thread_local const bool one_thread = [] {
+    omp_set_num_threads(1);
+    return true;
+  }();
+  (void)one_thread;
   job::Logger quiet(job::LogLevel::Warn, 1);  // a request logs nothing of its own
   job::Progress progress(quiet, "tiles");
   std::size_t stored = 0;
@@ -294,7 +307,7 @@ const StreamingHistogram& CatalogTiles::histogram_of(const Layer& l, int band) {
     std::lock_guard lock(cache_mutex_);
     if (auto it = histograms_.find(id); it != histograms_.end()) return it->second;
   }
-  const LayerReader& reader = l.zooms.begin()->second;
+  const LayerReader& reader = *l.zooms.begin()->second;
   const LayerMetadata& md = reader.attributes().md;
   std::vector<SpaceTimeKey> keys;
   for (std::int32_t r = md.bounds.min.row; r <= md.bounds.max.row; ++r)
@@ -352,13 +365,6 @@ std::shared_ptr<const render::Style> CatalogTiles::style_of(const Layer& l, cons
 }
 
 std::string CatalogTiles::tile(const std::string& layer, int z, int x, int y, const serve::Query& query) {
-  // A tile is one request's work: the request threads do not each start a team of OpenMP threads to
-  // read it (this sets the calling thread's own OpenMP setting).
-  static thread_local const bool one_thread = [] {
-    omp_set_num_threads(1);
-    return true;
-  }();
-  (void)one_thread;
   const Layer& l = layer_of(layer);
   const auto zi = l.zooms.find(z);
   if (zi == l.zooms.end())
@@ -369,7 +375,7 @@ std::string CatalogTiles::tile(const std::string& layer, int z, int x, int y, co
   if (x < 0 || y < 0 || x >= n || y >= n) throw HttpError(404, "tile outside the world at this zoom");
   const Parsed p = parse(l, query);
   const auto style = style_of(l, p);
-  const LayerReader& reader = zi->second;
+  const LayerReader& reader = *zi->second;
   const LayerMetadata& md = reader.attributes().md;
   const SpaceTimeKey key{x, y, 0};
   if (x < md.bounds.min.col || x > md.bounds.max.col || y < md.bounds.min.row || y > md.bounds.max.row)
@@ -381,6 +387,28 @@ std::string CatalogTiles::tile(const std::string& layer, int z, int x, int y, co
   render::render_tile(t, *style, tile_data_window(md, data_window(md), key), pixels);
   if (render::fully_transparent(pixels)) return empty_png_;
   return render::encode_png_rgba(pixels, t.cols(), t.rows());
+}
+
+std::string CatalogTiles::values(const std::string& layer, int zoom, int col, int row) {
+  const auto li = readers_.find(layer);
+  if (li == readers_.end()) throw HttpError(404, "unknown layer");
+  const auto zi = li->second.find(zoom);
+  if (zi == li->second.end()) {
+    std::string zooms;
+    for (const auto& [z, r] : li->second) zooms += (zooms.empty() ? "" : ", ") + std::to_string(z);
+    throw HttpError(
+        404, "zoom " + std::to_string(zoom) + " is not in layer '" + layer + "' (it has " + zooms + ")");
+  }
+  const LayerReader& reader = zi->second;
+  const SpaceTimeKey key{col, row, 0};
+  if (!reader.attributes().md.bounds.grid().contains(col, row))
+    throw HttpError(404, "key (" + std::to_string(col) + ", " + std::to_string(row) +
+                             ") is outside the layer's key bounds");
+  const std::vector<std::optional<Tile>> tiles = read(reader, {key});
+  if (!tiles.front())
+    throw HttpError(404, "layer '" + layer + "' has no tile at (" + std::to_string(col) + ", " +
+                             std::to_string(row) + ")");
+  return tile_json(key, *tiles.front()).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace trellis::ops::catalog

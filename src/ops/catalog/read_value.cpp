@@ -1,14 +1,13 @@
 // read_value: one tile of a catalog layer (file or S3 catalog, or HDF5 store), by key (GeoPySpark's
 // catalog.read_value), as a layer of that one tile; `output` writes its cells as JSON too. The rank that owns
 // the key reads it.
-#include <cmath>
-
 #include "io/catalog/catalog.hpp"
 #include "job/op.hpp"
 #include "mpi/failure.hpp"
 #include "mpi/reduce.hpp"
 #include "mpi/runtime.hpp"
 #include "ops/catalog/layer_reader.hpp"
+#include "ops/catalog/tile_json.hpp"
 #include "ops/registry.hpp"
 
 namespace trellis::ops {
@@ -52,25 +51,6 @@ catalog::LayerReader open_layer(const ReadValueArgs& a, const job::ArgsAccess& c
   return std::move(*r);
 }
 
-// {"col", "row", "cell_type", "cols", "rows", "bands": [band][row][col]} with NoData as null.
-nlohmann::json tile_json(const SpaceTimeKey& k, const Tile& t) {
-  nlohmann::json bands = nlohmann::json::array();
-  for (int b = 0; b < t.bands(); ++b) {
-    nlohmann::json rows = nlohmann::json::array();
-    for (int r = 0; r < t.rows(); ++r) {
-      nlohmann::json row = nlohmann::json::array();
-      for (int c = 0; c < t.cols(); ++c) {
-        const double v = t.get(b, c, r);
-        row.push_back(std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v));
-      }
-      rows.push_back(std::move(row));
-    }
-    bands.push_back(std::move(rows));
-  }
-  return {{"col", k.col},     {"row", k.row},     {"cell_type", t.cell_type().name()},
-          {"cols", t.cols()}, {"rows", t.rows()}, {"bands", std::move(bands)}};
-}
-
 job::Shape plan(job::PlanContext& ctx, const ReadValueArgs& a) {
   const cat::LayerAttributes at = open_layer(a, ctx).attributes();
   job::Shape s;
@@ -101,8 +81,8 @@ job::StepValue run(job::StepContext& ctx, const ReadValueArgs& a) {
       ctx.log.warn("read_value: layer '" + a.layer_name + "' has no tile at (" + std::to_string(a.col) +
                    ", " + std::to_string(a.row) + ")");
     if (a.output) {
-      const nlohmann::json j =
-          layer.tiles.empty() ? nlohmann::json(nullptr) : tile_json(key, layer.tiles.begin()->second);
+      const nlohmann::json j = layer.tiles.empty() ? nlohmann::json(nullptr)
+                                                   : catalog::tile_json(key, layer.tiles.begin()->second);
       cat::write_file_atomic(a.output->path, j.dump() + "\n");
     }
   }
@@ -124,6 +104,10 @@ tile is also written as JSON: `{"col", "row", "cell_type", "cols", "rows", "band
 and logs a warning (GeoPySpark returns `None`).
 
 A key outside the layer's key bounds, or a missing layer, is refused when the job is validated.
+
+For many queries, `trellis serve CATALOG` answers the same JSON at
+`/values/{layer_name}/{layer_zoom}/{col}/{row}.json` from a running process, without a process start
+per query ([docs/serve.md](../serve.md)).
 
 ## Example
 

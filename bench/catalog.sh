@@ -16,7 +16,8 @@
 # HDF5 write throughput = (f)'s file bytes / its write_catalog step's time; goal >= 70 % of (g)'s.
 # Then, on the catalog (b) wrote, QUERY_RUNS one-tile queries (read_value of a tile near the middle)
 # with trellis as one process (no mpirun): the whole command's wall time and the step's own time
-# (goal: under 100 ms). Checks that the catalog holds every tile of gdal_translate's file (the tile read
+# (goal: under 100 ms), and 10 x QUERY_RUNS one-tile queries answered by `trellis serve` (/values/, one
+# curl each: the request's wall time). Checks that the catalog holds every tile of gdal_translate's file (the tile read
 # back equals the same window of (a)), prints the tables and rewrites this section of docs/benchmarks.md.
 # Environment: see bench/lib.sh; TRELLIS_BENCH_SCALE (input size) in bench/make-data.sh.
 section=catalog
@@ -104,12 +105,55 @@ q_wall=$(sort -n -k1,1 "$logs/query.results" | awk '{ v[NR] = $1 } END { printf 
 q_step=$(sort -n -k2,2 "$logs/query.results" | awk '{ v[NR] = $2 } END { printf "%.2f", v[int((NR + 1) / 2)] }')
 q_met=$(awk -v w="$q_wall" 'BEGIN { print (w < 0.1 ? "met" : "not met") }')
 
+# --- the same queries from a running server: /values/ of `trellis serve`, one curl (connection) each ----
+command -v curl >/dev/null || die "curl is needed for the served queries"
+"$trellis" serve "${output[b]}" --port 0 --threads 2 --cache-mb 0 2>"$logs/serve.err" &
+serve_pid=$!
+port=
+for _ in $(seq 100); do
+  sleep 0.1
+  port=$(sed -n 's|.*at http://[^:]*:\([0-9]*\)/.*|\1|p' "$logs/serve.err")
+  [ -n "$port" ] && break
+done
+[ -n "$port" ] || die "trellis serve did not start: $(cat "$logs/serve.err")"
+served_runs=$((query_runs * 10))
+tiles_x=$((cols / 256)) tiles_y=$((rows / 256))
+: >"$logs/served.results"
+for ((i = 0; i < served_runs; i++)); do
+  # Keys spread over the layer (a different tile file each time), then the checked one.
+  c=$(((i * 37 + qc) % tiles_x)) r=$(((i * 17 + qr) % tiles_y))
+  ((i == served_runs - 1)) && c=$qc r=$qr
+  curl -s -f -o "$out/served.json" -w '%{time_total}\n' "http://127.0.0.1:$port/values/bench/0/$c/$r.json" \
+    >>"$logs/served.results" || die "the served query of ($c, $r) failed"
+done
+kill "$serve_pid" && wait "$serve_pid" || true
+s_med=$(sort -n "$logs/served.results" | awk '{ v[NR] = $1 } END { printf "%.4f", v[int((NR + 1) / 2)] }')
+s_max=$(sort -n "$logs/served.results" | tail -1 | awk '{ printf "%.4f", $1 }')
+s_met=$(awk -v w="$s_max" 'BEGIN { print (w < 0.1 ? "met" : "not met") }')
+
 # --- check: the tile read back is the same window of gdal_translate's file -----------------------------
 check="not compared (bench/compare.py needs Debian's python3-gdal)"
 if python_gdal; then
   gdal_translate -q -srcwin $((qc * 256)) $((qr * 256)) 256 256 "${output[a]}" "$out/window.tif"
   check=$(bench/compare.py "$out/window.tif" "$out/query.tif") || die "bench/compare.py failed"
   case $check in *" 0 differ"*) ;; *) die "the tile read back differs from gdal_translate's window: $check" ;; esac
+  # The served JSON of the same tile, against the same window (NoData is null).
+  served_check=$(/usr/bin/python3 - "$out/window.tif" "$out/served.json" <<'PY'
+import json, sys
+import numpy as np
+from osgeo import gdal
+ds = gdal.Open(sys.argv[1])  # kept: a band outliving its dataset crashes GDAL's bindings
+band = ds.GetRasterBand(1)
+ref, nd = band.ReadAsArray().astype(np.float64), band.GetNoDataValue()
+got = np.array([[np.nan if v is None else v for v in row] for row in json.load(open(sys.argv[2]))["bands"][0]])
+if nd is not None:
+    ref[ref == nd] = np.nan
+same = (ref == got) | (np.isnan(ref) & np.isnan(got))
+print(f"{ref.size} cells, {int((~same).sum())} differ")
+PY
+  ) || die "the served tile could not be compared"
+  case $served_check in *" 0 differ"*) ;; *) die "the served tile differs from gdal_translate's window: $served_check" ;; esac
+  check="$check; the served JSON: $served_check"
 fi
 
 # --- report ------------------------------------------------------------------------------------------
@@ -120,6 +164,7 @@ printf 'write_catalog / gdal_translate: 2 ranks %s (goal <= 1: %s); write_geotif
 printf 'HDF5 write, deflate 0: %s MiB in %s s = %s MiB/s; dd %s MiB/s: %s %% (goal >= 70 %%: %s)\n' \
   "$((h5_bytes / 1048576))" "$h5_step" "$h5_mbs" "$dd_mbs" "$h5_pct" "$h5_met"
 printf 'one-tile query of %s tile files: %s s wall (the read_value step %s s); goal < 0.1 s: %s\n' "$files" "$q_wall" "$q_step" "$q_met"
+printf 'served one-tile queries (/values/, curl): median %s s, slowest %s s of %s; goal < 0.1 s: %s\n' "$s_med" "$s_max" "$served_runs" "$s_met"
 printf 'tile (%s, %s) read back against the same window of (a): %s\n\n' "$qc" "$qr" "$check"
 steps_block b c e f
 
@@ -143,7 +188,9 @@ trap 'rm -f "$section_file"' EXIT
   echo
   echo "**One-tile query**: \`trellis run\` of read_value (tile ($qc, $qr)) + write_geotiff, one process, on the"
   echo "catalog of (b): **$q_wall s** wall for the whole command, the read_value step ${q_step} s (median of $query_runs; goal"
-  echo "< 0.1 s: **$q_met**). The tile read back equals the same window of (a) (\`bench/compare.py\`: $check)."
+  echo "< 0.1 s: **$q_met**). Served by \`trellis serve\` (\`/values/bench/0/{col}/{row}.json\`, 256x256 cells as JSON, one"
+  echo "\`curl\` and connection per query, $served_runs keys spread over the layer): median **$s_med s**, slowest **$s_max s**"
+  echo "(goal < 0.1 s: **$s_met**). The tile read back equals the same window of (a) (\`bench/compare.py\`: $check)."
   echo
   commands_block
   echo

@@ -1,6 +1,7 @@
 #pragma once
-// PNG files of 8-bit RGBA pixels, with libpng: the encoder render_png and the tile server use, and the
-// decoder the tests read them back with. Pure code (no MPI); files are written by the callers.
+// PNG files of 8-bit RGBA pixels, with libpng (and libdeflate for the image data of encode_png_rgba): the
+// encoder render_png and the tile server use, and the decoder the tests read them back with. Pure code
+// (no MPI); files are written by the callers.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -10,8 +11,10 @@
 namespace trellis::render {
 
 struct PngOptions {
-  // zlib level, 0 (stored) to 9. On rendered map tiles (RGBA, Sub filter) level 1 is about 5 times as
+  // Deflate level, 0 (stored) to 9. On rendered map tiles (RGBA, Sub filter) level 1 is about 5 times as
   // fast as zlib's default 6 for files about 1.5 times as large (docs/benchmarks.md, "Rendering").
+  // encode_png_rgba compresses levels 1-9 with libdeflate (about 1.7 times as fast as zlib at level 1,
+  // and smaller), level 0 and adaptive filters with libpng's zlib.
   int compression_level = 1;
   // Row filters of RGBA images: false, the Sub filter on every row, which on rendered maps is both
   // faster and smaller than libpng's adaptive choice (measured on NDVI tiles: level 6, 10 ms and 39 KB

@@ -33,6 +33,13 @@ TEST(Png, RoundTripsAtEveryLevel) {
     if (level == 9) best = png.size();
   }
   EXPECT_LT(best, none);  // the level has its effect
+  // One pixel wide (the Sub filter's first pixel is the whole row), and the file ends with IEND.
+  for (int level : {0, 1}) {
+    const auto column = random_pixels(1, 5, 2);
+    const std::string png = encode_png_rgba(column, 1, 5, {.compression_level = level, .palette = false});
+    EXPECT_EQ(decode_png(std::as_bytes(std::span(png.data(), png.size()))).rgba, column);
+    EXPECT_EQ(png.substr(png.size() - 12), std::string("\0\0\0\0IEND\xAE\x42\x60\x82", 12));
+  }
   // Deterministic.
   EXPECT_EQ(encode_png_rgba(px, 37, 23), encode_png_rgba(px, 37, 23));
 }

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
@@ -164,6 +165,20 @@ CoordError parse_coord(std::string_view s, int& out) {
   if (v > (1LL << 30)) return CoordError::kOutOfRange;
   out = static_cast<int>(v);
   return CoordError::kNone;
+}
+
+// Three coordinates of a path (z/x/y or zoom/col/row): HttpError(400, `malformed`) when one is not an
+// unsigned decimal, else HttpError(404, `out_of_range`) when one is above 2^30.
+void parse_coords(const std::array<std::string_view, 3>& texts, const std::array<int*, 3>& out,
+                  const char* malformed, const char* out_of_range) {
+  CoordError errors[3];
+  for (int i = 0; i < 3; ++i) errors[i] = parse_coord(texts[i], *out[i]);
+  for (CoordError e : errors) {
+    if (e == CoordError::kMalformed) throw HttpError(400, malformed);
+  }
+  for (CoordError e : errors) {
+    if (e == CoordError::kOutOfRange) throw HttpError(404, out_of_range);
+  }
 }
 
 bool etag_matches(const std::string& if_none_match, const std::string& etag) {
@@ -494,15 +509,9 @@ class Server::Impl {
     if (segments.size() == 4 && segments[3].ends_with(".png")) {
       const LayerInfo& layer = find_layer(segments[0]);
       int z = 0, x = 0, y = 0;
-      const std::string_view y_text = std::string_view(segments[3]).substr(0, segments[3].size() - 4);
-      const CoordError errors[] = {parse_coord(segments[1], z), parse_coord(segments[2], x),
-                                   parse_coord(y_text, y)};
-      for (CoordError e : errors) {
-        if (e == CoordError::kMalformed) throw HttpError(400, "malformed tile coordinates");
-      }
-      for (CoordError e : errors) {
-        if (e == CoordError::kOutOfRange) throw HttpError(404, "tile out of range");
-      }
+      parse_coords(
+          {segments[1], segments[2], std::string_view(segments[3]).substr(0, segments[3].size() - 4)},
+          {&z, &x, &y}, "malformed tile coordinates", "tile out of range");
       if (z > kMaxTileZoom || x >= (1 << z) || y >= (1 << z)) throw HttpError(404, "tile out of range");
       if (z < layer.min_zoom || z > layer.max_zoom) {
         throw HttpError(404, "zoom " + std::to_string(z) + " outside the layer's zooms " +
@@ -512,15 +521,9 @@ class Server::Impl {
     }
     if (segments.size() == 5 && segments[0] == "values" && segments[4].ends_with(".json")) {
       int zoom = 0, col = 0, row = 0;
-      const std::string_view row_text = std::string_view(segments[4]).substr(0, segments[4].size() - 5);
-      const CoordError errors[] = {parse_coord(segments[2], zoom), parse_coord(segments[3], col),
-                                   parse_coord(row_text, row)};
-      for (CoordError e : errors) {
-        if (e == CoordError::kMalformed) throw HttpError(400, "malformed key");
-      }
-      for (CoordError e : errors) {
-        if (e == CoordError::kOutOfRange) throw HttpError(404, "key out of range");
-      }
+      parse_coords(
+          {segments[2], segments[3], std::string_view(segments[4]).substr(0, segments[4].size() - 5)},
+          {&zoom, &col, &row}, "malformed key", "key out of range");
       return values(segments[1], zoom, col, row, res);
     }
     throw HttpError(404, "not found");

@@ -104,7 +104,10 @@ std::variant<std::size_t, Rgba> ColorMap::bracket(double v) const {
 Rgba ColorMap::linear(double v) const {
   const auto b = bracket(v);
   if (const Rgba* c = std::get_if<Rgba>(&b)) return *c;
-  const std::size_t i = std::get<std::size_t>(b);
+  return between(std::get<std::size_t>(b), v);
+}
+
+Rgba ColorMap::between(std::size_t i, double v) const {
   const double t = (v - breaks_[i - 1]) / (breaks_[i] - breaks_[i - 1]);
   const Rgba c0 = colors_[i - 1], c1 = colors_[i];
   const double offset = options_.linear_round_offset;
@@ -159,9 +162,19 @@ void ColorMap::map_row(std::span<const double> values, std::span<const std::uint
     case Interpolation::Discrete:
       run([this](double v) { return discrete(v); });
       break;
-    case Interpolation::Linear:
-      run([this](double v) { return linear(v); });
+    case Interpolation::Linear: {
+      // Neighbouring cells of a map mostly fall between the same two breaks: when v is strictly between
+      // the last cell's, the search would give the same i (the first break at or above v).
+      std::size_t last = 0;  // 0: none yet
+      run([this, &last](double v) {
+        if (last != 0 && breaks_[last - 1] < v && v < breaks_[last]) return between(last, v);
+        const auto b = bracket(v);
+        if (const Rgba* c = std::get_if<Rgba>(&b)) return *c;
+        last = std::get<std::size_t>(b);
+        return between(last, v);
+      });
       break;
+    }
     case Interpolation::Nearest:
       run([this](double v) { return nearest(v); });
       break;

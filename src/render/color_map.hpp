@@ -107,6 +107,8 @@ class ColorMap {
  private:
   Rgba discrete(double v) const;
   Rgba linear(double v) const;
+  // The colour interpolated between breaks i - 1 and i, for breaks_[i - 1] < v < breaks_[i].
+  Rgba between(std::size_t i, double v) const;
   Rgba nearest(double v) const;
   // Linear and Nearest: the index of the first break at or above v, or the colour of v when it is beyond
   // the ends or on a break (the ends clamp; strict refuses a value beyond them).

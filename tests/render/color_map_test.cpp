@@ -198,6 +198,19 @@ TEST(ColorMap, MapRowEqualsMap) {
       EXPECT_EQ(rgba(all[4 * i], all[4 * i + 1], all[4 * i + 2], all[4 * i + 3]), every) << i;
     }
   }
+  // Linear over a step (two breaks at 10), with runs of values between the same breaks, then on a break,
+  // then across it: map_row's reuse of the last cell's breaks gives map's colours.
+  const ColorMap steps({0, 10, 10, 20}, {kA, kB, kC, 0x55667788},
+                       {.interpolation = Interpolation::Linear, .no_data = kNoData});
+  std::vector<double> sweep;
+  for (int i = -50; i <= 2050; ++i) sweep.push_back(i * 0.01);
+  for (double v : {9.99, 10.0, 9.99, 10.01, 10.0, 10.01, 0.0, 20.0, 19.99, 20.0, 25.0, 19.0, -1.0, 0.5})
+    sweep.push_back(v);
+  std::vector<std::uint8_t> out(sweep.size() * 4);
+  steps.map_row(sweep, {}, out.data());
+  for (std::size_t i = 0; i < sweep.size(); ++i)
+    EXPECT_EQ(rgba(out[4 * i], out[4 * i + 1], out[4 * i + 2], out[4 * i + 3]), steps.map(sweep[i]))
+        << sweep[i];
   const ColorMap m({0}, {kA});
   std::vector<std::uint8_t> px(8);
   EXPECT_THROW(m.map_row(std::vector<double>{1, 2}, std::vector<std::uint8_t>{1}, px.data()),

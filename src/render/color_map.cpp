@@ -159,9 +159,30 @@ void ColorMap::map_row(std::span<const double> values, std::span<const std::uint
     }
   };
   switch (options_.interpolation) {
-    case Interpolation::Discrete:
-      run([this](double v) { return discrete(v); });
+    case Interpolation::Discrete: {
+      if (options_.boundary == ClassBoundary::Exact) {
+        run([this](double v) { return discrete(v); });
+        break;
+      }
+      // The class of v depends only on j, the count of breaks below v (`upper`: at or below v), which
+      // stays the same between two breaks: a cell whose value keeps the last cell's j keeps its colour.
+      const bool upper = options_.boundary == ClassBoundary::LessThan ||
+                         options_.boundary == ClassBoundary::GreaterThanOrEqualTo;
+      const auto n = static_cast<std::ptrdiff_t>(breaks_.size());
+      std::ptrdiff_t j = -1;  // none yet
+      Rgba colour = 0;
+      run([&](double v) {
+        const bool same = j >= 0 && (upper ? (j == 0 || breaks_[j - 1] <= v) && (j == n || v < breaks_[j])
+                                           : (j == 0 || breaks_[j - 1] < v) && (j == n || v <= breaks_[j]));
+        if (same) return colour;
+        colour = discrete(v);  // may throw (strict): then nothing is kept
+        j = (upper ? std::upper_bound(breaks_.begin(), breaks_.end(), v)
+                   : std::lower_bound(breaks_.begin(), breaks_.end(), v)) -
+            breaks_.begin();
+        return colour;
+      });
       break;
+    }
     case Interpolation::Linear: {
       // Neighbouring cells of a map mostly fall between the same two breaks: when v is strictly between
       // the last cell's, the search would give the same i (the first break at or above v).

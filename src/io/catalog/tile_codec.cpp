@@ -2,8 +2,8 @@
 #include "io/catalog/tile_codec.hpp"
 
 #include <libdeflate.h>
-#include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -376,24 +376,29 @@ std::vector<std::byte> zlib_compress(std::span<const std::byte> raw, int level) 
 }
 
 std::vector<std::byte> zlib_decompress(std::span<const std::byte> compressed) {
-  z_stream z{};
-  if (inflateInit(&z) != Z_OK) throw IoError("zlib could not start");
-  std::vector<std::byte> out(std::max<std::size_t>(4 * compressed.size(), 1024));
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(compressed.data()));
-  z.avail_in = static_cast<uInt>(compressed.size());
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    if (z.total_out == out.size()) out.resize(out.size() * 2);
-    z.next_out = reinterpret_cast<Bytef*>(out.data() + z.total_out);
-    z.avail_out = static_cast<uInt>(out.size() - z.total_out);
-    rc = inflate(&z, Z_NO_FLUSH);
+  // libdeflate, about twice as fast as zlib's inflate on tiles. It needs the whole output buffer up front:
+  // start from the size of this thread's last tile (the tiles of a layer are alike), grow when short.
+  using Decompressor = std::unique_ptr<libdeflate_decompressor, decltype(&libdeflate_free_decompressor)>;
+  thread_local Decompressor d(libdeflate_alloc_decompressor(), &libdeflate_free_decompressor);
+  thread_local std::size_t last = 0;
+  if (!d) throw IoError("libdeflate could not start");
+  // Deflate expands at most 1032:1, so a stream that needs more is not a tile.
+  const std::size_t most = 1032 * compressed.size() + 1024;
+  std::vector<std::byte> out(std::min(most, std::max({4 * compressed.size(), last, std::size_t{1024}})));
+  while (true) {
+    std::size_t used = 0, written = 0;
+    const libdeflate_result rc = libdeflate_zlib_decompress_ex(d.get(), compressed.data(), compressed.size(),
+                                                               out.data(), out.size(), &used, &written);
+    if (rc == LIBDEFLATE_INSUFFICIENT_SPACE && out.size() < most) {
+      out.resize(std::min(most, 4 * out.size()));
+      continue;
+    }
+    if (rc != LIBDEFLATE_SUCCESS || used != compressed.size())
+      throw IoError("a tile file is not a complete zlib stream");
+    out.resize(written);
+    last = written;
+    return out;
   }
-  const std::size_t total = z.total_out;
-  const bool trailing = z.avail_in != 0;
-  inflateEnd(&z);
-  if (rc != Z_STREAM_END || trailing) throw IoError("a tile file is not a complete zlib stream");
-  out.resize(total);
-  return out;
 }
 
 std::vector<std::pair<SpaceTimeKey, Tile>> TileDecoder::decode(std::span<const std::byte> file) const {

@@ -102,7 +102,10 @@ std::string image_data(const std::uint8_t* rows, std::size_t stride, int height,
     if (!c) throw std::runtime_error("PNG: libdeflate could not start");
     it = compressors.emplace(level, std::move(c)).first;
   }
-  std::vector<std::uint8_t> filtered((stride + 1) * static_cast<std::size_t>(height));
+  // Buffers kept by the thread: a tile server encodes tile after tile of the same size, and clearing a
+  // fresh buffer for every tile was a measurable part of its time.
+  thread_local std::vector<std::uint8_t> filtered, compressed;
+  filtered.resize((stride + 1) * static_cast<std::size_t>(height));
   for (int r = 0; r < height; ++r) {
     const std::uint8_t* in = rows + static_cast<std::size_t>(r) * stride;
     std::uint8_t* out = filtered.data() + static_cast<std::size_t>(r) * (stride + 1);
@@ -114,12 +117,11 @@ std::string image_data(const std::uint8_t* rows, std::size_t stride, int height,
     std::memcpy(out + 1, in, std::min<std::size_t>(4, stride));  // the first pixel has no left neighbour
     for (std::size_t i = 4; i < stride; ++i) out[1 + i] = static_cast<std::uint8_t>(in[i] - in[i - 4]);
   }
-  std::string z(libdeflate_zlib_compress_bound(it->second.get(), filtered.size()), '\0');
-  const std::size_t n =
-      libdeflate_zlib_compress(it->second.get(), filtered.data(), filtered.size(), z.data(), z.size());
+  compressed.resize(libdeflate_zlib_compress_bound(it->second.get(), filtered.size()));
+  const std::size_t n = libdeflate_zlib_compress(it->second.get(), filtered.data(), filtered.size(),
+                                                 compressed.data(), compressed.size());
   if (n == 0) throw std::runtime_error("PNG: libdeflate could not compress the image");
-  z.resize(n);
-  return z;
+  return std::string(reinterpret_cast<const char*>(compressed.data()), n);
 }
 
 void append(png_structp png, png_bytep data, png_size_t n) {

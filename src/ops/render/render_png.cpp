@@ -100,7 +100,8 @@ void declare(job::Schema<RenderPngArgs>& s) {
   s.add("percentiles", &A::percentiles,
         "the low and high percentiles of the percentiles stretch (default [2, 98])");
   s.add("compression_level", &A::compression_level,
-        "deflate level of the PNGs, 0 (stored) to 9: 1 is the fastest, 6 about 5 times slower for files a third "
+        "deflate level of the PNGs, 0 (stored) to 9: 1 is the fastest, 6 about 5 times slower for files a "
+        "third "
         "smaller")
       .range(0, 9);
   s.add("round_mb", &A::round_mb, "MiB of tiles gathered to the writing rank per round (stitched)")

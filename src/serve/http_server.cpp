@@ -353,9 +353,10 @@ class Server::Impl {
     svr_.set_tcp_nodelay(true);
     // SO_REUSEADDR only: httplib's default, SO_REUSEPORT, would let a second server bind a port in use
     // and share its connections, where start() should fail.
-    svr_.set_socket_options([](socket_t sock) {
+    svr_.set_socket_options([this](socket_t sock) {
       int yes = 1;
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      listen_socket_ = sock;  // httplib calls this for its listening socket only
     });
     svr_.set_default_headers({{"X-Content-Type-Options", "nosniff"}});
 
@@ -389,6 +390,11 @@ class Server::Impl {
                                " (address in use, not local, or not permitted)");
     }
     port_ = port;
+    // Debian's httplib listens with a backlog of 5: a burst of new connections (32 clients at once, or
+    // keep-alive connections closed after kKeepAliveMaxRequests and opened again) overflowed it, and the
+    // kernel dropped SYNs that the clients sent again a second later. Listening again on the same socket
+    // sets the kernel's largest backlog.
+    if (listen_socket_ >= 0) ::listen(listen_socket_, SOMAXCONN);
     listener_ = std::thread([this] {
       svr_.listen_after_bind();
       {
@@ -659,6 +665,7 @@ class Server::Impl {
   bool started_ = false, stopped_ = false;
   std::thread listener_;
   std::atomic<int> port_{0};
+  socket_t listen_socket_ = -1;  // set while binding (configure()'s socket options)
 
   std::mutex done_mu_;  // run() waits on it
   std::condition_variable done_cv_;

@@ -1,6 +1,5 @@
 #include "render/png.hpp"
 
-#include <libdeflate.h>
 #include <png.h>
 
 #include <algorithm>
@@ -9,9 +8,9 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <map>
-#include <memory>
 #include <stdexcept>
+
+#include "core/zlib.hpp"
 
 namespace trellis::render {
 
@@ -90,21 +89,15 @@ bool to_palette(std::span<const std::uint8_t> rgba, std::vector<std::uint32_t>& 
   return true;
 }
 
-// The zlib stream of a PNG's image data, compressed with libdeflate, which on rendered tiles at level 1
-// takes 1.07 ms and 43.5 KB against zlib's 1.81 ms and 50.0 KB (docs/benchmarks.md, "Rendering"). Each
-// row is prefixed by its filter type: Sub (1) for RGBA pixels, None (0) for palette indexes.
+// The zlib stream of a PNG's image data (core/zlib.hpp: libdeflate), which on rendered tiles at level 1
+// takes 1.07 ms and 43.5 KB against libpng's zlib at 1.81 ms and 50.0 KB (docs/benchmarks.md,
+// "Rendering"). Each row is prefixed by its filter type: Sub (1) for RGBA pixels, None (0) for palette
+// indexes.
 std::string image_data(const std::uint8_t* rows, std::size_t stride, int height, bool sub, int level) {
-  using Compressor = std::unique_ptr<libdeflate_compressor, decltype(&libdeflate_free_compressor)>;
-  thread_local std::map<int, Compressor> compressors;  // one per thread and level
-  auto it = compressors.find(level);
-  if (it == compressors.end()) {
-    Compressor c(libdeflate_alloc_compressor(level), &libdeflate_free_compressor);
-    if (!c) throw std::runtime_error("PNG: libdeflate could not start");
-    it = compressors.emplace(level, std::move(c)).first;
-  }
   // Buffers kept by the thread: a tile server encodes tile after tile of the same size, and clearing a
   // fresh buffer for every tile was a measurable part of its time.
-  thread_local std::vector<std::uint8_t> filtered, compressed;
+  thread_local std::vector<std::uint8_t> filtered;
+  thread_local std::vector<std::byte> compressed;
   filtered.resize((stride + 1) * static_cast<std::size_t>(height));
   for (int r = 0; r < height; ++r) {
     const std::uint8_t* in = rows + static_cast<std::size_t>(r) * stride;
@@ -117,10 +110,7 @@ std::string image_data(const std::uint8_t* rows, std::size_t stride, int height,
     std::memcpy(out + 1, in, std::min<std::size_t>(4, stride));  // the first pixel has no left neighbour
     for (std::size_t i = 4; i < stride; ++i) out[1 + i] = static_cast<std::uint8_t>(in[i] - in[i - 4]);
   }
-  compressed.resize(libdeflate_zlib_compress_bound(it->second.get(), filtered.size()));
-  const std::size_t n = libdeflate_zlib_compress(it->second.get(), filtered.data(), filtered.size(),
-                                                 compressed.data(), compressed.size());
-  if (n == 0) throw std::runtime_error("PNG: libdeflate could not compress the image");
+  const std::size_t n = zlib_compress_into(std::as_bytes(std::span(filtered)), level, compressed);
   return std::string(reinterpret_cast<const char*>(compressed.data()), n);
 }
 

@@ -1,13 +1,9 @@
 // GeoTrellis tile files (tile_codec.hpp): schema texts, encoding, zlib, schema-driven decoding.
 #include "io/catalog/tile_codec.hpp"
 
-#include <libdeflate.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <map>
-#include <memory>
 #include <stdexcept>
 
 #include "core/error.hpp"
@@ -357,52 +353,13 @@ std::vector<std::byte> encode_pairs(std::span<const KeyedTile> pairs, bool space
   return std::move(w.bytes());
 }
 
-std::vector<std::byte> zlib_compress(std::span<const std::byte> raw, int level) {
-  // libdeflate: the zlib format at the same level, about 3x faster than zlib itself on tiles.
-  using Compressor = std::unique_ptr<libdeflate_compressor, decltype(&libdeflate_free_compressor)>;
-  thread_local std::map<int, Compressor> compressors;  // one per thread and level
-  auto it = compressors.find(level);
-  if (it == compressors.end()) {
-    Compressor c(libdeflate_alloc_compressor(level), &libdeflate_free_compressor);
-    if (!c) throw IoError("libdeflate could not start (level " + std::to_string(level) + ")");
-    it = compressors.emplace(level, std::move(c)).first;
-  }
-  libdeflate_compressor* c = it->second.get();
-  std::vector<std::byte> out(libdeflate_zlib_compress_bound(c, raw.size()));
-  const std::size_t len = libdeflate_zlib_compress(c, raw.data(), raw.size(), out.data(), out.size());
-  if (len == 0) throw IoError("libdeflate could not compress a tile");
-  out.resize(len);
-  return out;
-}
-
-std::vector<std::byte> zlib_decompress(std::span<const std::byte> compressed) {
-  // libdeflate, about twice as fast as zlib's inflate on tiles. It needs the whole output buffer up front:
-  // start from the size of this thread's last tile (the tiles of a layer are alike), grow when short.
-  using Decompressor = std::unique_ptr<libdeflate_decompressor, decltype(&libdeflate_free_decompressor)>;
-  thread_local Decompressor d(libdeflate_alloc_decompressor(), &libdeflate_free_decompressor);
-  thread_local std::size_t last = 0;
-  if (!d) throw IoError("libdeflate could not start");
-  // Deflate expands at most 1032:1, so a stream that needs more is not a tile.
-  const std::size_t most = 1032 * compressed.size() + 1024;
-  std::vector<std::byte> out(std::min(most, std::max({4 * compressed.size(), last, std::size_t{1024}})));
-  while (true) {
-    std::size_t used = 0, written = 0;
-    const libdeflate_result rc = libdeflate_zlib_decompress_ex(d.get(), compressed.data(), compressed.size(),
-                                                               out.data(), out.size(), &used, &written);
-    if (rc == LIBDEFLATE_INSUFFICIENT_SPACE && out.size() < most) {
-      out.resize(std::min(most, 4 * out.size()));
-      continue;
-    }
-    if (rc != LIBDEFLATE_SUCCESS || used != compressed.size())
-      throw IoError("a tile file is not a complete zlib stream");
-    out.resize(written);
-    last = written;
-    return out;
-  }
-}
-
 std::vector<std::pair<SpaceTimeKey, Tile>> TileDecoder::decode(std::span<const std::byte> file) const {
-  const std::vector<std::byte> raw = zlib_decompress(file);
+  std::vector<std::byte> raw;
+  try {
+    raw = zlib_decompress(file);
+  } catch (const IoError& e) {
+    throw IoError(std::string("a tile file is ") + e.what());
+  }
   const avro::Value rec = schema_.decode(raw);
   if (rec.kind != avro::Value::Kind::Record || !rec.has_field("pairs"))
     throw IoError("a tile file is not a GeoTrellis KeyValueRecord");

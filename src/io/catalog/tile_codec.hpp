@@ -10,6 +10,7 @@
 
 #include "core/key.hpp"
 #include "core/tile.hpp"
+#include "core/zlib.hpp"
 #include "io/catalog/avro.hpp"
 
 namespace trellis::io::catalog {
@@ -27,11 +28,10 @@ struct KeyedTile {
 };
 std::vector<std::byte> encode_pairs(std::span<const KeyedTile> pairs, bool spacetime, bool multiband);
 
-// RFC 1950 zlib streams, at level 6 like GeoTrellis' java.util.zip.Deflater, compressed with libdeflate
-// (faster than zlib; its deflate blocks differ from Java's, which any zlib reader reads the same), and
-// back with zlib. Thread-safe. Throw IoError on corrupt input.
-std::vector<std::byte> zlib_compress(std::span<const std::byte> raw, int level = 6);
-std::vector<std::byte> zlib_decompress(std::span<const std::byte> compressed);
+// Tile files are zlib streams at level 6, like GeoTrellis' java.util.zip.Deflater (core/zlib.hpp: its
+// deflate blocks differ from Java's, which any zlib reader reads the same).
+using trellis::zlib_compress;
+using trellis::zlib_decompress;
 
 // A tile file's pairs, decoded with the layer's writer schema. Tiles come in the cell type their
 // records state (noDataValue included), as many bands as the record has. Thread-safe.

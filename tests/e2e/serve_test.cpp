@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
+#include <tuple>
 
 #include "e2e/e2e_util.hpp"
 #include "e2e/s3_server.hpp"
@@ -270,15 +271,21 @@ TEST(Serve, ServesTheCellsOfAnyLayerByKey) {
     }
   }
   EXPECT_EQ(cells, 300 * 200 - 531);  // 531 cells of the input are NoData
-  const std::pair<const char*, int> refused[] = {
-      {"/values/flat/0/5/0.json", 404},  {"/values/flat/0/0/4.json", 404},
-      {"/values/flat/1/0/0.json", 404},  {"/values/nope/0/0/0.json", 404},
-      {"/values/flat/0/-1/0.json", 400}, {"/values/flat/0/0/x.json", 400},
-      {"/values/flat/0/0/0.png", 404},   {"/values/flat/0/99999999999/0.json", 404}};
-  for (const auto& [path, status] : refused) {
+  // Each refusal for its own reason: the body says which.
+  const std::tuple<const char*, int, const char*> refused[] = {
+      {"/values/flat/0/5/0.json", 404, "key (5, 0) is outside the layer's key bounds"},
+      {"/values/flat/0/0/4.json", 404, "key (0, 4) is outside the layer's key bounds"},
+      {"/values/flat/1/0/0.json", 404, "zoom 1 is not in layer 'flat' (it has 0)"},
+      {"/values/nope/0/0/0.json", 404, "unknown layer"},
+      {"/values/flat/0/-1/0.json", 400, "malformed key"},
+      {"/values/flat/0/0/x.json", 400, "malformed key"},
+      {"/values/flat/0/0/0.png", 404, "not found"},
+      {"/values/flat/0/99999999999/0.json", 404, "key out of range"}};
+  for (const auto& [path, status, why] : refused) {
     const auto res = client.Get(path);
     ASSERT_TRUE(res) << path;
     EXPECT_EQ(res->status, status) << path << ": " << res->body;
+    EXPECT_NE(res->body.find(why), std::string::npos) << path << ": " << res->body;
   }
   EXPECT_EQ(server.stop(), 0);
 }

@@ -24,6 +24,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "serve/http_server.hpp"
@@ -544,15 +545,21 @@ TEST(Server, ServesValuesByKeyFromAnyLayer) {
   res = c.Get("/values/x/3/1073741824/0.json");  // 2^30: the largest key routed
   ASSERT_TRUE(res);
   EXPECT_EQ(res->body, R"({"layer":"x","key":[3,1073741824,0]})");
-  const std::pair<const char*, int> answers[] = {
-      {"/values/x/3/1073741825/0.json", 404}, {"/values/x/3/1/0.5.json", 400},
-      {"/values/x/3/1/-2.json", 400},         {"/values/x/3/1/.json", 400},
-      {"/values/x/3/1/2.tif", 404},           {"/values/x/3/1.json", 404},
-      {"/values/missing/0/0/0.json", 404},    {"/values/broken/0/0/0.json", 500}};
-  for (const auto& [path, status] : answers) {
+  // Each refusal for its own reason: the body says which.
+  const std::tuple<const char*, int, const char*> answers[] = {
+      {"/values/x/3/1073741825/0.json", 404, "key out of range"},
+      {"/values/x/3/1/0.5.json", 400, "malformed key"},
+      {"/values/x/3/1/-2.json", 400, "malformed key"},
+      {"/values/x/3/1/.json", 400, "malformed key"},
+      {"/values/x/3/1/2.tif", 404, "not found"},
+      {"/values/x/3/1.json", 404, "not found"},
+      {"/values/missing/0/0/0.json", 404, "no tile there"},
+      {"/values/broken/0/0/0.json", 500, "internal server error"}};
+  for (const auto& [path, status, why] : answers) {
     res = c.Get(path);
     ASSERT_TRUE(res) << path;
     EXPECT_EQ(res->status, status) << path << ": " << res->body;
+    EXPECT_NE(res->body.find(why), std::string::npos) << path << ": " << res->body;
   }
   EXPECT_EQ(provider.calls.load(), 0);  // no tile was rendered
   // A provider that serves no values answers 404.
@@ -561,6 +568,7 @@ TEST(Server, ServesValuesByKeyFromAnyLayer) {
   res = p.client().Get("/values/red/0/0/0.json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
+  EXPECT_NE(res->body.find("serves no values"), std::string::npos) << res->body;
 }
 
 TEST(Server, AnswersProviderFaultsWith500AndGoesOn) {

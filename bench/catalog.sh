@@ -107,15 +107,7 @@ q_met=$(awk -v w="$q_wall" 'BEGIN { print (w < 0.1 ? "met" : "not met") }')
 
 # --- the same queries from a running server: /values/ of `trellis serve`, one curl (connection) each ----
 command -v curl >/dev/null || die "curl is needed for the served queries"
-"$trellis" serve "${output[b]}" --port 0 --threads 2 --cache-mb 0 2>"$logs/serve.err" &
-serve_pid=$!
-port=
-for _ in $(seq 100); do
-  sleep 0.1
-  port=$(sed -n 's|.*at http://[^:]*:\([0-9]*\)/.*|\1|p' "$logs/serve.err")
-  [ -n "$port" ] && break
-done
-[ -n "$port" ] || die "trellis serve did not start: $(cat "$logs/serve.err")"
+start_serve "${output[b]}" --threads 2 --cache-mb 0
 served_runs=$((query_runs * 10))
 tiles_x=$((cols / 256)) tiles_y=$((rows / 256))
 : >"$logs/served.results"
@@ -123,10 +115,10 @@ for ((i = 0; i < served_runs; i++)); do
   # Keys spread over the layer (a different tile file each time), then the checked one.
   c=$(((i * 37 + qc) % tiles_x)) r=$(((i * 17 + qr) % tiles_y))
   ((i == served_runs - 1)) && c=$qc r=$qr
-  curl -s -f -o "$out/served.json" -w '%{time_total}\n' "http://127.0.0.1:$port/values/bench/0/$c/$r.json" \
+  curl -s -f -o "$out/served.json" -w '%{time_total}\n' "http://127.0.0.1:$serve_port/values/bench/0/$c/$r.json" \
     >>"$logs/served.results" || die "the served query of ($c, $r) failed"
 done
-kill "$serve_pid" && wait "$serve_pid" || true
+stop_serve
 s_med=$(sort -n "$logs/served.results" | awk '{ v[NR] = $1 } END { printf "%.4f", v[int((NR + 1) / 2)] }')
 s_max=$(sort -n "$logs/served.results" | tail -1 | awk '{ printf "%.4f", $1 }')
 s_met=$(awk -v w="$s_max" 'BEGIN { print (w < 0.1 ? "met" : "not met") }')
@@ -169,7 +161,7 @@ printf 'tile (%s, %s) read back against the same window of (a): %s\n\n' "$qc" "$
 steps_block b c e f
 
 section_file=$(mktemp)
-trap 'rm -f "$section_file"' EXIT
+trap 'rm -f "$section_file"; stop_serve' EXIT
 {
   report_header "$input"
   echo "  Float32, striped (one row per strip), LZW."

@@ -276,6 +276,30 @@ commands_block() {
   echo '```'
 }
 
+# Starts `trellis serve CATALOG ARGS... --port 0` in the background, its stderr in $logs/serve.err, and
+# sets serve_pid and serve_port once it listens (dies when it does not start within 10 s). The server is
+# stopped when the script exits: a script that sets its own EXIT trap calls stop_serve in it.
+start_serve() {
+  local catalog=$1
+  shift
+  "$trellis" serve "$catalog" --port 0 "$@" 2>"$logs/serve.err" &
+  serve_pid=$!
+  trap stop_serve EXIT
+  serve_port=
+  for _ in $(seq 100); do
+    serve_port=$(sed -n 's|.*at http://[^:]*:\([0-9]*\)/.*|\1|p' "$logs/serve.err")
+    [ -n "$serve_port" ] && return 0
+    sleep 0.1
+  done
+  die "trellis serve did not start: $(cat "$logs/serve.err")"
+}
+stop_serve() {
+  [ -n "${serve_pid:-}" ] || return 0
+  kill "$serve_pid" 2>/dev/null || true
+  wait "$serve_pid" 2>/dev/null || true
+  serve_pid=
+}
+
 # Replaces the section of docs/benchmarks.md between this benchmark's markers by the file $2 (the
 # markers and a heading $1 are added at the end the first time); nothing when BENCH_UPDATE_DOC=0.
 write_section() {

@@ -83,25 +83,16 @@ fi
 requests=${SERVE_REQUESTS:-20000}
 style='ramp=viridis&quantiles=10'
 (cd "${output[b]}" && find 5 6 7 8 -name '*.png' | sort | awk -v s="$style" '{ print "/bench/" $0 "?" s }') >"$out/paths.txt"
-"$trellis" serve "$catalog" --port 0 --threads 2 --cache-mb 0 2>"$logs/serve.err" &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-port=
-for _ in $(seq 100); do
-  port=$(sed -n 's|.*at http://[^:]*:\([0-9]*\)/.*|\1|p' "$logs/serve.err")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || die "trellis serve did not start: $(cat "$logs/serve.err")"
-rss_of() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status"; }
+start_serve "$catalog" --threads 2 --cache-mb 0
+port=$serve_port
+rss_of() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$serve_pid/status"; }
 "$load_bin" 127.0.0.1 "$port" "$out/paths.txt" 2000 32 >"$logs/warmup.txt" || die "errors in the warm-up: $(cat "$logs/warmup.txt")"
 rss_warm=$(rss_of)
 "$load_bin" 127.0.0.1 "$port" "$out/paths.txt" "$requests" 32 >"$logs/load.txt" || true
 "$load_bin" 127.0.0.1 "$port" "$out/paths.txt" "$((requests / 2))" 8 >"$logs/load8.txt" || true
 "$load_bin" 127.0.0.1 "$port" "$out/paths.txt" "$((requests / 2))" 4 >"$logs/load4.txt" || true
 rss_end=$(rss_of)
-kill "$server"
-wait "$server" || true
+stop_serve
 read -r _ l_req _ l_err _ l_sec _ l_rate _ l_p50 _ l_p99 _ l_max <"$logs/load.txt"
 read -r _ m_req _ m_err _ m_sec _ m_rate _ m_p50 _ m_p99 _ m_max <"$logs/load8.txt"
 read -r _ k_req _ k_err _ k_sec _ k_rate _ k_p50 _ k_p99 _ k_max <"$logs/load4.txt"
@@ -121,7 +112,7 @@ printf 'serve, 8 connections: %s tiles/s, p99 %s ms, %s errors (goal: %s); 4 con
 steps_block b
 
 section_file=$(mktemp)
-trap 'rm -f "$section_file"; kill $server 2>/dev/null || true' EXIT
+trap 'rm -f "$section_file"; stop_serve' EXIT
 {
   report_header "$input"
   echo "  Europe (12 W-32 E, 34-62 N) cut from the geographic NDVI input; a colour-relief file of 7 entries and \`nv\`."

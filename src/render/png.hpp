@@ -1,7 +1,7 @@
 #pragma once
-// PNG files of 8-bit RGBA pixels, with libpng (and libdeflate for the image data of encode_png_rgba): the
-// encoder render_png and the tile server use, and the decoder the tests read them back with. Pure code
-// (no MPI); files are written by the callers.
+// PNG files of 8-bit RGBA pixels, with libpng (the image data of encode_png_rgba compressed by
+// core/zlib.hpp, libdeflate): the encoder render_png and the tile server use, and the decoder the tests
+// read them back with. Pure code (no MPI); files are written by the callers.
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -18,6 +18,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "serve/fifo_slots.hpp"
 #include "serve/viewer.hpp"
 
 namespace trellis::serve {
@@ -236,47 +237,6 @@ nlohmann::json bounds_json(const LayerInfo& l) {
 nlohmann::json center_json(const LayerInfo& l) {
   return {(l.west + l.east) / 2, (l.south + l.north) / 2, l.min_zoom};
 }
-
-// At most n holders at once, admitted in arrival order (std::counting_semaphore promises no order: under
-// load some requests would wait far longer than others).
-class FifoSlots {
- public:
-  explicit FifoSlots(int n) : free_(n) {}
-  void acquire() {
-    std::unique_lock lock(mu_);
-    const std::uint64_t ticket = next_ticket_++;
-    cv_.wait(lock, [&] { return ticket == head_ && free_ > 0; });
-    ++head_;
-    --free_;
-    lock.unlock();
-    cv_.notify_all();  // the next ticket may go too, if a slot is free
-  }
-  void release() {
-    {
-      std::lock_guard lock(mu_);
-      ++free_;
-    }
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::uint64_t next_ticket_ = 0, head_ = 0;
-  int free_;
-};
-
-// Holds one slot of a FifoSlots for its lifetime.
-class SlotGuard {
- public:
-  explicit SlotGuard(FifoSlots& slots) : slots_(slots) { slots_.acquire(); }
-  ~SlotGuard() { slots_.release(); }
-  SlotGuard(const SlotGuard&) = delete;
-  SlotGuard& operator=(const SlotGuard&) = delete;
-
- private:
-  FifoSlots& slots_;
-};
 
 }  // namespace
 

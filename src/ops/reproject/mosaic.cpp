@@ -1,7 +1,9 @@
-// The mosaic of source tiles a destination tile is warped from, and the warp (GDAL's kernel).
+// The mosaic of source tiles a destination tile is warped from, and the warp (GDAL's kernel, or the
+// written-out bilinear of separable.hpp).
 #include <algorithm>
 
 #include "ops/reproject/reprojector_parts.hpp"
+#include "ops/reproject/separable.hpp"
 
 namespace trellis::ops::reproject_detail {
 
@@ -74,9 +76,17 @@ Tile Reprojector::warp_mosaic(const DestPlan& plan, const Tile& mosaic) const {
   const io::FramePlacement placement{grid_tr(), plan.c0 - window_.c0, plan.r0 - window_.r0,
                                      c0 - out_window_.c0, r0 - out_window_.r0};
   const io::FramePlacement* pl = placement.transform && !shifted ? &placement : nullptr;
-  if (c1 - c0 == tc && r1 - r0 == tr)
-    return io::warp(src, Lt.tile_grid(plan.key.col, plan.key.row), md_.crs, md_.cell_type, method_, 1, pl);
-  Tile part = io::warp(src, window_grid(Lt, c0, r0, c1, r1), md_.crs, md_.cell_type, method_, 1, pl);
+  const bool whole = c1 - c0 == tc && r1 - r0 == tr;
+  const GridExtent dg = whole ? Lt.tile_grid(plan.key.col, plan.key.row) : window_grid(Lt, c0, r0, c1, r1);
+  // Bilinear upsampling through a separable transformation is written out (separable.hpp), else GDAL.
+  std::optional<Tile> native;
+  if (!shifted && bilinear_natively(method_, md_.cell_type) && mosaic.cell_type() == md_.cell_type)
+    if (const std::optional<SeparableMap> map = separable_map(inv(), dg, mg)) {
+      native = bilinear_separable(mosaic, *map);
+      ++native_;
+    }
+  if (whole) return native ? std::move(*native) : io::warp(src, dg, md_.crs, md_.cell_type, method_, 1, pl);
+  Tile part = native ? std::move(*native) : io::warp(src, dg, md_.crs, md_.cell_type, method_, 1, pl);
   Tile out = blank_tile();
   blit(part, c0 - kc0, r0 - kr0, out, false);
   return out;

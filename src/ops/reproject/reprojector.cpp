@@ -17,8 +17,9 @@
 //    it touches. Keys are processed in batches (about round_mb MiB of remote source tiles each); the
 //    owners of those source tiles send them, once per batch and requesting rank, in one exchange round
 //    per batch. The source tiles a key needs are mosaicked (clipped to the layer's data window, as the
-//    stitched layer would be) and warped with io::warp (GDAL's kernel, as gdalwarp), so there are no
-//    seams at tile edges and each key sees the same mosaic whatever the rank count.
+//    stitched layer would be) and warped with io::warp (GDAL's kernel, as gdalwarp; bilinear upsampling
+//    through a separable transformation by separable.hpp, the same formula written out), so there are
+//    no seams at tile edges and each key sees the same mosaic whatever the rank count.
 #include "ops/reproject/reprojector.hpp"
 
 #include <omp.h>
@@ -308,10 +309,10 @@ TiledLayer Reprojector::run(IndexKind index, std::size_t round_bytes, double sha
     std::snprintf(line, sizeof line,
                   "reproject: %zu tile(s) in %zu batch(es): planned in %.2f s; warped %zu tile(s) in %.2f s "
                   "(%zu for other ranks), shipped %zu to other ranks; %.2f s in %zu round(s), %.2f s in %zu "
-                  "check-in(s), %.2f s in all; %s; %s",
+                  "check-in(s), %.2f s in all; %zu by the written-out bilinear; %s; %s",
                   plans.size(), nbatches, t6 - t0, stats.warped, stats.warp_seconds, stats.foreign,
                   stats.shipped, stats.round_seconds, rounds, stats.checkin_seconds, stats.checkins,
-                  mpi::Runtime::wtime() - t6, input_use.c_str(),
+                  mpi::Runtime::wtime() - t6, native_.load(), input_use.c_str(),
                   grid_tr_.empty() ? "a GDAL transformer per tile" : "one GDAL transformer per thread");
     log->debug_all(line);
   }

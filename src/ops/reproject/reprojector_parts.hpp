@@ -5,6 +5,7 @@
 // says how). Internal to src/ops/reproject.
 #include <omp.h>
 
+#include <atomic>
 #include <climits>
 #include <cmath>
 #include <cstring>
@@ -194,6 +195,7 @@ class Reprojector {
   long period_cells_ = 0;  // the source period in cells, when whole
   std::vector<std::unique_ptr<Transform>> fwd_, inv_;
   std::vector<std::unique_ptr<io::GridTransform>> grid_tr_;
+  mutable std::atomic<std::size_t> native_ = 0;  // tiles warped by the written-out bilinear (debug log)
 };
 
 // Copies the cells of `src` (its cell (0,0) at mosaic cell (oc, orow)) into the mosaic; with

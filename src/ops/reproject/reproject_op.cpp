@@ -145,8 +145,9 @@ is reprojected to `target_crs` and tiled to a new layout; each cell is computed 
   trellis itself: GDAL's 4-sample bilinear formula, NoData renormalisation and edge rules written out
   over one source coordinate per column and per row, about a tenth of the time of GDAL's masked
   kernel. The cells are GDAL's to within 1e-9 (the source coordinates are rounded differently:
-  float64 cells differ in their last bits, float32 ones almost never); anything else (another kernel, integer cells, downsampling, other CRSs, tiles across
-  the antimeridian) goes through GDAL's warper as before. `--log-level debug` counts those tiles.
+  float64 cells differ in their last bits, float32 ones almost never). Anything else (another kernel,
+  integer cells, downsampling, other CRSs, tiles across the antimeridian) goes through GDAL's warper
+  as before. `--log-level debug` counts the tiles computed each way.
 - **Distribution.** Keys are balanced over the ranks (`partition_index`, default the input's). Each rank
   processes its keys in batches of about `round_mb` MiB of source tiles held by other ranks; the owners
   send exactly those tiles (once per batch and requesting rank) with bounded all-to-all rounds, so memory

@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/memory.hpp"
 #include "core/error.hpp"
+#include "launcher/huge_pages.hpp"
 #include "mpi/failure.hpp"
 #include "mpi/runtime.hpp"
 #include "mpi/signals.hpp"
@@ -93,19 +94,11 @@ int dispatch(int argc, char** argv) {
   return 0;
 }
 
-// Whether the command runs a job, the only one whose heap is large enough for huge pages to pay for a
-// second start of the program (about 0.1 s: every library loaded again).
-bool runs_a_job(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
-    if (std::string_view(argv[i]) == "run") return true;
-  return false;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   // First: it may replace the process (cli/memory.hpp).
-  if (runs_a_job(argc, argv)) cli::reexec_with_huge_pages(argv);
+  if (launcher::runs_a_job(argc, argv)) cli::reexec_with_huge_pages(argv);
   cli::tune_malloc();
   mpi::Runtime::init(&argc, &argv);
   int code = 0;

@@ -6,10 +6,11 @@
 // the work itself: tiling a 21600x10800 raster spent over half its time in them (docs/benchmarks.md).
 // glibc (2.35 and later) backs its heap with transparent huge pages when the tunable
 // glibc.malloc.hugetlb=1 is set, but reads tunables only when a process starts. So, when the kernel
-// gives huge pages only on request (THP mode "madvise"), trellis re-executes itself once, first thing
-// in main() and before MPI starts, with that tunable added to GLIBC_TUNABLES. Nothing happens when THP
-// is "always" (already on) or "never", when GLIBC_TUNABLES already names glibc.malloc.hugetlb, under
-// valgrind, or when TRELLIS_HUGEPAGES=0.
+// gives huge pages only on request (THP mode "madvise"), the `trellis` launcher (launcher/main.cpp)
+// adds that tunable to GLIBC_TUNABLES before it execs this engine. An engine started otherwise (without
+// the tunable) re-executes itself once, first thing in main() and before MPI starts, with the tunable
+// added. Nothing happens when THP is "always" (already on) or "never", when GLIBC_TUNABLES already names
+// glibc.malloc.hugetlb, under valgrind, or when TRELLIS_HUGEPAGES=0 (launcher/huge_pages.hpp decides).
 namespace trellis::cli {
 
 // Returns only when no re-execution was needed or it failed (then trellis runs as it is).

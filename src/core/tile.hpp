@@ -47,6 +47,29 @@ inline double read_cell(T x, const CellType& ct) {
   return ct.is_nodata(v) ? std::numeric_limits<double>::quiet_NaN() : v;
 }
 
+// The NoData test of stored cells of type T, the rule read_cells applies (and GDAL's warper is given,
+// io/warp.cpp): NaN and a user-defined value for float types, the NoData value (constant or
+// user-defined) for integer types that have one. For kernels that work in the storage type.
+template <class T>
+struct NoDataTest {
+  bool has_value = false;  // an integer NoData value, or a float user-defined one
+  T value{};
+  explicit NoDataTest(const CellType& ct) {
+    if constexpr (std::is_floating_point_v<T>) {
+      has_value = ct.mode == NoDataMode::UserDefined;
+      value = static_cast<T>(ct.user_nodata);
+    } else {
+      has_value = ct.has_nodata();
+      value = has_value ? static_cast<T>(static_cast<std::int64_t>(ct.nodata())) : T{0};
+    }
+  }
+  bool operator()(T x) const {
+    if constexpr (std::is_floating_point_v<T>)
+      if (x != x) return true;
+    return has_value && x == value;
+  }
+};
+
 // n stored cells as doubles, NaN for NoData: read_cell over an array, in one loop the compiler
 // vectorises (the NoData test is a comparison in the storage type).
 template <class T>

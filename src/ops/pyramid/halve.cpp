@@ -8,24 +8,11 @@ namespace trellis::ops {
 
 namespace {
 
-// The validity of a stored value, as io::warp declares the source's NoData to GDAL: NaN for every
-// float type, and the type's NoData value (constant or user-defined) where it has one.
-template <class T>
-struct Validity {
-  bool has_nodata;
-  T nodata;
-  bool operator()(T v) const {
-    if constexpr (std::is_floating_point_v<T>)
-      if (std::isnan(v)) return false;
-    return !(has_nodata && v == nodata);
-  }
-};
-
 // A mean written into T as GDAL's kernel writes it: floats as they are; integers rounded half up
 // (floor(v + 0.5)), clamped to the type, and moved one step off the NoData value if they land on it
 // (down, or up from the type's lowest value).
 template <class T>
-T store(double v, const Validity<T>& valid) {
+T store(double v, const NoDataTest<T>& nodata) {
   if constexpr (std::is_floating_point_v<T>) {
     return static_cast<T>(v);
   } else {
@@ -33,14 +20,14 @@ T store(double v, const Validity<T>& valid) {
     constexpr double hi = static_cast<double>(std::numeric_limits<T>::max());
     const double r = std::floor(v + 0.5);
     T out = static_cast<T>(r < lo ? lo : r > hi ? hi : r);
-    if (valid.has_nodata && out == valid.nodata)
+    if (nodata.has_value && out == nodata.value)
       out = out == std::numeric_limits<T>::lowest() ? static_cast<T>(out + 1) : static_cast<T>(out - 1);
     return out;
   }
 }
 
 template <class T>
-void halve_band(const T* src, int cols, int rows, T* dst, io::ResampleMethod m, const Validity<T>& valid) {
+void halve_band(const T* src, int cols, int rows, T* dst, io::ResampleMethod m, const NoDataTest<T>& nodata) {
   const int pc = cols / 2, pr = rows / 2;
   for (int r = 0; r < pr; ++r) {
     const T* a = src + static_cast<std::size_t>(2 * r) * cols;
@@ -50,7 +37,7 @@ void halve_band(const T* src, int cols, int rows, T* dst, io::ResampleMethod m, 
       // The parent centre sits on the children's shared corner; GDAL's floor takes the south-east one.
       // A NoData child leaves the parent as it was made: NoData.
       for (int c = 0; c < pc; ++c)
-        if (valid(b[2 * c + 1])) out[c] = b[2 * c + 1];
+        if (!nodata(b[2 * c + 1])) out[c] = b[2 * c + 1];
       continue;
     }
     for (int c = 0; c < pc; ++c) {
@@ -59,11 +46,11 @@ void halve_band(const T* src, int cols, int rows, T* dst, io::ResampleMethod m, 
       int n = 0;
       const T v[4] = {a[2 * c], a[2 * c + 1], b[2 * c], b[2 * c + 1]};
       for (T x : v)
-        if (valid(x)) {
+        if (!nodata(x)) {
           sum += static_cast<double>(x);
           ++n;
         }
-      if (n > 0) out[c] = store<T>(sum / static_cast<double>(n), valid);
+      if (n > 0) out[c] = store<T>(sum / static_cast<double>(n), nodata);
     }
   }
 }
@@ -82,13 +69,9 @@ std::optional<Tile> halve_aligned(const Tile& child, io::ResampleMethod m) {
   Tile out(ct, child.cols() / 2, child.rows() / 2, child.bands());
   dispatch_kind(ct.kind, [&](auto zero) {
     using T = decltype(zero);
-    Validity<T> valid{ct.has_nodata(), T{}};
-    if (valid.has_nodata && !(std::is_floating_point_v<T> && std::isnan(ct.nodata())))
-      valid.nodata = static_cast<T>(ct.nodata());
-    else if (std::is_floating_point_v<T>)
-      valid.has_nodata = false;  // constant float NoData is NaN, which Validity checks anyway
+    const NoDataTest<T> nodata(ct);
     for (int b = 0; b < child.bands(); ++b)
-      halve_band<T>(child.band_as<T>(b), child.cols(), child.rows(), out.band_as<T>(b), m, valid);
+      halve_band<T>(child.band_as<T>(b), child.cols(), child.rows(), out.band_as<T>(b), m, nodata);
   });
   return out;
 }

@@ -30,32 +30,30 @@ bool small_steps(const std::vector<double>& v) {
   return true;
 }
 
-template <class T>
-struct Validity {
-  bool ud;
-  T nodata;
-  bool operator()(T v) const { return !std::isnan(v) && !(ud && v == nodata); }
+// Per destination column: the source column west of the centre (GDAL's iSrcX), its weight (dfRatioX),
+// and whether the centre lies inside the source (GDAL skips a cell whose centre does not). The same
+// for every band of a tile.
+struct Columns {
+  std::vector<int> ix;
+  std::vector<double> rx;
+  std::vector<char> inside;
+  Columns(const std::vector<double>& sx, int w) : ix(sx.size()), rx(sx.size()), inside(sx.size()) {
+    for (std::size_t i = 0; i < sx.size(); ++i) {
+      const double x = sx[i];
+      inside[i] = x >= 0 && static_cast<int>(x + 1e-10) < w;
+      ix[i] = static_cast<int>(std::floor(x - 0.5));
+      rx[i] = 1.5 - (x - ix[i]);
+    }
+  }
 };
 
 // One band. `masked`: the source holds NoData somewhere (any band), and GDAL takes its masked kernel,
 // whose sums run in another order than its unmasked one; the two are mirrored so that the cells match
 // GDAL's to the last bit.
 template <class T>
-void resample_band(const T* s, int w, int h, const SeparableMap& map, const Validity<T>& valid, bool masked,
-                   T* out) {
+void resample_band(const T* s, int w, int h, const SeparableMap& map, const Columns& cols_of,
+                   const NoDataTest<T>& nodata, bool masked, T* out) {
   const int cols = static_cast<int>(map.sx.size()), rows = static_cast<int>(map.sy.size());
-  // Per column: the source column west of the centre and its weight (GDAL's iSrcX and dfRatioX).
-  std::vector<int> ix(static_cast<std::size_t>(cols));
-  std::vector<double> rx(static_cast<std::size_t>(cols));
-  std::vector<char> in_x(static_cast<std::size_t>(cols));
-  for (int i = 0; i < cols; ++i) {
-    const double x = map.sx[static_cast<std::size_t>(i)];
-    // GDAL skips a destination cell whose centre lies outside the source.
-    in_x[static_cast<std::size_t>(i)] = x >= 0 && static_cast<int>(x + 1e-10) < w;
-    const int i0 = static_cast<int>(std::floor(x - 0.5));
-    ix[static_cast<std::size_t>(i)] = i0;
-    rx[static_cast<std::size_t>(i)] = 1.5 - (x - i0);
-  }
   for (int j = 0; j < rows; ++j) {
     const double y = map.sy[static_cast<std::size_t>(j)];
     T* o = out + static_cast<std::size_t>(j) * cols;
@@ -64,9 +62,9 @@ void resample_band(const T* s, int w, int h, const SeparableMap& map, const Vali
     const double ry = 1.5 - (y - j0);
     const bool rows_in = j0 >= 0 && j0 + 1 < h;
     for (int i = 0; i < cols; ++i) {
-      if (!in_x[static_cast<std::size_t>(i)]) continue;
-      const int i0 = ix[static_cast<std::size_t>(i)];
-      const double fx = rx[static_cast<std::size_t>(i)];
+      if (!cols_of.inside[static_cast<std::size_t>(i)]) continue;
+      const int i0 = cols_of.ix[static_cast<std::size_t>(i)];
+      const double fx = cols_of.rx[static_cast<std::size_t>(i)];
       if (!masked && rows_in && i0 >= 0 && i0 + 1 < w) {
         // GDAL's unmasked interior formula.
         const T* a = s + static_cast<std::size_t>(j0) * w + i0;
@@ -80,7 +78,7 @@ void resample_band(const T* s, int w, int h, const SeparableMap& map, const Vali
       auto add = [&](int c, int r, double m) {
         if (c < 0 || c >= w || r < 0 || r >= h) return;
         const T v = s[static_cast<std::size_t>(r) * w + c];
-        if (masked && !valid(v)) return;
+        if (masked && nodata(v)) return;
         weight += m;
         sum += v * m;
       };
@@ -152,12 +150,14 @@ Tile bilinear_separable(const Tile& src, const SeparableMap& map) {
   dispatch_kind(ct.kind, [&](auto zero) {
     using T = decltype(zero);
     if constexpr (std::is_floating_point_v<T>) {
-      const Validity<T> valid{ct.mode == NoDataMode::UserDefined, static_cast<T>(ct.user_nodata)};
+      const NoDataTest<T> nodata(ct);
       const std::size_t n = src.cells() * static_cast<std::size_t>(src.bands());
       const T* all = src.band_as<T>(0);
-      const bool masked = std::any_of(all, all + n, [&](T v) { return !valid(v); });
+      const bool masked = std::any_of(all, all + n, nodata);
+      const Columns columns(map.sx, src.cols());
       for (int b = 0; b < src.bands(); ++b)
-        resample_band<T>(src.band_as<T>(b), src.cols(), src.rows(), map, valid, masked, out.band_as<T>(b));
+        resample_band<T>(src.band_as<T>(b), src.cols(), src.rows(), map, columns, nodata, masked,
+                         out.band_as<T>(b));
     }
   });
   return out;

@@ -119,12 +119,49 @@ bool write_attr(hid_t loc, const char* name, const char* text, std::int64_t valu
   return H5Awrite(attr, text ? type : H5T_NATIVE_INT64, text ? static_cast<const void*>(&text) : &value) >= 0;
 }
 
+// Starts the kernel's write-back of the file's dirty pages every `every` bytes this rank writes, without
+// waiting for it: the disk then works while the rank writes on, and the fsync of close() has little left
+// to flush. Without it every page waits in the page cache for the final fsync, and the write takes the
+// time to fill the cache plus the time to drain it. Linux only (sync_file_range); elsewhere a no-op.
+// 16 MiB: bench/catalog.sh's uncompressed write step took 0.81-0.90 s with 4, 16 or 64 MiB, and
+// 0.93-1.11 s without.
+constexpr std::size_t kWritebackBytes = std::size_t{16} << 20;
+class Writeback {
+ public:
+  Writeback(const std::string& path, std::size_t every) : every_(every) {
+#ifdef __linux__
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+#else
+    (void)path;
+#endif
+  }
+  ~Writeback() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Writeback(const Writeback&) = delete;
+  Writeback& operator=(const Writeback&) = delete;
+  // A hint: failures are ignored (close()'s fsync reports what matters).
+  void wrote(std::size_t bytes) {
+    pending_ += bytes;
+    if (pending_ < every_) return;
+    pending_ = 0;
+#ifdef __linux__
+    if (fd_ >= 0) (void)::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+  }
+
+ private:
+  int fd_ = -1;
+  std::size_t every_, pending_ = 0;
+};
+
 using Mine = std::vector<std::pair<SpaceTimeKey, const Tile*>>;  // sorted by (row, col)
 using Keys = std::vector<std::array<std::int32_t, 2>>;           // (col, row), sorted by (row, col)
 
 // The collective part of write_layer (no throw).
-void write_collective(Steps& st, hid_t file, const LayerSpec& s, const Mine& mine, const Keys& keys,
-                      std::size_t per_round, std::size_t rounds, std::vector<std::byte>& buf) {
+void write_collective(Steps& st, hid_t file, const std::string& path, const LayerSpec& s, const Mine& mine,
+                      const Keys& keys, std::size_t per_round, std::size_t rounds,
+                      std::vector<std::byte>& buf) {
   H lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);  // (HDF5 calls fail on an invalid handle)
   H5Pset_create_intermediate_group(lcpl, 1);
   H group(H5Gcreate2(file, group_path(s).c_str(), lcpl, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
@@ -159,6 +196,7 @@ void write_collective(Steps& st, hid_t file, const LayerSpec& s, const Mine& min
   H dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
   if (!st.agree(dxpl.ok() && H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) >= 0, "dxpl")) return;
   const hsize_t cells = dims[2] * dims[3] * dims[4];
+  Writeback writeback(path, kWritebackBytes);
   if (s.deflate_level == 0) {
     // Uncompressed chunks need no collective I/O (toolchain.md: only filters do). One independent
     // write per tile, straight from the tile, with a selection that is exactly its chunk and a memory
@@ -173,6 +211,7 @@ void write_collective(Steps& st, hid_t file, const LayerSpec& s, const Mine& min
                                 static_cast<hsize_t>(mine[i].first.col - s.col0)};
       ok = H5Sselect_hyperslab(tspace, H5S_SELECT_SET, start, nullptr, chunk, nullptr) >= 0 &&
            H5Dwrite(dset, mtype, mspace, tspace, ixpl, mine[i].second->raw().data()) >= 0;
+      writeback.wrote(mine[i].second->byte_size());
     }
     if (!st.agree(ok, "writing tiles")) return;
   }
@@ -189,6 +228,7 @@ void write_collective(Steps& st, hid_t file, const LayerSpec& s, const Mine& min
       std::memcpy(buf.data() + (i - b) * t.byte_size(), t.raw().data(), t.byte_size());
     }
     ok = ok && H5Dwrite(dset, mtype, mspace, fspace, dxpl, n ? buf.data() : nullptr) >= 0;  // every rank
+    writeback.wrote(n * s.cell_type.bytes());  // (the compressed bytes are fewer: a hint per round)
     if (!st.agree(ok, "writing tiles")) return;
   }
   // Keys: every rank knows them all; rank 0 writes them, the others take part with empty selections.
@@ -327,8 +367,9 @@ void Writer::write_layer(const LayerSpec& s, const std::map<SpaceTimeKey, Tile>&
       (*std::max_element(counts.begin(), counts.end()) / sizeof(keys[0]) + per_round - 1) / per_round;
   std::vector<std::byte> buf(std::min(per_round, mine.size()) * tb);
 
-  run_collective("hdf5: " + path_ + ": " + group_path(s),
-                 [&](Steps& st) { write_collective(st, file_, s, mine, keys, per_round, rounds, buf); });
+  run_collective("hdf5: " + path_ + ": " + group_path(s), [&](Steps& st) {
+    write_collective(st, file_, path_, s, mine, keys, per_round, rounds, buf);
+  });
 }
 
 std::vector<std::pair<std::string, int>> list_layers(const std::string& path) {

@@ -104,6 +104,36 @@ struct DatasetCache {
 
 thread_local DatasetCache t_cache;
 
+// Reads a window that is exactly one whole block of a GeoTIFF, in the file's own data type and with one
+// block per band (one band, or INTERLEAVE=BAND), by GDALRasterBand::ReadBlock: GDAL decodes each band's
+// block straight into the tile. RasterIO would decode it into GDAL's block cache and copy it out: when
+// windows follow the blocks (read_geotiff's default) each block is read once, so the cache only cost a
+// copy and up to its size (kDefaultGdalCache per rank) of freshly touched memory. Returns false, having
+// read nothing, for any other window or file.
+bool read_whole_block(const std::string& path, GDALDataset& ds, Tile& t, GDALDataType type, long col0,
+                      long row0, int cols, int rows) {
+  if (!ds.GetDriver() || !EQUAL(ds.GetDriver()->GetDescription(), "GTiff")) return false;
+  const int bands = ds.GetRasterCount();
+  if (bands != t.bands()) return false;
+  if (bands > 1) {
+    const char* il = ds.GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE");
+    if (!il || !EQUAL(il, "BAND")) return false;
+  }
+  for (int b = 1; b <= bands; ++b) {
+    GDALRasterBand* band = ds.GetRasterBand(b);
+    int bw = 0, bh = 0;
+    band->GetBlockSize(&bw, &bh);
+    if (band->GetRasterDataType() != type || bw != cols || bh != rows || col0 % bw != 0 || row0 % bh != 0 ||
+        col0 + cols > band->GetXSize() || row0 + rows > band->GetYSize())
+      return false;
+  }
+  for (int b = 0; b < bands; ++b)
+    if (ds.GetRasterBand(b + 1)->ReadBlock(static_cast<int>(col0 / cols), static_cast<int>(row0 / rows),
+                                           t.band_data(b)) != CE_None)
+      throw IoError("cannot read raster '" + path + "': " + gdal_message("read failed"));
+  return true;
+}
+
 }  // namespace
 
 std::vector<std::string> expand_inputs(const std::vector<std::string>& uris) {
@@ -332,6 +362,8 @@ Tile read_window(const std::string& path, const CellType& ct, int bands, long co
   Tile t(ct, cols, rows, bands);
   if (cols == 0 || rows == 0) return t;
   auto type = static_cast<GDALDataType>(gdal_type_for(ct));
+  CPLErrorReset();
+  if (read_whole_block(path, *ds, t, type, col0, row0, cols, rows)) return t;
   int bytes = ct.bytes();
   std::vector<int> band_list(bands);
   for (int b = 0; b < bands; ++b) band_list[b] = b + 1;

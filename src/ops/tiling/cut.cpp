@@ -13,6 +13,7 @@
 #include "job/plan.hpp"
 #include "mpi/exchange.hpp"
 #include "mpi/partition.hpp"
+#include "mpi/rebalance.hpp"
 
 namespace trellis::ops {
 
@@ -314,6 +315,8 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
       },
       out.partitioner, [&](mpi::Piece&& p) { merger.add(std::move(p)); }, round_bytes, mpi::Schedule::Static);
   out.tiles = merger.take();
+  // Keys were balanced before anyone knew which windows hold data; the tiles without any were left out.
+  mpi::rebalance(out, round_bytes);
   return out;
 }
 

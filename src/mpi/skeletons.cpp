@@ -49,13 +49,18 @@ TiledLayer map_tiles_with_halo(const TiledLayer& in, int radius, const LayerMeta
                                std::size_t round_bytes, HaloKeys which) {
   std::map<SpaceTimeKey, Tile> buffered = buffer_tiles(in, radius, round_bytes, which);
   std::vector<SpaceTimeKey> keys;
-  std::vector<const Tile*> tiles;
-  for (const auto& [k, t] : buffered) {
+  std::vector<Tile*> tiles;
+  for (auto& [k, t] : buffered) {
     keys.push_back(k);
     tiles.push_back(&t);
   }
   std::vector<std::optional<Tile>> outputs(keys.size());
-  parallel_for(keys.size(), [&](std::size_t i) { outputs[i] = f(keys[i], *tiles[i]); });
+  // Each buffered tile is freed once used: the outputs then reuse its memory (the allocator's free
+  // chunks) rather than touching new pages, and the step's peak holds one copy of the layer less.
+  parallel_for(keys.size(), [&](std::size_t i) {
+    outputs[i] = f(keys[i], *tiles[i]);
+    *tiles[i] = Tile();
+  });
   return collect(md, in.partitioner, keys, outputs);
 }
 

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 
 #include "mpi/collectives.hpp"
 #include "mpi/runtime.hpp"
@@ -101,7 +103,8 @@ void gather_rounds(const std::vector<std::pair<SpaceTimeKey, const Item*>>& loca
           decoded_keys.emplace_back(k, s);
         }
       }
-      std::vector<std::byte>().swap(all);
+      // Decoded spans point into `all`: it lives until they are delivered. Decoded tiles are copies.
+      if constexpr (!std::is_same_v<Item, std::span<const std::byte>>) std::vector<std::byte>().swap(all);
       std::vector<std::tuple<SpaceTimeKey, int, const Item*>> items;
       for (std::size_t j = 0; j < decoded.size(); ++j)
         items.emplace_back(decoded_keys[j].first, decoded_keys[j].second, &decoded[j]);
@@ -140,10 +143,14 @@ void gather_ordered(const TiledLayer& layer, int root, std::size_t round_bytes,
 void gather_ordered_bytes(
     const std::vector<KeyedBytes>& local_items, int root, std::size_t round_bytes,
     const std::function<void(const SpaceTimeKey&, std::span<const std::byte>)>& on_root) {
-  using Bytes = std::vector<std::byte>;
+  // The items travel as spans: root delivers the others' bytes from the receive buffer, not from copies.
+  using Bytes = std::span<const std::byte>;
+  std::vector<Bytes> spans;
+  spans.reserve(local_items.size());
+  for (const auto& kb : local_items) spans.emplace_back(kb.bytes);
   std::vector<std::pair<SpaceTimeKey, const Bytes*>> local;
   local.reserve(local_items.size());
-  for (const auto& kb : local_items) local.emplace_back(kb.key, &kb.bytes);
+  for (std::size_t i = 0; i < local_items.size(); ++i) local.emplace_back(local_items[i].key, &spans[i]);
   sort_global(local);
   gather_rounds<Bytes>(
       local, root, round_bytes, [](const Bytes& b) { return sizeof(std::uint64_t) + b.size(); },
@@ -151,11 +158,7 @@ void gather_ordered_bytes(
         w.put<std::uint64_t>(b.size());
         w.put_bytes(b.data(), b.size());
       },
-      [](ByteReader& r) {
-        const auto n = r.get<std::uint64_t>();
-        auto s = r.get_bytes(n);
-        return Bytes(s.begin(), s.end());
-      },
+      [](ByteReader& r) { return r.get_bytes(r.get<std::uint64_t>()); },
       [&](const SpaceTimeKey& k, const Bytes& b) { on_root(k, b); });
 }
 

@@ -117,7 +117,10 @@ merge).
   where it is still NoData, and where two rasters both have data, the later one in input order wins
   (GeoTrellis' `gt-cuttiles-overlapping` case). The result does not depend on the number of ranks.
 - **Distribution**: keys are owned by contiguous ranges of the `partition_index` curve, balanced by tile
-  count. Pieces travel in rounds of about `round_mb` MiB per rank, so memory stays bounded.
+  count. Pieces travel in rounds of about `round_mb` MiB per rank, so memory stays bounded. The keys are
+  balanced before the windows are read; tiles without data are then left out, and when that leaves a
+  rank more than 2 % (plus one tile) above the mean, the keys are balanced again on the tiles that exist
+  and the surplus tiles move once, so the steps that follow share the work evenly.
 - `cut_tiles` is the same operation: trellis keeps one tile per key, so the cut pieces are merged.
 
 ## Example

@@ -123,8 +123,8 @@ bool write_attr(hid_t loc, const char* name, const char* text, std::int64_t valu
 // waiting for it: the disk then works while the rank writes on, and the fsync of close() has little left
 // to flush. Without it every page waits in the page cache for the final fsync, and the write takes the
 // time to fill the cache plus the time to drain it. Linux only (sync_file_range); elsewhere a no-op.
-// 16 MiB: bench/catalog.sh's uncompressed write step took 0.81-0.90 s with 4, 16 or 64 MiB, and
-// 0.93-1.11 s without.
+// 16 MiB: the uncompressed write step of bench/catalog.sh's job (f) took 0.81-0.90 s with 4, 16 or
+// 64 MiB, and 0.93-1.11 s without (quick runs, 2 ranks).
 constexpr std::size_t kWritebackBytes = std::size_t{16} << 20;
 class Writeback {
  public:

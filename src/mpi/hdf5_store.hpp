@@ -66,11 +66,10 @@ class Writer {
   // with collective I/O in rounds of about round_bytes (the same on every rank), every rank making the
   // same number of H5Dwrite calls. On Linux each rank starts the kernel's write-back of the file every
   // 16 MiB it writes (sync_file_range, not waiting), so that close()'s fsync has little left. Throws
-  // before any collective call: std::invalid_argument for a bad
-  // spec, a tile whose key is outside the layout or has an instant, or whose size, bands or cell type
-  // differ from the spec; std::logic_error after close(). Then (on every rank alike) std::invalid_argument
-  // when two ranks hold the same key, IoError when HDF5 fails on any rank (e.g. the layer exists), and
-  // PeerFailure.
+  // before any collective call: std::invalid_argument for a bad spec, a tile whose key is outside the
+  // layout or has an instant, or whose size, bands or cell type differ from the spec; std::logic_error
+  // after close(). Then (on every rank alike) std::invalid_argument when two ranks hold the same key,
+  // IoError when HDF5 fails on any rank (e.g. the layer exists), and PeerFailure.
   void write_layer(const LayerSpec& spec, const std::map<SpaceTimeKey, Tile>& local_tiles,
                    std::size_t round_bytes = kDefaultWriteRoundBytes);
 

@@ -146,6 +146,9 @@ job::ThreadChoice apply_site(job::SiteConfig& site) {
 // be valid: a wrong job is one error line and nothing else).
 void log_setup(const job::SiteConfig& site, const job::ThreadChoice& threads, const job::Logger& log) {
   log.debug(huge_pages_state(), {{"event", "memory"}});
+  if (reexecuted_for_huge_pages())
+    log.debug("the engine started again to set glibc's tunable (the `trellis` launcher spares that start)",
+              {{"event", "memory_reexec"}});
   if (auto slurm = job::slurm_info()) {
     log.info(job::describe_slurm(*slurm), {{"event", "slurm"},
                                            {"nodelist", slurm->nodelist},

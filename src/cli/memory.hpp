@@ -26,4 +26,7 @@ void tune_malloc();
 // A line for the debug log: whether the heap uses huge pages, and why (not).
 const char* huge_pages_state();
 
+// Whether this process is the engine's own re-execution (started without the launcher).
+bool reexecuted_for_huge_pages();
+
 }  // namespace trellis::cli

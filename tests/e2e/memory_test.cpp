@@ -1,6 +1,7 @@
 // How trellis sets its heap up (cli/memory.hpp): transparent huge pages through glibc's tunable when the
 // kernel gives them on request, nothing when TRELLIS_HUGEPAGES=0; the debug log says which. The run's
 // result is the same either way.
+#include <filesystem>
 #include <fstream>
 
 #include "e2e/e2e_util.hpp"
@@ -43,6 +44,30 @@ TEST(Memory, HugePagesAreLoggedAndCanBeTurnedOff) {
     const auto mm = read_json(d / "mm.json");
     EXPECT_EQ(mm["min"].get<double>(), 7.0);
     EXPECT_EQ(mm["max"].get<double>(), 7.0);
+  }
+}
+
+// The launcher sets glibc's tunable before the engine starts, so the engine starts once; the engine
+// started directly sets it by starting again, and says so in its debug log.
+TEST(Memory, TheLauncherSparesTheEngineASecondStart) {
+  if (thp_mode() != "madvise") GTEST_SKIP() << "THP mode '" << thp_mode() << "': no tunable to set";
+  TempDir d;
+  write_raster(d / "in.tif", "Int16", 40, 30, 1, {0, 1, 0, 30, 0, -1}, "EPSG:32631", -1,
+               {std::vector<double>(1200, 7.0)});
+  write_file(d / "job.yaml", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: " + (d / "in.tif").string() +
+                                 "\n  - op: tile_to_layout\n    tile_size: 16\n");
+  const std::string engine =
+      (std::filesystem::path(TRELLIS_BINARY).parent_path() / "trellis-engine").string();
+  const std::string again = "the engine started again to set glibc's tunable";
+  for (const std::string& program : {std::string(TRELLIS_BINARY), engine}) {
+    SCOPED_TRACE(program);
+    const RunResult r =
+        run_command("'" + program + "' run '" + (d / "job.yaml").string() + "' --log-level debug");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.err.find("trellis: heap on transparent huge pages (glibc.malloc.hugetlb)\n"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find(again) != std::string::npos, program == engine) << r.err;
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "job/op.hpp"
+#include "mpi/rebalance.hpp"
 #include "mpi/skeletons.hpp"
 #include "ops/common/features.hpp"
 #include "ops/rasterize/burn.hpp"
@@ -54,24 +55,30 @@ job::StepValue run(job::StepContext& ctx, const MaskArgs& a) {
   std::map<SpaceTimeKey, const TileBurns*> by_key;
   for (const auto& b : burns) by_key.emplace(b.key, &b);
 
-  return mpi::map_tiles(in, in.md, [&](const SpaceTimeKey& k, const Tile& t) -> std::optional<Tile> {
-    const auto it = by_key.find(k);
-    const bool meets = it != by_key.end() && it->second->meets();
-    if (!meets && a.filter_empty_tiles) return std::nullopt;
-    Tile out(t.cell_type(), t.cols(), t.rows(), t.bands());  // NoData everywhere
-    if (!meets) return out;
-    // The covered cells keep their values: runs copied byte for byte, band by band.
-    const std::size_t bytes = static_cast<std::size_t>(t.cell_type().bytes());
-    for (const auto& [shape, cells] : it->second->burns)
-      cells.for_each_run(t.cols(), t.rows(), [&](long r, long c0, long c1) {
-        const std::size_t at = (static_cast<std::size_t>(r) * static_cast<std::size_t>(t.cols()) +
-                                static_cast<std::size_t>(c0)) *
-                               bytes;
-        for (int b = 0; b < t.bands(); ++b)
-          std::memcpy(out.band_data(b) + at, t.band_data(b) + at, static_cast<std::size_t>(c1 - c0) * bytes);
+  TiledLayer masked =
+      mpi::map_tiles(in, in.md, [&](const SpaceTimeKey& k, const Tile& t) -> std::optional<Tile> {
+        const auto it = by_key.find(k);
+        const bool meets = it != by_key.end() && it->second->meets();
+        if (!meets && a.filter_empty_tiles) return std::nullopt;
+        Tile out(t.cell_type(), t.cols(), t.rows(), t.bands());  // NoData everywhere
+        if (!meets) return out;
+        // The covered cells keep their values: runs copied byte for byte, band by band.
+        const std::size_t bytes = static_cast<std::size_t>(t.cell_type().bytes());
+        for (const auto& [shape, cells] : it->second->burns)
+          cells.for_each_run(t.cols(), t.rows(), [&](long r, long c0, long c1) {
+            const std::size_t at = (static_cast<std::size_t>(r) * static_cast<std::size_t>(t.cols()) +
+                                    static_cast<std::size_t>(c0)) *
+                                   bytes;
+            for (int b = 0; b < t.bands(); ++b)
+              std::memcpy(out.band_data(b) + at, t.band_data(b) + at,
+                          static_cast<std::size_t>(c1 - c0) * bytes);
+          });
+        return out;
       });
-    return out;
-  });
+  // Dropping the tiles no geometry meets can leave them all on a few ranks (a country cut out of a
+  // continent): the steps that follow would wait for those.
+  if (a.filter_empty_tiles) mpi::rebalance(masked);
+  return masked;
 }
 
 // The input's layout, at most its tiles.
@@ -94,7 +101,9 @@ GeoTrellis' `layer.mask(geometries, Mask.Options)`, GeoPySpark's `mask(geometrie
   inside one (`false`). Every other cell becomes the layer's NoData (zero for raw cell types): a
   user-defined NoData such as `-1.1` is what appears.
 - `filter_empty_tiles` (default true, as GeoTrellis): a tile that no geometry meets, or that a polygon
-  only touches along an edge or at a corner, is dropped; with false it is kept, all NoData.
+  only touches along an edge or at a corner, is dropped; with false it is kept, all NoData. When the
+  dropping leaves a rank more than 2 % (plus one tile) above the mean, the tiles that remain are spread
+  over the ranks again (as after tiling), so the steps that follow share the work.
 - Geometries as in `rasterize` and `polygonal_summary` (WKT, GeoJSON, OGR sources, lists), reprojected to
   the layer's CRS; WKT and inline GeoJSON are in `geometry_crs`, by default the layer's.
 - Each rank masks the tiles it owns; a feature's polygon is prepared once per thread and clipped to each

@@ -74,18 +74,11 @@ struct NoDataTest {
 // vectorises (the NoData test is a comparison in the storage type).
 template <class T>
 inline void read_cells(const T* src, std::size_t n, const CellType& ct, double* out) {
-  if constexpr (std::is_floating_point_v<T>) {
-    // Float cells: NaN is NoData, and so is a user-defined value.
-    const bool ud = ct.mode == NoDataMode::UserDefined;
-    const T udv = static_cast<T>(ct.user_nodata);
-    for (std::size_t k = 0; k < n; ++k)
-      out[k] = ud && src[k] == udv ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(src[k]);
-  } else {
-    const bool nd = ct.has_nodata();
-    const T ndv = nd ? static_cast<T>(static_cast<std::int64_t>(ct.nodata())) : T{0};
-    for (std::size_t k = 0; k < n; ++k)
-      out[k] = nd && src[k] == ndv ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(src[k]);
-  }
+  // NoDataTest's value only: a NaN cell needs no test, it converts to NaN by itself.
+  const NoDataTest<T> nd(ct);
+  for (std::size_t k = 0; k < n; ++k)
+    out[k] = nd.has_value && src[k] == nd.value ? std::numeric_limits<double>::quiet_NaN()
+                                                : static_cast<double>(src[k]);
 }
 
 // Converts a double to the storage type T the way GeoTrellis' setDouble does: NaN -> NoData,

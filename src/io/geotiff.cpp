@@ -367,7 +367,6 @@ Tile read_window(const std::string& path, const CellType& ct, int bands, long co
   int bytes = ct.bytes();
   std::vector<int> band_list(bands);
   for (int b = 0; b < bands; ++b) band_list[b] = b + 1;
-  CPLErrorReset();
   CPLErr err =
       ds->RasterIO(GF_Read, static_cast<int>(col0), static_cast<int>(row0), cols, rows, t.raw().data(), cols,
                    rows, type, bands, band_list.data(), bytes, static_cast<GSpacing>(cols) * bytes,

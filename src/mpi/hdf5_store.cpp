@@ -119,7 +119,7 @@ bool write_attr(hid_t loc, const char* name, const char* text, std::int64_t valu
   return H5Awrite(attr, text ? type : H5T_NATIVE_INT64, text ? static_cast<const void*>(&text) : &value) >= 0;
 }
 
-// Starts the kernel's write-back of the file's dirty pages every `every` bytes this rank writes, without
+// Starts the kernel's write-back of the file's dirty pages every kWritebackBytes this rank writes, without
 // waiting for it: the disk then works while the rank writes on, and the fsync of close() has little left
 // to flush. Without it every page waits in the page cache for the final fsync, and the write takes the
 // time to fill the cache plus the time to drain it. Linux only (sync_file_range); elsewhere a no-op.
@@ -128,7 +128,7 @@ bool write_attr(hid_t loc, const char* name, const char* text, std::int64_t valu
 constexpr std::size_t kWritebackBytes = std::size_t{16} << 20;
 class Writeback {
  public:
-  Writeback(const std::string& path, std::size_t every) : every_(every) {
+  explicit Writeback(const std::string& path) {
 #ifdef __linux__
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
 #else
@@ -143,7 +143,7 @@ class Writeback {
   // A hint: failures are ignored (close()'s fsync reports what matters).
   void wrote(std::size_t bytes) {
     pending_ += bytes;
-    if (pending_ < every_) return;
+    if (pending_ < kWritebackBytes) return;
     pending_ = 0;
 #ifdef __linux__
     if (fd_ >= 0) (void)::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
@@ -152,7 +152,7 @@ class Writeback {
 
  private:
   int fd_ = -1;
-  std::size_t every_, pending_ = 0;
+  std::size_t pending_ = 0;
 };
 
 using Mine = std::vector<std::pair<SpaceTimeKey, const Tile*>>;  // sorted by (row, col)
@@ -196,7 +196,7 @@ void write_collective(Steps& st, hid_t file, const std::string& path, const Laye
   H dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
   if (!st.agree(dxpl.ok() && H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) >= 0, "dxpl")) return;
   const hsize_t cells = dims[2] * dims[3] * dims[4];
-  Writeback writeback(path, kWritebackBytes);
+  Writeback writeback(path);
   if (s.deflate_level == 0) {
     // Uncompressed chunks need no collective I/O (toolchain.md: only filters do). One independent
     // write per tile, straight from the tile, with a selection that is exactly its chunk and a memory

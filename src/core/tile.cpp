@@ -29,10 +29,19 @@ T nodata_fill(const CellType& ct) {
 
 }  // namespace
 
-Tile::Tile(CellType ct, int cols, int rows, int bands) : ct_(ct), cols_(cols), rows_(rows), bands_(bands) {
-  if (cols < 0 || rows < 0 || bands < 0) throw std::invalid_argument("negative tile dimensions");
-  data_.resize(cells() * static_cast<std::size_t>(bands_) * static_cast<std::size_t>(ct_.bytes()));
+Tile::Tile(CellType ct, int cols, int rows, int bands) : Tile(uninitialized(ct, cols, rows, bands)) {
   fill_nodata();
+}
+
+Tile Tile::uninitialized(CellType ct, int cols, int rows, int bands) {
+  if (cols < 0 || rows < 0 || bands < 0) throw std::invalid_argument("negative tile dimensions");
+  Tile t;
+  t.ct_ = ct;
+  t.cols_ = cols;
+  t.rows_ = rows;
+  t.bands_ = bands;
+  t.data_.resize(t.cells() * static_cast<std::size_t>(bands) * static_cast<std::size_t>(ct.bytes()));
+  return t;
 }
 
 double Tile::get(int band, int col, int row) const {
@@ -71,13 +80,8 @@ void Tile::fill_nodata() {
 Tile Tile::crop(int col0, int row0, int cols, int rows) const {
   if (col0 < 0 || row0 < 0 || cols < 0 || rows < 0 || col0 + cols > cols_ || row0 + rows > rows_)
     throw std::out_of_range("Tile::crop: the rectangle is not inside the tile");
-  Tile t;
-  t.ct_ = ct_;
-  t.cols_ = cols;
-  t.rows_ = rows;
-  t.bands_ = bands_;
+  Tile t = uninitialized(ct_, cols, rows, bands_);
   const std::size_t cb = static_cast<std::size_t>(ct_.bytes());
-  t.data_.resize(t.cells() * static_cast<std::size_t>(bands_) * cb);
   for (int b = 0; b < bands_; ++b)
     for (int r = 0; r < rows; ++r)
       std::memcpy(t.band_data(b) + static_cast<std::size_t>(r) * cols * cb,
@@ -186,7 +190,7 @@ void Tile::merge_fill(const Tile& src) {
 
 Tile Tile::convert(const CellType& ct) const {
   if (ct == ct_) return *this;
-  Tile out(ct, cols_, rows_, bands_);
+  Tile out = uninitialized(ct, cols_, rows_, bands_);  // every cell is written below
   std::size_t n = cells() * static_cast<std::size_t>(bands_);
   const bool src_float = ct_.is_float();
   dispatch_kind(ct_.kind, [&](auto stag) {

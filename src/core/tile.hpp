@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <type_traits>
@@ -119,11 +120,41 @@ inline void write_cells(const double* v, std::size_t n, const CellType& ct, T* d
   }
 }
 
+// An allocator that leaves new elements default-initialised (for bytes: not written), so a tile's
+// cells are written once, by whoever fills them, and not first zeroed by std::vector: on this kind of
+// machine the first write to fresh memory is the expensive part of a step.
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <class U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    std::allocator_traits<std::allocator<T>>::construct(static_cast<std::allocator<T>&>(*this), p,
+                                                         std::forward<Args>(args)...);
+  }
+};
+
+// A tile's cells, band after band.
+using TileBytes = std::vector<std::byte, DefaultInitAllocator<std::byte>>;
+
 class Tile {
  public:
   Tile() = default;
   // A tile filled with NoData (zeros for raw types), like GeoTrellis' ArrayTile.empty.
   Tile(CellType ct, int cols, int rows, int bands = 1);
+  // A tile whose cells are not initialised: for a caller that writes every cell of every band before
+  // anything reads the tile (saves a pass over fresh memory). Throws std::invalid_argument on negative
+  // dimensions.
+  static Tile uninitialized(CellType ct, int cols, int rows, int bands = 1);
 
   const CellType& cell_type() const { return ct_; }
   int cols() const { return cols_; }
@@ -144,8 +175,8 @@ class Tile {
   const T* band_as(int b) const {
     return reinterpret_cast<const T*>(band_data(b));
   }
-  std::vector<std::byte>& raw() { return data_; }
-  const std::vector<std::byte>& raw() const { return data_; }
+  TileBytes& raw() { return data_; }
+  const TileBytes& raw() const { return data_; }
   std::size_t byte_size() const { return data_.size(); }
 
   // Cell value as double; NaN for NoData.
@@ -183,7 +214,7 @@ class Tile {
  private:
   CellType ct_;
   int cols_ = 0, rows_ = 0, bands_ = 0;
-  std::vector<std::byte> data_;
+  TileBytes data_;
 };
 
 }  // namespace trellis

@@ -359,7 +359,7 @@ Tile read_window(const std::string& path, const CellType& ct, int bands, long co
                  int rows) {
   gdal_init();
   GDALDataset* ds = t_cache.get(path);
-  Tile t(ct, cols, rows, bands);
+  Tile t = Tile::uninitialized(ct, cols, rows, bands);  // the read fills every cell, or throws
   if (cols == 0 || rows == 0) return t;
   auto type = static_cast<GDALDataType>(gdal_type_for(ct));
   CPLErrorReset();

@@ -112,7 +112,7 @@ Tile read_tile(ByteReader& r) {
     throw IoError("corrupt message: tile of " + std::to_string(cols) + "x" + std::to_string(rows) + "x" +
                   std::to_string(bands) + " cells with " + std::to_string(nbytes) + " data bytes");
   auto data = r.get_bytes(nbytes);
-  Tile t(ct, cols, rows, bands);
+  Tile t = Tile::uninitialized(ct, cols, rows, bands);  // every byte is copied below
   if (t.byte_size() != nbytes) throw IoError("corrupt message: tile size mismatch");
   if (nbytes) std::memcpy(t.raw().data(), data.data(), nbytes);
   return t;

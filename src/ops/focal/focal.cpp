@@ -112,7 +112,8 @@ job::StepValue run(job::StepContext& ctx, const FocalArgs& a) {
   return mpi::map_tiles_with_halo(
       in, r, md,
       [&](const SpaceTimeKey& key, const Tile& buffered) {
-        Tile out(md.cell_type, tl.tile_cols, tl.tile_rows, buffered.bands());
+        // Every cell of every band is written below.
+        Tile out = Tile::uninitialized(md.cell_type, tl.tile_cols, tl.tile_rows, buffered.bands());
         const CellWindow own = tile_data_window(in.md, data, key);
         std::vector<double> result(static_cast<std::size_t>(tl.tile_cols) * tl.tile_rows);
         const bool held = in.tiles.count(key) > 0;

@@ -112,7 +112,8 @@ job::StepValue run(job::StepContext& ctx, const SurfaceArgs& a, SurfaceKind kind
   return mpi::map_tiles_with_halo(
       in, 1, md,
       [&](const SpaceTimeKey& key, const Tile& buffered) {
-        Tile out(md.cell_type, tl.tile_cols, tl.tile_rows, buffered.bands());
+        // Every cell of every band is written below.
+        Tile out = Tile::uninitialized(md.cell_type, tl.tile_cols, tl.tile_rows, buffered.bands());
         const CellWindow own = tile_data_window(in.md, data, key);
         const std::vector<double> z = row_z_factors(a, in.md, key);
         const focal::Gradient g{a.method, a.edges, cs.width, cs.height, z};

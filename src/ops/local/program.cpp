@@ -1,6 +1,8 @@
 // The compiler and block evaluator of local map-algebra programs (program.hpp).
 #include "ops/local/program.hpp"
 
+#include "core/simd.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -13,8 +15,9 @@ namespace {
 using Num = LocalProgram::Num;
 using Instr = LocalProgram::Instr;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// Cells per block: registers of this many cells stay in cache across a program's instructions.
-constexpr int kBlock = 2048;
+// Cells per block: the registers of a program (4 KiB of doubles each) stay in the L1 cache across its
+// instructions.
+constexpr int kBlock = 512;
 
 // A node's type: its arithmetic, its result's cell type, and whether it is a constant (a literal, or
 // made of literals only) whose own type yields to a layer's.
@@ -536,10 +539,76 @@ void run_binary(const Instr& ins, Regs& r, int n) {
     each(n, [&](int k) { d[k] = std::isnan(a[k]) || std::isnan(b[k]) ? kNaN : std::max(a[k], b[k]); });
 }
 
+// One block of n cells at `at` of output band `ob`: every instruction, then the store into `out`.
+TRELLIS_SIMD_CLONES
+void run_block(std::span<const Instr> code, const std::vector<Num>& regs,
+               const std::vector<ProgramInput>& inputs, std::span<const Tile* const> tiles, int result,
+               const CellType& out_ct, Regs& r, int ob, std::size_t at, int n, Tile& out) {
+  for (const Instr& ins : code) {
+    std::int32_t* di = regs[ins.dst] == Num::Int ? r.i[ins.dst].data() : nullptr;
+    double* dd = regs[ins.dst] == Num::Double ? r.d[ins.dst].data() : nullptr;
+    switch (ins.op) {
+      case Instr::Op::Load: {
+        const Tile* t = tiles[static_cast<std::size_t>(ins.input)];
+        const int band = ins.band >= 0 ? ins.band : (inputs[ins.input].bands == 1 ? 0 : ob);
+        const CellKind kind = t ? t->cell_type().kind : CellKind::Int32;
+        dispatch_kind(kind, [&](auto tag) { load_block<decltype(tag)>(t, band, at, n, ins.num, di, dd); });
+        break;
+      }
+      case Instr::Op::Const:
+        if (di)
+          std::fill(di, di + n, static_cast<std::int32_t>(ins.value));
+        else
+          std::fill(dd, dd + n, ins.value);
+        break;
+      case Instr::Op::ToDouble: {
+        const std::int32_t* a = r.i[ins.a].data();
+        for (int k = 0; k < n; ++k) dd[k] = a[k] == kIntNoData ? kNaN : static_cast<double>(a[k]);
+        break;
+      }
+      case Instr::Op::ToInt: {
+        const double* a = r.d[ins.a].data();
+        for (int k = 0; k < n; ++k) di[k] = to_int(a[k]);
+        break;
+      }
+      case Instr::Op::Unary:
+        run_unary(ins, r, n);
+        break;
+      case Instr::Op::Binary:
+        run_binary(ins, r, n);
+        break;
+      case Instr::Op::Select: {
+        const bool ci = ins.fn == "int";
+        for (int k = 0; k < n; ++k) {
+          const bool nd = ci ? r.i[ins.a][k] == kIntNoData : std::isnan(r.d[ins.a][k]);
+          const bool yes = ci ? r.i[ins.a][k] != 0 : r.d[ins.a][k] != 0;
+          if (di)
+            di[k] = nd ? kIntNoData : (yes ? r.i[ins.b][k] : r.i[ins.c][k]);
+          else
+            dd[k] = nd ? kNaN : (yes ? r.d[ins.b][k] : r.d[ins.c][k]);
+        }
+        break;
+      }
+    }
+  }
+  // Store the result in the output's cell type (GeoTrellis' setDouble narrowing).
+  dispatch_kind(out_ct.kind, [&](auto tag) {
+    using T = decltype(tag);
+    T* dst = out.band_as<T>(ob) + at;
+    if (regs[result] == Num::Int) {
+      const std::int32_t* v = r.i[result].data();
+      for (int k = 0; k < n; ++k)
+        dst[k] = narrow_from_double<T>(v[k] == kIntNoData ? kNaN : static_cast<double>(v[k]), out_ct);
+    } else {
+      write_cells(r.d[result].data(), static_cast<std::size_t>(n), out_ct, dst);
+    }
+  });
+}
+
 }  // namespace
 
 Tile LocalProgram::evaluate(std::span<const Tile* const> tiles, int cols, int rows) const {
-  Tile out(out_ct_, cols, rows, out_bands_);
+  Tile out = Tile::uninitialized(out_ct_, cols, rows, out_bands_);  // each block of each band is stored below
   const std::size_t cells = static_cast<std::size_t>(cols) * static_cast<std::size_t>(rows);
   Regs r;
   r.i.resize(regs_.size());
@@ -550,71 +619,10 @@ Tile LocalProgram::evaluate(std::span<const Tile* const> tiles, int cols, int ro
     else
       r.d[k].resize(kBlock);
   }
-  for (int ob = 0; ob < out_bands_; ++ob) {
-    for (std::size_t at = 0; at < cells; at += kBlock) {
-      const int n = static_cast<int>(std::min<std::size_t>(kBlock, cells - at));
-      for (const Instr& ins : code_) {
-        std::int32_t* di = regs_[ins.dst] == Num::Int ? r.i[ins.dst].data() : nullptr;
-        double* dd = regs_[ins.dst] == Num::Double ? r.d[ins.dst].data() : nullptr;
-        switch (ins.op) {
-          case Instr::Op::Load: {
-            const Tile* t = tiles[static_cast<std::size_t>(ins.input)];
-            const int band = ins.band >= 0 ? ins.band : (inputs_[ins.input].bands == 1 ? 0 : ob);
-            const CellKind kind = t ? t->cell_type().kind : CellKind::Int32;
-            dispatch_kind(kind,
-                          [&](auto tag) { load_block<decltype(tag)>(t, band, at, n, ins.num, di, dd); });
-            break;
-          }
-          case Instr::Op::Const:
-            if (di)
-              std::fill(di, di + n, static_cast<std::int32_t>(ins.value));
-            else
-              std::fill(dd, dd + n, ins.value);
-            break;
-          case Instr::Op::ToDouble: {
-            const std::int32_t* a = r.i[ins.a].data();
-            for (int k = 0; k < n; ++k) dd[k] = a[k] == kIntNoData ? kNaN : static_cast<double>(a[k]);
-            break;
-          }
-          case Instr::Op::ToInt: {
-            const double* a = r.d[ins.a].data();
-            for (int k = 0; k < n; ++k) di[k] = to_int(a[k]);
-            break;
-          }
-          case Instr::Op::Unary:
-            run_unary(ins, r, n);
-            break;
-          case Instr::Op::Binary:
-            run_binary(ins, r, n);
-            break;
-          case Instr::Op::Select: {
-            const bool ci = ins.fn == "int";
-            for (int k = 0; k < n; ++k) {
-              const bool nd = ci ? r.i[ins.a][k] == kIntNoData : std::isnan(r.d[ins.a][k]);
-              const bool yes = ci ? r.i[ins.a][k] != 0 : r.d[ins.a][k] != 0;
-              if (di)
-                di[k] = nd ? kIntNoData : (yes ? r.i[ins.b][k] : r.i[ins.c][k]);
-              else
-                dd[k] = nd ? kNaN : (yes ? r.d[ins.b][k] : r.d[ins.c][k]);
-            }
-            break;
-          }
-        }
-      }
-      // Store the result in the output's cell type (GeoTrellis' setDouble narrowing).
-      dispatch_kind(out_ct_.kind, [&](auto tag) {
-        using T = decltype(tag);
-        T* dst = out.band_as<T>(ob) + at;
-        if (regs_[result_] == Num::Int) {
-          const std::int32_t* v = r.i[result_].data();
-          for (int k = 0; k < n; ++k)
-            dst[k] = narrow_from_double<T>(v[k] == kIntNoData ? kNaN : static_cast<double>(v[k]), out_ct_);
-        } else {
-          write_cells(r.d[result_].data(), static_cast<std::size_t>(n), out_ct_, dst);
-        }
-      });
-    }
-  }
+  for (int ob = 0; ob < out_bands_; ++ob)
+    for (std::size_t at = 0; at < cells; at += kBlock)
+      run_block(code_, regs_, inputs_, tiles, result_, out_ct_, r, ob, at,
+                static_cast<int>(std::min<std::size_t>(kBlock, cells - at)), out);
   return out;
 }
 

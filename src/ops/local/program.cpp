@@ -1,12 +1,12 @@
 // The compiler and block evaluator of local map-algebra programs (program.hpp).
 #include "ops/local/program.hpp"
 
-#include "core/simd.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+
+#include "core/simd.hpp"
 
 namespace trellis::ops {
 

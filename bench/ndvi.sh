@@ -12,11 +12,14 @@
 #   (d) trellis on 2 ranks, OMP_NUM_THREADS=1, bench/jobs/ndvi-ops.yaml: the same NDVI, then `n + 1`
 #       (local) and a four-break reclassify of it, nothing written; timed for its step table only
 # Then, once: the machine's memory bandwidth, STREAM's Copy kernel on 2 threads (bench/stream-copy.cpp,
-# compiled here with `c++ -O3 -fopenmp` into the cache). Reported besides the wall times:
+# compiled here with `c++ -O3 -fopenmp` into the cache), and the least time any program needs to write
+# (a)'s file: its blocks DEFLATE-compressed again with libdeflate, as GDAL does, on 2 threads, nothing
+# else (bench/deflate-floor.cpp, compiled the same way). Reported besides the wall times:
 #   - the NDVI step in memory touched before (`ndvi_warm` of (d), median of the runs; STREAM too excludes
 #     the first touch) and in fresh memory (`ndvi` of (c)), in Gcell/s and in GB/s moved (1 byte of each
 #     band read, 4 bytes written per cell), as a percentage of the STREAM Copy bandwidth (goal: >= 50 %);
-#   - reclassify / local `n + 1`, the two steps' times in (d) (medians of the runs; goal: <= 1.5).
+#   - reclassify / local `n + 1`, the two steps' times in (d) (medians of the runs; goal: <= 1.5);
+#   - that compression time against (a)'s: the lowest ratio to (a) that writing this file allows here.
 # Checks that every output has the same grid, block size, cell type and NoData (NaN), that (b) and (c)
 # are the same file, and that trellis' cells are gdal_calc's (bench/compare.py). gdal_calc.py and
 # compare.py need Debian's python3-gdal (installed when missing and run as root).
@@ -44,6 +47,16 @@ if [ ! -x "$stream_bin" ]; then
   mkdir -p "$cache/bin"
   c++ -O3 -fopenmp -o "$stream_bin.part" bench/stream-copy.cpp || die "cannot compile bench/stream-copy.cpp"
   mv "$stream_bin.part" "$stream_bin"
+fi
+
+# The compression floor, compiled the same way (against GDAL and libdeflate).
+deflate_bin=$cache/bin/deflate-floor-$(cksum <bench/deflate-floor.cpp | cut -d' ' -f1)
+if [ ! -x "$deflate_bin" ]; then
+  mkdir -p "$cache/bin"
+  # shellcheck disable=SC2046 # gdal-config's flags are words
+  c++ -O3 -fopenmp -o "$deflate_bin.part" bench/deflate-floor.cpp $(gdal-config --cflags) -lgdal -ldeflate ||
+    die "cannot compile bench/deflate-floor.cpp"
+  mv "$deflate_bin.part" "$deflate_bin"
 fi
 
 names=(a b c d)
@@ -79,6 +92,17 @@ printf '%s\n' "$stream_line" >"$logs/stream.out"
 stream_gbs=$(printf '%s\n' "$stream_line" | awk '{ for (i = 2; i <= NF; i++) if ($i == "GB/s") print $(i - 1) }')
 [ -n "$stream_gbs" ] || die "cannot read the bandwidth in: $stream_line"
 log "$stream_line (machine $stream_busy % busy just before)"
+
+# --- the least time writing (a)'s file takes: compressing its blocks, on 2 threads ----------------------
+deflate_busy=$(wait_quiet)
+deflate_line=$(OMP_NUM_THREADS=2 "$deflate_bin" "${output[a]}") || die "deflate-floor failed"
+printf '%s\n' "$deflate_line" >"$logs/deflate-floor.out"
+deflate_s=$(printf '%s\n' "$deflate_line" | sed -n 's/.*passes: \([0-9.]*\) s;.*/\1/p')
+[ -n "$deflate_s" ] || die "cannot read the time in: $deflate_line"
+read -r deflate_bytes file_bytes < <(printf '%s\n' "$deflate_line" | sed -n 's/.*compressed \([0-9]*\) bytes, the file.s blocks \([0-9]*\) bytes.*/\1 \2/p')
+[ "$deflate_bytes" = "$file_bytes" ] ||
+  die "libdeflate did not reproduce gdal_calc's blocks ($deflate_line): not the same encoder or level"
+log "$deflate_line (machine $deflate_busy % busy just before)"
 
 # --- check the outputs -------------------------------------------------------------------------------
 # Size, block size, cell type and NoData must be equal; origin and cell size equal to a millionth of a
@@ -138,6 +162,7 @@ read -r ops_ratio ops_met < <(awk -v r="$classes_s" -v l="$plus1_s" 'BEGIN {
   printf "%.2f %s\n", r / l, (r / l <= 1.5 ? "met" : "not_met") }')
 ops_met=${ops_met/_/ }
 met=$(awk -v c="${med[c]}" -v a="${med[a]}" 'BEGIN { print (c <= 0.25 * a ? "met" : "not met") }')
+floor_ratio=$(awk -v f="$deflate_s" -v a="${med[a]}" 'BEGIN { printf "%.2f", f / a }')
 
 # --- report ------------------------------------------------------------------------------------------
 table=$(results_table)
@@ -151,6 +176,7 @@ printf 'NDVI step in fresh memory, ndvi of (c): %s s, %s Gcell/s, %s GB/s = %s %
 printf '(d): reclassify %s s, local n + 1 %s s (medians): reclassify / local %s (goal <= 1.5: %s)\n' \
   "$classes_s" "$plus1_s" "$ops_ratio" "$ops_met"
 printf '%s\n' "$stream_line"
+printf 'compressing (a)'"'"'s blocks alone, 2 threads: %s s = %s of (a)\n%s\n' "$deflate_s" "$floor_ratio" "$deflate_line"
 printf 'trellis (c) against gdal_calc.py (a): %s; %s\n' "$cells_cmp" "$grid_note"
 printf 'load average before %s, after %s; CPUs busy before a run: at most %s %%\n\n' "$load_before" "$load_after" "$busy_max"
 steps_block b c d
@@ -181,6 +207,12 @@ trap 'rm -f "$section_file"' EXIT
   echo "- **reclassify against local** (steps \`classes\` and \`plus1\` of (d), medians of the runs): a reclassify"
   echo "  with four breaks (\`{0: 1, 0.2: 2, 0.5: 3, 1: 4}\`, \`data_type: float\`) $classes_s s, the local \`n + 1\`"
   echo "  $plus1_s s on the same NDVI layer: **$ops_ratio** (goal <= 1.5: **$ops_met**)."
+  echo "- **The least time writing this file takes here:** compressing gdal_calc's $file_bytes bytes of blocks again"
+  echo "  from their decoded cells, on 2 threads, and nothing else (\`bench/deflate-floor.cpp\`: libdeflate at level 7,"
+  echo "  which is what libtiff asks for GDAL's default ZLEVEL=6; the compressed blocks have exactly the file's"
+  echo "  size; best of 3, machine $deflate_busy % busy just before): **$deflate_s s, $floor_ratio of (a)**. Any program writing"
+  echo "  this DEFLATE file on these 2 cores, trellis included, takes at least that, so a ratio under $floor_ratio cannot be"
+  echo "  reached here."
   echo
   commands_block
   echo

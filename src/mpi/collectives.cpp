@@ -73,32 +73,39 @@ void gatherv_passes(const std::byte* send, const std::vector<std::uint64_t>& cou
   }
 }
 
-std::vector<std::byte> gather_impl(std::span<const std::byte> local, int root, bool all,
-                                   std::vector<std::size_t>* counts_out) {
+void gather_impl(std::span<const std::byte> local, int root, bool all, std::vector<std::byte>& out,
+                 std::vector<std::size_t>* counts_out) {
   const int n = Runtime::size();
   if (!all && (root < 0 || root >= n)) throw std::out_of_range("gatherv_bytes: bad root rank");
   MPI_Comm comm = data_comm();
   check_in();
-  return guarded("gatherv", [&] {
+  guarded("gatherv", [&] {
     auto counts = allgather_count(local.size(), comm, n);
-    std::vector<std::byte> out;
     if (all || Runtime::rank() == root)
       out.resize(std::accumulate(counts.begin(), counts.end(), std::size_t{0}));
     gatherv_passes(local.data(), counts, out.data(), root, all, comm);
     if (counts_out) counts_out->assign(counts.begin(), counts.end());
-    return out;
   });
 }
 
 }  // namespace
 
 std::vector<std::byte> allgatherv_bytes(std::span<const std::byte> local, std::vector<std::size_t>* counts) {
-  return gather_impl(local, 0, true, counts);
+  std::vector<std::byte> out;
+  gather_impl(local, 0, true, out, counts);
+  return out;
 }
 
 std::vector<std::byte> gatherv_bytes(std::span<const std::byte> local, int root,
                                      std::vector<std::size_t>* counts) {
-  return gather_impl(local, root, false, counts);
+  std::vector<std::byte> out;
+  gather_impl(local, root, false, out, counts);
+  return out;
+}
+
+void gatherv_bytes_into(std::span<const std::byte> local, int root, std::vector<std::byte>& out,
+                        std::vector<std::size_t>* counts) {
+  gather_impl(local, root, false, out, counts);
 }
 
 void broadcast_bytes(std::vector<std::byte>& buf, int root) {

@@ -18,6 +18,12 @@ std::vector<std::byte> allgatherv_bytes(std::span<const std::byte> local,
 // rank's size on every rank.
 std::vector<std::byte> gatherv_bytes(std::span<const std::byte> local, int root,
                                      std::vector<std::size_t>* counts = nullptr);
+// The same into `out` on root (resized to the total; left alone elsewhere), whose capacity is reused: a
+// loop of gathers into one buffer touches fresh memory once, not once per gather (page faults are a
+// large part of moving bytes between ranks on one node). Collective, deterministic; throws as
+// gatherv_bytes does.
+void gatherv_bytes_into(std::span<const std::byte> local, int root, std::vector<std::byte>& out,
+                        std::vector<std::size_t>* counts = nullptr);
 
 // Replaces `buf` on every rank with root's `buf`.
 void broadcast_bytes(std::vector<std::byte>& buf, int root);

@@ -27,7 +27,10 @@ struct KeySize {
 };
 
 // Root plans the rounds from every rank's (key, size) and every rank gets the first key of each round.
-std::vector<SpaceTimeKey> plan_rounds(const std::vector<KeySize>& sizes, int root, std::size_t round_bytes) {
+// On root, `largest` gets the most bytes a round holds (every rank's items in it).
+std::vector<SpaceTimeKey> plan_rounds(const std::vector<KeySize>& sizes, int root, std::size_t round_bytes,
+                                      std::size_t& largest) {
+  largest = 0;
   std::vector<std::byte> plan;
   {
     std::vector<std::size_t> counts;
@@ -46,6 +49,7 @@ std::vector<SpaceTimeKey> plan_rounds(const std::vector<KeySize>& sizes, int roo
           acc = 0;
         }
         acc += recs[i].bytes;
+        largest = std::max(largest, acc);
       }
       plan.resize(cuts.size() * sizeof(SpaceTimeKey));
       if (!cuts.empty()) std::memcpy(plan.data(), cuts.data(), plan.size());
@@ -69,15 +73,31 @@ void gather_rounds(const std::vector<std::pair<SpaceTimeKey, const Item*>>& loca
   std::vector<KeySize> sizes;
   sizes.reserve(local.size());
   for (const auto& [k, item] : local) sizes.push_back({k, kKeyBytes + size(*item)});
-  const std::vector<SpaceTimeKey> cuts = plan_rounds(sizes, root, round_bytes);
+  std::size_t largest = 0;
+  const std::vector<SpaceTimeKey> cuts = plan_rounds(sizes, root, round_bytes, largest);
 
-  // Rounds: round i holds the keys in [cuts[i], cuts[i + 1]).
+  // Rounds: round i holds the keys in [cuts[i], cuts[i + 1]). One send buffer and one receive buffer
+  // serve every round, reserved at once for the largest: fresh memory costs more than the copy into it,
+  // and a vector that grew round by round would fault in, and copy, ever larger blocks.
+  std::vector<std::size_t> ends(cuts.size());
+  std::size_t largest_send = 0;
+  for (std::size_t i = 0, next = 0; i < cuts.size(); ++i) {
+    std::size_t end = next, total = 0;
+    while (end < local.size() && (i + 1 == cuts.size() || global_order_less(local[end].first, cuts[i + 1])))
+      total += sizes[end++].bytes;
+    ends[i] = end;
+    largest_send = std::max(largest_send, total);
+    next = end;
+  }
+  std::vector<std::byte> buf, all;
+  if (me == root)
+    all.reserve(largest);
+  else
+    buf.reserve(largest_send);
   std::size_t next = 0;  // first local item not yet sent
   for (std::size_t i = 0; i < cuts.size(); ++i) {
-    std::size_t end = next;
-    while (end < local.size() && (i + 1 == cuts.size() || global_order_less(local[end].first, cuts[i + 1])))
-      ++end;
-    std::vector<std::byte> buf;
+    const std::size_t end = ends[i];
+    buf.clear();
     if (me != root) {
       ByteWriter w(buf);
       for (std::size_t j = next; j < end; ++j) {
@@ -86,7 +106,7 @@ void gather_rounds(const std::vector<std::pair<SpaceTimeKey, const Item*>>& loca
       }
     }
     std::vector<std::size_t> counts;
-    auto all = gatherv_bytes(buf, root, &counts);
+    gatherv_bytes_into(buf, root, all, &counts);
     add_bytes_sent(buf.size());
     add_tiles_moved(me != root ? end - next : 0);
     if (me == root) {
@@ -103,8 +123,7 @@ void gather_rounds(const std::vector<std::pair<SpaceTimeKey, const Item*>>& loca
           decoded_keys.emplace_back(k, s);
         }
       }
-      // Decoded spans point into `all`: it lives until they are delivered. Decoded tiles are copies.
-      if constexpr (!std::is_same_v<Item, std::span<const std::byte>>) std::vector<std::byte>().swap(all);
+      // Decoded spans point into `all`, which is next written in the next round, after their delivery.
       std::vector<std::tuple<SpaceTimeKey, int, const Item*>> items;
       for (std::size_t j = 0; j < decoded.size(); ++j)
         items.emplace_back(decoded_keys[j].first, decoded_keys[j].second, &decoded[j]);

@@ -32,6 +32,25 @@ TEST(Tile, ShapeAndStorage) {
   EXPECT_THROW(Tile(ct("int8"), -1, 2), std::invalid_argument);
 }
 
+TEST(Tile, UninitializedTilesHaveTheShapeAndTakeEveryWrite) {
+  const Tile t = Tile::uninitialized(ct("float32"), 5, 3, 2);
+  EXPECT_EQ(t.cols(), 5);
+  EXPECT_EQ(t.rows(), 3);
+  EXPECT_EQ(t.bands(), 2);
+  EXPECT_EQ(t.byte_size(), 5u * 3u * 2u * 4u);
+  EXPECT_TRUE(Tile::uninitialized(ct("int16"), 0, 4).empty_shape());
+  EXPECT_THROW(Tile::uninitialized(ct("int16"), -1, 4), std::invalid_argument);
+  EXPECT_THROW(Tile::uninitialized(ct("int16"), 4, 4, -1), std::invalid_argument);
+  // Filled by its maker, it equals a tile made the usual way and filled the same.
+  Tile a = Tile::uninitialized(ct("int16"), 4, 2), b(ct("int16"), 4, 2);
+  for (int r = 0; r < 2; ++r)
+    for (int c = 0; c < 4; ++c) {
+      a.set(0, c, r, r * 4 + c);
+      b.set(0, c, r, r * 4 + c);
+    }
+  EXPECT_EQ(a, b);
+}
+
 TEST(Tile, NewTilesAreNoDataOrZero) {
   for (const char* n : {"int8", "uint8", "int16", "uint16", "int32", "float32", "float64", "int16ud-9999",
                         "float32ud-9999.0", "uint8ud255"}) {

@@ -41,23 +41,10 @@ log "input $(show "$input")"
 read -r cols rows < <(gdalinfo "$input" | sed -n 's/^Size is \([0-9]*\), \([0-9]*\)$/\1 \2/p')
 cells=$((cols * rows))
 
-# STREAM's Copy kernel, compiled once per version of the source.
-stream_bin=$cache/bin/stream-copy-$(cksum <bench/stream-copy.cpp | cut -d' ' -f1)
-if [ ! -x "$stream_bin" ]; then
-  mkdir -p "$cache/bin"
-  c++ -O3 -fopenmp -o "$stream_bin.part" bench/stream-copy.cpp || die "cannot compile bench/stream-copy.cpp"
-  mv "$stream_bin.part" "$stream_bin"
-fi
-
-# The compression floor, compiled the same way (against GDAL and libdeflate).
-deflate_bin=$cache/bin/deflate-floor-$(cksum <bench/deflate-floor.cpp | cut -d' ' -f1)
-if [ ! -x "$deflate_bin" ]; then
-  mkdir -p "$cache/bin"
-  # shellcheck disable=SC2046 # gdal-config's flags are words
-  c++ -O3 -fopenmp -o "$deflate_bin.part" bench/deflate-floor.cpp $(gdal-config --cflags) -lgdal -ldeflate ||
-    die "cannot compile bench/deflate-floor.cpp"
-  mv "$deflate_bin.part" "$deflate_bin"
-fi
+# STREAM's Copy kernel and the compression floor (against GDAL and libdeflate).
+stream_bin=$(bench_tool stream-copy -O3 -fopenmp) || exit 1
+# shellcheck disable=SC2046 # gdal-config's flags are words
+deflate_bin=$(bench_tool deflate-floor -O3 -fopenmp $(gdal-config --cflags) -lgdal -ldeflate) || exit 1
 
 names=(a b c d)
 what[a]="gdal_calc.py"

@@ -73,13 +73,8 @@ met=$(awk -v r="${ratio[b]}" 'BEGIN { print (r <= 0.2 ? "met" : "not met") }')
 catalog=$out/catalog
 OMP_NUM_THREADS=1 mpirun -n 2 --bind-to none "$trellis" run bench/jobs/render-catalog.yaml --var "IN=$input" \
   --var "OUT=$catalog" --log-level warn || die "the catalog job failed"
-load_bin=$cache/bin/serve-load-$(cksum <bench/serve-load.cpp | cut -d' ' -f1)
-if [ ! -x "$load_bin" ]; then
-  mkdir -p "$cache/bin"
-  c++ -O2 -std=c++17 -pthread -o "$load_bin.part" bench/serve-load.cpp $(pkg-config --cflags --libs cpp-httplib) ||
-    die "cannot compile bench/serve-load.cpp"
-  mv "$load_bin.part" "$load_bin"
-fi
+# shellcheck disable=SC2046 # pkg-config's flags are words
+load_bin=$(bench_tool serve-load -O2 -std=c++17 -pthread $(pkg-config --cflags --libs cpp-httplib)) || exit 1
 requests=${SERVE_REQUESTS:-20000}
 style='ramp=viridis&quantiles=10'
 (cd "${output[b]}" && find 5 6 7 8 -name '*.png' | sort | awk -v s="$style" '{ print "/bench/" $0 "?" s }') >"$out/paths.txt"

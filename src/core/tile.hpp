@@ -72,14 +72,14 @@ struct NoDataTest {
 };
 
 // n stored cells as doubles, NaN for NoData: read_cell over an array, in one loop the compiler
-// vectorises (the NoData test is a comparison in the storage type).
-template <class T>
-inline void read_cells(const T* src, std::size_t n, const CellType& ct, double* out) {
+// vectorises (the NoData test is a comparison in the storage type). `V` float is for kernels that have
+// proved single precision gives the same results (cells whose values float holds exactly).
+template <class T, class V = double>
+inline void read_cells(const T* src, std::size_t n, const CellType& ct, V* out) {
   // NoDataTest's value only: a NaN cell needs no test, it converts to NaN by itself.
   const NoDataTest<T> nd(ct);
   for (std::size_t k = 0; k < n; ++k)
-    out[k] = nd.has_value && src[k] == nd.value ? std::numeric_limits<double>::quiet_NaN()
-                                                : static_cast<double>(src[k]);
+    out[k] = nd.has_value && src[k] == nd.value ? std::numeric_limits<V>::quiet_NaN() : static_cast<V>(src[k]);
 }
 
 // Converts a double to the storage type T the way GeoTrellis' setDouble does: NaN -> NoData,
@@ -106,8 +106,8 @@ inline T narrow_from_double(double v, const CellType& ct) {
 
 // n doubles stored as cells of type T (narrow_from_double over an array; for float types one loop the
 // compiler vectorises).
-template <class T>
-inline void write_cells(const double* v, std::size_t n, const CellType& ct, T* dst) {
+template <class T, class V = double>
+inline void write_cells(const V* v, std::size_t n, const CellType& ct, T* dst) {
   if constexpr (std::is_floating_point_v<T>) {
     if (ct.mode == NoDataMode::UserDefined) {
       const T udv = static_cast<T>(ct.user_nodata);

@@ -334,6 +334,120 @@ class ProgramBuilder {
   std::string bands_from_;
 };
 
+namespace {
+
+// What single precision does to a register's values (LocalProgram::single_precision).
+struct Precision {
+  enum class Kind {
+    Exact,    // whole numbers in [lo, hi], |lo|, |hi| <= 2^24: float holds each exactly
+    Rounded,  // one correctly rounded operation (+ - * / sqrt) of Exact operands
+    Unknown,  // anything else: the result would depend on the precision
+  };
+  Kind kind = Kind::Unknown;
+  double lo = 0, hi = 0;
+};
+
+constexpr double kFloatExactLimit = 16777216.0;  // 2^24: every whole number up to it is a float
+
+Precision exact_range(double lo, double hi) {
+  using K = Precision::Kind;
+  if (lo < -kFloatExactLimit || hi > kFloatExactLimit) return {K::Unknown};
+  return {K::Exact, lo, hi};
+}
+
+// The values an input of this cell type holds, when float holds each of them exactly.
+Precision input_range(const CellType& ct) {
+  switch (ct.kind) {
+    case CellKind::Bool:
+      return exact_range(0, 1);
+    case CellKind::Int8:
+      return exact_range(-128, 127);
+    case CellKind::UInt8:
+      return exact_range(0, 255);
+    case CellKind::Int16:
+      return exact_range(-32768, 32767);
+    case CellKind::UInt16:
+      return exact_range(0, 65535);
+    default:
+      return {};
+  }
+}
+
+// Whether a program computes the same cells in float as in double (LocalProgram::single_precision):
+// interval arithmetic over its registers, in program order (each instruction writes a new register).
+// Conservative: an instruction it does not know to be exact makes the answer no.
+bool single_precision_is_exact(std::span<const Instr> code, const std::vector<Num>& regs,
+                               const std::vector<ProgramInput>& inputs, int result, const CellType& out_ct) {
+  using K = Precision::Kind;
+  if (out_ct.kind != CellKind::Float32 || regs[result] != Num::Double) return false;
+  std::vector<Precision> p(regs.size());
+  auto exact = [&](int r) { return r >= 0 && p[r].kind == K::Exact; };
+  auto range_of = [&](const Instr& i) -> Precision {
+    switch (i.op) {
+      case Instr::Op::Load:
+        return input_range(inputs[i.input].cell_type);
+      case Instr::Op::Const:
+        return i.value == std::trunc(i.value) ? exact_range(i.value, i.value) : Precision{};
+      case Instr::Op::ToDouble:
+      case Instr::Op::ToInt:
+        return exact(i.a) ? p[i.a] : Precision{};
+      case Instr::Op::Select:
+        if (!exact(i.b) || !exact(i.c)) return {};
+        return exact_range(std::min(p[i.b].lo, p[i.c].lo), std::max(p[i.b].hi, p[i.c].hi));
+      case Instr::Op::Unary: {
+        if (i.fn == "isnodata" || i.fn == "isdata") return exact_range(0, 1);
+        if (!exact(i.a)) return {};
+        const Precision& a = p[i.a];
+        if (i.fn == "neg") return exact_range(-a.hi, -a.lo);
+        if (i.fn == "abs") return exact_range(a.lo > 0 ? a.lo : (a.hi < 0 ? -a.hi : 0), std::max(-a.lo, a.hi));
+        if (i.fn == "floor" || i.fn == "ceil" || i.fn == "round") return a;
+        if (i.fn == "sqrt" && i.num == Num::Double) return {K::Rounded};
+        return {};  // exp, log, log10: libm's float and double results differ
+      }
+      case Instr::Op::Binary: {
+        if (!exact(i.a) || !exact(i.b)) return {};
+        const Precision &a = p[i.a], &b = p[i.b];
+        const std::string& f = i.fn;
+        if (regs[i.dst] == Num::Int && i.num == Num::Double) return exact_range(0, 1);  // a comparison
+        if (f == "==" || f == "!=" || f == "<" || f == "<=" || f == ">" || f == ">=" || f == "and" ||
+            f == "or" || f == "xor" || f == "not")
+          return exact_range(0, 1);
+        // Sums and products: exact within 2^24; beyond, one double operation rounded to float is float's
+        // own (Int arithmetic wraps at 2^31 instead, so it is not followed there).
+        auto sum_or_product = [&](double lo, double hi) {
+          const Precision r = exact_range(lo, hi);
+          return r.kind == K::Exact || i.num == Num::Int ? r : Precision{K::Rounded};
+        };
+        if (f == "+") return sum_or_product(a.lo + b.lo, a.hi + b.hi);
+        if (f == "addz")  // NoData counts as 0
+          return sum_or_product(std::min(a.lo, 0.0) + std::min(b.lo, 0.0), std::max(a.hi, 0.0) + std::max(b.hi, 0.0));
+        if (f == "-") return sum_or_product(a.lo - b.hi, a.hi - b.lo);
+        if (f == "*") {
+          const double c[] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
+          return sum_or_product(*std::min_element(c, c + 4), *std::max_element(c, c + 4));
+        }
+        if (f == "min" || f == "max") return exact_range(std::min(a.lo, b.lo), std::max(a.hi, b.hi));
+        if (f == "/" && i.num == Num::Int) {  // truncating: |a / b| <= |a|
+          const double m = std::max(-a.lo, a.hi);
+          return exact_range(-m, m);
+        }
+        if (f == "/") return {K::Rounded};
+        return {};  // pow: libm
+      }
+    }
+    return {};
+  };
+  for (const Instr& i : code) {
+    // A rounded value may only be the result: an operation on it would see float's rounding.
+    for (const int r : {i.a, i.b, i.c})
+      if (r >= 0 && p[r].kind != K::Exact) return false;
+    p[i.dst] = range_of(i);
+  }
+  return p[result].kind != K::Unknown;
+}
+
+}  // namespace
+
 LocalProgram LocalProgram::compile(const Expression& e, const std::map<std::string, ProgramInput>& inputs,
                                    const std::optional<CellType>& cell_type) {
   LocalProgram p;
@@ -348,6 +462,7 @@ LocalProgram LocalProgram::compile(const Expression& e, const std::map<std::stri
   if (!b.uses_layer()) throw ExpressionError(0, "the expression uses no layer");
   p.result_ = r.reg;
   p.out_ct_ = cell_type ? *cell_type : r.ct;
+  p.single_ = single_precision_is_exact(p.code_, p.regs_, p.inputs_, p.result_, p.out_ct_);
   p.out_bands_ = 1;
   for (const auto& i : p.code_)
     if (i.op == Instr::Op::Load && i.band < 0)
@@ -357,11 +472,15 @@ LocalProgram LocalProgram::compile(const Expression& e, const std::map<std::stri
 
 namespace {
 
-// Registers: Int cells are int32 with kIntNoData as NoData; double cells have NaN.
+// Registers: Int cells are int32 with kIntNoData as NoData; double cells have NaN, and are held as F:
+// double, or float where the program allows (LocalProgram::single_precision).
+template <class F>
 struct Regs {
   std::vector<std::vector<std::int32_t>> i;
-  std::vector<std::vector<double>> d;
+  std::vector<std::vector<F>> d;
 };
+template <class F>
+constexpr F kNaNOf = std::numeric_limits<F>::quiet_NaN();
 
 std::int32_t wrap(std::int64_t v) {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(v)));
@@ -375,13 +494,13 @@ std::int32_t to_int(double v) {
   return static_cast<std::int32_t>(t);
 }
 
-template <class T>
-void load_block(const Tile* t, int band, std::size_t at, int n, Num num, std::int32_t* oi, double* od) {
+template <class T, class F>
+void load_block(const Tile* t, int band, std::size_t at, int n, Num num, std::int32_t* oi, F* od) {
   if (!t) {
     if (num == Num::Int)
       std::fill(oi, oi + n, kIntNoData);
     else
-      std::fill(od, od + n, kNaN);
+      std::fill(od, od + n, kNaNOf<F>);
     return;
   }
   const CellType& ct = t->cell_type();
@@ -404,7 +523,8 @@ void each(int n, F f) {
   for (int k = 0; k < n; ++k) f(k);
 }
 
-void run_unary(const Instr& ins, Regs& r, int n) {
+template <class F>
+void run_unary(const Instr& ins, Regs<F>& r, int n) {
   const std::string& f = ins.fn;
   std::int32_t* di = r.i[ins.dst].empty() ? nullptr : r.i[ins.dst].data();
   if (f == "isnodata" || f == "isdata") {
@@ -413,7 +533,7 @@ void run_unary(const Instr& ins, Regs& r, int n) {
       const std::int32_t* a = r.i[ins.a].data();
       each(n, [&](int k) { di[k] = (a[k] == kIntNoData) == (want == 1) ? 1 : 0; });
     } else {
-      const double* a = r.d[ins.a].data();
+      const F* a = r.d[ins.a].data();
       each(n, [&](int k) { di[k] = std::isnan(a[k]) == (want == 1) ? 1 : 0; });
     }
     return;
@@ -428,8 +548,8 @@ void run_unary(const Instr& ins, Regs& r, int n) {
       std::copy(a, a + n, di);
     return;
   }
-  const double* a = r.d[ins.a].data();
-  double* dd = r.d[ins.dst].data();
+  const F* a = r.d[ins.a].data();
+  F* dd = r.d[ins.dst].data();
   if (f == "neg")
     each(n, [&](int k) { dd[k] = -a[k]; });
   else if (f == "abs")
@@ -483,7 +603,8 @@ bool run_compare(const std::string& f, const V* a, const V* b, std::int32_t* d, 
   return true;
 }
 
-void run_binary(const Instr& ins, Regs& r, int n) {
+template <class F>
+void run_binary(const Instr& ins, Regs<F>& r, int n) {
   const std::string& f = ins.fn;
   if (ins.num == Num::Int) {
     const std::int32_t *a = r.i[ins.a].data(), *b = r.i[ins.b].data();
@@ -514,12 +635,13 @@ void run_binary(const Instr& ins, Regs& r, int n) {
       arith([](std::int32_t x, std::int32_t y) { return std::max(x, y); });
     return;
   }
-  const double *a = r.d[ins.a].data(), *b = r.d[ins.b].data();
+  const F *a = r.d[ins.a].data(), *b = r.d[ins.b].data();
   if (r.d[ins.dst].empty()) {  // a comparison of double values
-    run_compare(f, a, b, r.i[ins.dst].data(), n, [](double x) { return std::isnan(x); });
+    run_compare(f, a, b, r.i[ins.dst].data(), n, [](F x) { return std::isnan(x); });
     return;
   }
-  double* d = r.d[ins.dst].data();
+  F* d = r.d[ins.dst].data();
+  constexpr F kNaN = kNaNOf<F>;
   // IEEE arithmetic, NaN propagating; x / 0 is NaN (GeoTrellis), not infinity.
   if (f == "addz")
     each(n, [&](int k) { d[k] = (std::isnan(a[k]) ? 0 : a[k]) + (std::isnan(b[k]) ? 0 : b[k]); });
@@ -539,18 +661,28 @@ void run_binary(const Instr& ins, Regs& r, int n) {
     each(n, [&](int k) { d[k] = std::isnan(a[k]) || std::isnan(b[k]) ? kNaN : std::max(a[k], b[k]); });
 }
 
+// The program's instructions and what they read, for run_block.
+struct Code {
+  std::span<const Instr> code;
+  const std::vector<Num>& regs;
+  const std::vector<ProgramInput>& inputs;
+  int result;
+  const CellType& out_ct;
+};
+
 // One block of n cells at `at` of output band `ob`: every instruction, then the store into `out`.
-TRELLIS_SIMD_CLONES
-void run_block(std::span<const Instr> code, const std::vector<Num>& regs,
-               const std::vector<ProgramInput>& inputs, std::span<const Tile* const> tiles, int result,
-               const CellType& out_ct, Regs& r, int ob, std::size_t at, int n, Tile& out) {
-  for (const Instr& ins : code) {
+template <class F>
+inline void run_block(const Code& p, std::span<const Tile* const> tiles, Regs<F>& r, int ob, std::size_t at,
+                      int n, Tile& out) {
+  const auto& regs = p.regs;
+  constexpr F kNaN = kNaNOf<F>;
+  for (const Instr& ins : p.code) {
     std::int32_t* di = regs[ins.dst] == Num::Int ? r.i[ins.dst].data() : nullptr;
-    double* dd = regs[ins.dst] == Num::Double ? r.d[ins.dst].data() : nullptr;
+    F* dd = regs[ins.dst] == Num::Double ? r.d[ins.dst].data() : nullptr;
     switch (ins.op) {
       case Instr::Op::Load: {
         const Tile* t = tiles[static_cast<std::size_t>(ins.input)];
-        const int band = ins.band >= 0 ? ins.band : (inputs[ins.input].bands == 1 ? 0 : ob);
+        const int band = ins.band >= 0 ? ins.band : (p.inputs[ins.input].bands == 1 ? 0 : ob);
         const CellKind kind = t ? t->cell_type().kind : CellKind::Int32;
         dispatch_kind(kind, [&](auto tag) { load_block<decltype(tag)>(t, band, at, n, ins.num, di, dd); });
         break;
@@ -559,15 +691,19 @@ void run_block(std::span<const Instr> code, const std::vector<Num>& regs,
         if (di)
           std::fill(di, di + n, static_cast<std::int32_t>(ins.value));
         else
-          std::fill(dd, dd + n, ins.value);
+          std::fill(dd, dd + n, static_cast<F>(ins.value));
         break;
       case Instr::Op::ToDouble: {
         const std::int32_t* a = r.i[ins.a].data();
-        for (int k = 0; k < n; ++k) dd[k] = a[k] == kIntNoData ? kNaN : static_cast<double>(a[k]);
+        // The conversion first, then the choice: a form the compiler vectorises.
+        for (int k = 0; k < n; ++k) {
+          const F v = static_cast<F>(a[k]);
+          dd[k] = a[k] == kIntNoData ? kNaN : v;
+        }
         break;
       }
       case Instr::Op::ToInt: {
-        const double* a = r.d[ins.a].data();
+        const F* a = r.d[ins.a].data();
         for (int k = 0; k < n; ++k) di[k] = to_int(a[k]);
         break;
       }
@@ -592,17 +728,51 @@ void run_block(std::span<const Instr> code, const std::vector<Num>& regs,
     }
   }
   // Store the result in the output's cell type (GeoTrellis' setDouble narrowing).
-  dispatch_kind(out_ct.kind, [&](auto tag) {
+  dispatch_kind(p.out_ct.kind, [&](auto tag) {
     using T = decltype(tag);
     T* dst = out.band_as<T>(ob) + at;
-    if (regs[result] == Num::Int) {
-      const std::int32_t* v = r.i[result].data();
+    if (regs[p.result] == Num::Int) {
+      const std::int32_t* v = r.i[p.result].data();
       for (int k = 0; k < n; ++k)
-        dst[k] = narrow_from_double<T>(v[k] == kIntNoData ? kNaN : static_cast<double>(v[k]), out_ct);
+        dst[k] = narrow_from_double<T>(v[k] == kIntNoData ? kNaNOf<double> : static_cast<double>(v[k]), p.out_ct);
     } else {
-      write_cells(r.d[result].data(), static_cast<std::size_t>(n), out_ct, dst);
+      write_cells(r.d[p.result].data(), static_cast<std::size_t>(n), p.out_ct, dst);
     }
   });
+}
+
+template <class F>
+void run_blocks(const Code& p, std::span<const Tile* const> tiles, Regs<F>& r, int bands, std::size_t cells,
+                Tile& out) {
+  for (int ob = 0; ob < bands; ++ob)
+    for (std::size_t at = 0; at < cells; at += kBlock)
+      run_block(p, tiles, r, ob, at, static_cast<int>(std::min<std::size_t>(kBlock, cells - at)), out);
+}
+
+// The block loops, compiled for each instruction set (core/simd.hpp), in double and in float.
+TRELLIS_SIMD_CLONES
+void run_blocks_double(const Code& p, std::span<const Tile* const> tiles, Regs<double>& r, int bands,
+                       std::size_t cells, Tile& out) {
+  run_blocks(p, tiles, r, bands, cells, out);
+}
+TRELLIS_SIMD_CLONES
+void run_blocks_float(const Code& p, std::span<const Tile* const> tiles, Regs<float>& r, int bands,
+                      std::size_t cells, Tile& out) {
+  run_blocks(p, tiles, r, bands, cells, out);
+}
+
+template <class F>
+Regs<F> registers(const std::vector<Num>& kinds) {
+  Regs<F> r;
+  r.i.resize(kinds.size());
+  r.d.resize(kinds.size());
+  for (std::size_t k = 0; k < kinds.size(); ++k) {
+    if (kinds[k] == Num::Int)
+      r.i[k].resize(kBlock);
+    else
+      r.d[k].resize(kBlock);
+  }
+  return r;
 }
 
 }  // namespace
@@ -610,19 +780,14 @@ void run_block(std::span<const Instr> code, const std::vector<Num>& regs,
 Tile LocalProgram::evaluate(std::span<const Tile* const> tiles, int cols, int rows) const {
   Tile out = Tile::uninitialized(out_ct_, cols, rows, out_bands_);  // each block of each band is stored below
   const std::size_t cells = static_cast<std::size_t>(cols) * static_cast<std::size_t>(rows);
-  Regs r;
-  r.i.resize(regs_.size());
-  r.d.resize(regs_.size());
-  for (std::size_t k = 0; k < regs_.size(); ++k) {
-    if (regs_[k] == Num::Int)
-      r.i[k].resize(kBlock);
-    else
-      r.d[k].resize(kBlock);
+  const Code code{code_, regs_, inputs_, result_, out_ct_};
+  if (single_) {
+    Regs<float> r = registers<float>(regs_);
+    run_blocks_float(code, tiles, r, out_bands_, cells, out);
+  } else {
+    Regs<double> r = registers<double>(regs_);
+    run_blocks_double(code, tiles, r, out_bands_, cells, out);
   }
-  for (int ob = 0; ob < out_bands_; ++ob)
-    for (std::size_t at = 0; at < cells; at += kBlock)
-      run_block(code_, regs_, inputs_, tiles, result_, out_ct_, r, ob, at,
-                static_cast<int>(std::min<std::size_t>(kBlock, cells - at)), out);
   return out;
 }
 

@@ -45,6 +45,13 @@ class LocalProgram {
   int bands() const { return out_bands_; }
   // The inputs the program reads, in the order evaluate() takes their tiles.
   const std::vector<std::string>& input_names() const { return names_; }
+  // Whether evaluate() computes the double values in single precision, which it does only where that
+  // gives the same cells (see single_precision_is_exact in program.cpp): a float32 result, every value
+  // before the last operation a whole number float holds exactly (inputs of at most 16 bits, whole
+  // constants, sums and products within 2^24), and a last operation IEEE rounds correctly (+ - * /,
+  // sqrt), whose double result rounded to float32 is the float32 result (double rounding is innocuous
+  // for these when 53 >= 2 x 24 + 2). Half the bytes per register and twice the lanes per instruction.
+  bool single_precision() const { return single_; }
 
   // The result tile from one tile per input (input_names() order; null: a missing tile, all NoData),
   // each of cols x rows cells. Thread-safe (const), deterministic.
@@ -77,6 +84,7 @@ class LocalProgram {
   int result_ = 0;
   CellType out_ct_;
   int out_bands_ = 1;
+  bool single_ = false;
   friend class ProgramBuilder;
 };
 

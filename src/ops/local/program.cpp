@@ -14,7 +14,6 @@ namespace {
 
 using Num = LocalProgram::Num;
 using Instr = LocalProgram::Instr;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Cells per block: the registers of a program (4 KiB of doubles each) stay in the L1 cache across its
 // instructions.
 constexpr int kBlock = 512;

@@ -79,7 +79,8 @@ inline void read_cells(const T* src, std::size_t n, const CellType& ct, V* out) 
   // NoDataTest's value only: a NaN cell needs no test, it converts to NaN by itself.
   const NoDataTest<T> nd(ct);
   for (std::size_t k = 0; k < n; ++k)
-    out[k] = nd.has_value && src[k] == nd.value ? std::numeric_limits<V>::quiet_NaN() : static_cast<V>(src[k]);
+    out[k] =
+        nd.has_value && src[k] == nd.value ? std::numeric_limits<V>::quiet_NaN() : static_cast<V>(src[k]);
 }
 
 // Converts a double to the storage type T the way GeoTrellis' setDouble does: NaN -> NoData,

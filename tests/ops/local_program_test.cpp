@@ -74,7 +74,8 @@ using Reference = std::function<double(double, double)>;  // NoData operands are
 
 // Evaluates `text` over `p` and compares every cell, bit for bit, with `ref` computed in double and
 // rounded to float32 once; NaN is NoData (float32's), so any NaN matches any NaN.
-void expect_same_as_double(const std::string& text, const std::string& type, const Pair& p, const Reference& ref) {
+void expect_same_as_double(const std::string& text, const std::string& type, const Pair& p,
+                           const Reference& ref) {
   SCOPED_TRACE(text + " over " + type);
   const LocalProgram prog = compile(text, type, type, "float32");
   ASSERT_TRUE(prog.single_precision());
@@ -88,7 +89,9 @@ void expect_same_as_double(const std::string& text, const std::string& type, con
       const float want = static_cast<float>(std::isnan(x) || std::isnan(y) ? std::nan("") : ref(x, y));
       const float got = out.band_as<float>(0)[static_cast<std::size_t>(r) * p.a.cols() + c];
       if (std::isnan(want)) ++nodata;
-      const bool same = std::isnan(want) ? std::isnan(got) : std::bit_cast<std::uint32_t>(want) == std::bit_cast<std::uint32_t>(got);
+      const bool same = std::isnan(want)
+                            ? std::isnan(got)
+                            : std::bit_cast<std::uint32_t>(want) == std::bit_cast<std::uint32_t>(got);
       if (!same && ++differ <= 5) {
         ADD_FAILURE() << "a=" << x << " b=" << y << ": float gave " << got << ", double " << want;
       }
@@ -100,7 +103,9 @@ void expect_same_as_double(const std::string& text, const std::string& type, con
 }
 
 // NoData and x / 0 give NaN, as the engine's semantics say.
-double quotient(double n, double d) { return d == 0 ? std::nan("") : n / d; }
+double quotient(double n, double d) {
+  return d == 0 ? std::nan("") : n / d;
+}
 
 const std::vector<std::pair<std::string, Reference>>& expressions() {
   static const std::vector<std::pair<std::string, Reference>> kAll = {
@@ -136,7 +141,7 @@ TEST(LocalProgram, SinglePrecisionGivesDoublesCellsForSixteenBitIntegers) {
     std::uniform_int_distribution<int> any(is_signed ? -32768 : 0, is_signed ? 32767 : 65535);
     Pair p{Tile(ct, 512, 512), Tile(ct, 512, 512)};
     // Random values, and every extreme against every extreme in the first row.
-    const int extremes[] = {is_signed ? -32768 : 0, is_signed ? -32767 : 1, -1, 0, 1, 32767,
+    const int extremes[] = {is_signed ? -32768 : 0,   is_signed ? -32767 : 1, -1, 0, 1, 32767,
                             is_signed ? 32766 : 65535};
     for (int r = 0; r < 512; ++r)
       for (int c = 0; c < 512; ++c) {

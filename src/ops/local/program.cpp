@@ -398,7 +398,8 @@ bool single_precision_is_exact(std::span<const Instr> code, const std::vector<Nu
         if (!exact(i.a)) return {};
         const Precision& a = p[i.a];
         if (i.fn == "neg") return exact_range(-a.hi, -a.lo);
-        if (i.fn == "abs") return exact_range(a.lo > 0 ? a.lo : (a.hi < 0 ? -a.hi : 0), std::max(-a.lo, a.hi));
+        if (i.fn == "abs")
+          return exact_range(a.lo > 0 ? a.lo : (a.hi < 0 ? -a.hi : 0), std::max(-a.lo, a.hi));
         if (i.fn == "floor" || i.fn == "ceil" || i.fn == "round") return a;
         if (i.fn == "sqrt" && i.num == Num::Double) return {K::Rounded};
         return {};  // exp, log, log10: libm's float and double results differ
@@ -419,7 +420,8 @@ bool single_precision_is_exact(std::span<const Instr> code, const std::vector<Nu
         };
         if (f == "+") return sum_or_product(a.lo + b.lo, a.hi + b.hi);
         if (f == "addz")  // NoData counts as 0
-          return sum_or_product(std::min(a.lo, 0.0) + std::min(b.lo, 0.0), std::max(a.hi, 0.0) + std::max(b.hi, 0.0));
+          return sum_or_product(std::min(a.lo, 0.0) + std::min(b.lo, 0.0),
+                                std::max(a.hi, 0.0) + std::max(b.hi, 0.0));
         if (f == "-") return sum_or_product(a.lo - b.hi, a.hi - b.lo);
         if (f == "*") {
           const double c[] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
@@ -462,6 +464,7 @@ LocalProgram LocalProgram::compile(const Expression& e, const std::map<std::stri
   p.result_ = r.reg;
   p.out_ct_ = cell_type ? *cell_type : r.ct;
   p.single_ = single_precision_is_exact(p.code_, p.regs_, p.inputs_, p.result_, p.out_ct_);
+  for (const auto& i : p.code_) p.result_read_ |= i.a == p.result_ || i.b == p.result_ || i.c == p.result_;
   p.out_bands_ = 1;
   for (const auto& i : p.code_)
     if (i.op == Instr::Op::Load && i.band < 0)
@@ -523,7 +526,7 @@ void each(int n, F f) {
 }
 
 template <class F>
-void run_unary(const Instr& ins, Regs<F>& r, int n) {
+void run_unary(const Instr& ins, Regs<F>& r, F* dd, int n) {
   const std::string& f = ins.fn;
   std::int32_t* di = r.i[ins.dst].empty() ? nullptr : r.i[ins.dst].data();
   if (f == "isnodata" || f == "isdata") {
@@ -548,7 +551,6 @@ void run_unary(const Instr& ins, Regs<F>& r, int n) {
     return;
   }
   const F* a = r.d[ins.a].data();
-  F* dd = r.d[ins.dst].data();
   if (f == "neg")
     each(n, [&](int k) { dd[k] = -a[k]; });
   else if (f == "abs")
@@ -603,7 +605,7 @@ bool run_compare(const std::string& f, const V* a, const V* b, std::int32_t* d, 
 }
 
 template <class F>
-void run_binary(const Instr& ins, Regs<F>& r, int n) {
+void run_binary(const Instr& ins, Regs<F>& r, F* d, int n) {
   const std::string& f = ins.fn;
   if (ins.num == Num::Int) {
     const std::int32_t *a = r.i[ins.a].data(), *b = r.i[ins.b].data();
@@ -635,11 +637,10 @@ void run_binary(const Instr& ins, Regs<F>& r, int n) {
     return;
   }
   const F *a = r.d[ins.a].data(), *b = r.d[ins.b].data();
-  if (r.d[ins.dst].empty()) {  // a comparison of double values
+  if (!d) {  // a comparison of double values
     run_compare(f, a, b, r.i[ins.dst].data(), n, [](F x) { return std::isnan(x); });
     return;
   }
-  F* d = r.d[ins.dst].data();
   constexpr F kNaN = kNaNOf<F>;
   // IEEE arithmetic, NaN propagating; x / 0 is NaN (GeoTrellis), not infinity.
   if (f == "addz")
@@ -667,6 +668,9 @@ struct Code {
   const std::vector<ProgramInput>& inputs;
   int result;
   const CellType& out_ct;
+  // The result is computed in the output tile: it is stored as the registers hold it (float in float
+  // mode, double otherwise, NoData NaN) and no instruction reads it.
+  bool result_in_place;
 };
 
 // One block of n cells at `at` of output band `ob`: every instruction, then the store into `out`.
@@ -678,6 +682,7 @@ inline void run_block(const Code& p, std::span<const Tile* const> tiles, Regs<F>
   for (const Instr& ins : p.code) {
     std::int32_t* di = regs[ins.dst] == Num::Int ? r.i[ins.dst].data() : nullptr;
     F* dd = regs[ins.dst] == Num::Double ? r.d[ins.dst].data() : nullptr;
+    if (ins.dst == p.result && p.result_in_place) dd = out.band_as<F>(ob) + at;
     switch (ins.op) {
       case Instr::Op::Load: {
         const Tile* t = tiles[static_cast<std::size_t>(ins.input)];
@@ -707,10 +712,10 @@ inline void run_block(const Code& p, std::span<const Tile* const> tiles, Regs<F>
         break;
       }
       case Instr::Op::Unary:
-        run_unary(ins, r, n);
+        run_unary(ins, r, dd, n);
         break;
       case Instr::Op::Binary:
-        run_binary(ins, r, n);
+        run_binary(ins, r, dd, n);
         break;
       case Instr::Op::Select: {
         const bool ci = ins.fn == "int";
@@ -726,6 +731,7 @@ inline void run_block(const Code& p, std::span<const Tile* const> tiles, Regs<F>
       }
     }
   }
+  if (p.result_in_place) return;
   // Store the result in the output's cell type (GeoTrellis' setDouble narrowing).
   dispatch_kind(p.out_ct.kind, [&](auto tag) {
     using T = decltype(tag);
@@ -733,7 +739,8 @@ inline void run_block(const Code& p, std::span<const Tile* const> tiles, Regs<F>
     if (regs[p.result] == Num::Int) {
       const std::int32_t* v = r.i[p.result].data();
       for (int k = 0; k < n; ++k)
-        dst[k] = narrow_from_double<T>(v[k] == kIntNoData ? kNaNOf<double> : static_cast<double>(v[k]), p.out_ct);
+        dst[k] =
+            narrow_from_double<T>(v[k] == kIntNoData ? kNaNOf<double> : static_cast<double>(v[k]), p.out_ct);
     } else {
       write_cells(r.d[p.result].data(), static_cast<std::size_t>(n), p.out_ct, dst);
     }
@@ -779,7 +786,10 @@ Regs<F> registers(const std::vector<Num>& kinds) {
 Tile LocalProgram::evaluate(std::span<const Tile* const> tiles, int cols, int rows) const {
   Tile out = Tile::uninitialized(out_ct_, cols, rows, out_bands_);  // each block of each band is stored below
   const std::size_t cells = static_cast<std::size_t>(cols) * static_cast<std::size_t>(rows);
-  const Code code{code_, regs_, inputs_, result_, out_ct_};
+  const bool as_held = regs_[result_] == Num::Double && !result_read_ &&
+                       out_ct_.mode != NoDataMode::UserDefined &&
+                       out_ct_.kind == (single_ ? CellKind::Float32 : CellKind::Float64);
+  const Code code{code_, regs_, inputs_, result_, out_ct_, as_held};
   if (single_) {
     Regs<float> r = registers<float>(regs_);
     run_blocks_float(code, tiles, r, out_bands_, cells, out);

@@ -85,6 +85,7 @@ class LocalProgram {
   CellType out_ct_;
   int out_bands_ = 1;
   bool single_ = false;
+  bool result_read_ = false;  // an instruction reads the result register
   friend class ProgramBuilder;
 };
 

@@ -174,47 +174,67 @@ TEST(GeoTiffWriter, BlocksNeverWrittenAreNoData) {
   }
 }
 
-// The encoder's bytes are the bytes GDAL stores when it writes the same cells itself.
+// The encoder's bytes are the bytes GDAL stores when it writes the same cells itself: for DEFLATE (the
+// encoder's own libdeflate path) every cell type GDAL stores in bytes, one band and two (interleaved),
+// blocks with NoData beyond the file's edge; and for LZW (GDAL's path).
 TEST(BlockEncoder, BlocksAreWhatGdalWrites) {
   TempDir dir;
-  const CellType ct = CellType::parse("float32");
-  GeoTiffOptions o;
-  o.block_size = 128;
-  const fs::path ref = dir / "gdal.tif";
-  {
-    GDALAllRegister();
-    CPLStringList co;
-    co.SetNameValue("TILED", "YES");
-    co.SetNameValue("BLOCKXSIZE", "128");
-    co.SetNameValue("BLOCKYSIZE", "128");
-    co.SetNameValue("COMPRESS", "DEFLATE");
-    GDALDatasetUniquePtr ds(GetGDALDriverManager()->GetDriverByName("GTiff")->Create(ref.c_str(), 256, 128, 2,
-                                                                                     GDT_Float32, co.List()));
-    ASSERT_TRUE(ds);
-    for (long bx = 0; bx < 2; ++bx) {
-      const Tile t = block(ct, 2, 128, bx, 0, 256, 128);
-      ASSERT_EQ(ds->RasterIO(GF_Write, static_cast<int>(bx * 128), 0, 128, 128,
-                             const_cast<std::byte*>(t.band_data(0)), 128, 128, GDT_Float32, 2, nullptr, 4,
-                             128 * 4, 128 * 128 * 4, nullptr),
-                CE_None);
+  GDALAllRegister();
+  const std::pair<const char*, const char*> kCases[] = {
+      {"float32", "DEFLATE"}, {"float64", "DEFLATE"}, {"int8", "DEFLATE"},  {"uint8", "DEFLATE"},
+      {"int16", "DEFLATE"},   {"uint16", "DEFLATE"},  {"int32", "DEFLATE"}, {"int16raw", "DEFLATE"},
+      {"float32", "LZW"},     {"int16", "LZW"}};
+  for (const auto& [name, codec] : kCases)
+    for (const int bands : {1, 2}) {
+      SCOPED_TRACE(std::string(name) + " " + codec + " " + std::to_string(bands) + " band(s)");
+      const CellType ct = CellType::parse(name);
+      const auto type = static_cast<GDALDataType>(gdal_type_for(ct));
+      const int bytes = ct.bytes();
+      GeoTiffOptions o;
+      o.block_size = 128;
+      o.compression = codec == std::string("LZW") ? "lzw" : "deflate";
+      // GDAL writes a file of 2 x 1 blocks whose right block is cut by the file's edge (cols 200).
+      const fs::path ref = dir / (std::string(name) + codec + std::to_string(bands) + ".tif");
+      const long cols = 200, rows = 128;
+      {
+        CPLStringList co;
+        co.SetNameValue("TILED", "YES");
+        co.SetNameValue("BLOCKXSIZE", "128");
+        co.SetNameValue("BLOCKYSIZE", "128");
+        co.SetNameValue("INTERLEAVE", "PIXEL");
+        co.SetNameValue("COMPRESS", codec);
+        if (ct.kind == CellKind::Int8) co.SetNameValue("PIXELTYPE", "SIGNEDBYTE");
+        GDALDatasetUniquePtr ds(GetGDALDriverManager()->GetDriverByName("GTiff")->Create(
+            ref.c_str(), 256, 128, bands, type, co.List()));
+        ASSERT_TRUE(ds);
+        for (long bx = 0; bx < 2; ++bx) {
+          const Tile t = block(ct, bands, 128, bx, 0, cols, rows);
+          ASSERT_EQ(ds->RasterIO(GF_Write, static_cast<int>(bx * 128), 0, 128, 128,
+                                 const_cast<std::byte*>(t.band_data(0)), 128, 128, type, bands, nullptr,
+                                 bytes, 128 * bytes, 128 * 128 * bytes, nullptr),
+                    CE_None);
+        }
+      }
+      GDALDatasetUniquePtr ds(GDALDataset::Open(ref.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+      ASSERT_TRUE(ds);
+      const std::string file = test::read_file(ref);
+      const BlockEncoder enc(ct, bands, o);
+      const Tile t0 = block(ct, bands, 128, 0, 0, cols, rows), t1 = block(ct, bands, 128, 1, 0, cols, rows);
+      const auto encoded = enc.encode({&t0, &t1});
+      ASSERT_EQ(encoded.size(), 2u);
+      for (int bx = 0; bx < 2; ++bx) {
+        const std::string id = "_" + std::to_string(bx) + "_0";
+        const long off =
+            std::atol(ds->GetRasterBand(1)->GetMetadataItem(("BLOCK_OFFSET" + id).c_str(), "TIFF"));
+        const long size =
+            std::atol(ds->GetRasterBand(1)->GetMetadataItem(("BLOCK_SIZE" + id).c_str(), "TIFF"));
+        ASSERT_GT(size, 0);
+        ASSERT_EQ(static_cast<long>(encoded[bx].size()), size);
+        EXPECT_EQ(0, std::memcmp(encoded[bx].data(), file.data() + off, static_cast<std::size_t>(size)));
+      }
+      const Tile wrong(ct, 64, 64, bands);
+      EXPECT_THROW(enc.encode({&wrong}), std::invalid_argument);
     }
-  }
-  GDALDatasetUniquePtr ds(GDALDataset::Open(ref.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
-  ASSERT_TRUE(ds);
-  const std::string bytes = test::read_file(ref);
-  const BlockEncoder enc(ct, 2, o);
-  const Tile t0 = block(ct, 2, 128, 0, 0, 256, 128), t1 = block(ct, 2, 128, 1, 0, 256, 128);
-  const auto encoded = enc.encode({&t0, &t1});
-  ASSERT_EQ(encoded.size(), 2u);
-  for (int bx = 0; bx < 2; ++bx) {
-    const std::string id = "_" + std::to_string(bx) + "_0";
-    const long off = std::atol(ds->GetRasterBand(1)->GetMetadataItem(("BLOCK_OFFSET" + id).c_str(), "TIFF"));
-    const long size = std::atol(ds->GetRasterBand(1)->GetMetadataItem(("BLOCK_SIZE" + id).c_str(), "TIFF"));
-    ASSERT_EQ(static_cast<long>(encoded[bx].size()), size);
-    EXPECT_EQ(0, std::memcmp(encoded[bx].data(), bytes.data() + off, static_cast<std::size_t>(size)));
-  }
-  const Tile wrong(ct, 64, 64, 2);
-  EXPECT_THROW(enc.encode({&wrong}), std::invalid_argument);
 }
 
 TEST(GeoTiffWriter, CogHasOverviewsAndTheSameCells) {

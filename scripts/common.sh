@@ -27,7 +27,7 @@ TRELLIS_PACKAGES=(
 # (the daemons are started by hand, by scripts/slurm-up.sh).
 TRELLIS_SLURM_PACKAGES=(slurm-wlm slurmctld slurmd slurm-client munge)
 
-log() { printf '[trellis setup] %s\n' "$*" >&2; }
+log() { printf '[trellis setup %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 apt_updated=0
 apt_install() {

@@ -78,13 +78,16 @@ struct GeoTiffOptions {
 };
 
 // Encodes tiles into GeoTIFF blocks exactly as GeoTiffWriter stores them with the same cell type, band
-// count and options (the same GDAL driver, creation options and codec), so that every rank can compress
-// its own blocks and one rank write them all. Thread-safe: each call works in its own in-memory file.
+// count and options, so that every rank can compress its own blocks and one rank write them all. DEFLATE
+// calls libdeflate as libtiff does under GDAL's default level (the same bytes, without GDAL's in-memory
+// file); the other codecs go through GDAL's GTiff driver with the same creation options. Thread-safe:
+// each call has its own buffers or in-memory file. Not collective; deterministic.
 class BlockEncoder {
  public:
   BlockEncoder(const CellType& ct, int bands, const GeoTiffOptions& opts);
   // Each tile is block_size x block_size cells of the encoder's cell type and band count; returns one
-  // encoded block per tile, in order.
+  // encoded block per tile, in order. Throws std::invalid_argument for a tile of another shape or cell
+  // type, IoError when the codec fails.
   std::vector<std::vector<std::byte>> encode(const std::vector<const Tile*>& tiles) const;
   int block_size() const { return opts_.block_size; }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 
 #include "core/simd.hpp"
 
@@ -14,6 +15,7 @@ namespace {
 
 using Num = LocalProgram::Num;
 using Instr = LocalProgram::Instr;
+using Fn = LocalProgram::Fn;
 // Cells per block: the registers of a program (4 KiB of doubles each) stay in the L1 cache across its
 // instructions.
 constexpr int kBlock = 512;
@@ -27,6 +29,27 @@ struct Typed {
   bool scalar = false;
   bool integral = false;  // a whole-number constant
 };
+
+// The operation an operator or function name of an expression names.
+Fn fn_named(const std::string& name) {
+  static const std::map<std::string, Fn> kByName = {{"neg", Fn::Neg},       {"abs", Fn::Abs},
+                                                    {"sqrt", Fn::Sqrt},     {"exp", Fn::Exp},
+                                                    {"log", Fn::Log},       {"log10", Fn::Log10},
+                                                    {"floor", Fn::Floor},   {"ceil", Fn::Ceil},
+                                                    {"round", Fn::Round},   {"isnodata", Fn::IsNoData},
+                                                    {"isdata", Fn::IsData}, {"+", Fn::Add},
+                                                    {"-", Fn::Sub},         {"*", Fn::Mul},
+                                                    {"/", Fn::Div},         {"pow", Fn::Pow},
+                                                    {"min", Fn::Min},       {"max", Fn::Max},
+                                                    {"==", Fn::Eq},         {"!=", Fn::Ne},
+                                                    {"<", Fn::Lt},          {"<=", Fn::Le},
+                                                    {">", Fn::Gt},          {">=", Fn::Ge},
+                                                    {"and", Fn::And},       {"or", Fn::Or},
+                                                    {"xor", Fn::Xor},       {"not", Fn::Not}};
+  const auto it = kByName.find(name);
+  if (it == kByName.end()) throw std::logic_error("local program: no operation named '" + name + "'");
+  return it->second;
+}
 
 bool is_arith(const std::string& op) {
   return op == "+" || op == "-" || op == "*" || op == "/" || op == "pow" || op == "min" || op == "max";
@@ -59,7 +82,7 @@ class ProgramBuilder {
         if (n.name == "not") return logic("not", a, a);
         Instr i;
         i.op = Instr::Op::Unary;
-        i.fn = "neg";
+        i.fn = Fn::Neg;
         i.a = a.reg;
         Typed t = a;
         return emit(i, t);
@@ -161,7 +184,7 @@ class ProgramBuilder {
     const Num work = truncate ? Num::Double : t.num;
     Instr i;
     i.op = Instr::Op::Binary;
-    i.fn = op;
+    i.fn = fn_named(op);
     i.a = convert(a, work).reg;
     i.b = convert(b, work).reg;
     Typed r = t;
@@ -185,7 +208,7 @@ class ProgramBuilder {
     const Num work = a.num == Num::Int && b.num == Num::Int ? Num::Int : Num::Double;
     Instr i;
     i.op = Instr::Op::Binary;
-    i.fn = op;
+    i.fn = fn_named(op);
     i.a = convert(a, work).reg;
     i.b = convert(b, work).reg;
     Typed t = flag(a.scalar && b.scalar);
@@ -215,7 +238,7 @@ class ProgramBuilder {
       i.a = c.reg;
       i.b = convert(a, work).reg;
       i.c = convert(b, work).reg;
-      i.fn = c.num == Num::Int ? "int" : "double";  // the condition's kind
+      i.cond = c.num;
       Typed r = t;
       r.num = work;
       r.scalar = t.scalar && c.scalar;
@@ -227,7 +250,7 @@ class ProgramBuilder {
       const Typed a = build(n.args[0]);
       Instr i;
       i.op = Instr::Op::Unary;
-      i.fn = f;
+      i.fn = fn_named(f);
       i.a = a.reg;
       Instr c = i;
       c.num = a.num;  // reads its operand's kind
@@ -258,7 +281,7 @@ class ProgramBuilder {
     const Num work = a.num == Num::Int && keeps_int ? Num::Int : Num::Double;
     Instr i;
     i.op = Instr::Op::Unary;
-    i.fn = f;
+    i.fn = fn_named(f);
     i.a = convert(a, work).reg;
     Typed t = a;
     t.num = work;
@@ -286,7 +309,7 @@ class ProgramBuilder {
       if (k > 0) {
         Instr i;
         i.op = Instr::Op::Binary;
-        i.fn = "addz";
+        i.fn = Fn::AddZ;
         i.a = sum.reg;
         i.b = convert(xs[k], work).reg;
         Typed s = sum;
@@ -295,7 +318,7 @@ class ProgramBuilder {
       }
       Instr d;
       d.op = Instr::Op::Unary;
-      d.fn = "isdata";
+      d.fn = Fn::IsData;
       d.a = xs[k].reg;
       d.num = xs[k].num;
       Typed flag_k = flag(false);
@@ -308,7 +331,7 @@ class ProgramBuilder {
       } else {
         Instr add;
         add.op = Instr::Op::Binary;
-        add.fn = "+";
+        add.fn = Fn::Add;
         add.a = count.reg;
         add.b = flag_k.reg;
         count = emit(add, flag(false));
@@ -316,7 +339,7 @@ class ProgramBuilder {
     }
     Instr div;
     div.op = Instr::Op::Binary;
-    div.fn = "/";
+    div.fn = Fn::Div;
     div.a = sum.reg;
     div.b = convert(count, work).reg;
     Typed r = t;
@@ -394,23 +417,23 @@ bool single_precision_is_exact(std::span<const Instr> code, const std::vector<Nu
         if (!exact(i.b) || !exact(i.c)) return {};
         return exact_range(std::min(p[i.b].lo, p[i.c].lo), std::max(p[i.b].hi, p[i.c].hi));
       case Instr::Op::Unary: {
-        if (i.fn == "isnodata" || i.fn == "isdata") return exact_range(0, 1);
+        if (i.fn == Fn::IsNoData || i.fn == Fn::IsData) return exact_range(0, 1);
         if (!exact(i.a)) return {};
         const Precision& a = p[i.a];
-        if (i.fn == "neg") return exact_range(-a.hi, -a.lo);
-        if (i.fn == "abs")
+        if (i.fn == Fn::Neg) return exact_range(-a.hi, -a.lo);
+        if (i.fn == Fn::Abs)
           return exact_range(a.lo > 0 ? a.lo : (a.hi < 0 ? -a.hi : 0), std::max(-a.lo, a.hi));
-        if (i.fn == "floor" || i.fn == "ceil" || i.fn == "round") return a;
-        if (i.fn == "sqrt" && i.num == Num::Double) return {K::Rounded};
+        if (i.fn == Fn::Floor || i.fn == Fn::Ceil || i.fn == Fn::Round) return a;
+        if (i.fn == Fn::Sqrt && i.num == Num::Double) return {K::Rounded};
         return {};  // exp, log, log10: libm's float and double results differ
       }
       case Instr::Op::Binary: {
         if (!exact(i.a) || !exact(i.b)) return {};
         const Precision &a = p[i.a], &b = p[i.b];
-        const std::string& f = i.fn;
+        const Fn f = i.fn;
         if (regs[i.dst] == Num::Int && i.num == Num::Double) return exact_range(0, 1);  // a comparison
-        if (f == "==" || f == "!=" || f == "<" || f == "<=" || f == ">" || f == ">=" || f == "and" ||
-            f == "or" || f == "xor" || f == "not")
+        if (f == Fn::Eq || f == Fn::Ne || f == Fn::Lt || f == Fn::Le || f == Fn::Gt || f == Fn::Ge ||
+            f == Fn::And || f == Fn::Or || f == Fn::Xor || f == Fn::Not)
           return exact_range(0, 1);
         // Sums and products: exact within 2^24; beyond, one double operation rounded to float is float's
         // own (Int arithmetic wraps at 2^31 instead, so it is not followed there).
@@ -418,21 +441,21 @@ bool single_precision_is_exact(std::span<const Instr> code, const std::vector<Nu
           const Precision r = exact_range(lo, hi);
           return r.kind == K::Exact || i.num == Num::Int ? r : Precision{K::Rounded};
         };
-        if (f == "+") return sum_or_product(a.lo + b.lo, a.hi + b.hi);
-        if (f == "addz")  // NoData counts as 0
+        if (f == Fn::Add) return sum_or_product(a.lo + b.lo, a.hi + b.hi);
+        if (f == Fn::AddZ)  // NoData counts as 0
           return sum_or_product(std::min(a.lo, 0.0) + std::min(b.lo, 0.0),
                                 std::max(a.hi, 0.0) + std::max(b.hi, 0.0));
-        if (f == "-") return sum_or_product(a.lo - b.hi, a.hi - b.lo);
-        if (f == "*") {
+        if (f == Fn::Sub) return sum_or_product(a.lo - b.hi, a.hi - b.lo);
+        if (f == Fn::Mul) {
           const double c[] = {a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi};
           return sum_or_product(*std::min_element(c, c + 4), *std::max_element(c, c + 4));
         }
-        if (f == "min" || f == "max") return exact_range(std::min(a.lo, b.lo), std::max(a.hi, b.hi));
-        if (f == "/" && i.num == Num::Int) {  // truncating: |a / b| <= |a|
+        if (f == Fn::Min || f == Fn::Max) return exact_range(std::min(a.lo, b.lo), std::max(a.hi, b.hi));
+        if (f == Fn::Div && i.num == Num::Int) {  // truncating: |a / b| <= |a|
           const double m = std::max(-a.lo, a.hi);
           return exact_range(-m, m);
         }
-        if (f == "/") return {K::Rounded};
+        if (f == Fn::Div) return {K::Rounded};
         return {};  // pow: libm
       }
     }
@@ -527,10 +550,10 @@ void each(int n, F f) {
 
 template <class F>
 void run_unary(const Instr& ins, Regs<F>& r, F* dd, int n) {
-  const std::string& f = ins.fn;
+  const Fn f = ins.fn;
   std::int32_t* di = r.i[ins.dst].empty() ? nullptr : r.i[ins.dst].data();
-  if (f == "isnodata" || f == "isdata") {
-    const std::int32_t want = f == "isnodata" ? 1 : 0;
+  if (f == Fn::IsNoData || f == Fn::IsData) {
+    const std::int32_t want = f == Fn::IsNoData ? 1 : 0;
     if (ins.num == Num::Int) {
       const std::int32_t* a = r.i[ins.a].data();
       each(n, [&](int k) { di[k] = (a[k] == kIntNoData) == (want == 1) ? 1 : 0; });
@@ -542,30 +565,30 @@ void run_unary(const Instr& ins, Regs<F>& r, F* dd, int n) {
   }
   if (ins.num == Num::Int) {
     const std::int32_t* a = r.i[ins.a].data();
-    if (f == "neg")
+    if (f == Fn::Neg)
       each(n, [&](int k) { di[k] = a[k] == kIntNoData ? kIntNoData : wrap(-std::int64_t{a[k]}); });
-    else if (f == "abs")
+    else if (f == Fn::Abs)
       each(n, [&](int k) { di[k] = a[k] == kIntNoData ? kIntNoData : wrap(std::abs(std::int64_t{a[k]})); });
     else  // floor, ceil, round of whole numbers
       std::copy(a, a + n, di);
     return;
   }
   const F* a = r.d[ins.a].data();
-  if (f == "neg")
+  if (f == Fn::Neg)
     each(n, [&](int k) { dd[k] = -a[k]; });
-  else if (f == "abs")
+  else if (f == Fn::Abs)
     each(n, [&](int k) { dd[k] = std::fabs(a[k]); });
-  else if (f == "sqrt")
+  else if (f == Fn::Sqrt)
     each(n, [&](int k) { dd[k] = std::sqrt(a[k]); });
-  else if (f == "exp")
+  else if (f == Fn::Exp)
     each(n, [&](int k) { dd[k] = std::exp(a[k]); });
-  else if (f == "log")
+  else if (f == Fn::Log)
     each(n, [&](int k) { dd[k] = std::log(a[k]); });
-  else if (f == "log10")
+  else if (f == Fn::Log10)
     each(n, [&](int k) { dd[k] = std::log10(a[k]); });
-  else if (f == "floor")
+  else if (f == Fn::Floor)
     each(n, [&](int k) { dd[k] = std::floor(a[k]); });
-  else if (f == "ceil")
+  else if (f == Fn::Ceil)
     each(n, [&](int k) { dd[k] = std::ceil(a[k]); });
   else  // round: half away from zero
     each(n, [&](int k) { dd[k] = std::round(a[k]); });
@@ -578,26 +601,26 @@ void flags(const V* a, const V* b, std::int32_t* d, int n, IsNd nd, F f) {
 }
 
 template <class V, class IsNd>
-bool run_compare(const std::string& f, const V* a, const V* b, std::int32_t* d, int n, IsNd nd) {
-  if (f == "==")
+bool run_compare(Fn f, const V* a, const V* b, std::int32_t* d, int n, IsNd nd) {
+  if (f == Fn::Eq)
     flags(a, b, d, n, nd, [](V x, V y) { return x == y; });
-  else if (f == "!=")
+  else if (f == Fn::Ne)
     flags(a, b, d, n, nd, [](V x, V y) { return x != y; });
-  else if (f == "<")
+  else if (f == Fn::Lt)
     flags(a, b, d, n, nd, [](V x, V y) { return x < y; });
-  else if (f == "<=")
+  else if (f == Fn::Le)
     flags(a, b, d, n, nd, [](V x, V y) { return x <= y; });
-  else if (f == ">")
+  else if (f == Fn::Gt)
     flags(a, b, d, n, nd, [](V x, V y) { return x > y; });
-  else if (f == ">=")
+  else if (f == Fn::Ge)
     flags(a, b, d, n, nd, [](V x, V y) { return x >= y; });
-  else if (f == "and")
+  else if (f == Fn::And)
     flags(a, b, d, n, nd, [](V x, V y) { return x != 0 && y != 0; });
-  else if (f == "or")
+  else if (f == Fn::Or)
     flags(a, b, d, n, nd, [](V x, V y) { return x != 0 || y != 0; });
-  else if (f == "xor")
+  else if (f == Fn::Xor)
     flags(a, b, d, n, nd, [](V x, V y) { return (x != 0) != (y != 0); });
-  else if (f == "not")
+  else if (f == Fn::Not)
     flags(a, b, d, n, nd, [](V x, V) { return x == 0; });
   else
     return false;
@@ -606,7 +629,7 @@ bool run_compare(const std::string& f, const V* a, const V* b, std::int32_t* d, 
 
 template <class F>
 void run_binary(const Instr& ins, Regs<F>& r, F* d, int n) {
-  const std::string& f = ins.fn;
+  const Fn f = ins.fn;
   if (ins.num == Num::Int) {
     const std::int32_t *a = r.i[ins.a].data(), *b = r.i[ins.b].data();
     std::int32_t* d = r.i[ins.dst].data();
@@ -616,21 +639,21 @@ void run_binary(const Instr& ins, Regs<F>& r, F* d, int n) {
     auto arith = [&](auto g) {
       each(n, [&](int k) { d[k] = nd(a[k]) || nd(b[k]) ? kIntNoData : g(a[k], b[k]); });
     };
-    if (f == "addz") {  // NoData as 0 (mean's sum)
+    if (f == Fn::AddZ) {  // NoData as 0 (mean's sum)
       each(n, [&](int k) { d[k] = wrap(std::int64_t{nd(a[k]) ? 0 : a[k]} + (nd(b[k]) ? 0 : b[k])); });
       return;
     }
-    if (f == "+")
+    if (f == Fn::Add)
       arith([](std::int64_t x, std::int64_t y) { return wrap(x + y); });
-    else if (f == "-")
+    else if (f == Fn::Sub)
       arith([](std::int64_t x, std::int64_t y) { return wrap(x - y); });
-    else if (f == "*")
+    else if (f == Fn::Mul)
       arith([](std::int64_t x, std::int64_t y) { return wrap(x * y); });
-    else if (f == "/")
+    else if (f == Fn::Div)
       arith([](std::int64_t x, std::int64_t y) { return y == 0 ? kIntNoData : wrap(x / y); });
-    else if (f == "pow")
+    else if (f == Fn::Pow)
       arith([](std::int64_t x, std::int64_t y) { return to_int(std::pow(double(x), double(y))); });
-    else if (f == "min")
+    else if (f == Fn::Min)
       arith([](std::int32_t x, std::int32_t y) { return std::min(x, y); });
     else
       arith([](std::int32_t x, std::int32_t y) { return std::max(x, y); });
@@ -643,19 +666,19 @@ void run_binary(const Instr& ins, Regs<F>& r, F* d, int n) {
   }
   constexpr F kNaN = kNaNOf<F>;
   // IEEE arithmetic, NaN propagating; x / 0 is NaN (GeoTrellis), not infinity.
-  if (f == "addz")
+  if (f == Fn::AddZ)
     each(n, [&](int k) { d[k] = (std::isnan(a[k]) ? 0 : a[k]) + (std::isnan(b[k]) ? 0 : b[k]); });
-  else if (f == "+")
+  else if (f == Fn::Add)
     each(n, [&](int k) { d[k] = a[k] + b[k]; });
-  else if (f == "-")
+  else if (f == Fn::Sub)
     each(n, [&](int k) { d[k] = a[k] - b[k]; });
-  else if (f == "*")
+  else if (f == Fn::Mul)
     each(n, [&](int k) { d[k] = a[k] * b[k]; });
-  else if (f == "/")
+  else if (f == Fn::Div)
     each(n, [&](int k) { d[k] = b[k] == 0 ? kNaN : a[k] / b[k]; });
-  else if (f == "pow")
+  else if (f == Fn::Pow)
     each(n, [&](int k) { d[k] = std::isnan(a[k]) || std::isnan(b[k]) ? kNaN : std::pow(a[k], b[k]); });
-  else if (f == "min")
+  else if (f == Fn::Min)
     each(n, [&](int k) { d[k] = std::isnan(a[k]) || std::isnan(b[k]) ? kNaN : std::min(a[k], b[k]); });
   else
     each(n, [&](int k) { d[k] = std::isnan(a[k]) || std::isnan(b[k]) ? kNaN : std::max(a[k], b[k]); });
@@ -718,7 +741,7 @@ inline void run_block(const Code& p, std::span<const Tile* const> tiles, Regs<F>
         run_binary(ins, r, dd, n);
         break;
       case Instr::Op::Select: {
-        const bool ci = ins.fn == "int";
+        const bool ci = ins.cond == Num::Int;
         for (int k = 0; k < n; ++k) {
           const bool nd = ci ? r.i[ins.a][k] == kIntNoData : std::isnan(r.d[ins.a][k]);
           const bool yes = ci ? r.i[ins.a][k] != 0 : r.d[ins.a][k] != 0;

@@ -58,6 +58,42 @@ class LocalProgram {
   Tile evaluate(std::span<const Tile* const> tiles, int cols, int rows) const;
 
   enum class Num { Int, Double };
+  // The operation of a Unary or Binary instruction. AddZ adds with NoData counting as 0 (mean's sum).
+  enum class Fn {
+    None,
+    // unary
+    Neg,
+    Abs,
+    Sqrt,
+    Exp,
+    Log,
+    Log10,
+    Floor,
+    Ceil,
+    Round,
+    IsNoData,
+    IsData,
+    // arithmetic
+    Add,
+    AddZ,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Min,
+    Max,
+    // comparisons and logic: 0 or 1
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+    Xor,
+    Not
+  };
   struct Instr {
     enum class Op {
       Load,      // dst <- band `band` of input `input`
@@ -70,7 +106,8 @@ class LocalProgram {
     };
     Op op = Op::Const;
     Num num = Num::Double;  // the kind of dst (and of the operands of Unary/Binary arithmetic)
-    std::string fn;         // the operator or function
+    Fn fn = Fn::None;       // Unary, Binary: the operation
+    Num cond = Num::Int;    // Select: the kind of the condition a
     int dst = 0, a = -1, b = -1, c = -1;
     int input = -1, band = -1;  // Load: band -1 follows the output band (1-band inputs broadcast)
     double value = 0;           // Const

@@ -297,9 +297,10 @@ and CRS are the layer's.
 
 - The file is tiled (blocks of the layer's tile size when it is a multiple of 16, else 256) and
   compressed with `compression`; `cog: true` writes a Cloud Optimized GeoTIFF with overviews.
-- Every rank compresses the blocks it holds, with all its threads (GDAL's GTiff encoder, so the
-  blocks are what GDAL would write); the compressed blocks reach rank 0 in row-major order in rounds of
-  about `round_mb` MiB, and rank 0 appends them to the file. When the layer's tiles are not the file's
+- Every rank compresses the blocks it holds, with all its threads (DEFLATE with libdeflate at the
+  level libtiff uses for GDAL's default, other codecs with GDAL's GTiff encoder: either way the blocks
+  are byte for byte what GDAL would write); the compressed blocks reach rank 0 in row-major order in
+  rounds of about `round_mb` MiB, and rank 0 appends them to the file. When the layer's tiles are not the file's
   blocks (the extent does not start on a tile corner, or the tiles are not square multiples of 16),
   the ranks first exchange the pieces of each block with the rank that assembles it. Blocks no tile
   covers are written as NoData. A COG is assembled uncompressed, then compressed and given overviews

@@ -122,7 +122,7 @@ class LocalProgram {
   CellType out_ct_;
   int out_bands_ = 1;
   bool single_ = false;
-  bool result_read_ = false;  // an instruction reads the result register
+  bool result_in_place_ = false;  // evaluate() computes the result register in the output tile
   friend class ProgramBuilder;
 };
 

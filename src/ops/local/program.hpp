@@ -46,7 +46,7 @@ class LocalProgram {
   // The inputs the program reads, in the order evaluate() takes their tiles.
   const std::vector<std::string>& input_names() const { return names_; }
   // Whether evaluate() computes the double values in single precision, which it does only where that
-  // gives the same cells (see single_precision_is_exact in program.cpp): a float32 result, every value
+  // gives the same cells (see program_precision.hpp): a float32 result, every value
   // before the last operation a whole number float holds exactly (inputs of at most 16 bits, whole
   // constants, sums and products within 2^24), and a last operation IEEE rounds correctly (+ - * /,
   // sqrt), whose double result rounded to float32 is the float32 result (double rounding is innocuous

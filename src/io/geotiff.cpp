@@ -497,7 +497,7 @@ std::vector<std::vector<std::byte>> BlockEncoder::encode(const std::vector<const
       throw std::invalid_argument("BlockEncoder: a tile is not a block of the encoder's shape and cell type");
   // DEFLATE, the default, straight to libdeflate as libtiff would call it: the same bytes, without
   // GDAL's in-memory file and block cache in between (a quarter of the encoding time).
-  if (opts_.compression == "deflate" && !opts_.cog && ct_.kind != CellKind::Bool) {
+  if (compresses_with_libdeflate()) {
     std::vector<std::byte> scratch, stream;
     out.reserve(tiles.size());
     for (const Tile* t : tiles) {

@@ -90,6 +90,11 @@ class BlockEncoder {
   // type, IoError when the codec fails.
   std::vector<std::vector<std::byte>> encode(const std::vector<const Tile*>& tiles) const;
   int block_size() const { return opts_.block_size; }
+  // Whether encode() calls libdeflate itself (DEFLATE, not a COG, cells of at least a byte) rather than
+  // GDAL's GTiff driver. The bytes are the same either way; this says which path does the work.
+  bool compresses_with_libdeflate() const {
+    return opts_.compression == "deflate" && !opts_.cog && ct_.kind != CellKind::Bool;
+  }
 
  private:
   CellType ct_;

@@ -219,6 +219,8 @@ TEST(BlockEncoder, BlocksAreWhatGdalWrites) {
       ASSERT_TRUE(ds);
       const std::string file = test::read_file(ref);
       const BlockEncoder enc(ct, bands, o);
+      // The DEFLATE cases test the encoder's own path, not GDAL's beside it.
+      EXPECT_EQ(enc.compresses_with_libdeflate(), o.compression == "deflate");
       const Tile t0 = block(ct, bands, 128, 0, 0, cols, rows), t1 = block(ct, bands, 128, 1, 0, cols, rows);
       const auto encoded = enc.encode({&t0, &t1});
       ASSERT_EQ(encoded.size(), 2u);

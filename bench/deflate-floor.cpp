@@ -79,9 +79,8 @@ int main(int argc, char** argv) {
     compressed = total;
   }
   std::printf(
-      "deflate-floor: %d thread(s), %ld blocks, %.1f MB, level %d, best of %d passes: %.2f s; compressed "
-      "%lld "
-      "bytes, the file's blocks %lld bytes\n",
+      "deflate-floor: %d thread(s), %ld blocks, %.1f MB, level %d, best of %d passes: %.2f s; "
+      "compressed %lld bytes, the file's blocks %lld bytes\n",
       omp_get_max_threads(), n, static_cast<double>(block_bytes) * n / 1e6, level, passes, best, compressed,
       file_bytes);
   return 0;

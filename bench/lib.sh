@@ -75,8 +75,6 @@ bench_setup() {
   mkdir -p "$logs"
 }
 
-# bench/compare.py (and gdal2tiles.py) need GDAL's Python bindings: Debian's python3-gdal (with numpy),
-# installed when missing and run as root. Returns 1 when they are still missing.
 bench_tool() { # compiles bench/$1.cpp (not part of the build) once per version of its source into the
   # cache, with the options after $1; prints the binary's path
   local name=$1 bin
@@ -90,6 +88,8 @@ bench_tool() { # compiles bench/$1.cpp (not part of the build) once per version 
   printf '%s\n' "$bin"
 }
 
+# bench/compare.py (and gdal2tiles.py) need GDAL's Python bindings: Debian's python3-gdal (with numpy),
+# installed when missing and run as root. Returns 1 when they are still missing.
 python_gdal() {
   /usr/bin/python3 -c 'import osgeo, numpy' 2>/dev/null && return 0
   [ "$(id -u)" = 0 ] || return 1

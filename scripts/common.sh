@@ -13,7 +13,7 @@ TRELLIS_PACKAGES=(
   libopenmpi-dev openmpi-bin
   libgdal-dev gdal-bin libtiff-dev libproj-dev proj-data libgeos-dev
   libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev zlib1g-dev libdeflate-dev
+  nlohmann-json3-dev libcli11-dev zlib1g-dev libdeflate-dev libxbyak-dev
   libhdf5-openmpi-dev  # the hdf5:// catalog store (parallel HDF5)
   python3-h5py  # the HDF5 store's tests read its files with h5py
   libavro-dev  # Avro C: the catalog tests' independent decoder of tile files

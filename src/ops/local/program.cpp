@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "ops/local/program_jit.hpp"
 #include "ops/local/program_precision.hpp"
 
 namespace trellis::ops {
@@ -373,6 +374,8 @@ LocalProgram LocalProgram::compile(const Expression& e, const std::map<std::stri
   p.result_in_place_ = p.regs_[p.result_] == Num::Double && !result_read &&
                        p.out_ct_.mode != NoDataMode::UserDefined &&
                        p.out_ct_.kind == (p.single_ ? CellKind::Float32 : CellKind::Float64);
+  p.jit_ =
+      ProgramJit::compile({p.code_, p.regs_, p.inputs_, p.result_, p.out_ct_, p.single_, p.result_in_place_});
   p.out_bands_ = 1;
   for (const auto& i : p.code_)
     if (i.op == Instr::Op::Load && i.band < 0)

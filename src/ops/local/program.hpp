@@ -15,6 +15,7 @@
 // A `cell_type` that is a float makes every value double from the start (as converting the inputs
 // first would); an integer `cell_type` converts the result as GeoTrellis' convert does.
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,6 +26,8 @@
 #include "core/tile.hpp"
 
 namespace trellis::ops {
+
+class ProgramJit;
 
 // What the program needs to know of an input layer.
 struct ProgramInput {
@@ -52,6 +55,16 @@ class LocalProgram {
   // sqrt), whose double result rounded to float32 is the float32 result (double rounding is innocuous
   // for these when 53 >= 2 x 24 + 2). Half the bytes per register and twice the lanes per instruction.
   bool single_precision() const { return single_; }
+
+  // Whether evaluate() runs the program as AVX-512 machine code (program_jit.hpp) where it can, which
+  // gives the interpreter's cells; the interpreter runs it otherwise.
+  bool machine_code() const { return jit_ != nullptr; }
+  // This program without its machine code: evaluate() interprets it (to compare the two).
+  LocalProgram interpreted() const {
+    LocalProgram p = *this;
+    p.jit_.reset();
+    return p;
+  }
 
   // The result tile from one tile per input (input_names() order; null: a missing tile, all NoData),
   // each of cols x rows cells. Thread-safe (const), deterministic.
@@ -122,7 +135,8 @@ class LocalProgram {
   CellType out_ct_;
   int out_bands_ = 1;
   bool single_ = false;
-  bool result_in_place_ = false;  // evaluate() computes the result register in the output tile
+  bool result_in_place_ = false;           // evaluate() computes the result register in the output tile
+  std::shared_ptr<const ProgramJit> jit_;  // null: interpreted only
   friend class ProgramBuilder;
 };
 

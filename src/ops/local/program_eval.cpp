@@ -7,6 +7,7 @@
 
 #include "core/simd.hpp"
 #include "ops/local/program.hpp"
+#include "ops/local/program_jit.hpp"
 
 namespace trellis::ops {
 
@@ -330,6 +331,7 @@ Regs<F> registers(const std::vector<Num>& kinds) {
 
 Tile LocalProgram::evaluate(std::span<const Tile* const> tiles, int cols, int rows) const {
   Tile out = Tile::uninitialized(out_ct_, cols, rows, out_bands_);  // each block of each band is stored below
+  if (jit_ && jit_->run(tiles, out)) return out;
   const std::size_t cells = static_cast<std::size_t>(cols) * static_cast<std::size_t>(rows);
   const Code code{code_, regs_, inputs_, result_, out_ct_, result_in_place_};
   if (single_) {

@@ -1,0 +1,441 @@
+// The AVX-512 code generator of local programs (program_jit.hpp). One function per program:
+//   void f(const void* const* bands, void* out, std::size_t n)
+// bands[j] is the band the j-th Load reads; the loop takes 16 cells (float) or 8 (double) at a time in
+// zmm registers, and a last, masked pass the remainder.
+#include "ops/local/program_jit.hpp"
+
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#if defined(TRELLIS_HAVE_XBYAK)
+#include <xbyak/xbyak.h>
+#endif
+
+namespace trellis::ops {
+
+using Instr = LocalProgram::Instr;
+using Num = LocalProgram::Num;
+using Fn = LocalProgram::Fn;
+using Kernel = void (*)(const void* const*, void*, std::size_t);
+
+#if defined(TRELLIS_HAVE_XBYAK)
+
+struct ProgramJit::Machine : Xbyak::CodeGenerator {
+  // Writable while the code is emitted, then read and execute only (finish()).
+  explicit Machine(std::size_t bytes) : Xbyak::CodeGenerator(bytes, Xbyak::DontSetProtectRWE) {}
+  Kernel kernel = nullptr;
+};
+
+namespace {
+
+using namespace Xbyak;
+
+// Value registers zmm0..zmm27; zmm28 scratch, zmm30 zeros, zmm31 NaNs.
+constexpr int kValueRegs = 28;
+const Zmm kZeros(30), kNaNs(31);
+
+bool cpu_has_avx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2");
+}
+
+bool jit_disabled_by_environment() {
+  const char* v = std::getenv("TRELLIS_JIT");
+  return v && std::strcmp(v, "0") == 0;
+}
+
+// Whether the JIT compiles every instruction: floating values only, except whole-number constants
+// (Int) that are only converted to double, as `x + 1` over a float layer compiles.
+bool supported(std::span<const Instr> code) {
+  std::vector<const Instr*> def;
+  for (const Instr& i : code) {
+    if (def.size() <= static_cast<std::size_t>(i.dst)) def.resize(static_cast<std::size_t>(i.dst) + 1);
+    def[static_cast<std::size_t>(i.dst)] = &i;
+    if (i.op == Instr::Op::ToDouble) {
+      if (def[static_cast<std::size_t>(i.a)]->op != Instr::Op::Const) return false;
+      continue;
+    }
+    if (i.op == Instr::Op::Const) continue;  // an Int one must be used by ToDouble only (checked below)
+    if (i.num != Num::Double) return false;
+    for (int r : {i.a, i.b, i.c})
+      if (r >= 0 && def[static_cast<std::size_t>(r)]->num != Num::Double) return false;
+    const bool ok = i.op == Instr::Op::Load ||
+                    (i.op == Instr::Op::Unary && (i.fn == Fn::Neg || i.fn == Fn::Abs || i.fn == Fn::Sqrt ||
+                                                  i.fn == Fn::Floor || i.fn == Fn::Ceil)) ||
+                    (i.op == Instr::Op::Binary && (i.fn == Fn::Add || i.fn == Fn::Sub || i.fn == Fn::Mul ||
+                                                   i.fn == Fn::Div || i.fn == Fn::Min || i.fn == Fn::Max));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The code of one program. `dbl`: registers hold double (8 lanes), else float (16 lanes).
+class Emitter {
+ public:
+  Emitter(CodeGenerator& m, const ProgramJit::Source& s) : m_(m), s_(s), dbl_(!s.single) {}
+
+  // Throws Xbyak::Error, or std::runtime_error when the program needs more registers than it has.
+  void emit() {
+    allocate();
+    const int lanes = dbl_ ? 8 : 16;
+    Label loop, tail, done;
+    m_.xor_(m_.rcx, m_.rcx);
+    broadcast(kNaNs, nan_);
+    m_.vpxord(kZeros, kZeros, kZeros);
+    m_.mov(m_.r10, m_.rdx);
+    m_.sub(m_.r10, lanes);
+    m_.L(loop);
+    m_.cmp(m_.rcx, m_.r10);
+    m_.jg(tail, Xbyak::CodeGenerator::T_NEAR);
+    body(false);
+    m_.add(m_.rcx, lanes);
+    m_.jmp(loop, Xbyak::CodeGenerator::T_NEAR);
+    m_.L(tail);
+    m_.cmp(m_.rcx, m_.rdx);
+    m_.jge(done, Xbyak::CodeGenerator::T_NEAR);
+    // k2: the low n - i lanes.
+    m_.mov(m_.eax, m_.edx);
+    m_.sub(m_.eax, m_.ecx);
+    m_.mov(m_.r8d, -1);
+    m_.bzhi(m_.r8d, m_.r8d, m_.eax);
+    m_.kmovw(m_.k2, m_.r8d);
+    body(true);
+    m_.L(done);
+    m_.vzeroupper();
+    m_.ret();
+    constants();
+  }
+
+ private:
+  // zmm register of each program register, by liveness in program order.
+  void allocate() {
+    const auto& code = s_.code;
+    std::vector<int> last(s_.regs.size(), -1);
+    for (std::size_t j = 0; j < code.size(); ++j)
+      for (int r : {code[j].a, code[j].b, code[j].c})
+        if (r >= 0) last[static_cast<std::size_t>(r)] = static_cast<int>(j);
+    reg_.assign(s_.regs.size(), -1);
+    std::vector<bool> busy(kValueRegs, false);
+    for (std::size_t j = 0; j < code.size(); ++j) {
+      const Instr& i = code[j];
+      // Operands whose last use this is are free for the destination: each sequence below reads its
+      // operands before it writes its destination.
+      for (int r : {i.a, i.b, i.c})
+        if (r >= 0 && last[static_cast<std::size_t>(r)] == static_cast<int>(j) && r != s_.result &&
+            reg_[static_cast<std::size_t>(r)] >= 0)
+          busy[static_cast<std::size_t>(reg_[static_cast<std::size_t>(r)])] = false;
+      if (i.op == Instr::Op::Const && i.num == Num::Int) continue;  // folded into its ToDouble
+      int z = 0;
+      while (z < kValueRegs && busy[static_cast<std::size_t>(z)]) ++z;
+      if (z == kValueRegs) throw std::runtime_error("too many live values");
+      reg_[static_cast<std::size_t>(i.dst)] = z;
+      busy[static_cast<std::size_t>(z)] =
+          last[static_cast<std::size_t>(i.dst)] > static_cast<int>(j) || i.dst == s_.result;
+    }
+    int loads = 0;
+    int_const_.assign(s_.regs.size(), 0);
+    for (const Instr& i : code) {
+      load_index_.push_back(i.op == Instr::Op::Load ? loads++ : -1);
+      if (i.op == Instr::Op::Const) int_const_[static_cast<std::size_t>(i.dst)] = i.value;
+    }
+  }
+
+  Zmm z(int program_reg) const { return Zmm(reg_[static_cast<std::size_t>(program_reg)]); }
+
+  // A constant in the pool after the code: its label.
+  Label& constant(std::uint64_t bits) {
+    pool_.push_back({bits, std::make_unique<Label>()});
+    return *pool_.back().label;
+  }
+  std::uint64_t lane_bits(double v) const {
+    if (dbl_) return std::bit_cast<std::uint64_t>(v);
+    return std::bit_cast<std::uint32_t>(static_cast<float>(v));
+  }
+  void broadcast(const Zmm& d, double v) {
+    Label& l = constant(lane_bits(v));
+    if (dbl_)
+      m_.vbroadcastsd(d, m_.ptr[m_.rip + l]);
+    else
+      m_.vbroadcastss(d, m_.ptr[m_.rip + l]);
+  }
+  void constants() {
+    m_.align(8);
+    for (auto& c : pool_) {
+      m_.L(*c.label);
+      if (dbl_)
+        m_.dq(c.bits);
+      else
+        m_.dd(static_cast<std::uint32_t>(c.bits));
+    }
+  }
+
+  // The lanes of a masked (tail) pass are k2; others are all lanes.
+  template <class R>
+  R masked(R r, bool tail) const {
+    if (tail) return r | m_.k2 | m_.T_z;
+    return r;
+  }
+
+  void body(bool tail) {
+    for (std::size_t j = 0; j < s_.code.size(); ++j) {
+      const Instr& i = s_.code[j];
+      switch (i.op) {
+        case Instr::Op::Load:
+          load(i, load_index_[j], tail);
+          break;
+        case Instr::Op::Const:
+          if (i.num == Num::Double) broadcast(z(i.dst), i.value);
+          break;
+        case Instr::Op::ToDouble: {  // of an Int constant (supported()): as the interpreter converts it
+          const auto v = static_cast<std::int32_t>(int_const_[static_cast<std::size_t>(i.a)]);
+          broadcast(z(i.dst), v == kIntNoData ? nan_ : static_cast<double>(v));
+          break;
+        }
+        case Instr::Op::Unary:
+          unary(i);
+          break;
+        case Instr::Op::Binary:
+          binary(i);
+          break;
+        default:
+          throw std::runtime_error("unsupported instruction");
+      }
+    }
+    store(tail);
+  }
+
+  // dst <- band cells, NoData -> NaN, as read_cells does.
+  void load(const Instr& i, int slot, bool tail) {
+    const ProgramInput& in = s_.inputs[static_cast<std::size_t>(i.input)];
+    const CellType& ct = in.cell_type;
+    const Zmm d = z(i.dst);
+    auto& g = m_;
+    g.mov(g.rax, g.ptr[g.rdi + 8 * slot]);
+    auto at = [&](int bytes) { return g.ptr[g.rax + g.rcx * bytes]; };
+    dispatch_kind(ct.kind, [&](auto tag) {
+      using T = decltype(tag);
+      const NoDataTest<T> nd(ct);
+      constexpr bool kFloat = std::is_floating_point_v<T>;
+      if (!dbl_) {
+        // float lanes: integers of at most 16 bits (exact), int32 (rounded as a C++ cast), float32.
+        if constexpr (std::is_same_v<T, double>) {
+          throw std::runtime_error("float64 input in single precision");
+        } else if constexpr (kFloat) {
+          g.vmovups(masked(d, tail), at(4));
+          if (nd.has_value) blend_nan_where_equal(d, static_cast<double>(nd.value));
+        } else {
+          if constexpr (sizeof(T) == 4)
+            g.vmovdqu32(masked(d, tail), at(4));
+          else
+            extend_to_int32(masked(d, tail), at(sizeof(T)), sizeof(T), std::is_signed_v<T>);
+          Label* ndv = nd.has_value
+                           ? &constant(static_cast<std::uint32_t>(static_cast<std::int32_t>(nd.value)))
+                           : nullptr;
+          if (ndv) g.vpcmpeqd(g.k1, d, g.ptr_b[g.rip + *ndv]);
+          g.vcvtdq2ps(d, d);
+          if (ndv) g.vmovaps(d | g.k1, kNaNs);
+        }
+      } else {
+        // double lanes: every stored type converts exactly; NoData compared after the conversion.
+        const Ymm y(d.getIdx());
+        if constexpr (std::is_same_v<T, double>) {
+          g.vmovupd(masked(d, tail), at(8));
+        } else if constexpr (kFloat) {
+          g.vcvtps2pd(masked(d, tail), at(4));
+        } else if constexpr (sizeof(T) == 4) {
+          g.vcvtdq2pd(masked(d, tail), at(4));
+        } else {
+          extend_to_int32(masked(y, tail), at(sizeof(T)), sizeof(T), std::is_signed_v<T>);
+          g.vcvtdq2pd(d, y);
+        }
+        if (nd.has_value) blend_nan_where_equal(d, static_cast<double>(nd.value));
+      }
+    });
+  }
+
+  // vpmov[sz]x{bd,wd}: 8- or 16-bit cells widened to int32 lanes of r.
+  template <class R>
+  void extend_to_int32(const R& r, const Address& a, std::size_t bytes, bool sign) {
+    if (bytes == 1)
+      sign ? m_.vpmovsxbd(r, a) : m_.vpmovzxbd(r, a);
+    else
+      sign ? m_.vpmovsxwd(r, a) : m_.vpmovzxwd(r, a);
+  }
+
+  void blend_nan_where_equal(const Zmm& d, double v) {
+    Label& l = constant(lane_bits(v));
+    if (dbl_)
+      m_.vcmppd(m_.k1, d, m_.ptr_b[m_.rip + l], 0);  // EQ_OQ
+    else
+      m_.vcmpps(m_.k1, d, m_.ptr_b[m_.rip + l], 0);
+    move_where(d, m_.k1, kNaNs);
+  }
+
+  void move_where(const Zmm& d, const Opmask& k, const Zmm& v) {
+    if (dbl_)
+      m_.vmovapd(d | k, v);
+    else
+      m_.vmovaps(d | k, v);
+  }
+  void compare(const Opmask& k, const Zmm& a, const Zmm& b, int pred) {
+    if (dbl_)
+      m_.vcmppd(k, a, b, static_cast<std::uint8_t>(pred));
+    else
+      m_.vcmpps(k, a, b, static_cast<std::uint8_t>(pred));
+  }
+
+  void unary(const Instr& i) {
+    const Zmm d = z(i.dst), a = z(i.a);
+    auto& g = m_;
+    switch (i.fn) {
+      case Fn::Neg: {  // the sign bit flipped, as C++'s unary minus
+        Label& l = constant(dbl_ ? 0x8000000000000000ull : 0x80000000ull);
+        dbl_ ? g.vxorpd(d, a, g.ptr_b[g.rip + l]) : g.vxorps(d, a, g.ptr_b[g.rip + l]);
+        break;
+      }
+      case Fn::Abs: {
+        Label& l = constant(dbl_ ? 0x7fffffffffffffffull : 0x7fffffffull);
+        dbl_ ? g.vandpd(d, a, g.ptr_b[g.rip + l]) : g.vandps(d, a, g.ptr_b[g.rip + l]);
+        break;
+      }
+      case Fn::Sqrt:
+        dbl_ ? g.vsqrtpd(d, a) : g.vsqrtps(d, a);
+        break;
+      case Fn::Floor:  // round toward -inf (1), precision exception suppressed (8)
+        dbl_ ? g.vrndscalepd(d, a, 0x09) : g.vrndscaleps(d, a, 0x09);
+        break;
+      case Fn::Ceil:  // toward +inf
+        dbl_ ? g.vrndscalepd(d, a, 0x0A) : g.vrndscaleps(d, a, 0x0A);
+        break;
+      default:
+        throw std::runtime_error("unsupported unary operation");
+    }
+  }
+
+  void binary(const Instr& i) {
+    const Zmm d = z(i.dst), a = z(i.a), b = z(i.b);
+    auto& g = m_;
+    constexpr int kEq = 0, kUnord = 3;
+    switch (i.fn) {
+      case Fn::Add:
+        dbl_ ? g.vaddpd(d, a, b) : g.vaddps(d, a, b);
+        break;
+      case Fn::Sub:
+        dbl_ ? g.vsubpd(d, a, b) : g.vsubps(d, a, b);
+        break;
+      case Fn::Mul:
+        dbl_ ? g.vmulpd(d, a, b) : g.vmulps(d, a, b);
+        break;
+      case Fn::Div:  // x / 0 is NaN (GeoTrellis)
+        compare(g.k1, b, kZeros, kEq);
+        dbl_ ? g.vdivpd(d, a, b) : g.vdivps(d, a, b);
+        move_where(d, g.k1, kNaNs);
+        break;
+      case Fn::Min:  // NaN if either is; else std::min(a, b) = b < a ? b : a, which is min(b, a)
+        compare(g.k1, a, b, kUnord);
+        dbl_ ? g.vminpd(d, b, a) : g.vminps(d, b, a);
+        move_where(d, g.k1, kNaNs);
+        break;
+      case Fn::Max:  // std::max(a, b) = a < b ? b : a, which is max(b, a)
+        compare(g.k1, a, b, kUnord);
+        dbl_ ? g.vmaxpd(d, b, a) : g.vmaxps(d, b, a);
+        move_where(d, g.k1, kNaNs);
+        break;
+      default:
+        throw std::runtime_error("unsupported binary operation");
+    }
+  }
+
+  // The result into out + i cells: as the registers hold it, or double stored as float32.
+  void store(bool tail) {
+    auto& g = m_;
+    const Zmm r = z(s_.result);
+    if (s_.result_in_place) {
+      if (dbl_)
+        g.vmovupd(tail ? g.ptr[g.rsi + g.rcx * 8] | g.k2 : g.ptr[g.rsi + g.rcx * 8], r);
+      else
+        g.vmovups(tail ? g.ptr[g.rsi + g.rcx * 4] | g.k2 : g.ptr[g.rsi + g.rcx * 4], r);
+      return;
+    }
+    const Ymm y(28);
+    g.vcvtpd2ps(y, r);
+    g.vmovups(tail ? g.ptr[g.rsi + g.rcx * 4] | g.k2 : g.ptr[g.rsi + g.rcx * 4], y);
+  }
+
+  struct Pooled {
+    std::uint64_t bits;
+    std::unique_ptr<Label> label;
+  };
+  CodeGenerator& m_;
+  const ProgramJit::Source& s_;
+  bool dbl_;
+  std::vector<int> reg_;
+  std::vector<int> load_index_;
+  std::vector<double> int_const_;  // by register: the value of each Int constant
+  std::vector<Pooled> pool_;
+  static constexpr double nan_ = std::numeric_limits<double>::quiet_NaN();
+};
+
+}  // namespace
+
+#else  // no xbyak: never compiled
+
+struct ProgramJit::Machine {
+  Kernel kernel = nullptr;
+};
+
+#endif
+
+ProgramJit::~ProgramJit() = default;
+
+std::shared_ptr<const ProgramJit> ProgramJit::compile(const Source& s) {
+#if defined(TRELLIS_HAVE_XBYAK)
+  static const bool usable = cpu_has_avx512() && !jit_disabled_by_environment();
+  if (!usable) return nullptr;
+  if (!supported(s.code) || s.regs[static_cast<std::size_t>(s.result)] != Num::Double) return nullptr;
+  const bool double_to_float32 = !s.single && s.out_ct.kind == CellKind::Float32;
+  if (!s.result_in_place && !(double_to_float32 && s.out_ct.mode != NoDataMode::UserDefined)) return nullptr;
+  std::shared_ptr<ProgramJit> p(new ProgramJit());
+  try {
+    p->machine_ = std::make_unique<Machine>(4096 + 512 * s.code.size());
+    Emitter(*p->machine_, s).emit();
+    p->machine_->setProtectModeRE();
+    p->machine_->kernel = p->machine_->getCode<Kernel>();
+  } catch (const std::exception&) {
+    return nullptr;  // the interpreter computes the same cells
+  }
+  for (const Instr& i : s.code)
+    if (i.op == Instr::Op::Load)
+      p->loads_.push_back({i.input, i.band, s.inputs[static_cast<std::size_t>(i.input)].cell_type});
+  for (const ProgramInput& in : s.inputs) p->input_bands_.push_back(in.bands);
+  return p;
+#else
+  (void)s;
+  return nullptr;
+#endif
+}
+
+bool ProgramJit::run(std::span<const Tile* const> tiles, Tile& out) const {
+  for (const LoadSlot& l : loads_) {
+    const Tile* t = tiles[static_cast<std::size_t>(l.input)];
+    if (!t || !(t->cell_type() == l.cell_type)) return false;
+  }
+  std::vector<const void*> bands(loads_.size());
+  const std::size_t cells = out.cells();
+  for (int ob = 0; ob < out.bands(); ++ob) {
+    for (std::size_t j = 0; j < loads_.size(); ++j) {
+      const LoadSlot& l = loads_[j];
+      const int band = l.band >= 0 ? l.band : (input_bands_[static_cast<std::size_t>(l.input)] == 1 ? 0 : ob);
+      bands[j] = tiles[static_cast<std::size_t>(l.input)]->band_data(band);
+    }
+    machine_->kernel(bands.data(), out.band_data(ob), cells);
+  }
+  return true;
+}
+
+}  // namespace trellis::ops

@@ -1,0 +1,208 @@
+// Local programs as machine code (ops/local/program_jit.hpp): compiled where the JIT supports the
+// program, and then giving the block interpreter's cells bit for bit, for every input cell type, with
+// and without NoData, on random cells with the values that go wrong (NoData, 0 denominators, NaN,
+// infinities, signed zeros, the extremes of each type) and a cell count that is not a whole number of
+// vectors.
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+
+#include "core/expression.hpp"
+#include "ops/local/program.hpp"
+
+namespace trellis::test {
+namespace {
+
+using ops::LocalProgram;
+using ops::ProgramInput;
+
+bool cpu_runs_the_jit() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2");
+}
+
+LocalProgram compile(const std::string& text, const CellType& a, int a_bands, const CellType& b,
+                     const std::optional<CellType>& out) {
+  const Expression e = Expression::parse(text, {"a", "b"});
+  std::map<std::string, ProgramInput> inputs{{"a", {a, a_bands}}, {"b", {b, 1}}};
+  return LocalProgram::compile(e, inputs, out);
+}
+
+// Random stored values of `ct`, a fifth of them the ones that go wrong.
+Tile random_tile(const CellType& ct, int cols, int rows, int bands, std::mt19937_64& rng) {
+  Tile t = Tile::uninitialized(ct, cols, rows, bands);
+  std::uniform_int_distribution<int> pick(0, 9);
+  dispatch_kind(ct.kind, [&](auto tag) {
+    using T = decltype(tag);
+    using L = std::numeric_limits<T>;
+    for (int b = 0; b < bands; ++b) {
+      T* v = t.band_as<T>(b);
+      for (std::size_t k = 0; k < t.cells(); ++k) {
+        T x;
+        if constexpr (std::is_floating_point_v<T>) {
+          const T specials[] = {T(0),          -T(0),           L::quiet_NaN(),
+                                L::infinity(), -L::infinity(),  L::max(),
+                                L::lowest(),   L::denorm_min(), static_cast<T>(ct.user_nodata),
+                                T(1)};
+          x = pick(rng) < 2 ? specials[pick(rng)]
+                            : static_cast<T>(std::uniform_real_distribution<double>(-1000, 1000)(rng));
+        } else if (ct.kind == CellKind::Bool) {
+          x = static_cast<T>(rng() & 1);
+        } else {
+          const T specials[] = {
+              T(0),     L::min(),
+              L::max(), T(1),
+              T(0),     ct.has_nodata() ? static_cast<T>(static_cast<std::int64_t>(ct.nodata())) : T(2)};
+          x = pick(rng) < 2 ? specials[pick(rng) % 6] : static_cast<T>(rng());
+        }
+        v[k] = x;
+      }
+    }
+  });
+  return t;
+}
+
+// Bit for bit, except that any NaN (NoData) matches any NaN.
+template <class F>
+long differing(const Tile& got, const Tile& want) {
+  long n = 0;
+  for (int b = 0; b < want.bands(); ++b)
+    for (std::size_t k = 0; k < want.cells(); ++k) {
+      const F g = got.band_as<F>(b)[k], w = want.band_as<F>(b)[k];
+      if (std::isnan(g) && std::isnan(w)) continue;
+      if (std::bit_cast<std::conditional_t<sizeof(F) == 4, std::uint32_t, std::uint64_t>>(g) !=
+          std::bit_cast<std::conditional_t<sizeof(F) == 4, std::uint32_t, std::uint64_t>>(w))
+        ++n;
+    }
+  return n;
+}
+
+const char* const kTypes[] = {"bool",      "int8raw",      "int8",      "int8ud-7",     "uint8raw",
+                              "uint8",     "uint8ud200",   "int16raw",  "int16",        "int16ud-9999",
+                              "uint16raw", "uint16",       "uint16ud7", "int32raw",     "int32",
+                              "int32ud-5", "float32raw",   "float32",   "float32ud1.5", "float64raw",
+                              "float64",   "float64ud-0.5"};
+
+const char* const kExpressions[] = {
+    "(a - b) / (a + b)",
+    "a + 1",
+    "-a * 2 - abs(b)",
+    "sqrt(a * a + b * b)",
+    "floor(a / 3) + ceil(b / 7)",
+    "min(a, b) / max(a, b)",
+    "(a - 2) * (b + 3) / -4",
+    "a / 0.1 - b * 1.5",
+    "b",
+};
+
+TEST(ProgramJit, CompilesFloatingProgramsOnly) {
+  if (!cpu_runs_the_jit())
+    GTEST_SKIP() << "this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+  const CellType u8 = CellType::parse("uint8"), f32 = CellType::parse("float32");
+  EXPECT_TRUE(compile("(a - b) / (a + b)", u8, 1, u8, f32).machine_code());
+  EXPECT_TRUE(compile("(a - b) / (a + b)", u8, 1, u8, CellType::parse("float64")).machine_code());
+  EXPECT_TRUE(compile("a + 1", f32, 1, f32, std::nullopt).machine_code());  // double stored as float32
+  EXPECT_TRUE(compile("sqrt(a) - floor(b)", f32, 1, f32, std::nullopt).machine_code());
+  // Int arithmetic, comparisons, if, mean, libm, round, an integer or user-defined NoData result.
+  EXPECT_FALSE(compile("a + b", u8, 1, u8, std::nullopt).machine_code());
+  EXPECT_FALSE(compile("a > b", f32, 1, f32, std::nullopt).machine_code());
+  EXPECT_FALSE(compile("if(a > 1, a, b)", f32, 1, f32, std::nullopt).machine_code());
+  EXPECT_FALSE(compile("mean(a, b)", f32, 1, f32, std::nullopt).machine_code());
+  EXPECT_FALSE(compile("exp(a) + b", f32, 1, f32, std::nullopt).machine_code());
+  EXPECT_FALSE(compile("round(a) + b", f32, 1, f32, std::nullopt).machine_code());
+  EXPECT_FALSE(compile("a + b", f32, 1, f32, CellType::parse("int16")).machine_code());
+  EXPECT_FALSE(compile("a + b", f32, 1, f32, CellType::parse("float32ud-1")).machine_code());
+  EXPECT_FALSE(compile("a + 1", f32, 1, f32, std::nullopt).interpreted().machine_code());
+}
+
+TEST(ProgramJit, GivesTheInterpretersCellsForEveryCellType) {
+  if (!cpu_runs_the_jit())
+    GTEST_SKIP() << "this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+  std::mt19937_64 rng(20261207);
+  // 37 x 29 = 1,073 cells: 67 vectors of 16 floats and a tail of 1, or 134 of 8 doubles and 1.
+  const int cols = 37, rows = 29;
+  int compiled = 0;
+  for (const char* at : kTypes)
+    for (const char* bt : {"uint8", at}) {
+      const CellType a_ct = CellType::parse(at), b_ct = CellType::parse(bt);
+      const Tile a = random_tile(a_ct, cols, rows, 1, rng), b = random_tile(b_ct, cols, rows, 1, rng);
+      const Tile* tiles[] = {&a, &b};
+      for (const char* text : kExpressions)
+        for (const auto& out : {std::optional<CellType>{}, std::optional(CellType::parse("float32")),
+                                std::optional(CellType::parse("float64"))}) {
+          const LocalProgram p = compile(text, a_ct, 1, b_ct, out);
+          if (!p.machine_code()) continue;
+          ++compiled;
+          SCOPED_TRACE(std::string(text) + " over " + at + ", " + bt + " -> " + p.cell_type().name() +
+                       (p.single_precision() ? " (float)" : " (double)"));
+          const Tile got = p.evaluate(tiles, cols, rows);
+          const Tile want = p.interpreted().evaluate(tiles, cols, rows);
+          ASSERT_EQ(got.cell_type(), want.cell_type());
+          EXPECT_EQ(p.cell_type().kind == CellKind::Float32 ? differing<float>(got, want)
+                                                            : differing<double>(got, want),
+                    0);
+        }
+    }
+  // Every float result of every pair above, less the integer results of Int programs.
+  EXPECT_GT(compiled, 600);
+}
+
+TEST(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
+  if (!cpu_runs_the_jit())
+    GTEST_SKIP() << "this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+  // a = column, b = row over values whose sign, order or NaN the instructions could get wrong.
+  const double v[] = {0.0, -0.0, 1.0, -1.0, 2.5, -0.5, std::nan(""), INFINITY, -INFINITY, 1e-40, 3e38};
+  constexpr int n = static_cast<int>(std::size(v));
+  for (const char* type : {"float32", "float64"}) {
+    const CellType ct = CellType::parse(type);
+    Tile a(ct, n, n), b(ct, n, n);
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c < n; ++c) {
+        a.set(0, c, r, v[c]);
+        b.set(0, c, r, v[r]);
+      }
+    const Tile* tiles[] = {&a, &b};
+    for (const char* text : {"min(a, b)", "max(a, b)", "a - b", "a * b", "a / b", "-a", "abs(b)", "floor(a)",
+                             "ceil(b)", "sqrt(a)"}) {
+      const LocalProgram p = compile(text, ct, 1, ct, std::nullopt);
+      SCOPED_TRACE(std::string(text) + " over " + type);
+      ASSERT_TRUE(p.machine_code());
+      const Tile got = p.evaluate(tiles, n, n), want = p.interpreted().evaluate(tiles, n, n);
+      EXPECT_EQ(ct.kind == CellKind::Float32 ? differing<float>(got, want) : differing<double>(got, want), 0);
+    }
+  }
+}
+
+TEST(ProgramJit, BroadcastsBandsAndInterpretsMissingTiles) {
+  if (!cpu_runs_the_jit())
+    GTEST_SKIP() << "this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+  std::mt19937_64 rng(7);
+  const CellType u16 = CellType::parse("uint16"), f32 = CellType::parse("float32");
+  const Tile a = random_tile(u16, 50, 3, 3, rng), b = random_tile(u16, 50, 3, 1, rng);
+  const Tile* tiles[] = {&a, &b};
+  for (const char* text : {"(a[3] - a[1]) / (a[3] + a[1])", "a * 2 - b"}) {
+    SCOPED_TRACE(text);
+    const LocalProgram p = compile(text, u16, 3, u16, f32);
+    ASSERT_TRUE(p.machine_code());
+    const Tile got = p.evaluate(tiles, 50, 3), want = p.interpreted().evaluate(tiles, 50, 3);
+    ASSERT_EQ(got.bands(), want.bands());
+    EXPECT_EQ(differing<float>(got, want), 0);
+  }
+  // A tile missing from a union join (all NoData), and a tile whose cell type is not the program's:
+  // the interpreter computes them.
+  const LocalProgram p = compile("a * 2 - b", u16, 3, u16, f32);
+  const Tile* missing[] = {&a, nullptr};
+  const Tile got = p.evaluate(missing, 50, 3);
+  for (std::size_t k = 0; k < got.cells(); ++k) EXPECT_TRUE(std::isnan(got.band_as<float>(2)[k]));
+  const Tile other = random_tile(CellType::parse("int16"), 50, 3, 1, rng);
+  const Tile* mixed[] = {&a, &other};
+  EXPECT_EQ(differing<float>(p.evaluate(mixed, 50, 3), p.interpreted().evaluate(mixed, 50, 3)), 0);
+}
+
+}  // namespace
+}  // namespace trellis::test

@@ -48,7 +48,7 @@ void tune_malloc() {
   const char* tunables = std::getenv("GLIBC_TUNABLES");
   const std::string t = tunables ? tunables : "";
   if (t.find("glibc.malloc.mmap_threshold") == std::string::npos) mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  if (t.find("glibc.malloc.trim_threshold") == std::string::npos) mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  if (t.find("glibc.malloc.trim_threshold") == std::string::npos) mallopt(M_TRIM_THRESHOLD, -1);  // never
 }
 
 const char* huge_pages_state() {

@@ -19,8 +19,11 @@ void reexec_with_huge_pages(char** argv);
 // Keeps freed memory in the heap for reuse. A rank allocates and frees buffers of a few MiB per tile
 // (GDAL's warp buffers, pieces, mosaics); glibc serves those above its mmap threshold with fresh
 // mappings, and trims the heap's top as soon as 128 KiB are free, so every tile faulted its pages in
-// anew (and zeroed whole huge pages). Raises the mmap threshold to 32 MiB (glibc's maximum) and the
-// trim threshold to 256 MiB. GLIBC_TUNABLES that set either keep their value.
+// anew (and zeroed whole huge pages). Raises the mmap threshold to 32 MiB (glibc's maximum) and turns
+// trimming off: a value freed after its last step is the next steps' memory, and a trim threshold of
+// 256 MiB still returned it (0.45 GiB of NDVI tiles per rank in bench/jobs/ndvi-ops.yaml), only for the
+// next step to fault it in again. A rank's heap then stays at its peak, which the memory budget bounds
+// anyway. GLIBC_TUNABLES that set either keep their value.
 void tune_malloc();
 
 // A line for the debug log: whether the heap uses huge pages, and why (not).

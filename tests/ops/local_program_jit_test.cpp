@@ -183,6 +183,8 @@ TEST(ProgramJit, BroadcastsBandsAndInterpretsMissingTiles) {
     GTEST_SKIP() << "this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
   std::mt19937_64 rng(7);
   const CellType u16 = CellType::parse("uint16"), f32 = CellType::parse("float32");
+  // Bands of 150 float32 cells: the second and third start 600 and 1,200 bytes into the output tile,
+  // off the 64-byte alignment of its first, so the code takes its path of plain stores for them.
   const Tile a = random_tile(u16, 50, 3, 3, rng), b = random_tile(u16, 50, 3, 1, rng);
   const Tile* tiles[] = {&a, &b};
   for (const char* text : {"(a[3] - a[1]) / (a[3] + a[1])", "a * 2 - b"}) {

@@ -82,36 +82,48 @@ class Emitter {
   // Throws Xbyak::Error, or std::runtime_error when the program needs more registers than it has.
   void emit() {
     allocate();
-    const int lanes = dbl_ ? 8 : 16;
-    Label loop, tail, done;
-    m_.xor_(m_.rcx, m_.rcx);
+    Label unaligned;
     broadcast(kNaNs, nan_);
     m_.vpxord(kZeros, kZeros, kZeros);
     m_.mov(m_.r10, m_.rdx);
-    m_.sub(m_.r10, lanes);
+    m_.sub(m_.r10, dbl_ ? 8 : 16);
+    // Streaming stores (past the caches: the result is not read again soon, and the store needs no
+    // read of the line first) where the output is aligned to whole vectors; tiles are (kTileAlignment).
+    m_.test(m_.rsi, 63);
+    m_.jnz(unaligned, CodeGenerator::T_NEAR);
+    loop(true);
+    m_.L(unaligned);
+    loop(false);
+    constants();
+  }
+
+ private:
+  // Every cell: whole vectors, then the masked remainder; returns from the function.
+  void loop(bool streaming) {
+    Label loop, tail, done;
+    m_.xor_(m_.rcx, m_.rcx);
     m_.L(loop);
     m_.cmp(m_.rcx, m_.r10);
-    m_.jg(tail, Xbyak::CodeGenerator::T_NEAR);
-    body(false);
-    m_.add(m_.rcx, lanes);
-    m_.jmp(loop, Xbyak::CodeGenerator::T_NEAR);
+    m_.jg(tail, CodeGenerator::T_NEAR);
+    body(false, streaming);
+    m_.add(m_.rcx, dbl_ ? 8 : 16);
+    m_.jmp(loop, CodeGenerator::T_NEAR);
     m_.L(tail);
     m_.cmp(m_.rcx, m_.rdx);
-    m_.jge(done, Xbyak::CodeGenerator::T_NEAR);
+    m_.jge(done, CodeGenerator::T_NEAR);
     // k2: the low n - i lanes.
     m_.mov(m_.eax, m_.edx);
     m_.sub(m_.eax, m_.ecx);
     m_.mov(m_.r8d, -1);
     m_.bzhi(m_.r8d, m_.r8d, m_.eax);
     m_.kmovw(m_.k2, m_.r8d);
-    body(true);
+    body(true, false);
     m_.L(done);
+    if (streaming) m_.sfence();  // the streaming stores are visible to every core before it returns
     m_.vzeroupper();
     m_.ret();
-    constants();
   }
 
- private:
   // zmm register of each program register, by liveness in program order.
   void allocate() {
     const auto& code = s_.code;
@@ -181,7 +193,7 @@ class Emitter {
     return r;
   }
 
-  void body(bool tail) {
+  void body(bool tail, bool streaming) {
     for (std::size_t j = 0; j < s_.code.size(); ++j) {
       const Instr& i = s_.code[j];
       switch (i.op) {
@@ -206,7 +218,7 @@ class Emitter {
           throw std::runtime_error("unsupported instruction");
       }
     }
-    store(tail);
+    store(tail, streaming);
   }
 
   // dst <- band cells, NoData -> NaN, as read_cells does.
@@ -352,19 +364,21 @@ class Emitter {
   }
 
   // The result into out + i cells: as the registers hold it, or double stored as float32.
-  void store(bool tail) {
+  void store(bool tail, bool streaming) {
     auto& g = m_;
     const Zmm r = z(s_.result);
+    const int bytes = s_.result_in_place && dbl_ ? 8 : 4;
+    const Address at = tail ? g.ptr[g.rsi + g.rcx * bytes] | g.k2 : g.ptr[g.rsi + g.rcx * bytes];
     if (s_.result_in_place) {
       if (dbl_)
-        g.vmovupd(tail ? g.ptr[g.rsi + g.rcx * 8] | g.k2 : g.ptr[g.rsi + g.rcx * 8], r);
+        streaming ? g.vmovntpd(at, r) : g.vmovupd(at, r);
       else
-        g.vmovups(tail ? g.ptr[g.rsi + g.rcx * 4] | g.k2 : g.ptr[g.rsi + g.rcx * 4], r);
+        streaming ? g.vmovntps(at, r) : g.vmovups(at, r);
       return;
     }
     const Ymm y(28);
     g.vcvtpd2ps(y, r);
-    g.vmovups(tail ? g.ptr[g.rsi + g.rcx * 4] | g.k2 : g.ptr[g.rsi + g.rcx * 4], y);
+    streaming ? g.vmovntps(at, y) : g.vmovups(at, y);
   }
 
   struct Pooled {

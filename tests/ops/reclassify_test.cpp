@@ -160,6 +160,26 @@ TEST(Reclassify, FallbackStrictAndNoDataReplacement) {
   expect_cells(reclassify(f, q), {100, 200});
 }
 
+// A direct search of the breaks for cell value v (NaN: NoData), stored as `type` stores it.
+double searched(const std::map<double, double>& breaks, const std::string& strategy, bool as_int, double v,
+                double fallback, const CellType& type) {
+  if (std::isnan(v)) return NAN;
+  std::optional<double> hit;
+  for (const auto& [key, to] : breaks) {
+    const bool ok = strategy == "LessThanOrEqualTo" ? key >= v
+                    : strategy == "LessThan"        ? key > v
+                    : strategy == "Exact"           ? key == v
+                                                    : false;
+    if (ok && !hit) hit = to;
+    if ((strategy == "GreaterThanOrEqualTo" && key <= v) || (strategy == "GreaterThan" && key < v)) hit = to;
+  }
+  double want = hit.value_or(fallback);
+  if (as_int) want = std::trunc(want);
+  Tile one(type, 1, 1);
+  one.set(0, 0, 0, want);
+  return one.get(0, 0, 0);
+}
+
 TEST(Reclassify, EveryPathEqualsADirectSearchOfTheBreaks) {
   // Random cells (NoData included) of every storage width, few breaks (one pass in registers) and many
   // (counted in blocks), every strategy, float and int data_type, against a direct search.
@@ -194,32 +214,53 @@ TEST(Reclassify, EveryPathEqualsADirectSearchOfTheBreaks) {
           const std::vector<double> got = reclassify(in, p);
           for (std::size_t i = 0; i < cells.size(); ++i) {
             double v = in.tiles.at({0, 0, 0}).get(0, static_cast<int>(i % 30), static_cast<int>(i / 30));
-            double want = NAN;
-            if (!std::isnan(v)) {
-              if (dt == "int") v = std::trunc(v);
-              std::optional<double> hit;
-              for (const auto& [key, to] : breaks) {
-                const bool ok = strategy == "LessThanOrEqualTo" ? key >= v
-                                : strategy == "LessThan"        ? key > v
-                                : strategy == "Exact"           ? key == v
-                                                                : false;
-                if (ok && !hit) hit = to;
-                if ((strategy == "GreaterThanOrEqualTo" && key <= v) ||
-                    (strategy == "GreaterThan" && key < v))
-                  hit = to;
-              }
-              want = hit.value_or(-3);
-              if (dt == "int") want = std::trunc(want);
-              Tile one(type, 1, 1);
-              one.set(0, 0, 0, want);
-              want = one.get(0, 0, 0);
-            }
+            if (dt == "int") v = std::trunc(v);
+            const double want = searched(breaks, strategy, dt == "int", v, -3, type);
             if (std::isnan(want))
               ASSERT_TRUE(std::isnan(got[i])) << i << " v " << v;
             else
               ASSERT_EQ(got[i], want) << i << " v " << v;
           }
         }
+  }
+}
+
+TEST(Reclassify, FloatCellsNextToBreaksFloatCannotHold) {
+  // float32 cells are compared in float lanes against each key's float threshold: the cells on and
+  // next to keys float does not hold (0.1, 0.2, 1/3, -2.7, a key past float's range), and on a key it
+  // holds, must fall as the double comparison puts them.
+  const std::vector<double> keys = {-1e39, -2.7, 0.1, 0.2, 1.0 / 3, 1.5};
+  std::vector<double> cells;
+  for (double k : keys)
+    for (float f = std::nextafter(std::nextafter(static_cast<float>(k), -INFINITY), -INFINITY), j = 0; j < 5;
+         ++j, f = std::nextafter(f, INFINITY))
+      cells.push_back(f);
+  cells.insert(cells.end(), {NAN, 9.5, -INFINITY, INFINITY, 0.0, -0.0});
+  for (const std::string ct : {"float32", "float32ud1.5"}) {
+    const CellType type = CellType::parse(ct);
+    const auto in = layer(type, static_cast<int>(cells.size()), 1, 1, cells);
+    for (const std::string strategy :
+         {"LessThanOrEqualTo", "LessThan", "GreaterThanOrEqualTo", "GreaterThan"}) {
+      SCOPED_TRACE(ct + ", " + strategy);
+      std::map<double, double> breaks;
+      json m = json::object();
+      for (std::size_t j = 0; j < keys.size(); ++j) {
+        breaks[keys[j]] = static_cast<double>(j + 1);
+        m[job::ParamValue{keys[j], {}}.to_string()] = j + 1;
+      }
+      const std::vector<double> got = reclassify(in, {{"value_map", param(m)},
+                                                      {"boundary_strategy", param(boundary(strategy))},
+                                                      {"data_type", param(std::string("float"))},
+                                                      {"fallback", param(-3)}});
+      for (std::size_t i = 0; i < cells.size(); ++i) {
+        const double v = in.tiles.at({0, 0, 0}).get(0, static_cast<int>(i), 0);
+        const double want = searched(breaks, strategy, false, v, -3, type);
+        if (std::isnan(want))
+          EXPECT_TRUE(std::isnan(got[i])) << i << " v " << v;
+        else
+          EXPECT_EQ(got[i], want) << i << " v " << v;
+      }
+    }
   }
 }
 

@@ -160,6 +160,18 @@ struct Reclassifier {
     for (double x : vals) to.push_back(as_int && !std::isnan(x) ? std::trunc(x) : x);
     if (!greater) to.push_back(fallback);
     if (!a.strict && b != Boundary::Exact && k >= 1 && k <= 8) {
+      if constexpr (std::is_same_v<T, float>) {
+        if (!as_int && std::all_of(keys.begin(), keys.end(), [](double x) { return std::isfinite(x); })) {
+          // float32 cells: the same comparisons in float lanes (twice as many), against each key's
+          // float threshold, and each class value stored as the output stores it.
+          float th[8], tf[9];
+          for (std::size_t j = 0; j < k; ++j) th[j] = float_threshold(keys[j], strictly_below);
+          for (std::size_t j = 0; j <= k; ++j) tf[j] = narrow_from_double<float>(to[j], ct);
+          fused_small_float(in, out, n, NoDataTest<float>(ct), th, k, tf,
+                            narrow_from_double<float>(nodata_to, ct));
+          return;
+        }
+      }
       fused_small(in, out, n, ct, keys.data(), k, strictly_below, to.data(), nodata_to, as_int);
       return;
     }
@@ -246,6 +258,55 @@ struct Reclassifier {
         return fused_k<7>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
       default:
         return fused_k<8>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
+    }
+  }
+
+  // The least float f such that, for every float x, (key < x) == (x >= f) when `strictly`, else
+  // (key <= x) == (x >= f): float(key) is the float nearest the key, so the float just below it lies
+  // below the key (or on it, when float(key) is above the key only by not being it). For a finite key.
+  static float float_threshold(double key, bool strictly) {
+    const float f = static_cast<float>(key);
+    const bool f_counts = strictly ? static_cast<double>(f) > key : static_cast<double>(f) >= key;
+    return f_counts ? f : std::nextafter(f, std::numeric_limits<float>::infinity());
+  }
+
+  // fused<K> for float32 cells (not read as Int): the value after the last threshold at or below the
+  // cell, NoData to `nodata_to`, straight into the output.
+  template <int K>
+  static void fused_float(const float* in, float* out, std::size_t n, const NoDataTest<float>& nd,
+                          const float* th, const float* to, float nodata_to) {
+    float tk[K], tt[K + 1];
+    for (int j = 0; j < K; ++j) tk[j] = th[j];
+    for (int j = 0; j <= K; ++j) tt[j] = to[j];
+    const float udv = nd.has_value ? nd.value : std::numeric_limits<float>::quiet_NaN();
+    for (std::size_t i = 0; i < n; ++i) {
+      const float x = in[i];
+      float y = tt[0];
+      for (int j = 0; j < K; ++j) y = x >= tk[j] ? tt[j + 1] : y;
+      out[i] = x != x || x == udv ? nodata_to : y;
+    }
+  }
+
+  TRELLIS_SIMD_CLONES
+  static void fused_small_float(const float* in, float* out, std::size_t n, const NoDataTest<float>& nd,
+                                const float* th, std::size_t k, const float* to, float nodata_to) {
+    switch (k) {
+      case 1:
+        return fused_float<1>(in, out, n, nd, th, to, nodata_to);
+      case 2:
+        return fused_float<2>(in, out, n, nd, th, to, nodata_to);
+      case 3:
+        return fused_float<3>(in, out, n, nd, th, to, nodata_to);
+      case 4:
+        return fused_float<4>(in, out, n, nd, th, to, nodata_to);
+      case 5:
+        return fused_float<5>(in, out, n, nd, th, to, nodata_to);
+      case 6:
+        return fused_float<6>(in, out, n, nd, th, to, nodata_to);
+      case 7:
+        return fused_float<7>(in, out, n, nd, th, to, nodata_to);
+      default:
+        return fused_float<8>(in, out, n, nd, th, to, nodata_to);
     }
   }
 

@@ -189,9 +189,10 @@ run_all() {
   busy_max=$(cat "$logs"/*.results | awk '{ if ($4 > m) m = $4 } END { print m + 0 }')
 }
 
-median() { # of column 1 of a results file
+median() { # of column 1 of a results file: to 0.01, or to 3 digits below 1 (steps of a few hundredths)
   sort -n -k1,1 "$1" |
-    awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+    awk 'function show(x) { printf (x < 1 ? "%.3g" : "%.2f"), x }
+      { v[NR] = $1 } END { if (NR % 2) show(v[(NR + 1) / 2]); else show((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 median_run() { # the run number whose wall time is the (lower) median
   sort -n -k1,1 "$1" | awk '{ r[NR] = $3 } END { print r[int((NR + 1) / 2)] }'
@@ -220,11 +221,24 @@ goal() {
 }
 
 # --- report ------------------------------------------------------------------------------------------
-# trellis' per-step table of the median run of command $1.
+# trellis' per-step table of the median run of command $1; of a run that logged JSON (--config with
+# log_format: json), the same table made from its job_done event, wall times to 0.1 ms.
 steps_of() {
   local r
   r=$(median_run "$logs/$1.results")
-  sed -n '/^step  /,/^total /p' "$logs/$1.$r.err"
+  if grep -q '"event":"job_done"' "$logs/$1.$r.err"; then
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    if line.startswith("{") and "\"job_done\"" in line:
+        steps = json.loads(line)["steps"]
+        print("%-20s %-18s %10s %10s %12s %14s" % ("step", "op", "wall s", "tiles", "moved MiB", "peak MiB/rank"))
+        for s in steps:
+            print("%-20s %-18s %10.4f %10d %12.1f %14.1f" % (s["step"], s["op"], s["wall_s"], s["tiles"],
+                  s["bytes_moved"] / 1048576, s["peak_rss_bytes"] / 1048576))
+        print("%-20s %-18s %10.4f" % ("total", "", sum(s["wall_s"] for s in steps)))' <"$logs/$1.$r.err"
+  else
+    sed -n '/^step  /,/^total /p' "$logs/$1.$r.err"
+  fi
 }
 
 # trellis' per-step tables of the median runs of the commands given (markdown).

@@ -10,7 +10,8 @@
 #   (b) trellis on 1 rank,  OMP_NUM_THREADS=2
 #   (c) trellis on 2 ranks, OMP_NUM_THREADS=1                    (goal: wall time <= 0.25 x (a))
 #   (d) trellis on 2 ranks, OMP_NUM_THREADS=1, bench/jobs/ndvi-ops.yaml: the same NDVI, then `n + 1`
-#       (local) and a four-break reclassify of it, nothing written; timed for its step table only
+#       (local) and a four-break reclassify of it, nothing written; timed for its steps only (JSON log,
+#       bench/jobs/json-log.yaml: their times in full)
 # Then, once: the machine's memory bandwidth, STREAM's Copy kernel on 2 threads (bench/stream-copy.cpp,
 # compiled here with `c++ -O3 -fopenmp` into the cache), and the least time any program needs to write
 # (a)'s file: its blocks DEFLATE-compressed again with libdeflate, as GDAL does, on 2 threads, nothing
@@ -30,6 +31,7 @@ section=ndvi
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 job=bench/jobs/ndvi.yaml
 ops_job=bench/jobs/ndvi-ops.yaml
+json_log=bench/jobs/json-log.yaml # (d) logs JSON: its step times in full
 stream_mib=${STREAM_MIB:-1024}
 stream_copies=${STREAM_COPIES:-10}
 case $stream_mib$stream_copies in '' | *[!0-9]*) die "STREAM_MIB and STREAM_COPIES must be integers" ;; esac
@@ -65,7 +67,7 @@ command_of() {
       ;;
     b) trellis_on 1 2 && printf '%s\n' "$job" --var "IN=$input" --var "OUT=${output[b]}" ;;
     c) trellis_on 2 1 && printf '%s\n' "$job" --var "IN=$input" --var "OUT=${output[c]}" ;;
-    d) trellis_on 2 1 && printf '%s\n' "$ops_job" --var "IN=$input" ;;
+    d) trellis_on 2 1 && printf '%s\n' --config "$json_log" "$ops_job" --var "IN=$input" ;;
   esac
 }
 
@@ -124,10 +126,19 @@ else
 fi
 
 # --- the NDVI step's bandwidth, reclassify against local -----------------------------------------------
-step_s() { # the median over the runs of command $1 of step $2's wall time in trellis' table
+step_s() { # the median over the runs of command $1 of step $2's wall time: in trellis' table (to 0.01 s),
+  # or in full from its JSON log (bench/jobs/json-log.yaml), where a step takes a few hundredths
   local i
   for ((i = 1; i <= runs; i++)); do
-    sed -n '/^step  /,/^total /p' "$logs/$1.$i.err" | awk -v s="$2" '$1 == s { print $3 }'
+    if grep -q '"event":"job_done"' "$logs/$1.$i.err"; then
+      python3 -c 'import json, sys
+for line in sys.stdin:
+    if line.startswith("{") and "\"job_done\"" in line:
+        print("".join("%.4f" % s["wall_s"] for s in json.loads(line)["steps"] if s["step"] == sys.argv[1]))' \
+        "$2" <"$logs/$1.$i.err"
+    else
+      sed -n '/^step  /,/^total /p' "$logs/$1.$i.err" | awk -v s="$2" '$1 == s { print $3 }'
+    fi
   done >"$logs/$1.$2.steps"
   [ -s "$logs/$1.$2.steps" ] || die "no step '$2' in the step tables of ($1)"
   median "$logs/$1.$2.steps"

@@ -121,12 +121,9 @@ inline void write_cells(const V* v, std::size_t n, const CellType& ct, T* dst) {
   }
 }
 
-// Where tile cells start: a cache line, which is also a whole AVX-512 vector, so that kernels can store
-// whole lines without reading them first (ops/local/program_jit.hpp).
-inline constexpr std::size_t kTileAlignment = 64;
 // An allocator that leaves new elements default-initialised (for bytes: not written), so a tile's
 // cells are written once, by whoever fills them, and not first zeroed by std::vector: on this kind of
-// machine the first write to fresh memory is the expensive part of a step. Aligned to kTileAlignment.
+// machine the first write to fresh memory is the expensive part of a step.
 template <class T>
 struct DefaultInitAllocator : std::allocator<T> {
   template <class U>
@@ -136,10 +133,6 @@ struct DefaultInitAllocator : std::allocator<T> {
   DefaultInitAllocator() = default;
   template <class U>
   DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
-  T* allocate(std::size_t n) {
-    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{kTileAlignment}));
-  }
-  void deallocate(T* p, std::size_t) noexcept { ::operator delete (p, std::align_val_t{kTileAlignment}); }
   template <class U>
   void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
     ::new (static_cast<void*>(p)) U;

@@ -178,13 +178,34 @@ TEST(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
   }
 }
 
+TEST(ProgramJit, TilesOfFewerCellsThanAVector) {
+  if (!cpu_runs_the_jit())
+    GTEST_SKIP() << "this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+  // Only masked passes, or a masked pass longer than the tile; several bands put them at other offsets.
+  std::mt19937_64 rng(11);
+  for (const auto& [cols, rows] : {std::pair{1, 1}, {3, 1}, {7, 3}, {17, 1}, {5, 5}})
+    for (const char* type : {"uint8", "float32", "float64"})
+      for (const char* out : {"float32", "float64"}) {
+        const CellType ct = CellType::parse(type);
+        const Tile a = random_tile(ct, cols, rows, 3, rng), b = random_tile(ct, cols, rows, 1, rng);
+        const Tile* tiles[] = {&a, &b};
+        const LocalProgram p = compile("(a - b) / (a + b)", ct, 3, ct, CellType::parse(out));
+        SCOPED_TRACE(std::to_string(cols) + "x" + std::to_string(rows) + " " + type + " -> " + out);
+        ASSERT_TRUE(p.machine_code());
+        const Tile got = p.evaluate(tiles, cols, rows), want = p.interpreted().evaluate(tiles, cols, rows);
+        EXPECT_EQ(std::string(out) == "float32" ? differing<float>(got, want) : differing<double>(got, want),
+                  0);
+      }
+}
+
 TEST(ProgramJit, BroadcastsBandsAndInterpretsMissingTiles) {
   if (!cpu_runs_the_jit())
     GTEST_SKIP() << "this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
   std::mt19937_64 rng(7);
   const CellType u16 = CellType::parse("uint16"), f32 = CellType::parse("float32");
-  // Bands of 150 float32 cells: the second and third start 600 and 1,200 bytes into the output tile,
-  // off the 64-byte alignment of its first, so the code takes its path of plain stores for them.
+  // Bands of 150 float32 cells: the second and third start 600 and 1,200 bytes after the first, so each
+  // band starts at another offset from a 64-byte line, and the masked pass before the aligned vectors
+  // covers another number of cells.
   const Tile a = random_tile(u16, 50, 3, 3, rng), b = random_tile(u16, 50, 3, 1, rng);
   const Tile* tiles[] = {&a, &b};
   for (const char* text : {"(a[3] - a[1]) / (a[3] + a[1])", "a * 2 - b"}) {

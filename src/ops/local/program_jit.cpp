@@ -82,46 +82,57 @@ class Emitter {
   // Throws Xbyak::Error, or std::runtime_error when the program needs more registers than it has.
   void emit() {
     allocate();
-    Label unaligned;
+    const int lanes = dbl_ ? 8 : 16;
+    // Bytes per stored cell: the vector of a whole pass is `lanes` of them (64 or 32 bytes).
+    const int cell = s_.result_in_place && dbl_ ? 8 : 4, shift = cell == 8 ? 3 : 2;
+    Label aligned, loop, tail, done;
     broadcast(kNaNs, nan_);
     m_.vpxord(kZeros, kZeros, kZeros);
-    m_.mov(m_.r10, m_.rdx);
-    m_.sub(m_.r10, dbl_ ? 8 : 16);
-    // Streaming stores (past the caches: the result is not read again soon, and the store needs no
-    // read of the line first) where the output is aligned to whole vectors; tiles are (kTileAlignment).
-    m_.test(m_.rsi, 63);
-    m_.jnz(unaligned, CodeGenerator::T_NEAR);
-    loop(true);
-    m_.L(unaligned);
-    loop(false);
-    constants();
-  }
-
- private:
-  // Every cell: whole vectors, then the masked remainder; returns from the function.
-  void loop(bool streaming) {
-    Label loop, tail, done;
     m_.xor_(m_.rcx, m_.rcx);
+    // The whole vectors are stored with streaming stores: they go past the caches (the result is not
+    // read again soon) and need no read of the line first, which saves a third of the memory traffic
+    // of a step. They need aligned addresses, so first a masked pass over the cells before the first
+    // aligned vector of the output (r9 of them; at most n).
+    m_.mov(m_.r9, m_.rsi);
+    m_.neg(m_.r9);
+    m_.and_(m_.r9, lanes * cell - 1);
+    m_.shr(m_.r9, shift);
+    m_.cmp(m_.r9, m_.rdx);
+    m_.cmovg(m_.r9, m_.rdx);
+    m_.test(m_.r9, m_.r9);
+    m_.jz(aligned, CodeGenerator::T_NEAR);
+    lanes_mask(m_.r9d);
+    body(true, false);
+    m_.mov(m_.rcx, m_.r9);
+    m_.L(aligned);
+    m_.mov(m_.r10, m_.rdx);
+    m_.sub(m_.r10, lanes);
     m_.L(loop);
     m_.cmp(m_.rcx, m_.r10);
     m_.jg(tail, CodeGenerator::T_NEAR);
-    body(false, streaming);
-    m_.add(m_.rcx, dbl_ ? 8 : 16);
+    body(false, true);
+    m_.add(m_.rcx, lanes);
     m_.jmp(loop, CodeGenerator::T_NEAR);
     m_.L(tail);
     m_.cmp(m_.rcx, m_.rdx);
     m_.jge(done, CodeGenerator::T_NEAR);
-    // k2: the low n - i lanes.
     m_.mov(m_.eax, m_.edx);
     m_.sub(m_.eax, m_.ecx);
-    m_.mov(m_.r8d, -1);
-    m_.bzhi(m_.r8d, m_.r8d, m_.eax);
-    m_.kmovw(m_.k2, m_.r8d);
+    lanes_mask(m_.eax);
     body(true, false);
     m_.L(done);
-    if (streaming) m_.sfence();  // the streaming stores are visible to every core before it returns
+    m_.sfence();  // the streaming stores are visible to every core before the function returns
     m_.vzeroupper();
     m_.ret();
+    constants();
+  }
+
+ private:
+  // k2: the low `count` lanes (count < lanes).
+  void lanes_mask(const Reg32& count) {
+    m_.mov(m_.r8d, -1);
+    m_.bzhi(m_.r8d, m_.r8d, count);
+    m_.kmovw(m_.k2, m_.r8d);
   }
 
   // zmm register of each program register, by liveness in program order.

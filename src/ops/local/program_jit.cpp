@@ -1,7 +1,8 @@
 // The AVX-512 code generator of local programs (program_jit.hpp). One function per program:
 //   void f(const void* const* bands, void* out, std::size_t n)
-// bands[j] is the band the j-th Load reads; the loop takes 16 cells (float) or 8 (double) at a time in
-// zmm registers, and a last, masked pass the remainder.
+// bands[j] is the band the j-th Load reads. A masked pass takes the cells before the output's first
+// aligned vector, the loop 16 cells (float) or 8 (double) at a time in zmm registers, and a last
+// masked pass the remainder.
 #include "ops/local/program_jit.hpp"
 
 #include <bit>
@@ -25,7 +26,7 @@ using Kernel = void (*)(const void* const*, void*, std::size_t);
 #if defined(TRELLIS_HAVE_XBYAK)
 
 struct ProgramJit::Machine : Xbyak::CodeGenerator {
-  // Writable while the code is emitted, then read and execute only (finish()).
+  // Writable while the code is emitted, then read and execute only (ProgramJit::compile).
   explicit Machine(std::size_t bytes) : Xbyak::CodeGenerator(bytes, Xbyak::DontSetProtectRWE) {}
   Kernel kernel = nullptr;
 };
@@ -60,7 +61,7 @@ bool supported(std::span<const Instr> code) {
       if (def[static_cast<std::size_t>(i.a)]->op != Instr::Op::Const) return false;
       continue;
     }
-    if (i.op == Instr::Op::Const) continue;  // an Int one must be used by ToDouble only (checked below)
+    if (i.op == Instr::Op::Const) continue;  // an Int one: any use but ToDouble is refused below
     if (i.num != Num::Double) return false;
     for (int r : {i.a, i.b, i.c})
       if (r >= 0 && def[static_cast<std::size_t>(r)]->num != Num::Double) return false;

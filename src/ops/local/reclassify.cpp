@@ -262,8 +262,9 @@ struct Reclassifier {
   }
 
   // The least float f such that, for every float x, (key < x) == (x >= f) when `strictly`, else
-  // (key <= x) == (x >= f): float(key) is the float nearest the key, so the float just below it lies
-  // below the key (or on it, when float(key) is above the key only by not being it). For a finite key.
+  // (key <= x) == (x >= f). float(key) is the float nearest the key, so no float lies strictly between
+  // the two: f is float(key) when it passes the comparison itself, else the next float up. For a finite
+  // key (past float's range, float(key) is an infinity, and the rule still holds).
   static float float_threshold(double key, bool strictly) {
     const float f = static_cast<float>(key);
     const bool f_counts = strictly ? static_cast<double>(f) > key : static_cast<double>(f) >= key;

@@ -2,6 +2,7 @@
 // a ClassBoundaryType), band by band, in the layer's own cell type.
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "core/simd.hpp"
 #include "job/op.hpp"
@@ -102,6 +103,30 @@ std::optional<double> reclassified(double v, const ReclassifyArgs& a, bool as_in
 [[noreturn]] void unmatched(double v) {
   throw IoError("reclassify: the value " + job::ParamValue{v, {}}.to_string() +
                 " matches no break of value_map, and strict is set");
+}
+
+// f(std::integral_constant<int, k>{}) for 1 <= k <= 8 (the usual classification): the count of breaks
+// as a constant, so that the fused loops keep the breaks in registers.
+template <class F>
+void with_break_count(std::size_t k, F&& f) {
+  switch (k) {
+    case 1:
+      return f(std::integral_constant<int, 1>{});
+    case 2:
+      return f(std::integral_constant<int, 2>{});
+    case 3:
+      return f(std::integral_constant<int, 3>{});
+    case 4:
+      return f(std::integral_constant<int, 4>{});
+    case 5:
+      return f(std::integral_constant<int, 5>{});
+    case 6:
+      return f(std::integral_constant<int, 6>{});
+    case 7:
+      return f(std::integral_constant<int, 7>{});
+    default:
+      return f(std::integral_constant<int, 8>{});
+  }
 }
 
 // Cell types of at most 16 bits map through a table of every stored value, made once per step; wider
@@ -241,24 +266,9 @@ struct Reclassifier {
   TRELLIS_SIMD_CLONES
   static void fused_small(const T* in, T* out, std::size_t n, const CellType& ct, const double* keys,
                           std::size_t k, bool strictly, const double* to, double nodata_to, bool as_int) {
-    switch (k) {
-      case 1:
-        return fused_k<1>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
-      case 2:
-        return fused_k<2>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
-      case 3:
-        return fused_k<3>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
-      case 4:
-        return fused_k<4>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
-      case 5:
-        return fused_k<5>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
-      case 6:
-        return fused_k<6>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
-      case 7:
-        return fused_k<7>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
-      default:
-        return fused_k<8>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
-    }
+    with_break_count(k, [&](auto kk) {
+      fused_k<decltype(kk)::value>(in, out, n, ct, keys, strictly, to, nodata_to, as_int);
+    });
   }
 
   // The least float f such that, for every float x, (key < x) == (x >= f) when `strictly`, else
@@ -288,27 +298,12 @@ struct Reclassifier {
     }
   }
 
+  // The hot loop for float32 cells, compiled for each instruction set as fused_small is.
   TRELLIS_SIMD_CLONES
   static void fused_small_float(const float* in, float* out, std::size_t n, const NoDataTest<float>& nd,
                                 const float* th, std::size_t k, const float* to, float nodata_to) {
-    switch (k) {
-      case 1:
-        return fused_float<1>(in, out, n, nd, th, to, nodata_to);
-      case 2:
-        return fused_float<2>(in, out, n, nd, th, to, nodata_to);
-      case 3:
-        return fused_float<3>(in, out, n, nd, th, to, nodata_to);
-      case 4:
-        return fused_float<4>(in, out, n, nd, th, to, nodata_to);
-      case 5:
-        return fused_float<5>(in, out, n, nd, th, to, nodata_to);
-      case 6:
-        return fused_float<6>(in, out, n, nd, th, to, nodata_to);
-      case 7:
-        return fused_float<7>(in, out, n, nd, th, to, nodata_to);
-      default:
-        return fused_float<8>(in, out, n, nd, th, to, nodata_to);
-    }
+    with_break_count(k,
+                     [&](auto kk) { fused_float<decltype(kk)::value>(in, out, n, nd, th, to, nodata_to); });
   }
 
   // Exact matches and strict maps: cell by cell, with the checks.

@@ -8,6 +8,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <random>
 
@@ -20,7 +21,11 @@ namespace {
 using ops::LocalProgram;
 using ops::ProgramInput;
 
+// Checked here, not asked of ProgramJit, so that a wrong check there fails these tests (machine_code()
+// false) instead of skipping them. TRELLIS_JIT=0 turns the machine code off for the whole process.
 bool cpu_runs_the_jit() {
+  const char* off = std::getenv("TRELLIS_JIT");
+  if (off && std::string(off) == "0") return false;
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2");
@@ -102,7 +107,7 @@ const char* const kExpressions[] = {
 
 TEST(ProgramJit, CompilesFloatingProgramsOnly) {
   if (!cpu_runs_the_jit())
-    GTEST_SKIP() << "this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+    GTEST_SKIP() << "TRELLIS_JIT=0, or this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
   const CellType u8 = CellType::parse("uint8"), f32 = CellType::parse("float32");
   EXPECT_TRUE(compile("(a - b) / (a + b)", u8, 1, u8, f32).machine_code());
   EXPECT_TRUE(compile("(a - b) / (a + b)", u8, 1, u8, CellType::parse("float64")).machine_code());
@@ -122,7 +127,7 @@ TEST(ProgramJit, CompilesFloatingProgramsOnly) {
 
 TEST(ProgramJit, GivesTheInterpretersCellsForEveryCellType) {
   if (!cpu_runs_the_jit())
-    GTEST_SKIP() << "this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+    GTEST_SKIP() << "TRELLIS_JIT=0, or this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
   std::mt19937_64 rng(20261207);
   // 37 x 29 = 1,073 cells: 67 vectors of 16 floats and a tail of 1, or 134 of 8 doubles and 1.
   const int cols = 37, rows = 29;
@@ -154,7 +159,7 @@ TEST(ProgramJit, GivesTheInterpretersCellsForEveryCellType) {
 
 TEST(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
   if (!cpu_runs_the_jit())
-    GTEST_SKIP() << "this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+    GTEST_SKIP() << "TRELLIS_JIT=0, or this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
   // a = column, b = row over values whose sign, order or NaN the instructions could get wrong.
   const double v[] = {0.0, -0.0, 1.0, -1.0, 2.5, -0.5, std::nan(""), INFINITY, -INFINITY, 1e-40, 3e38};
   constexpr int n = static_cast<int>(std::size(v));
@@ -180,7 +185,7 @@ TEST(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
 
 TEST(ProgramJit, TilesOfFewerCellsThanAVector) {
   if (!cpu_runs_the_jit())
-    GTEST_SKIP() << "this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+    GTEST_SKIP() << "TRELLIS_JIT=0, or this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
   // Only masked passes, or a masked pass longer than the tile; several bands put them at other offsets.
   std::mt19937_64 rng(11);
   for (const auto& [cols, rows] : {std::pair{1, 1}, {3, 1}, {7, 3}, {17, 1}, {5, 5}})
@@ -200,7 +205,7 @@ TEST(ProgramJit, TilesOfFewerCellsThanAVector) {
 
 TEST(ProgramJit, BroadcastsBandsAndInterpretsMissingTiles) {
   if (!cpu_runs_the_jit())
-    GTEST_SKIP() << "this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+    GTEST_SKIP() << "TRELLIS_JIT=0, or this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
   std::mt19937_64 rng(7);
   const CellType u16 = CellType::parse("uint16"), f32 = CellType::parse("float32");
   // Bands of 150 float32 cells: the second and third start 600 and 1,200 bytes after the first, so each

@@ -78,14 +78,15 @@ bool supported(std::span<const Instr> code) {
 // The code of one program. `dbl`: registers hold double (8 lanes), else float (16 lanes).
 class Emitter {
  public:
-  Emitter(CodeGenerator& m, const ProgramJit::Source& s) : m_(m), s_(s), dbl_(!s.single) {}
+  Emitter(CodeGenerator& m, const ProgramJit::Source& s)
+      : m_(m), s_(s), dbl_(!s.single), out_bytes_(s.result_in_place && dbl_ ? 8 : 4) {}
 
   // Throws Xbyak::Error, or std::runtime_error when the program needs more registers than it has.
   void emit() {
     allocate();
     const int lanes = dbl_ ? 8 : 16;
     // Bytes per stored cell: the vector of a whole pass is `lanes` of them (64 or 32 bytes).
-    const int cell = s_.result_in_place && dbl_ ? 8 : 4, shift = cell == 8 ? 3 : 2;
+    const int cell = out_bytes_, shift = cell == 8 ? 3 : 2;
     Label aligned, loop, tail, done;
     broadcast(kNaNs, nan_);
     m_.vpxord(kZeros, kZeros, kZeros);
@@ -379,8 +380,7 @@ class Emitter {
   void store(bool tail, bool streaming) {
     auto& g = m_;
     const Zmm r = z(s_.result);
-    const int bytes = s_.result_in_place && dbl_ ? 8 : 4;
-    const Address at = tail ? g.ptr[g.rsi + g.rcx * bytes] | g.k2 : g.ptr[g.rsi + g.rcx * bytes];
+    const Address at = tail ? g.ptr[g.rsi + g.rcx * out_bytes_] | g.k2 : g.ptr[g.rsi + g.rcx * out_bytes_];
     if (s_.result_in_place) {
       if (dbl_)
         streaming ? g.vmovntpd(at, r) : g.vmovupd(at, r);
@@ -400,6 +400,7 @@ class Emitter {
   CodeGenerator& m_;
   const ProgramJit::Source& s_;
   bool dbl_;
+  int out_bytes_;  // bytes per stored cell: float64 in place, else float32
   std::vector<int> reg_;
   std::vector<int> load_index_;
   std::vector<double> int_const_;  // by register: the value of each Int constant

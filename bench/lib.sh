@@ -221,21 +221,32 @@ goal() {
 }
 
 # --- report ------------------------------------------------------------------------------------------
-# trellis' per-step table of the median run of command $1; of a run that logged JSON (--config with
-# log_format: json), the same table made from its job_done event, wall times to 0.1 ms.
+# The steps of trellis' stderr $1, a line each: step, op, wall s, tiles, MiB moved, peak MiB per rank. From
+# its table (wall times to 0.01 s), or in full from its job_done event when it logged JSON (--config
+# with log_format: json; bench/jobs/json-log.yaml), for steps of a few hundredths of a second.
+step_rows() {
+  if grep -q '"event":"job_done"' "$1"; then
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    if line.startswith("{") and "\"job_done\"" in line:
+        for s in json.loads(line)["steps"]:
+            print(s["step"], s["op"], "%.4f" % s["wall_s"], s["tiles"], "%.1f" % (s["bytes_moved"] / 1048576),
+                  "%.1f" % (s["peak_rss_bytes"] / 1048576))' <"$1"
+  else
+    sed -n '/^step  /,/^total /p' "$1" | sed '1d;$d'
+  fi
+}
+
+# trellis' per-step table of the median run of command $1 (of a run that logged JSON, the same table
+# made from step_rows).
 steps_of() {
   local r
   r=$(median_run "$logs/$1.results")
   if grep -q '"event":"job_done"' "$logs/$1.$r.err"; then
-    python3 -c 'import json, sys
-for line in sys.stdin:
-    if line.startswith("{") and "\"job_done\"" in line:
-        steps = json.loads(line)["steps"]
-        print("%-20s %-18s %10s %10s %12s %14s" % ("step", "op", "wall s", "tiles", "moved MiB", "peak MiB/rank"))
-        for s in steps:
-            print("%-20s %-18s %10.4f %10d %12.1f %14.1f" % (s["step"], s["op"], s["wall_s"], s["tiles"],
-                  s["bytes_moved"] / 1048576, s["peak_rss_bytes"] / 1048576))
-        print("%-20s %-18s %10.4f" % ("total", "", sum(s["wall_s"] for s in steps)))' <"$logs/$1.$r.err"
+    step_rows "$logs/$1.$r.err" | awk '
+      BEGIN { printf "%-20s %-18s %10s %10s %12s %14s\n", "step", "op", "wall s", "tiles", "moved MiB", "peak MiB/rank" }
+      { printf "%-20s %-18s %10.4f %10d %12.1f %14.1f\n", $1, $2, $3, $4, $5, $6; t += $3 }
+      END { printf "%-20s %-18s %10.4f\n", "total", "", t }'
   else
     sed -n '/^step  /,/^total /p' "$logs/$1.$r.err"
   fi

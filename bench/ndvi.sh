@@ -126,19 +126,10 @@ else
 fi
 
 # --- the NDVI step's bandwidth, reclassify against local -----------------------------------------------
-step_s() { # the median over the runs of command $1 of step $2's wall time: in trellis' table (to 0.01 s),
-  # or in full from its JSON log (bench/jobs/json-log.yaml), where a step takes a few hundredths
+step_s() { # the median over the runs of command $1 of step $2's wall time (bench/lib.sh: step_rows)
   local i
   for ((i = 1; i <= runs; i++)); do
-    if grep -q '"event":"job_done"' "$logs/$1.$i.err"; then
-      python3 -c 'import json, sys
-for line in sys.stdin:
-    if line.startswith("{") and "\"job_done\"" in line:
-        print("".join("%.4f" % s["wall_s"] for s in json.loads(line)["steps"] if s["step"] == sys.argv[1]))' \
-        "$2" <"$logs/$1.$i.err"
-    else
-      sed -n '/^step  /,/^total /p' "$logs/$1.$i.err" | awk -v s="$2" '$1 == s { print $3 }'
-    fi
+    step_rows "$logs/$1.$i.err" | awk -v s="$2" '$1 == s { print $3 }'
   done >"$logs/$1.$2.steps"
   [ -s "$logs/$1.$2.steps" ] || die "no step '$2' in the step tables of ($1)"
   median "$logs/$1.$2.steps"

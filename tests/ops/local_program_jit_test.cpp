@@ -103,6 +103,12 @@ const char* const kExpressions[] = {
     "(a - 2) * (b + 3) / -4",
     "a / 0.1 - b * 1.5",
     "b",
+    "if(a > b, a - b, b / 2)",
+    "(a >= 0.5) * a + (b != a)",
+    "if(isnodata(a), b, a) + isdata(b)",
+    "if(((a < 0) and (b <= 1)) or ((not (a == b)) xor (b > 3)), a, -b)",
+    "if(a, b, 2)",
+    "if((a > 1) == 1, a, b)",
 };
 
 TEST(ProgramJit, CompilesFloatingProgramsOnly) {
@@ -113,10 +119,18 @@ TEST(ProgramJit, CompilesFloatingProgramsOnly) {
   EXPECT_TRUE(compile("(a - b) / (a + b)", u8, 1, u8, CellType::parse("float64")).machine_code());
   EXPECT_TRUE(compile("a + 1", f32, 1, f32, std::nullopt).machine_code());  // double stored as float32
   EXPECT_TRUE(compile("sqrt(a) - floor(b)", f32, 1, f32, std::nullopt).machine_code());
-  // Int arithmetic, comparisons, if, mean, libm, round, an integer or user-defined NoData result.
+  // Comparisons, logic and if where they choose or make floating values.
+  EXPECT_TRUE(compile("if(a > 1, a, b)", f32, 1, f32, std::nullopt).machine_code());
+  EXPECT_TRUE(compile("if((a > 1) and not isnodata(b), a, b)", f32, 1, f32, std::nullopt).machine_code());
+  EXPECT_TRUE(compile("(a > b) * a", f32, 1, f32, std::nullopt).machine_code());
+  EXPECT_TRUE(compile("if(a > b, a, b)", u8, 1, u8, f32).machine_code());
+  // Int arithmetic (of layers, or of flags), an Int condition that is not a flag, a flag result, two
+  // constants compared; mean, libm, round; an integer or user-defined NoData result.
   EXPECT_FALSE(compile("a + b", u8, 1, u8, std::nullopt).machine_code());
+  EXPECT_FALSE(compile("(a > 1) + (b > 1) + a", f32, 1, f32, std::nullopt).machine_code());
+  EXPECT_FALSE(compile("if(a, b, b)", u8, 1, f32, std::nullopt).machine_code());
   EXPECT_FALSE(compile("a > b", f32, 1, f32, std::nullopt).machine_code());
-  EXPECT_FALSE(compile("if(a > 1, a, b)", f32, 1, f32, std::nullopt).machine_code());
+  EXPECT_FALSE(compile("if(2 > 1, a, b)", f32, 1, f32, std::nullopt).machine_code());
   EXPECT_FALSE(compile("mean(a, b)", f32, 1, f32, std::nullopt).machine_code());
   EXPECT_FALSE(compile("exp(a) + b", f32, 1, f32, std::nullopt).machine_code());
   EXPECT_FALSE(compile("round(a) + b", f32, 1, f32, std::nullopt).machine_code());
@@ -154,7 +168,7 @@ TEST(ProgramJit, GivesTheInterpretersCellsForEveryCellType) {
         }
     }
   // Every float result of every pair above, less the integer results of Int programs.
-  EXPECT_GT(compiled, 600);
+  EXPECT_GT(compiled, 1000);
 }
 
 TEST(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
@@ -172,8 +186,30 @@ TEST(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
         b.set(0, c, r, v[r]);
       }
     const Tile* tiles[] = {&a, &b};
-    for (const char* text : {"min(a, b)", "max(a, b)", "a - b", "a * b", "a / b", "-a", "abs(b)", "floor(a)",
-                             "ceil(b)", "sqrt(a)"}) {
+    for (const char* text : {"min(a, b)",
+                             "max(a, b)",
+                             "a - b",
+                             "a * b",
+                             "a / b",
+                             "-a",
+                             "abs(b)",
+                             "floor(a)",
+                             "ceil(b)",
+                             "sqrt(a)",
+                             "if(a == b, a, b)",
+                             "if(a != b, a, b)",
+                             "if(a < b, a, b)",
+                             "if(a <= b, a, b)",
+                             "if(a > b, a, b)",
+                             "if(a >= b, a, b)",
+                             "if(a and b, a, -b)",
+                             "if(a or b, a, -b)",
+                             "if(a xor b, a, -b)",
+                             "if(not a, a, -b)",
+                             "if(a, b, -b)",
+                             "(a > b) * a",
+                             "isnodata(a) * b",
+                             "isdata(a) + b"}) {
       const LocalProgram p = compile(text, ct, 1, ct, std::nullopt);
       SCOPED_TRACE(std::string(text) + " over " + type);
       ASSERT_TRUE(p.machine_code());

@@ -50,27 +50,79 @@ bool jit_disabled_by_environment() {
   return v && std::strcmp(v, "0") == 0;
 }
 
-// Whether the JIT compiles every instruction: floating values only, except whole-number constants
-// (Int) that are only converted to double, as `x + 1` over a float layer compiles.
-bool supported(std::span<const Instr> code) {
-  std::vector<const Instr*> def;
+// What the machine code holds in each program register; its lanes always hold floating values.
+enum class Held {
+  None,      // not compiled
+  Floating,  // a Double register
+  Flag,      // an Int register of 0, 1 or NoData (comparisons, logic, isnodata): as 0.0, 1.0 or NaN, which
+             // is what ToDouble makes of it
+  IntConst,  // an Int constant: its value converted as ToDouble does (NoData -> NaN)
+};
+
+bool is_flag_fn(Fn f) {
+  return f == Fn::Eq || f == Fn::Ne || f == Fn::Lt || f == Fn::Le || f == Fn::Gt || f == Fn::Ge ||
+         f == Fn::And || f == Fn::Or || f == Fn::Xor || f == Fn::Not;
+}
+
+// Whether the JIT compiles every instruction: floating values; Int values only where they are flags or
+// constants, whose floating form gives the interpreter's result wherever they are used:
+// - comparisons of a flag with a constant: 0 and 1 are exact in float, and rounding a constant to
+//   float keeps its order against them (two constants compared are left to the interpreter: in float
+//   lanes 16777217 would equal 16777216);
+// - and, or, xor, not and if: only whether the value is 0 or NoData counts, which the conversion keeps;
+// - ToDouble: the floating form is the conversion.
+bool supported(std::span<const Instr> code, std::span<const Num> regs) {
+  std::vector<Held> held(regs.size(), Held::None);
+  auto of = [&](int r) { return held[static_cast<std::size_t>(r)]; };
   for (const Instr& i : code) {
-    if (def.size() <= static_cast<std::size_t>(i.dst)) def.resize(static_cast<std::size_t>(i.dst) + 1);
-    def[static_cast<std::size_t>(i.dst)] = &i;
-    if (i.op == Instr::Op::ToDouble) {
-      if (def[static_cast<std::size_t>(i.a)]->op != Instr::Op::Const) return false;
-      continue;
+    const bool floating_dst = regs[static_cast<std::size_t>(i.dst)] == Num::Double;
+    Held h = Held::None;
+    switch (i.op) {
+      case Instr::Op::Load:
+        if (floating_dst) h = Held::Floating;
+        break;
+      case Instr::Op::Const:
+        h = floating_dst ? Held::Floating : Held::IntConst;
+        break;
+      case Instr::Op::ToDouble:
+        if (of(i.a) == Held::Flag || of(i.a) == Held::IntConst) h = Held::Floating;
+        break;
+      case Instr::Op::ToInt:
+        break;
+      case Instr::Op::Unary:
+        if (i.fn == Fn::IsNoData || i.fn == Fn::IsData) {
+          if (of(i.a) != Held::None) h = Held::Flag;
+        } else if (floating_dst && of(i.a) == Held::Floating &&
+                   (i.fn == Fn::Neg || i.fn == Fn::Abs || i.fn == Fn::Sqrt || i.fn == Fn::Floor ||
+                    i.fn == Fn::Ceil)) {
+          h = Held::Floating;
+        }
+        break;
+      case Instr::Op::Binary: {
+        const Held a = of(i.a), b = of(i.b);
+        if (is_flag_fn(i.fn)) {
+          const auto int_operand = [](Held x) { return x == Held::Flag || x == Held::IntConst; };
+          const bool ok = i.num == Num::Double
+                              ? a == Held::Floating && b == Held::Floating
+                              : int_operand(a) && int_operand(b) && (a == Held::Flag || b == Held::Flag);
+          if (ok) h = Held::Flag;
+        } else if (floating_dst && a == Held::Floating && b == Held::Floating &&
+                   (i.fn == Fn::Add || i.fn == Fn::Sub || i.fn == Fn::Mul || i.fn == Fn::Div ||
+                    i.fn == Fn::Min || i.fn == Fn::Max)) {
+          h = Held::Floating;
+        }
+        break;
+      }
+      case Instr::Op::Select: {
+        const Held c = of(i.a);
+        const bool cond_ok = i.cond == Num::Double ? c == Held::Floating : c == Held::Flag;
+        if (floating_dst && cond_ok && of(i.b) == Held::Floating && of(i.c) == Held::Floating)
+          h = Held::Floating;
+        break;
+      }
     }
-    if (i.op == Instr::Op::Const) continue;  // an Int one: any use but ToDouble is refused below
-    if (i.num != Num::Double) return false;
-    for (int r : {i.a, i.b, i.c})
-      if (r >= 0 && def[static_cast<std::size_t>(r)]->num != Num::Double) return false;
-    const bool ok = i.op == Instr::Op::Load ||
-                    (i.op == Instr::Op::Unary && (i.fn == Fn::Neg || i.fn == Fn::Abs || i.fn == Fn::Sqrt ||
-                                                  i.fn == Fn::Floor || i.fn == Fn::Ceil)) ||
-                    (i.op == Instr::Op::Binary && (i.fn == Fn::Add || i.fn == Fn::Sub || i.fn == Fn::Mul ||
-                                                   i.fn == Fn::Div || i.fn == Fn::Min || i.fn == Fn::Max));
-    if (!ok) return false;
+    if (h == Held::None) return false;
+    held[static_cast<std::size_t>(i.dst)] = h;
   }
   return true;
 }
@@ -154,7 +206,6 @@ class Emitter {
         if (r >= 0 && last[static_cast<std::size_t>(r)] == static_cast<int>(j) && r != s_.result &&
             reg_[static_cast<std::size_t>(r)] >= 0)
           busy[static_cast<std::size_t>(reg_[static_cast<std::size_t>(r)])] = false;
-      if (i.op == Instr::Op::Const && i.num == Num::Int) continue;  // folded into its ToDouble
       int z = 0;
       while (z < kValueRegs && busy[static_cast<std::size_t>(z)]) ++z;
       if (z == kValueRegs) throw std::runtime_error("too many live values");
@@ -163,11 +214,7 @@ class Emitter {
           last[static_cast<std::size_t>(i.dst)] > static_cast<int>(j) || i.dst == s_.result;
     }
     int loads = 0;
-    int_const_.assign(s_.regs.size(), 0);
-    for (const Instr& i : code) {
-      load_index_.push_back(i.op == Instr::Op::Load ? loads++ : -1);
-      if (i.op == Instr::Op::Const) int_const_[static_cast<std::size_t>(i.dst)] = i.value;
-    }
+    for (const Instr& i : code) load_index_.push_back(i.op == Instr::Op::Load ? loads++ : -1);
   }
 
   Zmm z(int program_reg) const { return Zmm(reg_[static_cast<std::size_t>(program_reg)]); }
@@ -214,18 +261,30 @@ class Emitter {
           load(i, load_index_[j], tail);
           break;
         case Instr::Op::Const:
-          if (i.num == Num::Double) broadcast(z(i.dst), i.value);
+          if (i.num == Num::Double) {
+            broadcast(z(i.dst), i.value);
+          } else {  // an Int constant, held as the interpreter's ToDouble converts it
+            const auto v = static_cast<std::int32_t>(i.value);
+            broadcast(z(i.dst), v == kIntNoData ? nan_ : static_cast<double>(v));
+          }
           break;
-        case Instr::Op::ToDouble: {  // of an Int constant (supported()): as the interpreter converts it
-          const auto v = static_cast<std::int32_t>(int_const_[static_cast<std::size_t>(i.a)]);
-          broadcast(z(i.dst), v == kIntNoData ? nan_ : static_cast<double>(v));
+        case Instr::Op::ToDouble:  // of a flag or an Int constant, already held converted (supported())
+          if (z(i.dst).getIdx() != z(i.a).getIdx()) move(z(i.dst), z(i.a));
           break;
-        }
         case Instr::Op::Unary:
-          unary(i);
+          if (i.fn == Fn::IsNoData || i.fn == Fn::IsData)
+            nodata_test(i);
+          else
+            unary(i);
           break;
         case Instr::Op::Binary:
-          binary(i);
+          if (is_flag_fn(i.fn))
+            flag(i);
+          else
+            binary(i);
+          break;
+        case Instr::Op::Select:
+          select(i);
           break;
         default:
           throw std::runtime_error("unsupported instruction");
@@ -345,7 +404,6 @@ class Emitter {
   void binary(const Instr& i) {
     const Zmm d = z(i.dst), a = z(i.a), b = z(i.b);
     auto& g = m_;
-    constexpr int kEq = 0, kUnord = 3;
     switch (i.fn) {
       case Fn::Add:
         dbl_ ? g.vaddpd(d, a, b) : g.vaddps(d, a, b);
@@ -357,23 +415,105 @@ class Emitter {
         dbl_ ? g.vmulpd(d, a, b) : g.vmulps(d, a, b);
         break;
       case Fn::Div:  // x / 0 is NaN (GeoTrellis)
-        compare(g.k1, b, kZeros, kEq);
+        compare(g.k1, b, kZeros, kEqOq);
         dbl_ ? g.vdivpd(d, a, b) : g.vdivps(d, a, b);
         move_where(d, g.k1, kNaNs);
         break;
       case Fn::Min:  // NaN if either is; else std::min(a, b) = b < a ? b : a, which is min(b, a)
-        compare(g.k1, a, b, kUnord);
+        compare(g.k1, a, b, kUnordQ);
         dbl_ ? g.vminpd(d, b, a) : g.vminps(d, b, a);
         move_where(d, g.k1, kNaNs);
         break;
       case Fn::Max:  // std::max(a, b) = a < b ? b : a, which is max(b, a)
-        compare(g.k1, a, b, kUnord);
+        compare(g.k1, a, b, kUnordQ);
         dbl_ ? g.vmaxpd(d, b, a) : g.vmaxps(d, b, a);
         move_where(d, g.k1, kNaNs);
         break;
       default:
         throw std::runtime_error("unsupported binary operation");
     }
+  }
+
+  // Predicates of vcmpp[sd]: ordered (false where either is NaN) and quiet.
+  static constexpr int kEqOq = 0x00, kLtOq = 0x11, kLeOq = 0x12, kUnordQ = 0x03, kNeqOq = 0x0C, kOrdQ = 0x07,
+                       kGeOq = 0x1D, kGtOq = 0x1E;
+
+  void move(const Zmm& d, const Zmm& a) { dbl_ ? m_.vmovapd(d, a) : m_.vmovaps(d, a); }
+
+  // d <- 1 where `yes`, else 0: a flag as its floating form. Reads no value register.
+  void set_flag(const Zmm& d, const Opmask& yes) {
+    Label& one = constant(lane_bits(1.0));
+    move(d, kZeros);
+    dbl_ ? m_.vbroadcastsd(d | yes, m_.ptr[m_.rip + one]) : m_.vbroadcastss(d | yes, m_.ptr[m_.rip + one]);
+  }
+
+  // Comparisons and logic: 0 or 1, NoData (NaN) where an operand is, as run_compare computes them. Flag
+  // and constant operands are compared in their floating form (exact where supported() allows them).
+  void flag(const Instr& i) {
+    const Zmm d = z(i.dst), a = z(i.a), b = z(i.b);
+    const Opmask yes(3), nodata(4), other(5);
+    auto truth = [&](const Opmask& k, const Zmm& v) { compare(k, v, kZeros, kNeqOq); };
+    switch (i.fn) {
+      case Fn::Eq:
+        compare(yes, a, b, kEqOq);
+        break;
+      case Fn::Ne:
+        compare(yes, a, b, kNeqOq);
+        break;
+      case Fn::Lt:
+        compare(yes, a, b, kLtOq);
+        break;
+      case Fn::Le:
+        compare(yes, a, b, kLeOq);
+        break;
+      case Fn::Gt:
+        compare(yes, a, b, kGtOq);
+        break;
+      case Fn::Ge:
+        compare(yes, a, b, kGeOq);
+        break;
+      case Fn::And:
+        truth(yes, a);
+        truth(other, b);
+        m_.kandw(yes, yes, other);
+        break;
+      case Fn::Or:
+        truth(yes, a);
+        truth(other, b);
+        m_.korw(yes, yes, other);
+        break;
+      case Fn::Xor:
+        truth(yes, a);
+        truth(other, b);
+        m_.kxorw(yes, yes, other);
+        break;
+      case Fn::Not:
+        compare(yes, a, kZeros, kEqOq);
+        break;
+      default:
+        throw std::runtime_error("unsupported comparison");
+    }
+    compare(nodata, a, b, kUnordQ);  // before d is written: d may be a or b
+    set_flag(d, yes);
+    move_where(d, nodata, kNaNs);
+  }
+
+  // isnodata(a), isdata(a): 1 or 0, never NoData.
+  void nodata_test(const Instr& i) {
+    const Zmm d = z(i.dst), a = z(i.a);
+    const Opmask yes(3);
+    compare(yes, a, a, i.fn == Fn::IsNoData ? kUnordQ : kOrdQ);
+    set_flag(d, yes);
+  }
+
+  // if(a, b, c): b where a is neither 0 nor NoData, c where it is 0, NoData where it is NoData.
+  void select(const Instr& i) {
+    const Zmm d = z(i.dst), a = z(i.a), b = z(i.b), c = z(i.c);
+    const Opmask yes(3), nodata(4);
+    compare(yes, a, kZeros, kNeqOq);
+    compare(nodata, a, a, kUnordQ);
+    dbl_ ? m_.vblendmpd(d | yes, c, b) : m_.vblendmps(d | yes, c, b);  // yes ? b : c
+    move_where(d, nodata, kNaNs);
   }
 
   // The result into out + i cells: as the registers hold it, or double stored as float32.
@@ -403,7 +543,6 @@ class Emitter {
   int out_bytes_;  // bytes per stored cell: float64 in place, else float32
   std::vector<int> reg_;
   std::vector<int> load_index_;
-  std::vector<double> int_const_;  // by register: the value of each Int constant
   std::vector<Pooled> pool_;
   static constexpr double nan_ = std::numeric_limits<double>::quiet_NaN();
 };
@@ -424,7 +563,7 @@ std::shared_ptr<const ProgramJit> ProgramJit::compile(const Source& s) {
 #if defined(TRELLIS_HAVE_XBYAK)
   static const bool usable = cpu_has_avx512() && !jit_disabled_by_environment();
   if (!usable) return nullptr;
-  if (!supported(s.code) || s.regs[static_cast<std::size_t>(s.result)] != Num::Double) return nullptr;
+  if (!supported(s.code, s.regs) || s.regs[static_cast<std::size_t>(s.result)] != Num::Double) return nullptr;
   const bool double_to_float32 = !s.single && s.out_ct.kind == CellKind::Float32;
   if (!s.result_in_place && !(double_to_float32 && s.out_ct.mode != NoDataMode::UserDefined)) return nullptr;
   std::shared_ptr<ProgramJit> p(new ProgramJit());

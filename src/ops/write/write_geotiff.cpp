@@ -3,7 +3,8 @@
 // Every rank compresses the file's blocks it holds (its tiles, or, when tiles and blocks do not
 // coincide, blocks assembled from pieces exchanged with the other ranks) with all its threads; the
 // encoded blocks reach the writing rank (rank 0) in row-major order in bounded rounds, and it appends
-// them to the file. The file appears under its name only when complete.
+// them to the file; ranks whose blocks take longer share them with the others (mpi/work_share.hpp). The
+// file appears under its name only when complete.
 #include <omp.h>
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include "mpi/gather.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/runtime.hpp"
+#include "mpi/work_share.hpp"
 #include "ops/common/levels.hpp"
 #include "ops/registry.hpp"
 
@@ -33,6 +35,7 @@ struct WriteGeoTiffArgs {
   bool cog = false;
   std::optional<job::BandList> bands;
   std::int64_t round_mb = 64;
+  std::int64_t share_ms = 250;
 };
 
 void declare(job::Schema<WriteGeoTiffArgs>& s) {
@@ -44,6 +47,10 @@ void declare(job::Schema<WriteGeoTiffArgs>& s) {
   s.add("round_mb", &A::round_mb, "MiB of blocks exchanged, and gathered to the writing rank, per round")
       .range(1, 1 << 20)
       .site_default(&job::SiteDefaults::round_mb);
+  s.add("share_ms", &A::share_ms,
+        "milliseconds between the ranks' check-ins to share the compression (0: each rank compresses its "
+        "own blocks alone)")
+      .range(0, 3600000);
 }
 
 // The georeferenced grid of a window of the layout's cells (the file's grid).
@@ -139,10 +146,21 @@ std::map<SpaceTimeKey, Tile> assemble_blocks(const TiledLayer& layer, const Bloc
   return blocks;
 }
 
-// This rank's blocks of the file, encoded (compressed) with all its threads.
+// How a rank's encoding went (its debug line).
+struct EncodeStats {
+  std::size_t own = 0;      // its own blocks it encoded
+  std::size_t foreign = 0;  // blocks it encoded for other ranks
+  std::size_t shipped = 0;  // its own blocks other ranks encoded
+  int checkins = 0;
+};
+
+// Collective. This rank's blocks of the file, encoded (compressed) with all its threads, sharing the
+// work with the other ranks every `share_seconds` (0: never): the result holds the blocks this rank
+// encoded, its own or other ranks'.
 std::vector<mpi::KeyedBytes> encode_blocks(const TiledLayer& layer, const BlockGrid& g,
                                            const std::vector<int>& bands, const io::GeoTiffOptions& opts,
-                                           std::size_t round_bytes, job::Progress& progress) {
+                                           std::size_t round_bytes, double share_seconds,
+                                           job::Progress& progress, EncodeStats& stats) {
   const LayerMetadata& md = layer.md;
   const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
   const bool tiles_are_blocks = tc == g.size && tr == g.size && g.w.c0 % tc == 0 && g.w.r0 % tr == 0;
@@ -181,24 +199,96 @@ std::vector<mpi::KeyedBytes> encode_blocks(const TiledLayer& layer, const BlockG
     }
     return out;
   };
-  constexpr std::size_t kBatch = 8;  // blocks per in-memory GeoTIFF
-  const std::size_t batches = (local.size() + kBatch - 1) / kBatch;
-  std::vector<mpi::KeyedBytes> encoded(local.size());
+  constexpr std::size_t kBatch = 8;  // blocks per task (per in-memory GeoTIFF, for GDAL's codecs)
+  std::vector<mpi::KeyedBytes> encoded;
+  encoded.reserve(local.size());
+  // Encodes blocks[0, n) with all threads, appended to `encoded`; `shipped`: another rank prepared them.
+  auto encode = [&](const LocalBlock* blocks, std::size_t n, bool shipped) {
+    const std::size_t base = encoded.size();
+    encoded.resize(base + n);
+    parallel_for((n + kBatch - 1) / kBatch, [&](std::size_t bi) {
+      // A stop request skips the rest: the collective that follows is where every rank stops.
+      if (progress.stop_requested()) return;
+      const std::size_t i0 = bi * kBatch, i1 = std::min(n, i0 + kBatch);
+      std::vector<Tile> prepared(i1 - i0);
+      std::vector<const Tile*> tiles(i1 - i0);
+      for (std::size_t i = i0; i < i1; ++i) {
+        if (!shipped) prepared[i - i0] = prepare(blocks[i]);
+        tiles[i - i0] = prepared[i - i0].empty_shape() ? blocks[i].tile : &prepared[i - i0];
+      }
+      auto bytes = encoder.encode(tiles);
+      for (std::size_t i = i0; i < i1; ++i) encoded[base + i] = {blocks[i].key, std::move(bytes[i - i0])};
+      if (!shipped) progress.advance(i1 - i0);
+    });
+  };
   progress.begin(local.size(), "blocks");
-  parallel_for(batches, [&](std::size_t bi) {
-    // A stop request skips the rest: the gather that follows is a collective, where every rank stops.
-    if (progress.stop_requested()) return;
-    const std::size_t i0 = bi * kBatch, i1 = std::min(local.size(), i0 + kBatch);
-    std::vector<Tile> prepared(i1 - i0);
-    std::vector<const Tile*> tiles(i1 - i0);
-    for (std::size_t i = i0; i < i1; ++i) {
-      prepared[i - i0] = prepare(local[i]);
-      tiles[i - i0] = prepared[i - i0].empty_shape() ? local[i].tile : &prepared[i - i0];
+  if (share_seconds <= 0 || mpi::Runtime::size() == 1) {
+    encode(local.data(), local.size(), false);
+    stats.own = local.size();
+    return encoded;
+  }
+
+  // Shared: how long a block takes depends on its cells (a block of noise compresses several times
+  // slower than a smooth one), so ranks holding as many blocks can need very different times. Every
+  // `share_seconds` the ranks check in (mpi::share_check_in); a rank about to run out of blocks gets
+  // prepared blocks from the end of a slower rank's list, and sends what it encodes to the writing rank
+  // itself (gather_ordered_bytes takes any rank's blocks). The bytes do not depend on who encodes.
+  const std::size_t chunk = kBatch * static_cast<std::size_t>(std::max(1, omp_get_max_threads()));
+  const std::size_t block_bytes = static_cast<std::size_t>(g.size) * static_cast<std::size_t>(g.size) *
+                                  static_cast<std::size_t>(nbands) *
+                                  static_cast<std::size_t>(md.cell_type.bytes());
+  const auto max_ship = static_cast<std::int64_t>(std::max<std::size_t>(1, round_bytes / block_bytes));
+  std::size_t front = 0, back = local.size();  // own blocks not yet encoded nor shipped
+  std::vector<mpi::Piece> foreign;             // blocks shipped here, to encode
+  double busy = 0;                             // seconds spent encoding
+  for (;;) {
+    const double start = mpi::Runtime::wtime();
+    while (mpi::Runtime::wtime() - start < share_seconds && !progress.stop_requested()) {
+      const double t = mpi::Runtime::wtime();
+      if (!foreign.empty()) {  // first: their owners are waiting for the writing rank to get them
+        const std::size_t n = std::min(foreign.size(), chunk);
+        std::vector<LocalBlock> blocks;
+        for (std::size_t i = 0; i < n; ++i) blocks.push_back({foreign[i].key, &foreign[i].tile});
+        encode(blocks.data(), n, true);
+        foreign.erase(foreign.begin(), foreign.begin() + static_cast<std::ptrdiff_t>(n));
+        stats.foreign += n;
+      } else if (front < back) {
+        const std::size_t n = std::min(back - front, chunk);
+        encode(local.data() + front, n, false);
+        front += n;
+        stats.own += n;
+      } else {
+        break;
+      }
+      busy += mpi::Runtime::wtime() - t;
     }
-    auto bytes = encoder.encode(tiles);
-    for (std::size_t i = i0; i < i1; ++i) encoded[i] = {local[i].key, std::move(bytes[i - i0])};
-    progress.advance(i1 - i0);
-  });
+    if (progress.stop_requested()) {  // nothing more from this rank: the others finish theirs
+      front = back;
+      foreign.clear();
+    }
+    const double done = static_cast<double>(stats.own + stats.foreign);
+    const mpi::ShareStatus mine{static_cast<std::int64_t>(back - front),
+                                static_cast<std::int64_t>(foreign.size()), busy > 0 ? done / busy : 0.0};
+    ++stats.checkins;
+    const mpi::CheckIn c = mpi::share_check_in(
+        mine, share_seconds, max_ship,
+        [&](const mpi::Shipment& sh, std::vector<mpi::Piece>& items) {
+          for (std::int64_t i = 0; i < sh.count && front < back; ++i) {
+            const LocalBlock& b = local[--back];
+            Tile t = prepare(b);
+            mpi::Piece pc;
+            pc.key = b.key;
+            pc.tile = t.empty_shape() ? *b.tile : std::move(t);
+            items.push_back(std::move(pc));
+            ++stats.shipped;
+            progress.advance(1);
+          }
+        },
+        {}, [&](mpi::Piece&& pc, int) { foreign.push_back(std::move(pc)); },
+        [](mpi::Piece&&) {
+        });  // nothing comes back: encoded blocks go to the writing rank from where they are
+    if (c.left == 0) break;
+  }
   return encoded;
 }
 
@@ -248,8 +338,18 @@ void write_layer(const TiledLayer& layer, const std::string& path, const WriteGe
                                                  nbands, opts);
   const std::size_t round = static_cast<std::size_t>(a.round_mb) << 20;
   const double t0 = mpi::Runtime::wtime();
-  const std::vector<mpi::KeyedBytes> encoded = encode_blocks(layer, g, bands, opts, round, ctx.progress);
+  EncodeStats es;
+  const std::vector<mpi::KeyedBytes> encoded =
+      encode_blocks(layer, g, bands, opts, round, static_cast<double>(a.share_ms) / 1000.0, ctx.progress, es);
   const double t1 = mpi::Runtime::wtime();
+  if (mpi::Runtime::size() > 1) {
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "write_geotiff: encoded %zu own and %zu other block(s) in %.2f s; shipped %zu to other "
+                  "ranks; %d check-in(s)",
+                  es.own, es.foreign, t1 - t0, es.shipped, es.checkins);
+    ctx.log.debug_all(line);
+  }
   mpi::gather_ordered_bytes(encoded, 0, round, [&](const SpaceTimeKey& k, std::span<const std::byte> bytes) {
     writer->write_block(k.col, k.row, bytes);
   });
@@ -300,7 +400,13 @@ and CRS are the layer's.
 - Every rank compresses the blocks it holds, with all its threads (DEFLATE with libdeflate at the
   level libtiff uses for GDAL's default, other codecs with GDAL's GTiff encoder: either way the blocks
   are byte for byte what GDAL would write); the compressed blocks reach rank 0 in row-major order in
-  rounds of about `round_mb` MiB, and rank 0 appends them to the file. When the layer's tiles are not the file's
+  rounds of about `round_mb` MiB, and rank 0 appends them to the file. How long a block takes to
+  compress depends on its cells (noise compresses several times slower than smooth terrain or sea), so
+  ranks holding as many blocks can need very different times: every `share_ms` milliseconds the ranks
+  check in with how many blocks they have left and how fast they go, and a rank about to run out gets
+  blocks from the end of a slower rank's list, compresses them and sends them to rank 0 itself (as
+  `reproject` shares its warping). The file's bytes do not depend on which rank compresses a block;
+  `share_ms: 0` turns the sharing off. When the layer's tiles are not the file's
   blocks (the extent does not start on a tile corner, or the tiles are not square multiples of 16),
   the ranks first exchange the pieces of each block with the rank that assembles it. Blocks no tile
   covers are written as NoData. A COG is assembled uncompressed, then compressed and given overviews

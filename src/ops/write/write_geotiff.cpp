@@ -270,6 +270,8 @@ std::vector<mpi::KeyedBytes> encode_blocks(const TiledLayer& layer, const BlockG
     const mpi::ShareStatus mine{static_cast<std::int64_t>(back - front),
                                 static_cast<std::int64_t>(foreign.size()), busy > 0 ? done / busy : 0.0};
     ++stats.checkins;
+    // Nothing comes back (no results, no on_result): encoded blocks go to the writing rank from where
+    // they are.
     const mpi::CheckIn c = mpi::share_check_in(
         mine, share_seconds, max_ship,
         [&](const mpi::Shipment& sh, std::vector<mpi::Piece>& items) {
@@ -284,9 +286,7 @@ std::vector<mpi::KeyedBytes> encode_blocks(const TiledLayer& layer, const BlockG
             progress.advance(1);
           }
         },
-        {}, [&](mpi::Piece&& pc, int) { foreign.push_back(std::move(pc)); },
-        [](mpi::Piece&&) {
-        });  // nothing comes back: encoded blocks go to the writing rank from where they are
+        {}, [&](mpi::Piece&& pc, int) { foreign.push_back(std::move(pc)); }, [](mpi::Piece&&) {});
     if (c.left == 0) break;
   }
   return encoded;

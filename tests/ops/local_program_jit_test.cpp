@@ -87,6 +87,18 @@ long differing(const Tile& got, const Tile& want) {
   return n;
 }
 
+// The same for any result type: floats as above, integers (flags stored as int8) bit for bit.
+long differing_cells(const Tile& got, const Tile& want) {
+  if (want.cell_type().kind == CellKind::Float32) return differing<float>(got, want);
+  if (want.cell_type().kind == CellKind::Float64) return differing<double>(got, want);
+  long n = 0;
+  const std::size_t bytes = want.cells() * static_cast<std::size_t>(want.cell_type().bytes());
+  for (int b = 0; b < want.bands(); ++b)
+    for (std::size_t k = 0; k < bytes; ++k)
+      if (got.band_data(b)[k] != want.band_data(b)[k]) ++n;
+  return n;
+}
+
 const char* const kTypes[] = {"bool",      "int8raw",      "int8",      "int8ud-7",     "uint8raw",
                               "uint8",     "uint8ud200",   "int16raw",  "int16",        "int16ud-9999",
                               "uint16raw", "uint16",       "uint16ud7", "int32raw",     "int32",
@@ -109,6 +121,9 @@ const char* const kExpressions[] = {
     "if(((a < 0) and (b <= 1)) or ((not (a == b)) xor (b > 3)), a, -b)",
     "if(a, b, 2)",
     "if((a > 1) == 1, a, b)",
+    "a > b",
+    "(a >= 1) and not isnodata(b)",
+    "isdata(a - b)",
 };
 
 TEST(ProgramJit, CompilesFloatingProgramsOnly) {
@@ -129,7 +144,9 @@ TEST(ProgramJit, CompilesFloatingProgramsOnly) {
   EXPECT_FALSE(compile("a + b", u8, 1, u8, std::nullopt).machine_code());
   EXPECT_FALSE(compile("(a > 1) + (b > 1) + a", f32, 1, f32, std::nullopt).machine_code());
   EXPECT_FALSE(compile("if(a, b, b)", u8, 1, f32, std::nullopt).machine_code());
-  EXPECT_FALSE(compile("a > b", f32, 1, f32, std::nullopt).machine_code());
+  EXPECT_TRUE(compile("a > b", f32, 1, f32, std::nullopt).machine_code());  // int8 0, 1 or -128
+  EXPECT_TRUE(compile("a > b", f32, 1, f32, CellType::parse("float64")).machine_code());
+  EXPECT_FALSE(compile("a > b", f32, 1, f32, CellType::parse("uint8")).machine_code());
   EXPECT_FALSE(compile("if(2 > 1, a, b)", f32, 1, f32, std::nullopt).machine_code());
   EXPECT_FALSE(compile("mean(a, b)", f32, 1, f32, std::nullopt).machine_code());
   EXPECT_FALSE(compile("exp(a) + b", f32, 1, f32, std::nullopt).machine_code());
@@ -162,13 +179,12 @@ TEST(ProgramJit, GivesTheInterpretersCellsForEveryCellType) {
           const Tile got = p.evaluate(tiles, cols, rows);
           const Tile want = p.interpreted().evaluate(tiles, cols, rows);
           ASSERT_EQ(got.cell_type(), want.cell_type());
-          EXPECT_EQ(p.cell_type().kind == CellKind::Float32 ? differing<float>(got, want)
-                                                            : differing<double>(got, want),
-                    0);
+          EXPECT_EQ(differing_cells(got, want), 0);
         }
     }
-  // Every float result of every pair above, less the integer results of Int programs.
-  EXPECT_GT(compiled, 1000);
+  // Every float result of every pair above, and the flags stored as int8, less the integer results of
+  // Int programs.
+  EXPECT_GT(compiled, 1200);
 }
 
 TEST(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
@@ -209,12 +225,16 @@ TEST(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
                              "if(a, b, -b)",
                              "(a > b) * a",
                              "isnodata(a) * b",
+                             "a < b",
+                             "a == b",
+                             "isnodata(a)",
+                             "not b",
                              "isdata(a) + b"}) {
       const LocalProgram p = compile(text, ct, 1, ct, std::nullopt);
       SCOPED_TRACE(std::string(text) + " over " + type);
       ASSERT_TRUE(p.machine_code());
       const Tile got = p.evaluate(tiles, n, n), want = p.interpreted().evaluate(tiles, n, n);
-      EXPECT_EQ(ct.kind == CellKind::Float32 ? differing<float>(got, want) : differing<double>(got, want), 0);
+      EXPECT_EQ(differing_cells(got, want), 0);
     }
   }
 }
@@ -226,16 +246,19 @@ TEST(ProgramJit, TilesOfFewerCellsThanAVector) {
   std::mt19937_64 rng(11);
   for (const auto& [cols, rows] : {std::pair{1, 1}, {3, 1}, {7, 3}, {17, 1}, {5, 5}})
     for (const char* type : {"uint8", "float32", "float64"})
-      for (const char* out : {"float32", "float64"}) {
+      for (const std::string out : {"float32", "float64", "int8"}) {
+        // int8: a comparison of floating cells, stored as its flags (1 byte a cell).
+        if (out == "int8" && std::string(type) == "uint8") continue;
         const CellType ct = CellType::parse(type);
         const Tile a = random_tile(ct, cols, rows, 3, rng), b = random_tile(ct, cols, rows, 1, rng);
         const Tile* tiles[] = {&a, &b};
-        const LocalProgram p = compile("(a - b) / (a + b)", ct, 3, ct, CellType::parse(out));
+        const LocalProgram p = out == "int8" ? compile("a > b", ct, 3, ct, std::nullopt)
+                                             : compile("(a - b) / (a + b)", ct, 3, ct, CellType::parse(out));
         SCOPED_TRACE(std::to_string(cols) + "x" + std::to_string(rows) + " " + type + " -> " + out);
         ASSERT_TRUE(p.machine_code());
+        ASSERT_EQ(p.cell_type().name(), out);
         const Tile got = p.evaluate(tiles, cols, rows), want = p.interpreted().evaluate(tiles, cols, rows);
-        EXPECT_EQ(std::string(out) == "float32" ? differing<float>(got, want) : differing<double>(got, want),
-                  0);
+        EXPECT_EQ(differing_cells(got, want), 0);
       }
 }
 

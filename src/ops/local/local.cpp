@@ -145,14 +145,15 @@ calculator: `inputs` names the layers, `expression` says what each cell of the r
 The expression is compiled once per step into a program of whole-block operations (512 cells at a
 time, compiled for AVX-512, AVX2 and the x86-64 baseline), never interpreted cell by cell.
 
-On a CPU with AVX-512, a program whose result and arithmetic are floating point (a `float32` or
-`float64` result, or an integer layer with `cell_type: float32`, as NDVI is) is compiled to machine code
-instead: one loop that computes each cell's whole expression in vector registers and stores only the
-result, with streaming stores. It uses `+ - * /`, unary `-`, `abs`, `sqrt`, `floor`, `ceil`, `min`,
-`max`, the comparisons, `and or xor not`, `isnodata`, `isdata` and `if` (so a threshold such as
-`if(ndvi > 0.2, ndvi, 0)` is compiled), and gives exactly the cells of the block program; anything else
-(integer arithmetic, an integer result such as a bare comparison's, `exp`, `log`, `pow`, `round`,
-`mean`, a user-defined NoData result) runs as the block program.
+On a CPU with AVX-512, a program whose arithmetic is floating point (a `float32` or `float64` layer, or
+an integer layer with `cell_type: float32`, as NDVI is) is compiled to machine code instead: one loop
+that computes each cell's whole expression in vector registers and stores only the result, with
+streaming stores. It uses `+ - * /`, unary `-`, `abs`, `sqrt`, `floor`, `ceil`, `min`, `max`, the
+comparisons, `and or xor not`, `isnodata`, `isdata` and `if`, so thresholds and masks such as
+`if(ndvi > 0.2, ndvi, 0)` or `ndvi > 0.2` (an `int8` of 0 and 1) are compiled, and it gives exactly the
+cells of the block program. Anything else (integer arithmetic, `exp`, `log`, `pow`, `round`, `mean`, a
+result with user-defined NoData, a comparison stored as another integer type) runs as the block
+program.
 `TRELLIS_JIT=0` in the environment turns the machine code off.
 
 Where it gives the same cells, the program computes in float instead of double: half the memory per

@@ -71,8 +71,9 @@ bool is_flag_fn(Fn f) {
 //   lanes 16777217 would equal 16777216);
 // - and, or, xor, not and if: only whether the value is 0 or NoData counts, which the conversion keeps;
 // - ToDouble: the floating form is the conversion.
-bool supported(std::span<const Instr> code, std::span<const Num> regs) {
-  std::vector<Held> held(regs.size(), Held::None);
+// `held` gets what each register holds.
+bool supported(std::span<const Instr> code, std::span<const Num> regs, std::vector<Held>& held) {
+  held.assign(regs.size(), Held::None);
   auto of = [&](int r) { return held[static_cast<std::size_t>(r)]; };
   for (const Instr& i : code) {
     const bool floating_dst = regs[static_cast<std::size_t>(i.dst)] == Num::Double;
@@ -131,14 +132,14 @@ bool supported(std::span<const Instr> code, std::span<const Num> regs) {
 class Emitter {
  public:
   Emitter(CodeGenerator& m, const ProgramJit::Source& s)
-      : m_(m), s_(s), dbl_(!s.single), out_bytes_(s.result_in_place && dbl_ ? 8 : 4) {}
+      : m_(m), s_(s), dbl_(!s.single), out_bytes_(s.out_ct.bytes()) {}
 
   // Throws Xbyak::Error, or std::runtime_error when the program needs more registers than it has.
   void emit() {
     allocate();
     const int lanes = dbl_ ? 8 : 16;
-    // Bytes per stored cell: the vector of a whole pass is `lanes` of them (64 or 32 bytes).
-    const int cell = out_bytes_, shift = cell == 8 ? 3 : 2;
+    // Bytes per stored cell: the vector of a whole pass is `lanes` of them (64, 32, 16 or 8 bytes).
+    const int cell = out_bytes_, shift = std::countr_zero(static_cast<unsigned>(cell));
     Label aligned, loop, tail, done;
     broadcast(kNaNs, nan_);
     m_.vpxord(kZeros, kZeros, kZeros);
@@ -516,12 +517,24 @@ class Emitter {
     move_where(d, nodata, kNaNs);
   }
 
-  // The result into out + i cells: as the registers hold it, or double stored as float32.
+  // The result into out + i cells: as the registers hold it, double stored as float32, or a flag stored
+  // as int8 (0, 1, NoData -128: NaN truncates to INT_MIN, which saturates to -128), as the interpreter's
+  // narrowing stores them.
   void store(bool tail, bool streaming) {
     auto& g = m_;
     const Zmm r = z(s_.result);
     const Address at = tail ? g.ptr[g.rsi + g.rcx * out_bytes_] | g.k2 : g.ptr[g.rsi + g.rcx * out_bytes_];
-    if (s_.result_in_place) {
+    if (s_.out_ct.kind == CellKind::Int8) {  // 16 or 8 bytes a pass: plain stores
+      if (dbl_) {
+        g.vcvttpd2dq(Ymm(28), r);
+        g.vpmovsdb(at, Ymm(28));
+      } else {
+        g.vcvttps2dq(Zmm(28), r);
+        g.vpmovsdb(at, Zmm(28));
+      }
+      return;
+    }
+    if (out_bytes_ == (dbl_ ? 8 : 4)) {  // the lanes as they are
       if (dbl_)
         streaming ? g.vmovntpd(at, r) : g.vmovupd(at, r);
       else
@@ -540,7 +553,7 @@ class Emitter {
   CodeGenerator& m_;
   const ProgramJit::Source& s_;
   bool dbl_;
-  int out_bytes_;  // bytes per stored cell: float64 in place, else float32
+  int out_bytes_;  // bytes per stored cell (the output's cell type)
   std::vector<int> reg_;
   std::vector<int> load_index_;
   std::vector<Pooled> pool_;
@@ -563,9 +576,21 @@ std::shared_ptr<const ProgramJit> ProgramJit::compile(const Source& s) {
 #if defined(TRELLIS_HAVE_XBYAK)
   static const bool usable = cpu_has_avx512() && !jit_disabled_by_environment();
   if (!usable) return nullptr;
-  if (!supported(s.code, s.regs) || s.regs[static_cast<std::size_t>(s.result)] != Num::Double) return nullptr;
-  const bool double_to_float32 = !s.single && s.out_ct.kind == CellKind::Float32;
-  if (!s.result_in_place && !(double_to_float32 && s.out_ct.mode != NoDataMode::UserDefined)) return nullptr;
+  std::vector<Held> held;
+  if (!supported(s.code, s.regs, held)) return nullptr;
+  // How the result is stored: a floating result computed in place, or double stored as float32; a flag
+  // as float32, float64 (double lanes) or int8 with its constant NoData (a comparison's own type).
+  // User-defined NoData is left to the interpreter.
+  const Held result = held[static_cast<std::size_t>(s.result)];
+  const CellKind out = s.out_ct.kind;
+  const bool ud = s.out_ct.mode == NoDataMode::UserDefined;
+  bool stored = false;
+  if (result == Held::Floating)
+    stored = s.result_in_place || (!s.single && out == CellKind::Float32 && !ud);
+  else if (result == Held::Flag)
+    stored = !ud && (out == CellKind::Float32 || (out == CellKind::Float64 && !s.single) ||
+                     (out == CellKind::Int8 && s.out_ct.mode == NoDataMode::Constant));
+  if (!stored) return nullptr;
   std::shared_ptr<ProgramJit> p(new ProgramJit());
   try {
     p->machine_ = std::make_unique<Machine>(4096 + 512 * s.code.size());

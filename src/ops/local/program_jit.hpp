@@ -7,15 +7,15 @@
 // The machine code computes exactly the interpreter's cells: the same IEEE operations (+ - * /, sqrt,
 // min, max, floor, ceil, conversions), each correctly rounded in any instruction set, in the same
 // order and at the same precision (float where LocalProgram::single_precision() says so, else double),
-// and the same NoData rules. tests/ops/local_program_test.cpp compares the two bit for bit.
+// and the same NoData rules. tests/ops/local_program_jit_test.cpp compares the two bit for bit.
 //
 // Compiled only where every value is floating point (registers of kind Double), or an Int flag
 // (comparisons, and/or/xor/not, isnodata/isdata: 0, 1 or NoData, held as 0.0, 1.0 or NaN) or an Int
 // constant that only flags, if() and conversions use; the result is stored with NaN as NoData (computed
-// in place, or double stored as float32), and every operation is one of those above, Neg, Abs or
-// Select. Everything else (Int arithmetic, an Int result, mean, exp, log, pow, round) is left to the
-// interpreter, as are CPUs without AVX-512 (F, DQ, VL, BMI2) and processes with TRELLIS_JIT=0 in their
-// environment.
+// in place, or double stored as float32), or is a flag stored as float or as int8 with NoData -128, and
+// every operation is one of those above, Neg, Abs or Select. Everything else (Int arithmetic, other
+// Int results, mean, exp, log, pow, round) is left to the interpreter, as are CPUs without AVX-512 (F, DQ,
+// VL, BMI2) and processes with TRELLIS_JIT=0 in their environment.
 #include <memory>
 #include <span>
 #include <vector>

@@ -157,10 +157,19 @@ AlignedLayers align_layers(std::span<const TiledLayer* const> layers, std::span<
   return out;
 }
 
-TiledLayer map_aligned(const AlignedLayers& aligned, const LayerMetadata& md, const AlignedFn& f) {
+TiledLayer map_aligned(const AlignedLayers& aligned, const LayerMetadata& md, const AlignedFn& f,
+                       std::span<TiledLayer* const> consumed) {
   std::vector<std::optional<Tile>> outputs(aligned.keys.size());
-  parallel_for(aligned.keys.size(),
-               [&](std::size_t i) { outputs[i] = f(aligned.keys[i], aligned.tiles[i]); });
+  parallel_for(aligned.keys.size(), [&](std::size_t i) {
+    outputs[i] = f(aligned.keys[i], aligned.tiles[i]);
+    // Each key is one thread's: its tiles are elements no other thread writes (and finding a key reads
+    // no element), so emptying them here is free of races.
+    for (std::size_t j = 0; j < consumed.size() && j < aligned.tiles[i].size(); ++j) {
+      if (!consumed[j]) continue;
+      const auto it = consumed[j]->tiles.find(aligned.keys[i]);
+      if (it != consumed[j]->tiles.end() && &it->second == aligned.tiles[i][j]) it->second = Tile();
+    }
+  });
   return collect(md, aligned.partitioner, aligned.keys, outputs);
 }
 

@@ -70,8 +70,13 @@ AlignedLayers align_layers(std::span<const TiledLayer* const> layers, std::span<
 // f(key, tiles): one tile from the key's tiles (tiles[i] from layer i, null where missing), or nullopt.
 using AlignedFn = std::function<std::optional<Tile>(const SpaceTimeKey&, std::span<const Tile* const>)>;
 
-// Not collective. The output layer (metadata `md`, bounds as given) of the aligned keys.
-TiledLayer map_aligned(const AlignedLayers& aligned, const LayerMetadata& md, const AlignedFn& f);
+// Not collective. The output layer (metadata `md`, bounds as given) of the aligned keys. `consumed[i]`,
+// when given and not null, is aligned layer i itself, which nothing reads after this call: each of its
+// tiles is freed (left empty in its map) as soon as f has made its key's output, so the outputs reuse
+// its memory, and the peak is about the larger layer rather than the sum. Deterministic; throws what f
+// throws (the tiles of keys f has not done are left as they were).
+TiledLayer map_aligned(const AlignedLayers& aligned, const LayerMetadata& md, const AlignedFn& f,
+                       std::span<TiledLayer* const> consumed = {});
 
 // Collective. Every rank gets `empty` with every tile of the layer added: add(acc, key, tile) on a
 // per-thread copy, threads merged in thread order, ranks merged in rank order (mpi::allreduce). Acc has

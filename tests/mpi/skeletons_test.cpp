@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 
 #include "core/cell_stats.hpp"
 #include "mpi/halo.hpp"
@@ -148,6 +149,59 @@ TEST(Skeletons, AlignLayersOnDifferentPartitioningsEqualsTheSerialJoin) {
         }
     }
   }
+}
+
+// A consumed layer's tiles are freed once their key's output exists: the tiles this rank used in place
+// (those that stayed here) are left empty, the others (sent to their key's owner) and the other layer's
+// tiles are untouched, and the outputs are those of the same map without freeing.
+TEST(Skeletons, MapAlignedFreesTheTilesOfAConsumedLayerAsItGoes) {
+  const GlobalLayer ga{{CellKind::Int16, NoDataMode::Constant, 0}, 2, 4};
+  const GlobalLayer gb{{CellKind::Float32, NoDataMode::Constant, 0}, 1, 3};
+  auto sum = [](const SpaceTimeKey&, std::span<const Tile* const> t) {
+    Tile o(kFloat64, GlobalLayer::kCols, GlobalLayer::kRows);
+    for (int r = 0; r < o.rows(); ++r)
+      for (int c = 0; c < o.cols(); ++c)
+        o.set(0, c, r, (t[0] ? t[0]->get(1, c, r) : 0) + (t[1] ? t[1]->get(0, c, r) : 0));
+    return std::optional<Tile>(std::move(o));
+  };
+  for (IndexKind b_index : {IndexKind::ZOrder, IndexKind::Hilbert})
+    for (Join join : {Join::Inner, Join::Union}) {
+      SCOPED_TRACE(std::string(b_index == IndexKind::ZOrder ? "one partitioning" : "two partitionings") +
+                   (join == Join::Inner ? ", inner" : ", union"));
+      const TiledLayer ka = ga.local(IndexKind::ZOrder), kb = gb.local(b_index);
+      TiledLayer a = ka, b = kb;
+      const TiledLayer* layers[] = {&a, &b};
+      const std::string names[] = {"a", "b"};
+      const AlignedLayers al = align_layers(layers, names, join, 200);
+      std::set<const Tile*> used_here;
+      for (const auto& per_key : al.tiles)
+        if (per_key[0]) used_here.insert(per_key[0]);
+      TiledLayer* const consumed[] = {&a, nullptr};
+      const TiledLayer out = map_aligned(al, with_type(a.md, kFloat64), sum, consumed);
+
+      const TiledLayer* kept[] = {&ka, &kb};
+      const TiledLayer want =
+          map_aligned(align_layers(kept, names, join, 200), with_type(a.md, kFloat64), sum);
+      ASSERT_EQ(out.tiles.size(), want.tiles.size());
+      for (const auto& [k, t] : want.tiles) EXPECT_TRUE(t == out.tiles.at(k)) << k.col << "," << k.row;
+      std::int64_t freed = 0, kept_keys = 0;
+      for (const auto& [k, t] : a.tiles) {
+        kept_keys += out.tiles.count(k) ? 1 : 0;
+        if (used_here.count(&t)) {
+          EXPECT_TRUE(t.empty_shape());
+          ++freed;
+        } else {
+          EXPECT_TRUE(t == ka.tiles.at(k));
+        }
+      }
+      for (const auto& [k, t] : b.tiles) EXPECT_TRUE(t == kb.tiles.at(k));
+      // On one partitioning nothing moves: every tile of a whose key the join keeps is used, and freed,
+      // where it is.
+      if (b_index == IndexKind::ZOrder)
+        EXPECT_EQ(freed, kept_keys);
+      else
+        EXPECT_GT(allreduce_sum(freed), 0);
+    }
 }
 
 TEST(Skeletons, AlignLayersOnOnePartitioningMovesNothing) {

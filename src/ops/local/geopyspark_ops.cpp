@@ -175,7 +175,11 @@ job::Shape plan(job::PlanContext& ctx, const ThinArgs& a, Fold f) {
 job::StepValue run(job::StepContext& ctx, const ThinArgs& a, Fold f) {
   const auto names = input_names(ctx, a, f);
   std::vector<const TiledLayer*> layers;
-  for (const auto& n : names) layers.push_back(&ctx.input_as<TiledLayer>(n));
+  std::vector<TiledLayer*> consumed;  // inputs no later step reads: freed tile by tile
+  for (const auto& n : names) {
+    layers.push_back(&ctx.input_as<TiledLayer>(n));
+    consumed.push_back(ctx.consumable_input<TiledLayer>(n));
+  }
   auto md_of = [&](const std::string& n) -> const LayerMetadata& { return ctx.input_as<TiledLayer>(n).md; };
   // The program over every input gives the layer's cell type; a sequence op runs each key over the
   // tiles it has (a program per subset of inputs, made once).
@@ -190,25 +194,29 @@ job::StepValue run(job::StepContext& ctx, const ThinArgs& a, Fold f) {
   std::map<std::vector<bool>, LocalProgram> programs;
   const int cols = md.layout.tile_layout.tile_cols, rows = md.layout.tile_layout.tile_rows;
   ctx.progress.begin(aligned.keys.size(), "tiles");
-  return mpi::map_aligned(aligned, md, [&](const SpaceTimeKey&, std::span<const Tile* const> tiles) {
-    std::vector<bool> present(tiles.size());
-    std::vector<std::string> have;
-    std::vector<const Tile*> args;
-    for (std::size_t i = 0; i < tiles.size(); ++i)
-      if ((present[i] = tiles[i] != nullptr)) have.push_back(names[i]), args.push_back(tiles[i]);
-    const LocalProgram* p = &all;
-    if (args.size() != tiles.size()) {
-      std::lock_guard lock(mu);
-      auto it = programs.find(present);
-      if (it == programs.end())
-        it = programs.emplace(present, compile_for(ctx, expression_of(f, have, a), have, md_of, md.cell_type))
-                 .first;
-      p = &it->second;
-    }
-    Tile t = p->evaluate(args, cols, rows);
-    ctx.progress.advance();
-    return std::optional<Tile>(std::move(t));
-  });
+  return mpi::map_aligned(
+      aligned, md,
+      [&](const SpaceTimeKey&, std::span<const Tile* const> tiles) {
+        std::vector<bool> present(tiles.size());
+        std::vector<std::string> have;
+        std::vector<const Tile*> args;
+        for (std::size_t i = 0; i < tiles.size(); ++i)
+          if ((present[i] = tiles[i] != nullptr)) have.push_back(names[i]), args.push_back(tiles[i]);
+        const LocalProgram* p = &all;
+        if (args.size() != tiles.size()) {
+          std::lock_guard lock(mu);
+          auto it = programs.find(present);
+          if (it == programs.end())
+            it = programs
+                     .emplace(present, compile_for(ctx, expression_of(f, have, a), have, md_of, md.cell_type))
+                     .first;
+          p = &it->second;
+        }
+        Tile t = p->evaluate(args, cols, rows);
+        ctx.progress.advance();
+        return std::optional<Tile>(std::move(t));
+      },
+      consumed);
 }
 
 job::OpSpec thin_op(const std::string& name, Fold f, const std::string& help, const std::string& doc) {

@@ -85,9 +85,11 @@ job::Shape plan(job::PlanContext& ctx, const LocalArgs& a) {
 job::StepValue run(job::StepContext& ctx, const LocalArgs& a) {
   const std::vector<std::string>& names = a.expression.inputs_used();
   std::vector<const TiledLayer*> layers;
+  std::vector<TiledLayer*> consumed;  // inputs no later step reads: freed tile by tile
   std::vector<std::pair<std::string, const LayerMetadata*>> mds;
   for (const auto& n : names) {
     layers.push_back(&ctx.input_as<TiledLayer>(n));
+    consumed.push_back(ctx.consumable_input<TiledLayer>(n));
     mds.emplace_back(n, &layers.back()->md);
   }
   const LocalProgram p = compile(
@@ -99,12 +101,14 @@ job::StepValue run(job::StepContext& ctx, const LocalArgs& a) {
   const int cols = md.layout.tile_layout.tile_cols, rows = md.layout.tile_layout.tile_rows;
   ctx.progress.begin(aligned.keys.size(), "tiles");
   // The program reads its inputs in input_names() order, which is the expression's sorted names.
-  TiledLayer out =
-      mpi::map_aligned(aligned, md, [&](const SpaceTimeKey&, std::span<const Tile* const> tiles) {
+  TiledLayer out = mpi::map_aligned(
+      aligned, md,
+      [&](const SpaceTimeKey&, std::span<const Tile* const> tiles) {
         Tile t = p.evaluate(tiles, cols, rows);
         ctx.progress.advance();
         return std::optional<Tile>(std::move(t));
-      });
+      },
+      consumed);
   return out;
 }
 
@@ -139,6 +143,8 @@ calculator: `inputs` names the layers, `expression` says what each cell of the r
 - **Keys**: `join: inner` (default) keeps the keys every input has (GeoTrellis `combineValues`);
   `join: union` keeps the keys any input has, a missing tile counting as NoData. The inputs must share a
   layout and CRS.
+- **Memory**: an input no later step reads is freed tile by tile as the result is made, so the result
+  reuses its memory: a step holds about its larger layer, not both.
 - Errors point at the column inside the expression: `job.yaml:12:23: step 'ndvi' (local): parameter
   'expression': unknown name 'nri' (did you mean 'nir'?)`.
 

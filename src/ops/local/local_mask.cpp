@@ -54,37 +54,43 @@ job::StepValue run(job::StepContext& ctx, const LocalMaskArgs& a) {
   const LayerMetadata md = check(
       ctx, [&](const std::string& n) -> const LayerMetadata& { return ctx.input_as<TiledLayer>(n).md; });
   const TiledLayer* layers[] = {&layer, &mask};
+  // Inputs no later step reads: freed tile by tile.
+  TiledLayer* const consumed[] = {ctx.consumable_input<TiledLayer>("layer"),
+                                  ctx.consumable_input<TiledLayer>("mask")};
   const std::string names[] = {"layer", "mask"};
   const mpi::AlignedLayers aligned =
       mpi::align_layers(layers, names, mpi::Join::Inner, static_cast<std::size_t>(a.round_mb) << 20);
   const double write = a.write_mask.value_or(NAN);
   ctx.progress.begin(aligned.keys.size(), "tiles");
-  return mpi::map_aligned(aligned, md, [&](const SpaceTimeKey&, std::span<const Tile* const> t) {
-    Tile out = *t[0];
-    const Tile& m = *t[1];
-    // Blocks of the mask read as doubles (NoData: NaN, equal to no read_mask); the selected cells get
-    // write_mask in the layer's cell type, the others keep their stored value.
-    constexpr std::size_t kBlock = 2048;
-    double mv[kBlock];
-    dispatch_kind(out.cell_type().kind, [&](auto zero) {
-      using T = decltype(zero);
-      const T to = narrow_from_double<T>(write, out.cell_type());
-      for (int b = 0; b < out.bands(); ++b) {
-        const int mb = m.bands() == 1 ? 0 : b;
-        T* d = out.band_as<T>(b);
-        for (std::size_t at = 0; at < out.cells(); at += kBlock) {
-          const std::size_t n = std::min(kBlock, out.cells() - at);
-          dispatch_kind(m.cell_type().kind, [&](auto mzero) {
-            read_cells(m.band_as<decltype(mzero)>(mb) + at, n, m.cell_type(), mv);
-          });
-          for (std::size_t i = 0; i < n; ++i)
-            if ((mv[i] == a.read_mask) != a.inverse) d[at + i] = to;
-        }
-      }
-    });
-    ctx.progress.advance();
-    return std::optional<Tile>(std::move(out));
-  });
+  return mpi::map_aligned(
+      aligned, md,
+      [&](const SpaceTimeKey&, std::span<const Tile* const> t) {
+        Tile out = *t[0];
+        const Tile& m = *t[1];
+        // Blocks of the mask read as doubles (NoData: NaN, equal to no read_mask); the selected cells get
+        // write_mask in the layer's cell type, the others keep their stored value.
+        constexpr std::size_t kBlock = 2048;
+        double mv[kBlock];
+        dispatch_kind(out.cell_type().kind, [&](auto zero) {
+          using T = decltype(zero);
+          const T to = narrow_from_double<T>(write, out.cell_type());
+          for (int b = 0; b < out.bands(); ++b) {
+            const int mb = m.bands() == 1 ? 0 : b;
+            T* d = out.band_as<T>(b);
+            for (std::size_t at = 0; at < out.cells(); at += kBlock) {
+              const std::size_t n = std::min(kBlock, out.cells() - at);
+              dispatch_kind(m.cell_type().kind, [&](auto mzero) {
+                read_cells(m.band_as<decltype(mzero)>(mb) + at, n, m.cell_type(), mv);
+              });
+              for (std::size_t i = 0; i < n; ++i)
+                if ((mv[i] == a.read_mask) != a.inverse) d[at + i] = to;
+            }
+          }
+        });
+        ctx.progress.advance();
+        return std::optional<Tile>(std::move(out));
+      },
+      consumed);
 }
 
 job::Shape plan(job::PlanContext& ctx, const LocalMaskArgs& a) {

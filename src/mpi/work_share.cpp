@@ -73,4 +73,59 @@ CheckIn share_check_in(const ShareStatus& mine, double interval, std::int64_t ma
   return c;
 }
 
+ShareCounts share_work(std::size_t n, double interval, std::int64_t max_ship, std::size_t chunk,
+                       const SharedWork& w) {
+  ShareCounts c;
+  if (interval <= 0 || Runtime::size() == 1) {
+    if (n > 0) w.own(0, n);
+    c.own = n;
+    return c;
+  }
+  chunk = std::max<std::size_t>(chunk, 1);
+  auto stopped = [&] { return w.stop && w.stop(); };
+  std::size_t front = 0, back = n;  // own items neither done nor shipped
+  std::vector<Piece> foreign;       // shipped here, to do
+  double busy = 0;                  // seconds spent doing items
+  for (;;) {
+    const double start = Runtime::wtime();
+    while (Runtime::wtime() - start < interval && !stopped()) {
+      const double t = Runtime::wtime();
+      if (!foreign.empty()) {
+        const std::size_t k = std::min(foreign.size(), chunk);
+        w.foreign(std::span<Piece>(foreign.data(), k));
+        foreign.erase(foreign.begin(), foreign.begin() + static_cast<std::ptrdiff_t>(k));
+        c.foreign += k;
+      } else if (front < back) {
+        const std::size_t k = std::min(back - front, chunk);
+        w.own(front, k);
+        front += k;
+        c.own += k;
+      } else {
+        break;
+      }
+      busy += Runtime::wtime() - t;
+    }
+    if (stopped()) {
+      front = back;
+      foreign.clear();
+    }
+    const double done = static_cast<double>(c.own + c.foreign);
+    const ShareStatus mine{static_cast<std::int64_t>(back - front), static_cast<std::int64_t>(foreign.size()),
+                           busy > 0 ? done / busy : 0.0};
+    ++c.checkins;
+    // Nothing is sent back (no results, no on_result): each item's result stays where it was made.
+    const CheckIn in = share_check_in(
+        mine, interval, max_ship,
+        [&](const Shipment& sh, std::vector<Piece>& items) {
+          for (std::int64_t i = 0; i < sh.count && front < back; ++i) {
+            items.push_back(w.ship(--back));
+            ++c.shipped;
+          }
+        },
+        {}, [&](Piece&& p, int) { foreign.push_back(std::move(p)); }, [](Piece&&) {});
+    if (in.left == 0) break;
+  }
+  return c;
+}
+
 }  // namespace trellis::mpi

@@ -6,6 +6,7 @@
 // Reprojection uses it to share its warping.
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "mpi/exchange.hpp"
@@ -51,5 +52,34 @@ CheckIn share_check_in(const ShareStatus& mine, double interval, std::int64_t ma
                        const std::function<void(const Shipment&, std::vector<Piece>&)>& ship,
                        std::vector<Outgoing> results, const std::function<void(Piece&&, int)>& on_item,
                        const std::function<void(Piece&&)>& on_result);
+
+// What share_work does with a rank's items, whose results stay with the rank that makes them (a
+// compressed block sent on from there, a file written from there).
+struct SharedWork {
+  // Does own items [first, first + count), with all the rank's threads.
+  std::function<void(std::size_t first, std::size_t count)> own;
+  // Own item i, as the piece another rank will do instead (taken from the end of the list).
+  std::function<Piece(std::size_t i)> ship;
+  // Does items other ranks shipped here, with all the rank's threads.
+  std::function<void(std::span<Piece> items)> foreign;
+  // Whether this rank stops early (a stop request): it does no more, and the others finish theirs.
+  std::function<bool()> stop;
+};
+
+// What a rank did in share_work.
+struct ShareCounts {
+  std::size_t own = 0;      // own items it did
+  std::size_t foreign = 0;  // items it did for other ranks
+  std::size_t shipped = 0;  // own items other ranks did
+  int checkins = 0;
+};
+
+// Collective. Does this rank's `n` own items, `chunk` at a time, and the items other ranks ship to it
+// (those first: their owners wait for them), checking in every `interval` seconds (share_check_in, at
+// most `max_ship` items a shipment) until no rank has any left. With `interval` <= 0 or one rank, the
+// own items only, in one call of w.own. Which rank does an item depends on timing; what it does must
+// not. Throws what the callbacks throw, PeerFailure.
+ShareCounts share_work(std::size_t n, double interval, std::int64_t max_ship, std::size_t chunk,
+                       const SharedWork& w);
 
 }  // namespace trellis::mpi

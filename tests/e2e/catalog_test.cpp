@@ -15,6 +15,7 @@
 #include <map>
 #include <random>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "e2e/e2e_util.hpp"
@@ -118,6 +119,52 @@ INSTANTIATE_TEST_SUITE_P(CellTypes, CatalogRoundTrip, testing::ValuesIn(kRoundTr
                            return std::string(i.param.gdal_type) + (*i.param.cell_type ? "_" : "") +
                                   i.param.cell_type + "_" + std::to_string(i.param.bands) + "bands";
                          });
+
+// Shared writing: noise in the west half (slow to compress), a constant in the east (fast); with check-ins
+// every millisecond, ranks ship tiles to each other, and the catalog is the one rank's, file for file.
+TEST(Catalog, SharedWritingWritesTheCatalogOfOneRank) {
+  TempDir dir;
+  const int cols = 1200, rows = 400;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> noise(-1000, 1000);
+  std::vector<double> cells(static_cast<std::size_t>(cols) * rows);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c)
+      cells[static_cast<std::size_t>(r) * cols + c] = c < cols / 2 ? noise(rng) : 3.0;
+  write_raster(dir / "in.tif", "Float32", cols, rows, 1, {0, 1, 0, 400, 0, -1}, "EPSG:3857", std::nullopt,
+               {cells});
+  auto job = [](int share_ms) {
+    return "version: 1\nsteps:\n  - op: read_geotiff\n    uri: in.tif\n  - op: tile_to_layout\n"
+           "    tile_size: 64\n  - op: write_catalog\n    uri: cat\n    layer_name: s\n    share_ms: " +
+           std::to_string(share_ms) + "\n";
+  };
+  auto r1 = run_job_text(dir, job(0), 1);
+  ASSERT_EQ(r1.status, 0) << r1.err;
+  const auto want = catalog_files(dir / "cat");
+  EXPECT_GT(want.size(), 50u);
+  long shipped = 0;
+  for (int np : {2, 3, 4}) {
+    fs::remove_all(dir / "cat");
+    auto r = run_job_text(dir, job(1), np, "--log-level debug");
+    ASSERT_EQ(r.status, 0) << "np " << np << "\n" << r.err;
+    EXPECT_TRUE(catalog_files(dir / "cat") == want) << "np " << np << ": not the catalog of one rank";
+    // Each rank's line: "write_catalog: wrote N own and M other tile file(s), B bytes; shipped K ...".
+    std::istringstream lines(r.err);
+    int ranks = 0;
+    long foreign = 0, sent = 0;
+    for (std::string line; std::getline(lines, line);) {
+      const auto at = line.find("write_catalog: wrote ");
+      if (at == std::string::npos) continue;
+      ++ranks;
+      foreign += std::stol(line.substr(line.find(" own and ", at) + 9));
+      sent += std::stol(line.substr(line.find("shipped ", at) + 8));
+    }
+    EXPECT_EQ(ranks, np) << r.err;
+    EXPECT_EQ(foreign, sent) << "np " << np << ": every shipped tile is written once";
+    shipped += sent;
+  }
+  EXPECT_GT(shipped, 0) << "no rank shipped a tile: the sharing path was not exercised";
+}
 
 // The catalog's tiles decode by an independent path: the schema stored in the metadata attribute, zlib
 // and the layer's index, and the metadata says what GeoTrellis needs.

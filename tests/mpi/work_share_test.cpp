@@ -4,6 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "mpi/collectives.hpp"
+#include "mpi/reduce.hpp"
 #include "mpi_gen.hpp"
 
 namespace trellis::mpi {
@@ -99,6 +105,56 @@ TEST(WorkShare, ACheckInShipsItemsAndReturnsResults) {
       std::move(results), [&](Piece&&, int) { ADD_FAILURE(); }, [&](Piece&&) { ++returned; });
   EXPECT_EQ(c.left, 0);
   EXPECT_EQ(returned, me == 0 ? 40 - (40 - want.front().count) : 0);
+}
+
+// The whole loop: rank 0 has 30 items of 2 ms each, every other rank 30 of none; with check-ins every
+// millisecond the others get some of rank 0's. Every item is done exactly once, by one rank, and a shipped
+// item reaches the rank that does it as the piece its owner made.
+TEST(WorkShare, ShareWorkDoesEveryItemOnceWhereverItIsDone) {
+  const int me = test::rank();
+  constexpr std::size_t kItems = 30;
+  std::vector<std::int64_t> done;  // item ids (rank * 100 + index) done here
+  const ShareCounts c = share_work(kItems, 0.001, 1000, 2,
+                                   {.own =
+                                        [&](std::size_t first, std::size_t n) {
+                                          for (std::size_t i = first; i < first + n; ++i) {
+                                            if (me == 0)
+                                              std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                                            done.push_back(me * 100 + static_cast<std::int64_t>(i));
+                                          }
+                                        },
+                                    .ship =
+                                        [&](std::size_t i) {
+                                          return Piece{{me, static_cast<int>(i), 0}, 0, 0, 0, {}};
+                                        },
+                                    .foreign =
+                                        [&](std::span<Piece> items) {
+                                          for (const Piece& p : items)
+                                            done.push_back(p.key.col * 100 + p.key.row);
+                                        },
+                                    .stop = nullptr});
+  EXPECT_EQ(c.own + c.shipped, kItems);
+  std::vector<std::int64_t> all = allgatherv_values(done);
+  std::sort(all.begin(), all.end());
+  std::vector<std::int64_t> want;
+  for (int r = 0; r < test::size(); ++r)
+    for (std::size_t i = 0; i < kItems; ++i) want.push_back(r * 100 + static_cast<std::int64_t>(i));
+  EXPECT_EQ(all, want);
+  const std::int64_t shipped = allreduce_sum(static_cast<std::int64_t>(c.shipped));
+  EXPECT_EQ(shipped, allreduce_sum(static_cast<std::int64_t>(c.foreign)));
+  if (test::size() > 1) {
+    EXPECT_GT(shipped, 0) << "rank 0's slow items were never shared";
+  }
+  // Sharing off: each rank its own items, in one call.
+  std::size_t calls = 0;
+  const ShareCounts off =
+      share_work(kItems, 0, 1000, 2,
+                 {.own = [&](std::size_t, std::size_t n) { calls += n == kItems ? 1 : 100; },
+                  .ship = nullptr,
+                  .foreign = nullptr,
+                  .stop = nullptr});
+  EXPECT_EQ(calls, 1u);
+  EXPECT_EQ(off.own, kItems);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // write_catalog: a tiled layer (or every level of a pyramid) as a GeoTrellis file-catalog layer. Every
-// rank encodes and writes the tile files of the tiles it owns, with all its threads; once every rank
-// has written its files, rank 0 writes the layer's metadata attribute, atomically: until then the layer
-// does not exist for any reader, so a job cut short never leaves a layer that looks complete.
+// rank encodes and writes the tile files of the tiles it owns, with all its threads (and shares them with
+// ranks about to idle: mpi::share_work); once every rank has written its files, rank 0 writes the
+// layer's metadata attribute, atomically: until then the layer does not exist for any reader, so a job
+// cut short never leaves a layer that looks complete.
+#include <atomic>
 #include <filesystem>
 
 #include "core/parallel.hpp"
@@ -11,6 +13,7 @@
 #include "mpi/failure.hpp"
 #include "mpi/hdf5_store.hpp"
 #include "mpi/runtime.hpp"
+#include "mpi/work_share.hpp"
 #include "ops/common/levels.hpp"
 #include "ops/registry.hpp"
 
@@ -20,12 +23,16 @@ namespace {
 
 namespace cat = io::catalog;
 
+// At most this many bytes of tiles in a shipment of the shared writing (file and S3 catalogs).
+constexpr std::uint64_t kShipBytes = std::uint64_t{64} << 20;
+
 struct WriteCatalogArgs {
   job::CatalogOutput uri;
   std::string layer_name;
   IndexKind index_strategy = IndexKind::ZOrder;
   bool overwrite = false;
   std::int64_t deflate_level = 6;
+  std::int64_t share_ms = 250;
 };
 
 void declare(job::Schema<WriteCatalogArgs>& s) {
@@ -42,6 +49,10 @@ void declare(job::Schema<WriteCatalogArgs>& s) {
   s.add("overwrite", &A::overwrite, "replace a layer of the same name and zoom (default: refuse it)");
   s.add("deflate_level", &A::deflate_level, "hdf5:// only: deflate level of the tile chunks, 0 (none) to 9")
       .range(0, 9);
+  s.add("share_ms", &A::share_ms,
+        "file and S3 catalogs: milliseconds between the ranks' check-ins to share the encoding and "
+        "writing of tile files (0: each rank writes its own tiles alone)")
+      .range(0, 3600000);
   s.check([](const A& a, const job::Checker<A>& c) {
     if (a.deflate_level != 6 && a.uri.uri.rfind("hdf5://", 0) != 0)
       c.fail(&A::deflate_level,
@@ -178,17 +189,46 @@ void write_level(const TiledLayer& layer, const WriteCatalogArgs& a, const job::
   std::vector<const std::pair<const SpaceTimeKey, Tile>*> tiles;
   for (const auto& kv : layer.tiles) tiles.push_back(&kv);
   ctx.progress.begin(tiles.size(), "tiles");
-  std::vector<std::uint64_t> bytes(tiles.size());
-  parallel_for(tiles.size(), [&](std::size_t i) {
-    if (ctx.progress.stop_requested()) return;  // the check-in below stops every rank
-    const auto& [key, t] = *tiles[i];
+  std::atomic<std::uint64_t> total{0};
+  auto write_file = [&](const SpaceTimeKey& key, const Tile& t) {
     const Tile converted = t.cell_type() == md.cell_type ? Tile() : t.convert(md.cell_type);
     const cat::KeyedTile pair{key, converted.empty_shape() ? &t : &converted};
     const auto file = cat::zlib_compress(cat::encode_pairs({&pair, 1}, false, multiband));
     catalog.store().write(catalog.tile_path(at.header, at.key_index.to_index(key), width), file);
-    bytes[i] = file.size();
-    ctx.progress.advance(1);
-  });
+    total += file.size();
+  };
+  // Shared between the ranks as write_geotiff shares its compression (mpi::share_work): a tile's file
+  // does not depend on which rank writes it. The check-in below stops every rank on a stop request.
+  const std::uint64_t tile_bytes = std::max<std::uint64_t>(
+      1, static_cast<std::uint64_t>(md.layout.tile_layout.tile_cols) * md.layout.tile_layout.tile_rows *
+             static_cast<std::uint64_t>(md.bands) * static_cast<std::uint64_t>(md.cell_type.bytes()));
+  const mpi::ShareCounts counts =
+      mpi::share_work(tiles.size(), static_cast<double>(a.share_ms) / 1000.0,
+                      static_cast<std::int64_t>(std::max<std::uint64_t>(1, kShipBytes / tile_bytes)),
+                      8 * static_cast<std::size_t>(max_threads()),
+                      {.own =
+                           [&](std::size_t first, std::size_t n) {
+                             parallel_for(n, [&](std::size_t i) {
+                               if (ctx.progress.stop_requested()) return;
+                               write_file(tiles[first + i]->first, tiles[first + i]->second);
+                               ctx.progress.advance(1);
+                             });
+                           },
+                       .ship =
+                           [&](std::size_t i) {
+                             mpi::Piece pc;
+                             pc.key = tiles[i]->first;
+                             pc.tile = tiles[i]->second;
+                             ctx.progress.advance(1);
+                             return pc;
+                           },
+                       .foreign =
+                           [&](std::span<mpi::Piece> items) {
+                             parallel_for(items.size(), [&](std::size_t i) {
+                               if (!ctx.progress.stop_requested()) write_file(items[i].key, items[i].tile);
+                             });
+                           },
+                       .stop = [&] { return ctx.progress.stop_requested(); }});
   // Every rank's files are written before the layer comes to exist.
   mpi::check_in();
   if (mpi::Runtime::rank() == 0) {
@@ -196,10 +236,9 @@ void write_level(const TiledLayer& layer, const WriteCatalogArgs& a, const job::
     ctx.log.info("wrote layer '" + id.name + "' zoom " + std::to_string(zoom) + " to catalog " +
                  catalog.root() + " (" + index_kind_name(a.index_strategy) + " index)");
   }
-  std::uint64_t total = 0;
-  for (auto b : bytes) total += b;
-  ctx.log.debug("write_catalog: " + std::to_string(tiles.size()) + " tile file(s) on this rank, " +
-                std::to_string(total) + " bytes");
+  ctx.log.debug_all("write_catalog: wrote " + std::to_string(counts.own) + " own and " +
+                    std::to_string(counts.foreign) + " other tile file(s), " + std::to_string(total.load()) +
+                    " bytes; shipped " + std::to_string(counts.shipped) + " to other ranks");
 }
 
 job::Shape plan(job::PlanContext& ctx, const WriteCatalogArgs& a) {
@@ -209,6 +248,8 @@ job::Shape plan(job::PlanContext& ctx, const WriteCatalogArgs& a) {
   std::uint64_t tile = 0;
   for (const auto& l : ctx.input().levels) tile = std::max(tile, l.tile_bytes());
   s.working_bytes_per_rank = job::sat_mul(3 * tile + 4096, static_cast<std::uint64_t>(max_threads()));
+  // The shared writing: a shipment sent and one received (and held while its files are written).
+  if (!is_hdf5(a)) s.working_bytes_per_rank = job::sat_add(s.working_bytes_per_rank, 2 * kShipBytes);
   return s;
 }
 
@@ -247,7 +288,10 @@ GeoTrellis 1.x-3.x and GeoPySpark read it, and `read_catalog` reads it back:
   layout) is zoom 0.
 
 Every rank writes the files of the tiles it owns, with all its threads, so nothing passes through one
-rank. Only when every rank has written its files does rank 0 write the metadata attribute (to a
+rank. A tile takes longer to compress the more varied its cells, so ranks can need very different times
+for as many tiles: every `share_ms` milliseconds the ranks check in, and a rank about to run out of
+tiles gets some from the end of a slower rank's list and writes their files itself (as `reproject`
+shares its warping; `share_ms: 0` turns it off; not for HDF5 stores). Only when every rank has written its files does rank 0 write the metadata attribute (to a
 temporary name, then renamed): a job that fails or is killed before leaves no layer that a reader sees.
 An existing layer of the same name and zoom is refused when the job is validated, unless
 `overwrite: true`; then its metadata is removed first, then its files. Files are identical whatever

@@ -146,21 +146,13 @@ std::map<SpaceTimeKey, Tile> assemble_blocks(const TiledLayer& layer, const Bloc
   return blocks;
 }
 
-// How a rank's encoding went (its debug line).
-struct EncodeStats {
-  std::size_t own = 0;      // its own blocks it encoded
-  std::size_t foreign = 0;  // blocks it encoded for other ranks
-  std::size_t shipped = 0;  // its own blocks other ranks encoded
-  int checkins = 0;
-};
-
 // Collective. This rank's blocks of the file, encoded (compressed) with all its threads, sharing the
-// work with the other ranks every `share_seconds` (0: never): the result holds the blocks this rank
-// encoded, its own or other ranks'.
+// work with the other ranks every `share_seconds` (0: never; mpi::share_work): the result holds the
+// blocks this rank encoded, its own or other ranks', and `counts` how many of each.
 std::vector<mpi::KeyedBytes> encode_blocks(const TiledLayer& layer, const BlockGrid& g,
                                            const std::vector<int>& bands, const io::GeoTiffOptions& opts,
                                            std::size_t round_bytes, double share_seconds,
-                                           job::Progress& progress, EncodeStats& stats) {
+                                           job::Progress& progress, mpi::ShareCounts& counts) {
   const LayerMetadata& md = layer.md;
   const int tc = md.layout.tile_layout.tile_cols, tr = md.layout.tile_layout.tile_rows;
   const bool tiles_are_blocks = tc == g.size && tr == g.size && g.w.c0 % tc == 0 && g.w.r0 % tr == 0;
@@ -222,73 +214,35 @@ std::vector<mpi::KeyedBytes> encode_blocks(const TiledLayer& layer, const BlockG
     });
   };
   progress.begin(local.size(), "blocks");
-  if (share_seconds <= 0 || mpi::Runtime::size() == 1) {
-    encode(local.data(), local.size(), false);
-    stats.own = local.size();
-    return encoded;
-  }
-
   // Shared: how long a block takes depends on its cells (a block of noise compresses several times
-  // slower than a smooth one), so ranks holding as many blocks can need very different times. Every
-  // `share_seconds` the ranks check in (mpi::share_check_in); a rank about to run out of blocks gets
-  // prepared blocks from the end of a slower rank's list, and sends what it encodes to the writing rank
-  // itself (gather_ordered_bytes takes any rank's blocks). The bytes do not depend on who encodes.
-  const std::size_t chunk = kBatch * static_cast<std::size_t>(std::max(1, omp_get_max_threads()));
+  // slower than a smooth one), so ranks holding as many blocks can need very different times. A rank
+  // about to run out of blocks gets prepared blocks from the end of a slower rank's list, and sends what
+  // it encodes to the writing rank itself (gather_ordered_bytes takes any rank's blocks). The bytes do
+  // not depend on who encodes.
   const std::size_t block_bytes = static_cast<std::size_t>(g.size) * static_cast<std::size_t>(g.size) *
                                   static_cast<std::size_t>(nbands) *
                                   static_cast<std::size_t>(md.cell_type.bytes());
-  const auto max_ship = static_cast<std::int64_t>(std::max<std::size_t>(1, round_bytes / block_bytes));
-  std::size_t front = 0, back = local.size();  // own blocks not yet encoded nor shipped
-  std::vector<mpi::Piece> foreign;             // blocks shipped here, to encode
-  double busy = 0;                             // seconds spent encoding
-  for (;;) {
-    const double start = mpi::Runtime::wtime();
-    while (mpi::Runtime::wtime() - start < share_seconds && !progress.stop_requested()) {
-      const double t = mpi::Runtime::wtime();
-      if (!foreign.empty()) {  // first: their owners are waiting for the writing rank to get them
-        const std::size_t n = std::min(foreign.size(), chunk);
-        std::vector<LocalBlock> blocks;
-        for (std::size_t i = 0; i < n; ++i) blocks.push_back({foreign[i].key, &foreign[i].tile});
-        encode(blocks.data(), n, true);
-        foreign.erase(foreign.begin(), foreign.begin() + static_cast<std::ptrdiff_t>(n));
-        stats.foreign += n;
-      } else if (front < back) {
-        const std::size_t n = std::min(back - front, chunk);
-        encode(local.data() + front, n, false);
-        front += n;
-        stats.own += n;
-      } else {
-        break;
-      }
-      busy += mpi::Runtime::wtime() - t;
-    }
-    if (progress.stop_requested()) {  // nothing more from this rank: the others finish theirs
-      front = back;
-      foreign.clear();
-    }
-    const double done = static_cast<double>(stats.own + stats.foreign);
-    const mpi::ShareStatus mine{static_cast<std::int64_t>(back - front),
-                                static_cast<std::int64_t>(foreign.size()), busy > 0 ? done / busy : 0.0};
-    ++stats.checkins;
-    // Nothing comes back (no results, no on_result): encoded blocks go to the writing rank from where
-    // they are.
-    const mpi::CheckIn c = mpi::share_check_in(
-        mine, share_seconds, max_ship,
-        [&](const mpi::Shipment& sh, std::vector<mpi::Piece>& items) {
-          for (std::int64_t i = 0; i < sh.count && front < back; ++i) {
-            const LocalBlock& b = local[--back];
-            Tile t = prepare(b);
-            mpi::Piece pc;
-            pc.key = b.key;
-            pc.tile = t.empty_shape() ? *b.tile : std::move(t);
-            items.push_back(std::move(pc));
-            ++stats.shipped;
-            progress.advance(1);
-          }
-        },
-        {}, [&](mpi::Piece&& pc, int) { foreign.push_back(std::move(pc)); }, [](mpi::Piece&&) {});
-    if (c.left == 0) break;
-  }
+  counts = mpi::share_work(
+      local.size(), share_seconds,
+      static_cast<std::int64_t>(std::max<std::size_t>(1, round_bytes / block_bytes)),
+      kBatch * static_cast<std::size_t>(std::max(1, omp_get_max_threads())),
+      {.own = [&](std::size_t first, std::size_t n) { encode(local.data() + first, n, false); },
+       .ship =
+           [&](std::size_t i) {
+             Tile t = prepare(local[i]);
+             mpi::Piece pc;
+             pc.key = local[i].key;
+             pc.tile = t.empty_shape() ? *local[i].tile : std::move(t);
+             progress.advance(1);
+             return pc;
+           },
+       .foreign =
+           [&](std::span<mpi::Piece> items) {
+             std::vector<LocalBlock> blocks;
+             for (auto& p : items) blocks.push_back({p.key, &p.tile});
+             encode(blocks.data(), blocks.size(), true);
+           },
+       .stop = [&] { return progress.stop_requested(); }});
   return encoded;
 }
 
@@ -338,7 +292,7 @@ void write_layer(const TiledLayer& layer, const std::string& path, const WriteGe
                                                  nbands, opts);
   const std::size_t round = static_cast<std::size_t>(a.round_mb) << 20;
   const double t0 = mpi::Runtime::wtime();
-  EncodeStats es;
+  mpi::ShareCounts es;
   const std::vector<mpi::KeyedBytes> encoded =
       encode_blocks(layer, g, bands, opts, round, static_cast<double>(a.share_ms) / 1000.0, ctx.progress, es);
   const double t1 = mpi::Runtime::wtime();

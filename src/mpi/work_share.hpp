@@ -77,8 +77,10 @@ struct ShareCounts {
 // Collective. Does this rank's `n` own items, `chunk` at a time, and the items other ranks ship to it
 // (those first: their owners wait for them), checking in every `interval` seconds (share_check_in, at
 // most `max_ship` items a shipment) until no rank has any left. With `interval` <= 0 or one rank, the
-// own items only, in one call of w.own. Which rank does an item depends on timing; what it does must
-// not. Throws what the callbacks throw, PeerFailure.
+// own items only, in one call of w.own. A rank checks in after the chunk that ends its interval, so a
+// chunk should take well under `interval`: where one chunk takes longer on every rank, the ranks go in
+// step, one chunk each per check-in, and nothing is shared. Which rank does an item depends on timing;
+// what it does must not. Throws what the callbacks throw, PeerFailure.
 ShareCounts share_work(std::size_t n, double interval, std::int64_t max_ship, std::size_t chunk,
                        const SharedWork& w);
 

@@ -32,10 +32,12 @@ Shared shared_of(const std::string& err) {
 
 // Noise in the west half (slow to compress), a constant in the east half (fast): the ranks that hold the
 // west run out last. Two bands, written in the other order, and a size that is not a whole number of
-// tiles, so the shipped blocks are the prepared ones (bands chosen, the edges blanked).
+// tiles, so the shipped blocks are the prepared ones (bands chosen, the edges blanked). Check-ins every
+// 20 ms: several of the fast ranks' batches of blocks, one of the slow ones', so a fast rank runs out
+// before the slow one is done even on a loaded machine.
 TEST(WriteGeoTiff, SharedCompressionWritesTheFileOfOneRank) {
   TempDir d;
-  const int cols = 2000, rows = 500;
+  const int cols = 2000, rows = 500;  // 16 x 4 tiles of 128 (the last column and row partial)
   std::mt19937 rng(5);
   std::uniform_real_distribution<double> noise(-1000, 1000);
   std::vector<std::vector<double>> cells(2, std::vector<double>(static_cast<std::size_t>(cols) * rows));
@@ -47,7 +49,7 @@ TEST(WriteGeoTiff, SharedCompressionWritesTheFileOfOneRank) {
                cells);
   auto job = [&](int share_ms) {
     return "version: 1\nsteps:\n  - op: read_geotiff\n    uri: " + (d / "in.tif").string() +
-           "\n  - op: tile_to_layout\n    tile_size: 64\n  - op: write_geotiff\n    uri: out.tif\n"
+           "\n  - op: tile_to_layout\n    tile_size: 128\n  - op: write_geotiff\n    uri: out.tif\n"
            "    bands: [1, 0]\n    share_ms: " +
            std::to_string(share_ms) + "\n";
   };
@@ -62,7 +64,7 @@ TEST(WriteGeoTiff, SharedCompressionWritesTheFileOfOneRank) {
   long shipped = 0;
   for (int np : {2, 3, 4}) {
     TempDir n;
-    auto r = run_job_text(n, job(1), np, "--log-level debug");
+    auto r = run_job_text(n, job(20), np, "--log-level debug");
     ASSERT_EQ(r.status, 0) << "np " << np << "\n" << r.err;
     EXPECT_TRUE(read_file(n / "out.tif") == want) << "np " << np << ": not the file of one rank";
     const Shared s = shared_of(r.err);

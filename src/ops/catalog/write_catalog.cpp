@@ -205,7 +205,7 @@ void write_level(const TiledLayer& layer, const WriteCatalogArgs& a, const job::
   const mpi::ShareCounts counts =
       mpi::share_work(tiles.size(), static_cast<double>(a.share_ms) / 1000.0,
                       static_cast<std::int64_t>(std::max<std::uint64_t>(1, kShipBytes / tile_bytes)),
-                      8 * static_cast<std::size_t>(max_threads()),
+                      static_cast<std::size_t>(max_threads()),  // a tile per thread between checks
                       {.own =
                            [&](std::size_t first, std::size_t n) {
                              parallel_for(n, [&](std::size_t i) {

@@ -191,17 +191,20 @@ std::vector<mpi::KeyedBytes> encode_blocks(const TiledLayer& layer, const BlockG
     }
     return out;
   };
-  constexpr std::size_t kBatch = 8;  // blocks per task (per in-memory GeoTIFF, for GDAL's codecs)
+  // Blocks per task: 8 per in-memory GeoTIFF for GDAL's codecs; one for libdeflate, which gains nothing
+  // from batches, so that the work shared comes in chunks of a block per thread (a rank that reaches a
+  // check-in first waits for the others to finish their chunk).
+  const std::size_t batch = encoder.compresses_with_libdeflate() ? 1 : 8;
   std::vector<mpi::KeyedBytes> encoded;
   encoded.reserve(local.size());
   // Encodes blocks[0, n) with all threads, appended to `encoded`; `shipped`: another rank prepared them.
   auto encode = [&](const LocalBlock* blocks, std::size_t n, bool shipped) {
     const std::size_t base = encoded.size();
     encoded.resize(base + n);
-    parallel_for((n + kBatch - 1) / kBatch, [&](std::size_t bi) {
+    parallel_for((n + batch - 1) / batch, [&](std::size_t bi) {
       // A stop request skips the rest: the collective that follows is where every rank stops.
       if (progress.stop_requested()) return;
-      const std::size_t i0 = bi * kBatch, i1 = std::min(n, i0 + kBatch);
+      const std::size_t i0 = bi * batch, i1 = std::min(n, i0 + batch);
       std::vector<Tile> prepared(i1 - i0);
       std::vector<const Tile*> tiles(i1 - i0);
       for (std::size_t i = i0; i < i1; ++i) {
@@ -225,7 +228,7 @@ std::vector<mpi::KeyedBytes> encode_blocks(const TiledLayer& layer, const BlockG
   counts = mpi::share_work(
       local.size(), share_seconds,
       static_cast<std::int64_t>(std::max<std::size_t>(1, round_bytes / block_bytes)),
-      kBatch * static_cast<std::size_t>(std::max(1, omp_get_max_threads())),
+      batch * static_cast<std::size_t>(std::max(1, omp_get_max_threads())),
       {.own = [&](std::size_t first, std::size_t n) { encode(local.data() + first, n, false); },
        .ship =
            [&](std::size_t i) {

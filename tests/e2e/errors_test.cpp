@@ -84,6 +84,10 @@ TEST(Errors, EveryValidationClassExitsTwoWithFileLineCol) {
       {"kind mismatch",
        "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: write_geotiff\n    uri: out.tif\n",
        "tiled layer"},
+      {"parameter of another backend",
+       "version: 1\nsteps:\n  - op: read_geotiff\n    uri: a.tif\n  - op: tile_to_layout\n  - op: "
+       "write_catalog\n    uri: hdf5://c.h5\n    layer_name: x\n    share_ms: 10\n",
+       "job.yaml:9:15: step 'write_catalog-3' (write_catalog): share_ms shares the writing"},
       {"undefined variable", "version: 1\nsteps:\n  - op: read_geotiff\n    uri: ${NOPE_NOT_SET}/a.tif\n",
        "NOPE_NOT_SET"},
   };

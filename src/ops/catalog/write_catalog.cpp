@@ -58,6 +58,10 @@ void declare(job::Schema<WriteCatalogArgs>& s) {
       c.fail(&A::deflate_level,
              "deflate_level sets the HDF5 store's compression; file catalogs are zlib level 6, "
              "as GeoTrellis writes them");
+    if (a.share_ms != 250 && a.uri.uri.rfind("hdf5://", 0) == 0)
+      c.fail(&A::share_ms,
+             "share_ms shares the writing of tile files between ranks; an HDF5 store's chunks are written "
+             "by all ranks together");
     const bool s3 = a.uri.uri.rfind("s3://", 0) == 0;
     if (!cat::valid_layer_name(a.layer_name,
                                s3 ? cat::CatalogUri::Scheme::S3 : cat::CatalogUri::Scheme::File))
@@ -291,7 +295,8 @@ Every rank writes the files of the tiles it owns, with all its threads, so nothi
 rank. A tile takes longer to compress the more varied its cells, so ranks can need very different times
 for as many tiles: every `share_ms` milliseconds the ranks check in, and a rank about to run out of
 tiles gets some from the end of a slower rank's list and writes their files itself (as `reproject`
-shares its warping; `share_ms: 0` turns it off; not for HDF5 stores). Only when every rank has written its files does rank 0 write the metadata attribute (to a
+shares its warping; `share_ms: 0` turns it off; an HDF5 store, written by all ranks together, refuses
+it). Only when every rank has written its files does rank 0 write the metadata attribute (to a
 temporary name, then renamed): a job that fails or is killed before leaves no layer that a reader sees.
 An existing layer of the same name and zoom is refused when the job is validated, unless
 `overwrite: true`; then its metadata is removed first, then its files. Files are identical whatever

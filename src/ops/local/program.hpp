@@ -107,6 +107,11 @@ class LocalProgram {
     Xor,
     Not
   };
+  // Whether f gives 1 or 0 (or NoData): the comparisons and the logic operations.
+  static constexpr bool gives_flag(Fn f) {
+    return f == Fn::Eq || f == Fn::Ne || f == Fn::Lt || f == Fn::Le || f == Fn::Gt || f == Fn::Ge ||
+           f == Fn::And || f == Fn::Or || f == Fn::Xor || f == Fn::Not;
+  }
   struct Instr {
     enum class Op {
       Load,      // dst <- band `band` of input `input`

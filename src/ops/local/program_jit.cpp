@@ -59,11 +59,6 @@ enum class Held {
   IntConst,  // an Int constant: its value converted as ToDouble does (NoData -> NaN)
 };
 
-bool is_flag_fn(Fn f) {
-  return f == Fn::Eq || f == Fn::Ne || f == Fn::Lt || f == Fn::Le || f == Fn::Gt || f == Fn::Ge ||
-         f == Fn::And || f == Fn::Or || f == Fn::Xor || f == Fn::Not;
-}
-
 // Whether the JIT compiles every instruction: floating values; Int values only where they are flags or
 // constants, whose floating form gives the interpreter's result wherever they are used:
 // - comparisons of a flag with a constant: 0 and 1 are exact in float, and rounding a constant to
@@ -101,7 +96,7 @@ bool supported(std::span<const Instr> code, std::span<const Num> regs, std::vect
         break;
       case Instr::Op::Binary: {
         const Held a = of(i.a), b = of(i.b);
-        if (is_flag_fn(i.fn)) {
+        if (LocalProgram::gives_flag(i.fn)) {
           const auto int_operand = [](Held x) { return x == Held::Flag || x == Held::IntConst; };
           const bool ok = i.num == Num::Double
                               ? a == Held::Floating && b == Held::Floating
@@ -279,7 +274,7 @@ class Emitter {
             unary(i);
           break;
         case Instr::Op::Binary:
-          if (is_flag_fn(i.fn))
+          if (LocalProgram::gives_flag(i.fn))
             flag(i);
           else
             binary(i);
@@ -439,6 +434,26 @@ class Emitter {
   static constexpr int kEqOq = 0x00, kLtOq = 0x11, kLeOq = 0x12, kUnordQ = 0x03, kNeqOq = 0x0C, kOrdQ = 0x07,
                        kGeOq = 0x1D, kGtOq = 0x1E;
 
+  // The predicate of a comparison (== != < <= > >=), -1 for the logic operations.
+  static int comparison_predicate(Fn f) {
+    switch (f) {
+      case Fn::Eq:
+        return kEqOq;
+      case Fn::Ne:
+        return kNeqOq;
+      case Fn::Lt:
+        return kLtOq;
+      case Fn::Le:
+        return kLeOq;
+      case Fn::Gt:
+        return kGtOq;
+      case Fn::Ge:
+        return kGeOq;
+      default:
+        return -1;
+    }
+  }
+
   void move(const Zmm& d, const Zmm& a) { dbl_ ? m_.vmovapd(d, a) : m_.vmovaps(d, a); }
 
   // d <- 1 where `yes`, else 0: a flag as its floating form. Reads no value register.
@@ -453,46 +468,19 @@ class Emitter {
   void flag(const Instr& i) {
     const Zmm d = z(i.dst), a = z(i.a), b = z(i.b);
     const Opmask yes(3), nodata(4), other(5);
-    auto truth = [&](const Opmask& k, const Zmm& v) { compare(k, v, kZeros, kNeqOq); };
-    switch (i.fn) {
-      case Fn::Eq:
-        compare(yes, a, b, kEqOq);
-        break;
-      case Fn::Ne:
-        compare(yes, a, b, kNeqOq);
-        break;
-      case Fn::Lt:
-        compare(yes, a, b, kLtOq);
-        break;
-      case Fn::Le:
-        compare(yes, a, b, kLeOq);
-        break;
-      case Fn::Gt:
-        compare(yes, a, b, kGtOq);
-        break;
-      case Fn::Ge:
-        compare(yes, a, b, kGeOq);
-        break;
-      case Fn::And:
-        truth(yes, a);
-        truth(other, b);
+    if (const int pred = comparison_predicate(i.fn); pred >= 0) {
+      compare(yes, a, b, pred);
+    } else if (i.fn == Fn::Not) {
+      compare(yes, a, kZeros, kEqOq);
+    } else {  // and, or, xor of the operands' truth (!= 0)
+      compare(yes, a, kZeros, kNeqOq);
+      compare(other, b, kZeros, kNeqOq);
+      if (i.fn == Fn::And)
         m_.kandw(yes, yes, other);
-        break;
-      case Fn::Or:
-        truth(yes, a);
-        truth(other, b);
+      else if (i.fn == Fn::Or)
         m_.korw(yes, yes, other);
-        break;
-      case Fn::Xor:
-        truth(yes, a);
-        truth(other, b);
+      else
         m_.kxorw(yes, yes, other);
-        break;
-      case Fn::Not:
-        compare(yes, a, kZeros, kEqOq);
-        break;
-      default:
-        throw std::runtime_error("unsupported comparison");
     }
     compare(nodata, a, b, kUnordQ);  // before d is written: d may be a or b
     set_flag(d, yes);

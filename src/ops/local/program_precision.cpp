@@ -89,9 +89,7 @@ bool single_precision_is_exact(std::span<const Instr> code, const std::vector<Nu
         const Precision &a = p[i.a], &b = p[i.b];
         const Fn f = i.fn;
         if (regs[i.dst] == Num::Int && i.num == Num::Double) return exact_range(0, 1);  // a comparison
-        if (f == Fn::Eq || f == Fn::Ne || f == Fn::Lt || f == Fn::Le || f == Fn::Gt || f == Fn::Ge ||
-            f == Fn::And || f == Fn::Or || f == Fn::Xor || f == Fn::Not)
-          return exact_range(0, 1);
+        if (LocalProgram::gives_flag(f)) return exact_range(0, 1);
         // Sums and products: exact within 2^24; beyond, one double operation rounded to float is float's
         // own (Int arithmetic wraps at 2^31 instead, so it is not followed there).
         auto sum_or_product = [&](double lo, double hi) {

@@ -174,28 +174,21 @@ job::Shape plan(job::PlanContext& ctx, const ThinArgs& a, Fold f) {
 
 job::StepValue run(job::StepContext& ctx, const ThinArgs& a, Fold f) {
   const auto names = input_names(ctx, a, f);
-  std::vector<const TiledLayer*> layers;
-  std::vector<TiledLayer*> consumed;  // inputs no later step reads: freed tile by tile
-  for (const auto& n : names) {
-    layers.push_back(&ctx.input_as<TiledLayer>(n));
-    consumed.push_back(ctx.consumable_input<TiledLayer>(n));
-  }
   auto md_of = [&](const std::string& n) -> const LayerMetadata& { return ctx.input_as<TiledLayer>(n).md; };
   // The program over every input gives the layer's cell type; a sequence op runs each key over the
   // tiles it has (a program per subset of inputs, made once).
   const LocalProgram all = compile_for(ctx, expression_of(f, names, a), names, md_of, std::nullopt);
   std::vector<std::pair<std::string, const LayerMetadata*>> mds;
-  for (std::size_t i = 0; i < names.size(); ++i) mds.emplace_back(names[i], &layers[i]->md);
+  for (const auto& n : names) mds.emplace_back(n, &md_of(n));
   const LayerMetadata md = joined_metadata(mds, all.cell_type(), all.bands(), is_sequence(f));
-  const mpi::AlignedLayers aligned =
-      mpi::align_layers(layers, names, is_sequence(f) ? mpi::Join::Union : mpi::Join::Inner,
-                        static_cast<std::size_t>(a.round_mb) << 20);
+  const JoinedInputs in =
+      join_inputs(ctx, names, is_sequence(f) ? mpi::Join::Union : mpi::Join::Inner, a.round_mb);
   std::mutex mu;
   std::map<std::vector<bool>, LocalProgram> programs;
   const int cols = md.layout.tile_layout.tile_cols, rows = md.layout.tile_layout.tile_rows;
-  ctx.progress.begin(aligned.keys.size(), "tiles");
+  ctx.progress.begin(in.aligned.keys.size(), "tiles");
   return mpi::map_aligned(
-      aligned, md,
+      in.aligned, md,
       [&](const SpaceTimeKey&, std::span<const Tile* const> tiles) {
         std::vector<bool> present(tiles.size());
         std::vector<std::string> have;
@@ -216,7 +209,7 @@ job::StepValue run(job::StepContext& ctx, const ThinArgs& a, Fold f) {
         ctx.progress.advance();
         return std::optional<Tile>(std::move(t));
       },
-      consumed);
+      in.consumed);
 }
 
 job::OpSpec thin_op(const std::string& name, Fold f, const std::string& help, const std::string& doc) {

@@ -31,4 +31,16 @@ LayerMetadata joined_metadata(const std::vector<std::pair<std::string, const Lay
   return md;
 }
 
+JoinedInputs join_inputs(job::StepContext& ctx, std::span<const std::string> names, mpi::Join join,
+                         std::int64_t round_mb) {
+  std::vector<const TiledLayer*> layers;
+  JoinedInputs in;
+  for (const auto& n : names) {
+    layers.push_back(&ctx.input_as<TiledLayer>(n));
+    in.consumed.push_back(ctx.consumable_input<TiledLayer>(n));
+  }
+  in.aligned = mpi::align_layers(layers, names, join, static_cast<std::size_t>(round_mb) << 20);
+  return in;
+}
+
 }  // namespace trellis::ops

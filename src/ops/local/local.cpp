@@ -84,31 +84,24 @@ job::Shape plan(job::PlanContext& ctx, const LocalArgs& a) {
 
 job::StepValue run(job::StepContext& ctx, const LocalArgs& a) {
   const std::vector<std::string>& names = a.expression.inputs_used();
-  std::vector<const TiledLayer*> layers;
-  std::vector<TiledLayer*> consumed;  // inputs no later step reads: freed tile by tile
   std::vector<std::pair<std::string, const LayerMetadata*>> mds;
-  for (const auto& n : names) {
-    layers.push_back(&ctx.input_as<TiledLayer>(n));
-    consumed.push_back(ctx.consumable_input<TiledLayer>(n));
-    mds.emplace_back(n, &layers.back()->md);
-  }
+  for (const auto& n : names) mds.emplace_back(n, &ctx.input_as<TiledLayer>(n).md);
   const LocalProgram p = compile(
       ctx, a, [&](const std::string& n) -> const LayerMetadata& { return ctx.input_as<TiledLayer>(n).md; });
   const LayerMetadata md = joined_metadata(mds, p.cell_type(), p.bands(), a.join == JoinKind::Union);
-  const mpi::AlignedLayers aligned =
-      mpi::align_layers(layers, names, a.join == JoinKind::Inner ? mpi::Join::Inner : mpi::Join::Union,
-                        static_cast<std::size_t>(a.round_mb) << 20);
+  const JoinedInputs in =
+      join_inputs(ctx, names, a.join == JoinKind::Inner ? mpi::Join::Inner : mpi::Join::Union, a.round_mb);
   const int cols = md.layout.tile_layout.tile_cols, rows = md.layout.tile_layout.tile_rows;
-  ctx.progress.begin(aligned.keys.size(), "tiles");
+  ctx.progress.begin(in.aligned.keys.size(), "tiles");
   // The program reads its inputs in input_names() order, which is the expression's sorted names.
   TiledLayer out = mpi::map_aligned(
-      aligned, md,
+      in.aligned, md,
       [&](const SpaceTimeKey&, std::span<const Tile* const> tiles) {
         Tile t = p.evaluate(tiles, cols, rows);
         ctx.progress.advance();
         return std::optional<Tile>(std::move(t));
       },
-      consumed);
+      in.consumed);
   return out;
 }
 

@@ -49,21 +49,14 @@ LayerMetadata check(const Ctx& ctx, MdOf md_of) {
 }
 
 job::StepValue run(job::StepContext& ctx, const LocalMaskArgs& a) {
-  const TiledLayer& layer = ctx.input_as<TiledLayer>("layer");
-  const TiledLayer& mask = ctx.input_as<TiledLayer>("mask");
   const LayerMetadata md = check(
       ctx, [&](const std::string& n) -> const LayerMetadata& { return ctx.input_as<TiledLayer>(n).md; });
-  const TiledLayer* layers[] = {&layer, &mask};
-  // Inputs no later step reads: freed tile by tile.
-  TiledLayer* const consumed[] = {ctx.consumable_input<TiledLayer>("layer"),
-                                  ctx.consumable_input<TiledLayer>("mask")};
   const std::string names[] = {"layer", "mask"};
-  const mpi::AlignedLayers aligned =
-      mpi::align_layers(layers, names, mpi::Join::Inner, static_cast<std::size_t>(a.round_mb) << 20);
+  const JoinedInputs in = join_inputs(ctx, names, mpi::Join::Inner, a.round_mb);
   const double write = a.write_mask.value_or(NAN);
-  ctx.progress.begin(aligned.keys.size(), "tiles");
+  ctx.progress.begin(in.aligned.keys.size(), "tiles");
   return mpi::map_aligned(
-      aligned, md,
+      in.aligned, md,
       [&](const SpaceTimeKey&, std::span<const Tile* const> t) {
         Tile out = *t[0];
         const Tile& m = *t[1];
@@ -90,7 +83,7 @@ job::StepValue run(job::StepContext& ctx, const LocalMaskArgs& a) {
         ctx.progress.advance();
         return std::optional<Tile>(std::move(out));
       },
-      consumed);
+      in.consumed);
 }
 
 job::Shape plan(job::PlanContext& ctx, const LocalMaskArgs& a) {

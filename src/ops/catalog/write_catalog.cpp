@@ -203,9 +203,7 @@ void write_level(const TiledLayer& layer, const WriteCatalogArgs& a, const job::
   };
   // Shared between the ranks as write_geotiff shares its compression (mpi::share_work): a tile's file
   // does not depend on which rank writes it. The check-in below stops every rank on a stop request.
-  const std::uint64_t tile_bytes = std::max<std::uint64_t>(
-      1, static_cast<std::uint64_t>(md.layout.tile_layout.tile_cols) * md.layout.tile_layout.tile_rows *
-             static_cast<std::uint64_t>(md.bands) * static_cast<std::uint64_t>(md.cell_type.bytes()));
+  const std::uint64_t tile_bytes = std::max<std::uint64_t>(1, job::PlannedLayer{md}.tile_bytes());
   const mpi::ShareCounts counts =
       mpi::share_work(tiles.size(), static_cast<double>(a.share_ms) / 1000.0,
                       static_cast<std::int64_t>(std::max<std::uint64_t>(1, kShipBytes / tile_bytes)),

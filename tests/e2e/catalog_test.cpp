@@ -15,7 +15,6 @@
 #include <map>
 #include <random>
 #include <regex>
-#include <sstream>
 #include <thread>
 
 #include "e2e/e2e_util.hpp"
@@ -151,21 +150,18 @@ TEST(Catalog, SharedWritingWritesTheCatalogOfOneRank) {
     ASSERT_EQ(r.status, 0) << "np " << np << "\n" << r.err;
     EXPECT_TRUE(catalog_files(dir / "cat") == want) << "np " << np << ": not the catalog of one rank";
     // Each rank's line: "write_catalog: wrote N own and M other tile file(s), B bytes; shipped K ...".
-    std::istringstream lines(r.err);
-    int ranks = 0;
-    long foreign = 0, sent = 0;
-    for (std::string line; std::getline(lines, line);) {
-      const auto at = line.find("write_catalog: wrote ");
-      if (at == std::string::npos) continue;
-      ++ranks;
-      foreign += std::stol(line.substr(line.find(" own and ", at) + 9));
-      sent += std::stol(line.substr(line.find("shipped ", at) + 8));
-    }
-    EXPECT_EQ(ranks, np) << r.err;
-    EXPECT_EQ(foreign, sent) << "np " << np << ": every shipped tile is written once";
-    shipped += sent;
+    const SharedCounts s = shared_counts(r.err, "write_catalog: wrote ");
+    EXPECT_EQ(s.ranks, np) << r.err;
+    EXPECT_EQ(s.foreign, s.shipped) << "np " << np << ": every shipped tile is written once";
+    shipped += s.shipped;
   }
   EXPECT_GT(shipped, 0) << "no rank shipped a tile: the sharing path was not exercised";
+  // Without sharing, the same catalog, each rank writing its own tiles.
+  fs::remove_all(dir / "cat");
+  auto r0 = run_job_text(dir, job(0), 3, "--log-level debug");
+  ASSERT_EQ(r0.status, 0) << r0.err;
+  EXPECT_TRUE(catalog_files(dir / "cat") == want);
+  EXPECT_EQ(shared_counts(r0.err, "write_catalog: wrote ").shipped, 0);
 }
 
 // The catalog's tiles decode by an independent path: the schema stored in the metadata attribute, zlib

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -88,6 +89,27 @@ inline std::vector<std::string> trellis_lines(const std::string& err) {
     pos = nl + 1;
   }
   return out;
+}
+
+// What the ranks' debug lines of a shared step say (mpi::share_work: "<marker> N own and M other ...;
+// shipped K to other ranks"): how many lines, and the sums of M (done for others) and K (shipped).
+struct SharedCounts {
+  int ranks = 0;
+  long foreign = 0, shipped = 0;
+};
+inline SharedCounts shared_counts(const std::string& err, const std::string& marker) {
+  SharedCounts s;
+  std::istringstream lines(err);
+  for (std::string line; std::getline(lines, line);) {
+    const auto at = line.find(marker);
+    if (at == std::string::npos) continue;
+    ++s.ranks;
+    if (const auto o = line.find(" own and ", at); o != std::string::npos)
+      s.foreign += std::stol(line.substr(o + 9));
+    if (const auto k = line.find("shipped ", at); k != std::string::npos)
+      s.shipped += std::stol(line.substr(k + 8));
+  }
+  return s;
 }
 
 inline nlohmann::json read_json(const fs::path& p) {

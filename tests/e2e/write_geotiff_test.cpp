@@ -2,33 +2,11 @@
 // compress ship prepared blocks to ranks about to run out, which send them to the writing rank
 // themselves. The file must be byte for byte the one rank's, whoever compresses a block.
 #include <random>
-#include <sstream>
 
 #include "e2e/e2e_util.hpp"
 
 namespace trellis::test {
 namespace {
-
-// Each rank's debug line: "write_geotiff: encoded N own and M other block(s) ...; shipped K to other
-// ranks; ...". Returns the sums of M and K and the number of lines.
-struct Shared {
-  long foreign = 0, shipped = 0;
-  int ranks = 0;
-};
-Shared shared_of(const std::string& err) {
-  Shared s;
-  std::istringstream lines(err);
-  for (std::string line; std::getline(lines, line);) {
-    const auto at = line.find("write_geotiff: encoded ");
-    if (at == std::string::npos) continue;
-    ++s.ranks;
-    if (const auto o = line.find(" own and ", at); o != std::string::npos)
-      s.foreign += std::stol(line.substr(o + 9));
-    if (const auto k = line.find("shipped ", at); k != std::string::npos)
-      s.shipped += std::stol(line.substr(k + 8));
-  }
-  return s;
-}
 
 // Noise in the west half (slow to compress), a constant in the east half (fast): the ranks that hold the
 // west run out last. Two bands, written in the other order, and a size that is not a whole number of
@@ -67,7 +45,7 @@ TEST(WriteGeoTiff, SharedCompressionWritesTheFileOfOneRank) {
     auto r = run_job_text(n, job(20), np, "--log-level debug");
     ASSERT_EQ(r.status, 0) << "np " << np << "\n" << r.err;
     EXPECT_TRUE(read_file(n / "out.tif") == want) << "np " << np << ": not the file of one rank";
-    const Shared s = shared_of(r.err);
+    const SharedCounts s = shared_counts(r.err, "write_geotiff: encoded ");
     EXPECT_EQ(s.ranks, np) << r.err;
     EXPECT_EQ(s.foreign, s.shipped) << "np " << np << ": every shipped block is encoded once";
     shipped += s.shipped;
@@ -78,7 +56,7 @@ TEST(WriteGeoTiff, SharedCompressionWritesTheFileOfOneRank) {
   auto r0 = run_job_text(off, job(0), 3, "--log-level debug");
   ASSERT_EQ(r0.status, 0) << r0.err;
   EXPECT_TRUE(read_file(off / "out.tif") == want);
-  EXPECT_EQ(shared_of(r0.err).shipped, 0);
+  EXPECT_EQ(shared_counts(r0.err, "write_geotiff: encoded ").shipped, 0);
 }
 
 }  // namespace

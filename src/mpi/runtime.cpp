@@ -3,8 +3,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
+#include <string_view>
 
 #include "mpi/comm.hpp"
+#include "mpi/sockets.hpp"
 
 namespace trellis::mpi {
 
@@ -56,6 +58,10 @@ void Runtime::init(int* argc, char*** argv) {
     prefer_quick_singleton();
     int provided = MPI_THREAD_SINGLE;
     MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    // The launcher's sockets, which MPI_Finalize uses again (sockets.hpp); TRELLIS_PMIX_NODELAY=0
+    // leaves them as MPI made them.
+    const char* nodelay = std::getenv("TRELLIS_PMIX_NODELAY");
+    if (!(nodelay && std::string_view(nodelay) == "0")) set_nodelay_on_tcp_sockets();
     s.owns_mpi = true;
     s.thread_level = provided;
   } else {

@@ -1,9 +1,9 @@
 #pragma once
 // The launcher's sockets. Open MPI's PMIx client (Debian 12: PMIx 4.2) talks to its server (mpirun's
-// daemon, or slurmstepd under srun) over a loopback TCP connection without TCP_NODELAY. Its messages are
-// small and come in bursts, so Nagle's algorithm holds each burst's second message until the server's
-// delayed acknowledgement: about 40 ms per exchange. MPI_Finalize has one such exchange (its fence), and
-// each trellis command paid it: 0.045-0.05 s of MPI_Finalize here, 0.005-0.013 s with TCP_NODELAY.
+// daemon; slurmstepd's under srun --mpi=pmix, not measured) over loopback TCP without TCP_NODELAY. Its
+// messages are small and come in bursts, so Nagle's algorithm holds each burst's second message until the
+// server's delayed acknowledgement: about 40 ms per exchange. MPI_Finalize has one such exchange (its fence),
+// and each trellis command paid it: 0.045-0.05 s of MPI_Finalize here, 0.005-0.013 s with TCP_NODELAY.
 
 namespace trellis::mpi {
 

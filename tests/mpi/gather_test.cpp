@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <climits>
 
+#include "mpi/collectives.hpp"
 #include "mpi/partition.hpp"
 #include "mpi/stats.hpp"
 #include "mpi_gen.hpp"
@@ -91,21 +93,32 @@ TEST(Gather, RootReceivesEveryByteStringInGlobalOrder) {
   for (std::size_t i = keys.size(); i-- > 0;)
     if (static_cast<int>(i % static_cast<std::size_t>(test::size())) == test::rank())
       local.push_back({keys[i], bytes_of(keys[i])});
+  std::size_t mine = 0;
+  for (const auto& kb : local) mine += kb.bytes.size();
   const auto want = sorted_keys();
-  for (int root : {0, test::size() - 1})
-    for (std::size_t round : {std::size_t{1}, std::size_t{300}, std::size_t{1} << 30}) {
-      SCOPED_TRACE("root " + std::to_string(root) + " round " + std::to_string(round));
-      std::vector<SpaceTimeKey> got;
-      gather_ordered_bytes(local, root, round, [&](const SpaceTimeKey& k, std::span<const std::byte> b) {
-        got.push_back(k);
-        const auto expect = bytes_of(k);
-        EXPECT_TRUE(std::equal(b.begin(), b.end(), expect.begin(), expect.end()));
-      });
-      if (test::rank() == root)
-        EXPECT_EQ(got, want);
-      else
-        EXPECT_TRUE(got.empty());
-    }
+  // Message limits of 10 and 1 byte cut the items (up to 96 bytes) into pieces.
+  for (std::size_t limit : {std::size_t{INT_MAX}, std::size_t{10}, std::size_t{1}})
+    for (int root : {0, test::size() - 1})
+      for (std::size_t round : {std::size_t{1}, std::size_t{300}, std::size_t{1} << 30}) {
+        SCOPED_TRACE("limit " + std::to_string(limit) + " root " + std::to_string(root) + " round " +
+                     std::to_string(round));
+        detail::set_message_limit(limit);
+        std::vector<SpaceTimeKey> got;
+        const CommStats before = stats();
+        gather_ordered_bytes(local, root, round, [&](const SpaceTimeKey& k, std::span<const std::byte> b) {
+          got.push_back(k);
+          const auto expect = bytes_of(k);
+          EXPECT_TRUE(std::equal(b.begin(), b.end(), expect.begin(), expect.end()));
+        });
+        detail::set_message_limit(INT_MAX);
+        if (test::rank() == root) {
+          EXPECT_EQ(got, want);
+          EXPECT_EQ(stats().bytes_sent - before.bytes_sent, 0u);  // root's own bytes are not sent
+        } else {
+          EXPECT_TRUE(got.empty());
+          EXPECT_EQ(stats().bytes_sent - before.bytes_sent, mine);  // the bytes alone, nothing packed
+        }
+      }
 }
 
 TEST(Gather, EmptyLayer) {

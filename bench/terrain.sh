@@ -16,7 +16,7 @@
 #   (h) trellis slope on 2 ranks, OMP_NUM_THREADS=1, the same
 # Parallel efficiency from 1 to 2 ranks: (b) / (2 x (c)) and (e) / (2 x (f)) (goal: >= 90 %), and
 # (g) / (2 x (h)): the same command on four times the cells, where starting and ending the processes
-# (mpirun, MPI's initialisation and finalisation: 0.2-0.25 s of each command) weighs less.
+# (mpirun, loading the libraries, MPI's initialisation and finalisation: about 0.3 s of each command) weighs less.
 # Checks that every output has gdaldem's grid and block size, that trellis writes the same file on 1 and
 # 2 ranks, and counts the cells where trellis and gdaldem differ by more than 1e-4 degrees (slope) or 1
 # (hillshade) (bench/compare.py, which needs Debian's python3-gdal: installed when missing, as root).
@@ -122,8 +122,9 @@ trap 'rm -f "$section_file"' EXIT
   echo "  command (mpirun's start, reading, tiling, writing the DEFLATE GeoTIFF) scales less."
   echo "- The same slope command on the DEM in 3 m cells (\`$(show "$input3")\`, 4 x the cells), (g) / (2 x (h)):"
   echo "  **$eff_big %** (goal >= 90 %: **$met_big**); the slope step alone **$step_eff_big %**. The start and end of the"
-  echo "  processes do not shrink with more ranks: a program that only initialises and finalises MPI takes 0.22 s"
-  echo "  under \`mpirun -n 1\` and 0.25 s under \`mpirun -n 2\` here, a sixth of (c)'s time."
+  echo "  processes do not shrink with more ranks: a program that only initialises and finalises MPI takes 0.19-0.20 s"
+  echo "  under \`mpirun -n 1\` and 0.21-0.22 s under \`mpirun -n 2\` here (0.15 and 0.17-0.18 s with \`TCP_NODELAY\` on its"
+  echo "  launcher socket, which trellis sets: docs/slurm.md)."
   echo
   echo "Wall clock of the whole command (mpirun included; each reads the DEM, computes, and writes a tiled DEFLATE"
   echo "GeoTIFF), median of $runs runs interleaved (a b c d e f, a b c d e f, ...); peak RSS of the largest process"

@@ -76,9 +76,10 @@ std::vector<SpaceTimeKey> plan_rounds(const std::vector<KeySize>& sizes, int roo
   return cuts;
 }
 
-// The ordered gather of items of type Item (a Tile, or bytes): `local` holds this rank's items, sorted in
-// global order; size(item) is its encoded size without the key; put(writer, item) encodes it; get(reader)
-// decodes one; deliver(key, item) runs on root in global order (rank order for equal keys).
+// The ordered gather of items of type Item (tiles; byte strings have their own, below): `local` holds this
+// rank's items, sorted in global order; size(item) is its encoded size without the key; put(writer, item)
+// encodes it; get(reader) decodes one; deliver(key, item) runs on root in global order (rank order for equal
+// keys).
 template <class Item, class Size, class Put, class Get, class Deliver>
 void gather_rounds(const std::vector<std::pair<SpaceTimeKey, const Item*>>& local, int root,
                    std::size_t round_bytes, Size size, Put put, Get get, Deliver deliver) {
@@ -201,7 +202,8 @@ void gather_ordered_bytes(
   const std::vector<SpaceTimeKey> cuts = plan_rounds(sizes, root, round_bytes, largest, &from);
   if (me != root) from.assign(1, {});
 
-  // Round i holds the keys in [cuts[i], cuts[i + 1]); ends(list, i) is where round i ends in a sorted list.
+  // Round i holds the keys in [cuts[i], cuts[i + 1]); round_end(list, begin, i, key) is where it ends in
+  // a sorted list whose round i starts at `begin`.
   auto round_end = [&](const auto& list, std::size_t begin, std::size_t i, auto key_of) {
     std::size_t end = begin;
     while (end < list.size() && (i + 1 == cuts.size() || global_order_less(key_of(list[end]), cuts[i + 1])))

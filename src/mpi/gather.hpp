@@ -29,8 +29,11 @@ struct KeyedBytes {
 };
 
 // Collective. Like gather_ordered, for byte strings: `root` receives every rank's items in global
-// (instant, row, col) order, in rounds of about round_bytes (root's own items are not copied). Keys are
-// expected to be unique across ranks; equal keys come in rank order.
+// (instant, row, col) order, in rounds of about round_bytes. Root's own items are not copied, and the
+// others' are sent from where they are, not packed (point-to-point messages, at most
+// detail::message_limit() bytes each); root delivers each from a buffer of its own. Keys are expected to
+// be unique across ranks; equal keys come in rank order. If on_root throws, root leaves and the other
+// ranks meet the failure at their next check-in.
 void gather_ordered_bytes(
     const std::vector<KeyedBytes>& local, int root, std::size_t round_bytes,
     const std::function<void(const SpaceTimeKey&, std::span<const std::byte>)>& on_root);

@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <random>
+#include <string>
 
 #include "core/expression.hpp"
 #include "ops/local/program.hpp"
@@ -21,15 +23,47 @@ namespace {
 using ops::LocalProgram;
 using ops::ProgramInput;
 
-// Checked here, not asked of ProgramJit, so that a wrong check there fails these tests (machine_code()
-// false) instead of skipping them. TRELLIS_JIT=0 turns the machine code off for the whole process.
-bool cpu_runs_the_jit() {
-  const char* off = std::getenv("TRELLIS_JIT");
-  if (off && std::string(off) == "0") return false;
+// Every test runs for each instruction set the code is generated for: AVX-512, and AVX2 (asked for with
+// TRELLIS_JIT=avx2, which a CPU with AVX-512 runs too). Whether the CPU has it is checked here, not
+// asked of ProgramJit, so that a wrong check there fails these tests (machine_code() false) instead of
+// skipping them. TRELLIS_JIT=0 turns the machine code off for the whole process.
+bool cpu_runs(const std::string& isa) {
   __builtin_cpu_init();
+  if (isa == "avx2") return __builtin_cpu_supports("avx2");
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2");
 }
+
+class ProgramJit : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const char* env = std::getenv("TRELLIS_JIT");
+    if (env && std::string(env) == "0") GTEST_SKIP() << "TRELLIS_JIT=0: programs are interpreted";
+    if (!cpu_runs(GetParam())) GTEST_SKIP() << "this CPU lacks " << GetParam() << ": no such code";
+    if (env) saved_ = env;
+    if (GetParam() == "avx2")
+      ::setenv("TRELLIS_JIT", "avx2", 1);
+    else
+      ::unsetenv("TRELLIS_JIT");
+  }
+  void TearDown() override {
+    if (saved_)
+      ::setenv("TRELLIS_JIT", saved_->c_str(), 1);
+    else
+      ::unsetenv("TRELLIS_JIT");
+  }
+  // The program compiled, and to this test's instruction set.
+  static void expect_code(const LocalProgram& p) {
+    ASSERT_TRUE(p.machine_code());
+    ASSERT_EQ(std::string(p.machine_code_isa()), GetParam());
+  }
+
+ private:
+  std::optional<std::string> saved_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Isa, ProgramJit, ::testing::Values("avx512", "avx2"),
+                         [](const auto& info) { return info.param; });
 
 LocalProgram compile(const std::string& text, const CellType& a, int a_bands, const CellType& b,
                      const std::optional<CellType>& out) {
@@ -126,9 +160,7 @@ const char* const kExpressions[] = {
     "isdata(a - b)",
 };
 
-TEST(ProgramJit, CompilesFloatingProgramsOnly) {
-  if (!cpu_runs_the_jit())
-    GTEST_SKIP() << "TRELLIS_JIT=0, or this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+TEST_P(ProgramJit, CompilesFloatingProgramsOnly) {
   const CellType u8 = CellType::parse("uint8"), f32 = CellType::parse("float32");
   EXPECT_TRUE(compile("(a - b) / (a + b)", u8, 1, u8, f32).machine_code());
   EXPECT_TRUE(compile("(a - b) / (a + b)", u8, 1, u8, CellType::parse("float64")).machine_code());
@@ -156,9 +188,7 @@ TEST(ProgramJit, CompilesFloatingProgramsOnly) {
   EXPECT_FALSE(compile("a + 1", f32, 1, f32, std::nullopt).interpreted().machine_code());
 }
 
-TEST(ProgramJit, GivesTheInterpretersCellsForEveryCellType) {
-  if (!cpu_runs_the_jit())
-    GTEST_SKIP() << "TRELLIS_JIT=0, or this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+TEST_P(ProgramJit, GivesTheInterpretersCellsForEveryCellType) {
   std::mt19937_64 rng(20261207);
   // 37 x 29 = 1,073 cells: 67 vectors of 16 floats and a tail of 1, or 134 of 8 doubles and 1.
   const int cols = 37, rows = 29;
@@ -173,6 +203,7 @@ TEST(ProgramJit, GivesTheInterpretersCellsForEveryCellType) {
                                 std::optional(CellType::parse("float64"))}) {
           const LocalProgram p = compile(text, a_ct, 1, b_ct, out);
           if (!p.machine_code()) continue;
+          ASSERT_EQ(std::string(p.machine_code_isa()), GetParam());
           ++compiled;
           SCOPED_TRACE(std::string(text) + " over " + at + ", " + bt + " -> " + p.cell_type().name() +
                        (p.single_precision() ? " (float)" : " (double)"));
@@ -187,9 +218,7 @@ TEST(ProgramJit, GivesTheInterpretersCellsForEveryCellType) {
   EXPECT_GT(compiled, 1200);
 }
 
-TEST(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
-  if (!cpu_runs_the_jit())
-    GTEST_SKIP() << "TRELLIS_JIT=0, or this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+TEST_P(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
   // a = column, b = row over values whose sign, order or NaN the instructions could get wrong.
   const double v[] = {0.0, -0.0, 1.0, -1.0, 2.5, -0.5, std::nan(""), INFINITY, -INFINITY, 1e-40, 3e38};
   constexpr int n = static_cast<int>(std::size(v));
@@ -232,16 +261,14 @@ TEST(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
                              "isdata(a) + b"}) {
       const LocalProgram p = compile(text, ct, 1, ct, std::nullopt);
       SCOPED_TRACE(std::string(text) + " over " + type);
-      ASSERT_TRUE(p.machine_code());
+      expect_code(p);
       const Tile got = p.evaluate(tiles, n, n), want = p.interpreted().evaluate(tiles, n, n);
       EXPECT_EQ(differing_cells(got, want), 0);
     }
   }
 }
 
-TEST(ProgramJit, TilesOfFewerCellsThanAVector) {
-  if (!cpu_runs_the_jit())
-    GTEST_SKIP() << "TRELLIS_JIT=0, or this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+TEST_P(ProgramJit, TilesOfFewerCellsThanAVector) {
   // Only masked passes, or a masked pass longer than the tile; several bands put them at other offsets.
   std::mt19937_64 rng(11);
   for (const auto& [cols, rows] : {std::pair{1, 1}, {3, 1}, {7, 3}, {17, 1}, {5, 5}})
@@ -255,16 +282,14 @@ TEST(ProgramJit, TilesOfFewerCellsThanAVector) {
         const LocalProgram p = out == "int8" ? compile("a > b", ct, 3, ct, std::nullopt)
                                              : compile("(a - b) / (a + b)", ct, 3, ct, CellType::parse(out));
         SCOPED_TRACE(std::to_string(cols) + "x" + std::to_string(rows) + " " + type + " -> " + out);
-        ASSERT_TRUE(p.machine_code());
+        expect_code(p);
         ASSERT_EQ(p.cell_type().name(), out);
         const Tile got = p.evaluate(tiles, cols, rows), want = p.interpreted().evaluate(tiles, cols, rows);
         EXPECT_EQ(differing_cells(got, want), 0);
       }
 }
 
-TEST(ProgramJit, BroadcastsBandsAndInterpretsMissingTiles) {
-  if (!cpu_runs_the_jit())
-    GTEST_SKIP() << "TRELLIS_JIT=0, or this CPU lacks AVX-512 (F, DQ, VL) or BMI2: programs are interpreted";
+TEST_P(ProgramJit, BroadcastsBandsAndInterpretsMissingTiles) {
   std::mt19937_64 rng(7);
   const CellType u16 = CellType::parse("uint16"), f32 = CellType::parse("float32");
   // Bands of 150 float32 cells: the second and third start 600 and 1,200 bytes after the first, so each
@@ -275,7 +300,7 @@ TEST(ProgramJit, BroadcastsBandsAndInterpretsMissingTiles) {
   for (const char* text : {"(a[3] - a[1]) / (a[3] + a[1])", "a * 2 - b"}) {
     SCOPED_TRACE(text);
     const LocalProgram p = compile(text, u16, 3, u16, f32);
-    ASSERT_TRUE(p.machine_code());
+    expect_code(p);
     const Tile got = p.evaluate(tiles, 50, 3), want = p.interpreted().evaluate(tiles, 50, 3);
     ASSERT_EQ(got.bands(), want.bands());
     EXPECT_EQ(differing<float>(got, want), 0);

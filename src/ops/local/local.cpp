@@ -144,16 +144,18 @@ calculator: `inputs` names the layers, `expression` says what each cell of the r
 The expression is compiled once per step into a program of whole-block operations (512 cells at a
 time, compiled for AVX-512, AVX2 and the x86-64 baseline), never interpreted cell by cell.
 
-On a CPU with AVX-512, a program whose arithmetic is floating point (a `float32` or `float64` layer, or
-an integer layer with `cell_type: float32`, as NDVI is) is compiled to machine code instead: one loop
-that computes each cell's whole expression in vector registers and stores only the result, with
-streaming stores. It uses `+ - * /`, unary `-`, `abs`, `sqrt`, `floor`, `ceil`, `min`, `max`, the
+On a CPU with AVX-512 or AVX2, a program whose arithmetic is floating point (a `float32` or `float64`
+layer, or an integer layer with `cell_type: float32`, as NDVI is) is compiled to machine code instead:
+one loop that computes each cell's whole expression in vector registers and stores only the result
+(with streaming stores on AVX-512; AVX2 code, for CPUs such as AMD's Zen 2 and 3, uses plain stores and
+at most 12 live values). It uses `+ - * /`, unary `-`, `abs`, `sqrt`, `floor`, `ceil`, `min`, `max`, the
 comparisons, `and or xor not`, `isnodata`, `isdata` and `if`, so thresholds and masks such as
 `if(ndvi > 0.2, ndvi, 0)` or `ndvi > 0.2` (an `int8` of 0 and 1) are compiled, and it gives exactly the
 cells of the block program. Anything else (integer arithmetic, `exp`, `log`, `pow`, `round`, `mean`, a
 result with user-defined NoData, a comparison stored as another integer type) runs as the block
 program.
-`TRELLIS_JIT=0` in the environment turns the machine code off.
+`TRELLIS_JIT=0` in the environment turns the machine code off; `TRELLIS_JIT=avx2` asks for AVX2 code
+on a CPU that has AVX-512 too (both give the same cells).
 
 Where it gives the same cells, the program computes in float instead of double: half the memory per
 value and twice the cells per vector instruction. That is when the result is `float32`, every value

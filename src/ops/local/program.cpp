@@ -383,4 +383,8 @@ LocalProgram LocalProgram::compile(const Expression& e, const std::map<std::stri
   return p;
 }
 
+const char* LocalProgram::machine_code_isa() const {
+  return jit_ ? jit_->isa() : "";
+}
+
 }  // namespace trellis::ops

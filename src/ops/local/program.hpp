@@ -56,9 +56,11 @@ class LocalProgram {
   // for these when 53 >= 2 x 24 + 2). Half the bytes per register and twice the lanes per instruction.
   bool single_precision() const { return single_; }
 
-  // Whether evaluate() runs the program as AVX-512 machine code (program_jit.hpp) where it can, which
-  // gives the interpreter's cells; the interpreter runs it otherwise.
+  // Whether evaluate() runs the program as machine code (AVX-512 or AVX2, program_jit.hpp) where it can,
+  // which gives the interpreter's cells; the interpreter runs it otherwise.
   bool machine_code() const { return jit_ != nullptr; }
+  // The instruction set of that code: "avx512" or "avx2" ("" when interpreted).
+  const char* machine_code_isa() const;
   // This program without its machine code: evaluate() interprets it (to compare the two).
   LocalProgram interpreted() const {
     LocalProgram p = *this;

@@ -1,10 +1,12 @@
-// The AVX-512 code generator of local programs (program_jit.hpp). One function per program:
+// The AVX-512 code generator of local programs (program_jit.hpp), and what both generators share (the
+// AVX2 one is program_jit_avx2.cpp). One function per program (jit::Kernel):
 //   void f(const void* const* bands, void* out, std::size_t n)
 // bands[j] is the band the j-th Load reads. A masked pass takes the cells before the output's first
 // aligned vector, the loop 16 cells (float) or 8 (double) at a time in zmm registers, and a last
 // masked pass the remainder.
 #include "ops/local/program_jit.hpp"
 
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
@@ -12,18 +14,17 @@
 #include <limits>
 #include <stdexcept>
 
-#if defined(TRELLIS_HAVE_XBYAK)
-#include <xbyak/xbyak.h>
-#endif
+#include "ops/local/program_jit_emit.hpp"
 
 namespace trellis::ops {
 
 using Instr = LocalProgram::Instr;
 using Num = LocalProgram::Num;
 using Fn = LocalProgram::Fn;
-using Kernel = void (*)(const void* const*, void*, std::size_t);
 
 #if defined(TRELLIS_HAVE_XBYAK)
+
+using jit::Kernel;
 
 struct ProgramJit::Machine : Xbyak::CodeGenerator {
   // Writable while the code is emitted, then read and execute only (ProgramJit::compile).
@@ -31,23 +32,80 @@ struct ProgramJit::Machine : Xbyak::CodeGenerator {
   Kernel kernel = nullptr;
 };
 
+namespace jit {
+
+int comparison_predicate(Fn f) {
+  switch (f) {
+    case Fn::Eq:
+      return kEqOq;
+    case Fn::Ne:
+      return kNeqOq;
+    case Fn::Lt:
+      return kLtOq;
+    case Fn::Le:
+      return kLeOq;
+    case Fn::Gt:
+      return kGtOq;
+    case Fn::Ge:
+      return kGeOq;
+    default:
+      return -1;
+  }
+}
+
+std::vector<int> allocate_registers(const ProgramJit::Source& s, int count) {
+  const auto& code = s.code;
+  std::vector<int> last(s.regs.size(), -1);
+  for (std::size_t j = 0; j < code.size(); ++j)
+    for (int r : {code[j].a, code[j].b, code[j].c})
+      if (r >= 0) last[static_cast<std::size_t>(r)] = static_cast<int>(j);
+  std::vector<int> reg(s.regs.size(), -1);
+  std::vector<bool> busy(static_cast<std::size_t>(count), false);
+  for (std::size_t j = 0; j < code.size(); ++j) {
+    const Instr& i = code[j];
+    for (int r : {i.a, i.b, i.c})
+      if (r >= 0 && last[static_cast<std::size_t>(r)] == static_cast<int>(j) && r != s.result &&
+          reg[static_cast<std::size_t>(r)] >= 0)
+        busy[static_cast<std::size_t>(reg[static_cast<std::size_t>(r)])] = false;
+    int v = 0;
+    while (v < count && busy[static_cast<std::size_t>(v)]) ++v;
+    if (v == count) throw std::runtime_error("too many live values");
+    reg[static_cast<std::size_t>(i.dst)] = v;
+    busy[static_cast<std::size_t>(v)] =
+        last[static_cast<std::size_t>(i.dst)] > static_cast<int>(j) || i.dst == s.result;
+  }
+  return reg;
+}
+
+}  // namespace jit
+
 namespace {
 
 using namespace Xbyak;
+using namespace jit;
 
 // Value registers zmm0..zmm27; zmm28 scratch, zmm30 zeros, zmm31 NaNs.
 constexpr int kValueRegs = 28;
 const Zmm kZeros(30), kNaNs(31);
 
-bool cpu_has_avx512() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2");
-}
-
-bool jit_disabled_by_environment() {
+// The instruction set the machine code is generated for: AVX-512 (F, DQ, VL, and BMI2) where the CPU
+// has it, else AVX2; none with TRELLIS_JIT=0. TRELLIS_JIT=avx2 asks for AVX2 code on a CPU with
+// AVX-512 too (to compare the two). Read at each compile: a step compiles its program once.
+enum class Isa { None, Avx2, Avx512 };
+Isa chosen_isa() {
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("bmi2");
+  }();
+  static const bool avx2 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
   const char* v = std::getenv("TRELLIS_JIT");
-  return v && std::strcmp(v, "0") == 0;
+  if (v && std::strcmp(v, "0") == 0) return Isa::None;
+  if (v && std::strcmp(v, "avx2") == 0) return avx2 ? Isa::Avx2 : Isa::None;
+  return avx512 ? Isa::Avx512 : avx2 ? Isa::Avx2 : Isa::None;
 }
 
 // What the machine code holds in each program register; its lanes always hold floating values.
@@ -185,32 +243,11 @@ class Emitter {
     m_.kmovw(m_.k2, m_.r8d);
   }
 
-  // zmm register of each program register, by liveness in program order.
+  // zmm register of each program register, by liveness in program order; the Load slots.
   void allocate() {
-    const auto& code = s_.code;
-    std::vector<int> last(s_.regs.size(), -1);
-    for (std::size_t j = 0; j < code.size(); ++j)
-      for (int r : {code[j].a, code[j].b, code[j].c})
-        if (r >= 0) last[static_cast<std::size_t>(r)] = static_cast<int>(j);
-    reg_.assign(s_.regs.size(), -1);
-    std::vector<bool> busy(kValueRegs, false);
-    for (std::size_t j = 0; j < code.size(); ++j) {
-      const Instr& i = code[j];
-      // Operands whose last use this is are free for the destination: each sequence below reads its
-      // operands before it writes its destination.
-      for (int r : {i.a, i.b, i.c})
-        if (r >= 0 && last[static_cast<std::size_t>(r)] == static_cast<int>(j) && r != s_.result &&
-            reg_[static_cast<std::size_t>(r)] >= 0)
-          busy[static_cast<std::size_t>(reg_[static_cast<std::size_t>(r)])] = false;
-      int z = 0;
-      while (z < kValueRegs && busy[static_cast<std::size_t>(z)]) ++z;
-      if (z == kValueRegs) throw std::runtime_error("too many live values");
-      reg_[static_cast<std::size_t>(i.dst)] = z;
-      busy[static_cast<std::size_t>(z)] =
-          last[static_cast<std::size_t>(i.dst)] > static_cast<int>(j) || i.dst == s_.result;
-    }
+    reg_ = allocate_registers(s_, kValueRegs);
     int loads = 0;
-    for (const Instr& i : code) load_index_.push_back(i.op == Instr::Op::Load ? loads++ : -1);
+    for (const Instr& i : s_.code) load_index_.push_back(i.op == Instr::Op::Load ? loads++ : -1);
   }
 
   Zmm z(int program_reg) const { return Zmm(reg_[static_cast<std::size_t>(program_reg)]); }
@@ -430,30 +467,6 @@ class Emitter {
     }
   }
 
-  // Predicates of vcmpp[sd]: ordered (false where either is NaN) and quiet.
-  static constexpr int kEqOq = 0x00, kLtOq = 0x11, kLeOq = 0x12, kUnordQ = 0x03, kNeqOq = 0x0C, kOrdQ = 0x07,
-                       kGeOq = 0x1D, kGtOq = 0x1E;
-
-  // The predicate of a comparison (== != < <= > >=), -1 for the logic operations.
-  static int comparison_predicate(Fn f) {
-    switch (f) {
-      case Fn::Eq:
-        return kEqOq;
-      case Fn::Ne:
-        return kNeqOq;
-      case Fn::Lt:
-        return kLtOq;
-      case Fn::Le:
-        return kLeOq;
-      case Fn::Gt:
-        return kGtOq;
-      case Fn::Ge:
-        return kGeOq;
-      default:
-        return -1;
-    }
-  }
-
   void move(const Zmm& d, const Zmm& a) { dbl_ ? m_.vmovapd(d, a) : m_.vmovaps(d, a); }
 
   // d <- 1 where `yes`, else 0: a flag as its floating form. Reads no value register.
@@ -562,8 +575,8 @@ ProgramJit::~ProgramJit() = default;
 
 std::shared_ptr<const ProgramJit> ProgramJit::compile(const Source& s) {
 #if defined(TRELLIS_HAVE_XBYAK)
-  static const bool usable = cpu_has_avx512() && !jit_disabled_by_environment();
-  if (!usable) return nullptr;
+  const Isa isa = chosen_isa();
+  if (isa == Isa::None) return nullptr;
   std::vector<Held> held;
   if (!supported(s.code, s.regs, held)) return nullptr;
   // How the result is stored: a floating result computed in place, or double stored as float32; a flag
@@ -582,7 +595,12 @@ std::shared_ptr<const ProgramJit> ProgramJit::compile(const Source& s) {
   std::shared_ptr<ProgramJit> p(new ProgramJit());
   try {
     p->machine_ = std::make_unique<Machine>(4096 + 512 * s.code.size());
-    Emitter(*p->machine_, s).emit();
+    if (isa == Isa::Avx512) {
+      Emitter(*p->machine_, s).emit();
+    } else {
+      emit_avx2(*p->machine_, s);
+      p->whole_vectors_ = s.single ? 8 : 4;
+    }
     p->machine_->setProtectModeRE();
     p->machine_->kernel = p->machine_->getCode<Kernel>();
   } catch (const std::exception&) {
@@ -606,15 +624,37 @@ bool ProgramJit::run(std::span<const Tile* const> tiles, Tile& out) const {
   }
   std::vector<const void*> bands(loads_.size());
   const std::size_t cells = out.cells();
+  // AVX2 code takes whole vectors: the last cells go through a vector's worth of scratch each (at most
+  // 8 cells of 4 bytes, or 4 of 8), zeros beyond them.
+  const std::size_t whole =
+      whole_vectors_ > 0 ? cells - cells % static_cast<std::size_t>(whole_vectors_) : cells;
+  const std::size_t rest = cells - whole;
+  std::vector<std::array<std::byte, 32>> scratch(rest > 0 ? loads_.size() + 1 : 0);
+  std::vector<const void*> rest_bands(rest > 0 ? loads_.size() : 0);
+  const std::size_t out_bytes = static_cast<std::size_t>(out.cell_type().bytes());
   for (int ob = 0; ob < out.bands(); ++ob) {
     for (std::size_t j = 0; j < loads_.size(); ++j) {
       const LoadSlot& l = loads_[j];
       const int band = l.band >= 0 ? l.band : (input_bands_[static_cast<std::size_t>(l.input)] == 1 ? 0 : ob);
       bands[j] = tiles[static_cast<std::size_t>(l.input)]->band_data(band);
     }
-    machine_->kernel(bands.data(), out.band_data(ob), cells);
+    machine_->kernel(bands.data(), out.band_data(ob), whole);
+    if (rest == 0) continue;
+    for (std::size_t j = 0; j < loads_.size(); ++j) {
+      const std::size_t bytes = static_cast<std::size_t>(loads_[j].cell_type.bytes());
+      scratch[j].fill(std::byte{0});
+      std::memcpy(scratch[j].data(), static_cast<const std::byte*>(bands[j]) + whole * bytes, rest * bytes);
+      rest_bands[j] = scratch[j].data();
+    }
+    machine_->kernel(rest_bands.data(), scratch.back().data(), static_cast<std::size_t>(whole_vectors_));
+    std::memcpy(static_cast<std::byte*>(out.band_data(ob)) + whole * out_bytes, scratch.back().data(),
+                rest * out_bytes);
   }
   return true;
+}
+
+const char* ProgramJit::isa() const {
+  return whole_vectors_ > 0 ? "avx2" : "avx512";
 }
 
 }  // namespace trellis::ops

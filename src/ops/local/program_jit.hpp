@@ -1,5 +1,5 @@
 #pragma once
-// Local programs compiled to AVX-512 machine code (with xbyak), one fused loop per program: each cell's
+// Local programs compiled to machine code (with xbyak), one fused loop per program: each cell's
 // whole expression is computed in vector registers, and only the result is stored. The block
 // interpreter (program_eval.cpp) stores every intermediate value, one pass per instruction, which makes
 // it limited by stores: the NDVI step ran at 18 % of the memory bandwidth with it.
@@ -14,8 +14,11 @@
 // constant that only flags, if() and conversions use; the result is stored with NaN as NoData (computed
 // in place, or double stored as float32), or is a flag stored as float or as int8 with NoData -128, and
 // every operation is one of those above, Neg, Abs or Select. Everything else (Int arithmetic, other
-// Int results, mean, exp, log, pow, round) is left to the interpreter, as are CPUs without AVX-512 (F, DQ,
-// VL, BMI2) and processes with TRELLIS_JIT=0 in their environment.
+// Int results, mean, exp, log, pow, round) is left to the interpreter.
+//
+// The code is AVX-512 (F, DQ, VL, and BMI2) where the CPU has it, else AVX2 (program_jit_avx2.cpp: the
+// same operations in ymm registers, vector masks for k registers); TRELLIS_JIT=avx2 asks for AVX2 code
+// on a CPU with AVX-512 too, TRELLIS_JIT=0 for none. Other CPUs interpret.
 #include <memory>
 #include <span>
 #include <vector>
@@ -49,6 +52,9 @@ class ProgramJit {
   // deterministic; does not throw.
   bool run(std::span<const Tile* const> tiles, Tile& out) const;
 
+  // The instruction set of the code: "avx512" or "avx2".
+  const char* isa() const;
+
   ProgramJit(const ProgramJit&) = delete;
   ProgramJit& operator=(const ProgramJit&) = delete;
   ~ProgramJit();
@@ -65,6 +71,7 @@ class ProgramJit {
   std::unique_ptr<Machine> machine_;
   std::vector<LoadSlot> loads_;
   std::vector<int> input_bands_;
+  int whole_vectors_ = 0;  // AVX2: the kernel takes whole vectors of this many cells (run() the rest)
 };
 
 }  // namespace trellis::ops

@@ -1,0 +1,38 @@
+#pragma once
+// What the two code generators of local programs share (internal to ops/local): program_jit.cpp emits
+// AVX-512 code, program_jit_avx2.cpp AVX2 code for CPUs without AVX-512 (AMD Zen 2 and 3, Intel before
+// Skylake-X). Both compute the interpreter's cells (program_jit.hpp says how).
+#if defined(TRELLIS_HAVE_XBYAK)
+#include <xbyak/xbyak.h>
+
+#include <vector>
+
+#include "ops/local/program_jit.hpp"
+
+namespace trellis::ops::jit {
+
+// void f(const void* const* bands, void* out, std::size_t n): bands[j] is the band the j-th Load reads.
+using Kernel = void (*)(const void* const*, void*, std::size_t);
+
+// Predicates of vcmpp[sd] (the same in VEX and EVEX encodings): ordered (false where either operand is
+// NaN) and quiet.
+inline constexpr int kEqOq = 0x00, kLtOq = 0x11, kLeOq = 0x12, kUnordQ = 0x03, kNeqOq = 0x0C, kOrdQ = 0x07,
+                     kGeOq = 0x1D, kGtOq = 0x1E;
+
+// The predicate of a comparison (== != < <= > >=), -1 for the logic operations. Not collective,
+// deterministic, does not throw.
+int comparison_predicate(LocalProgram::Fn f);
+
+// The vector register (0 .. count - 1) of each program register, allocated by liveness in program order:
+// an operand whose last use is an instruction frees its register for that instruction's destination
+// (every emitted sequence reads its operands before it writes its destination). Deterministic; throws
+// std::runtime_error when the program needs more than `count` live registers.
+std::vector<int> allocate_registers(const ProgramJit::Source& s, int count);
+
+// Emits the AVX2 kernel of `s` (whose instructions supported() accepted) into `m`: it computes the
+// cells [0, n - n % lanes) (lanes: 8 floats or 4 doubles); ProgramJit::run passes the remainder through
+// a vector's worth of scratch. Throws Xbyak::Error or std::runtime_error (the interpreter runs then).
+void emit_avx2(Xbyak::CodeGenerator& m, const ProgramJit::Source& s);
+
+}  // namespace trellis::ops::jit
+#endif

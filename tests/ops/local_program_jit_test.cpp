@@ -72,6 +72,14 @@ LocalProgram compile(const std::string& text, const CellType& a, int a_bands, co
   return LocalProgram::compile(e, inputs, out);
 }
 
+// The tiles of `a` and `b` in the order p.evaluate takes them: the inputs the program reads
+// (input_names(); a program of one of them takes that one alone).
+std::vector<const Tile*> inputs_of(const LocalProgram& p, const Tile& a, const Tile& b) {
+  std::vector<const Tile*> out;
+  for (const std::string& name : p.input_names()) out.push_back(name == "a" ? &a : &b);
+  return out;
+}
+
 // Random stored values of `ct`, a fifth of them the ones that go wrong.
 Tile random_tile(const CellType& ct, int cols, int rows, int bands, std::mt19937_64& rng) {
   Tile t = Tile::uninitialized(ct, cols, rows, bands);
@@ -160,7 +168,7 @@ const char* const kExpressions[] = {
     "isdata(a - b)",
 };
 
-TEST_P(ProgramJit, CompilesFloatingProgramsOnly) {
+TEST_P(ProgramJit, CompilesTheProgramsItSupports) {
   const CellType u8 = CellType::parse("uint8"), f32 = CellType::parse("float32");
   EXPECT_TRUE(compile("(a - b) / (a + b)", u8, 1, u8, f32).machine_code());
   EXPECT_TRUE(compile("(a - b) / (a + b)", u8, 1, u8, CellType::parse("float64")).machine_code());
@@ -171,9 +179,14 @@ TEST_P(ProgramJit, CompilesFloatingProgramsOnly) {
   EXPECT_TRUE(compile("if((a > 1) and not isnodata(b), a, b)", f32, 1, f32, std::nullopt).machine_code());
   EXPECT_TRUE(compile("(a > b) * a", f32, 1, f32, std::nullopt).machine_code());
   EXPECT_TRUE(compile("if(a > b, a, b)", u8, 1, u8, f32).machine_code());
-  // Int arithmetic (of layers, or of flags), an Int condition that is not a flag, a flag result, two
-  // constants compared; mean, libm, round; an integer or user-defined NoData result.
-  EXPECT_FALSE(compile("a + b", u8, 1, u8, std::nullopt).machine_code());
+  // Int arithmetic of integer layers, in int32 lanes.
+  EXPECT_TRUE(compile("a + b", u8, 1, u8, std::nullopt).machine_code());
+  EXPECT_TRUE(
+      compile("max(a, b) * 3 - abs(-b)", u8, 1, CellType::parse("int16"), std::nullopt).machine_code());
+  // Int division, Int arithmetic of flags, an Int condition that is not a flag, two constants compared;
+  // mean, libm, round; an integer result of floating values, user-defined NoData of a float result.
+  EXPECT_FALSE(compile("a / b", u8, 1, u8, std::nullopt).machine_code());
+  EXPECT_FALSE(compile("a + b", u8, 1, u8, CellType::parse("float32")).interpreted().machine_code());
   EXPECT_FALSE(compile("(a > 1) + (b > 1) + a", f32, 1, f32, std::nullopt).machine_code());
   EXPECT_FALSE(compile("if(a, b, b)", u8, 1, f32, std::nullopt).machine_code());
   EXPECT_TRUE(compile("a > b", f32, 1, f32, std::nullopt).machine_code());  // int8 0, 1 or -128
@@ -197,7 +210,6 @@ TEST_P(ProgramJit, GivesTheInterpretersCellsForEveryCellType) {
     for (const char* bt : {"uint8", at}) {
       const CellType a_ct = CellType::parse(at), b_ct = CellType::parse(bt);
       const Tile a = random_tile(a_ct, cols, rows, 1, rng), b = random_tile(b_ct, cols, rows, 1, rng);
-      const Tile* tiles[] = {&a, &b};
       for (const char* text : kExpressions)
         for (const auto& out : {std::optional<CellType>{}, std::optional(CellType::parse("float32")),
                                 std::optional(CellType::parse("float64"))}) {
@@ -207,15 +219,64 @@ TEST_P(ProgramJit, GivesTheInterpretersCellsForEveryCellType) {
           ++compiled;
           SCOPED_TRACE(std::string(text) + " over " + at + ", " + bt + " -> " + p.cell_type().name() +
                        (p.single_precision() ? " (float)" : " (double)"));
-          const Tile got = p.evaluate(tiles, cols, rows);
-          const Tile want = p.interpreted().evaluate(tiles, cols, rows);
+          const Tile got = p.evaluate(inputs_of(p, a, b), cols, rows);
+          const Tile want = p.interpreted().evaluate(inputs_of(p, a, b), cols, rows);
           ASSERT_EQ(got.cell_type(), want.cell_type());
           EXPECT_EQ(differing_cells(got, want), 0);
         }
     }
-  // Every float result of every pair above, and the flags stored as int8, less the integer results of
-  // Int programs.
+  // Every float result of every pair above, the flags stored as int8 and the Int programs' results.
   EXPECT_GT(compiled, 1200);
+}
+
+// Int programs (int32 lanes, NoData INT_MIN): + - * min max, unary - and abs over every integer cell
+// type, stored as every integer type, wrapped and with NoData as the interpreter stores them.
+TEST_P(ProgramJit, IntProgramsGiveTheInterpretersCells) {
+  std::mt19937_64 rng(42);
+  const int cols = 37, rows = 29;  // 1,073 cells: a partial vector at the end
+  const char* const int_types[] = {"int8raw",    "int8",      "int8ud-7", "uint8raw",     "uint8",
+                                   "uint8ud200", "int16raw",  "int16",    "int16ud-9999", "uint16raw",
+                                   "uint16",     "uint16ud7", "int32raw", "int32",        "int32ud-5"};
+  const char* const expressions[] = {"a + b",         "a - b",       "a * b",       "min(a, b)",
+                                     "max(a, b) - 3", "-a + abs(b)", "a * 300 + 7", "b - a * a * a"};
+  int compiled = 0;
+  for (const char* at : int_types)
+    for (const char* bt : {"uint8", "int16ud-9999", at}) {
+      const CellType a_ct = CellType::parse(at), b_ct = CellType::parse(bt);
+      const Tile a = random_tile(a_ct, cols, rows, 1, rng), b = random_tile(b_ct, cols, rows, 1, rng);
+      for (const char* text : expressions)
+        for (const char* out :
+             {"", "int8", "uint8", "int16", "uint16ud7", "int32raw", "int32", "uint8ud200"}) {
+          const auto out_ct = *out ? std::optional(CellType::parse(out)) : std::nullopt;
+          const LocalProgram p = compile(text, a_ct, 1, b_ct, out_ct);
+          SCOPED_TRACE(std::string(text) + " over " + at + ", " + bt + " -> " + p.cell_type().name());
+          expect_code(p);
+          ++compiled;
+          const Tile got = p.evaluate(inputs_of(p, a, b), cols, rows);
+          const Tile want = p.interpreted().evaluate(inputs_of(p, a, b), cols, rows);
+          ASSERT_EQ(got.cell_type(), want.cell_type());
+          EXPECT_EQ(differing_cells(got, want), 0);
+        }
+    }
+  EXPECT_EQ(compiled, 15 * 3 * 8 * 8);
+  // Overflow wraps as Scala's Int: 2^31 - 1 + 1 is INT_MIN, which is NoData from then on.
+  const CellType i32 = CellType::parse("int32");
+  Tile a(i32, 9, 1), b(i32, 9, 1);
+  const std::int32_t big = std::numeric_limits<std::int32_t>::max();
+  const std::int32_t av[] = {big, big, -big, 65536, 46341, 3, -1, 0, 7};
+  const std::int32_t bv[] = {1, big, -1, 65536, 46341, -5, big, big, 7};
+  for (int c = 0; c < 9; ++c) {
+    a.band_as<std::int32_t>(0)[c] = av[c];
+    b.band_as<std::int32_t>(0)[c] = bv[c];
+  }
+  for (const char* text : {"a + b", "a * b", "a - b + 1", "(a + b) * 0 + 1"}) {
+    SCOPED_TRACE(text);
+    const LocalProgram p = compile(text, i32, 1, i32, std::nullopt);
+    expect_code(p);
+    EXPECT_EQ(differing_cells(p.evaluate(inputs_of(p, a, b), 9, 1),
+                              p.interpreted().evaluate(inputs_of(p, a, b), 9, 1)),
+              0);
+  }
 }
 
 TEST_P(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
@@ -230,7 +291,6 @@ TEST_P(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
         a.set(0, c, r, v[c]);
         b.set(0, c, r, v[r]);
       }
-    const Tile* tiles[] = {&a, &b};
     for (const char* text : {"min(a, b)",
                              "max(a, b)",
                              "a - b",
@@ -262,7 +322,8 @@ TEST_P(ProgramJit, GivesTheInterpretersCellsForEveryPairOfSpecialValues) {
       const LocalProgram p = compile(text, ct, 1, ct, std::nullopt);
       SCOPED_TRACE(std::string(text) + " over " + type);
       expect_code(p);
-      const Tile got = p.evaluate(tiles, n, n), want = p.interpreted().evaluate(tiles, n, n);
+      const Tile got = p.evaluate(inputs_of(p, a, b), n, n),
+                 want = p.interpreted().evaluate(inputs_of(p, a, b), n, n);
       EXPECT_EQ(differing_cells(got, want), 0);
     }
   }
@@ -278,13 +339,13 @@ TEST_P(ProgramJit, TilesOfFewerCellsThanAVector) {
         if (out == "int8" && std::string(type) == "uint8") continue;
         const CellType ct = CellType::parse(type);
         const Tile a = random_tile(ct, cols, rows, 3, rng), b = random_tile(ct, cols, rows, 1, rng);
-        const Tile* tiles[] = {&a, &b};
         const LocalProgram p = out == "int8" ? compile("a > b", ct, 3, ct, std::nullopt)
                                              : compile("(a - b) / (a + b)", ct, 3, ct, CellType::parse(out));
         SCOPED_TRACE(std::to_string(cols) + "x" + std::to_string(rows) + " " + type + " -> " + out);
         expect_code(p);
         ASSERT_EQ(p.cell_type().name(), out);
-        const Tile got = p.evaluate(tiles, cols, rows), want = p.interpreted().evaluate(tiles, cols, rows);
+        const Tile got = p.evaluate(inputs_of(p, a, b), cols, rows),
+                   want = p.interpreted().evaluate(inputs_of(p, a, b), cols, rows);
         EXPECT_EQ(differing_cells(got, want), 0);
       }
 }
@@ -296,12 +357,12 @@ TEST_P(ProgramJit, BroadcastsBandsAndInterpretsMissingTiles) {
   // band starts at another offset from a 64-byte line, and the masked pass before the aligned vectors
   // covers another number of cells.
   const Tile a = random_tile(u16, 50, 3, 3, rng), b = random_tile(u16, 50, 3, 1, rng);
-  const Tile* tiles[] = {&a, &b};
   for (const char* text : {"(a[3] - a[1]) / (a[3] + a[1])", "a * 2 - b"}) {
     SCOPED_TRACE(text);
     const LocalProgram p = compile(text, u16, 3, u16, f32);
     expect_code(p);
-    const Tile got = p.evaluate(tiles, 50, 3), want = p.interpreted().evaluate(tiles, 50, 3);
+    const Tile got = p.evaluate(inputs_of(p, a, b), 50, 3),
+               want = p.interpreted().evaluate(inputs_of(p, a, b), 50, 3);
     ASSERT_EQ(got.bands(), want.bands());
     EXPECT_EQ(differing<float>(got, want), 0);
   }

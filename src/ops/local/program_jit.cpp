@@ -77,6 +77,36 @@ std::vector<int> allocate_registers(const ProgramJit::Source& s, int count) {
   return reg;
 }
 
+bool int_program(const ProgramJit::Source& s) {
+  for (const Num n : s.regs)
+    if (n != Num::Int) return false;
+  for (const Instr& i : s.code) {
+    switch (i.op) {
+      case Instr::Op::Load: {
+        const CellKind k = s.inputs[static_cast<std::size_t>(i.input)].cell_type.kind;
+        if (k != CellKind::Int8 && k != CellKind::UInt8 && k != CellKind::Int16 && k != CellKind::UInt16 &&
+            k != CellKind::Int32)
+          return false;
+        break;
+      }
+      case Instr::Op::Const:
+        break;
+      case Instr::Op::Unary:
+        if (i.fn != Fn::Neg && i.fn != Fn::Abs) return false;
+        break;
+      case Instr::Op::Binary:
+        if (i.fn != Fn::Add && i.fn != Fn::Sub && i.fn != Fn::Mul && i.fn != Fn::Min && i.fn != Fn::Max)
+          return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  const CellKind out = s.out_ct.kind;
+  return out == CellKind::Int8 || out == CellKind::UInt8 || out == CellKind::Int16 ||
+         out == CellKind::UInt16 || out == CellKind::Int32;
+}
+
 }  // namespace jit
 
 namespace {
@@ -84,9 +114,9 @@ namespace {
 using namespace Xbyak;
 using namespace jit;
 
-// Value registers zmm0..zmm27; zmm28 scratch, zmm30 zeros, zmm31 NaNs.
+// Value registers zmm0..zmm27; zmm28 scratch, zmm29 INT_MIN (Int programs), zmm30 zeros, zmm31 NaNs.
 constexpr int kValueRegs = 28;
-const Zmm kZeros(30), kNaNs(31);
+const Zmm kIntMins(29), kZeros(30), kNaNs(31);
 
 // The instruction set the machine code is generated for: AVX-512 (F, DQ, VL, and BMI2) where the CPU
 // has it, else AVX2; none with TRELLIS_JIT=0. TRELLIS_JIT=avx2 asks for AVX2 code on a CPU with
@@ -181,11 +211,12 @@ bool supported(std::span<const Instr> code, std::span<const Num> regs, std::vect
   return true;
 }
 
-// The code of one program. `dbl`: registers hold double (8 lanes), else float (16 lanes).
+// The code of one program. `dbl`: registers hold double (8 lanes), else float (16 lanes); `int_mode`:
+// an Int program (int_program()), int32 in 16 lanes.
 class Emitter {
  public:
-  Emitter(CodeGenerator& m, const ProgramJit::Source& s)
-      : m_(m), s_(s), dbl_(!s.single), out_bytes_(s.out_ct.bytes()) {}
+  Emitter(CodeGenerator& m, const ProgramJit::Source& s, bool int_mode)
+      : m_(m), s_(s), dbl_(!s.single && !int_mode), int_(int_mode), out_bytes_(s.out_ct.bytes()) {}
 
   // Throws Xbyak::Error, or std::runtime_error when the program needs more registers than it has.
   void emit() {
@@ -195,6 +226,7 @@ class Emitter {
     const int cell = out_bytes_, shift = std::countr_zero(static_cast<unsigned>(cell));
     Label aligned, loop, tail, done;
     broadcast(kNaNs, nan_);
+    if (int_) m_.vpbroadcastd(kIntMins, m_.ptr[m_.rip + constant(0x80000000u)]);
     m_.vpxord(kZeros, kZeros, kZeros);
     m_.xor_(m_.rcx, m_.rcx);
     // The whole vectors are stored with streaming stores: they go past the caches (the result is not
@@ -287,6 +319,7 @@ class Emitter {
   }
 
   void body(bool tail, bool streaming) {
+    if (int_) return int_body(tail, streaming);
     for (std::size_t j = 0; j < s_.code.size(); ++j) {
       const Instr& i = s_.code[j];
       switch (i.op) {
@@ -547,6 +580,94 @@ class Emitter {
     streaming ? g.vmovntps(at, y) : g.vmovups(at, y);
   }
 
+  // An Int program (int_program()): int32 lanes, NoData INT_MIN, as the interpreter's Int registers.
+  void int_body(bool tail, bool streaming) {
+    auto& g = m_;
+    for (std::size_t j = 0; j < s_.code.size(); ++j) {
+      const Instr& i = s_.code[j];
+      const Zmm d = z(i.dst);
+      switch (i.op) {
+        case Instr::Op::Load: {
+          const CellType& ct = s_.inputs[static_cast<std::size_t>(i.input)].cell_type;
+          g.mov(g.rax, g.ptr[g.rdi + 8 * load_index_[j]]);
+          dispatch_kind(ct.kind, [&](auto tag) {
+            using T = decltype(tag);
+            if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+              const NoDataTest<T> nd(ct);
+              const Address at = g.ptr[g.rax + g.rcx * static_cast<int>(sizeof(T))];
+              if constexpr (sizeof(T) == 4)
+                g.vmovdqu32(masked(d, tail), at);
+              else
+                extend_to_int32(masked(d, tail), at, sizeof(T), std::is_signed_v<T>);
+              if (nd.has_value) {  // NoData -> INT_MIN, compared as int32
+                Label& l = constant(static_cast<std::uint32_t>(static_cast<std::int32_t>(nd.value)));
+                g.vpcmpeqd(g.k1, d, g.ptr_b[g.rip + l]);
+                g.vmovdqa32(d | g.k1, kIntMins);
+              }
+            } else {
+              throw std::runtime_error("not an integer layer");
+            }
+          });
+          break;
+        }
+        case Instr::Op::Const:
+          g.vpbroadcastd(
+              d, g.ptr[g.rip + constant(static_cast<std::uint32_t>(static_cast<std::int32_t>(i.value)))]);
+          break;
+        case Instr::Op::Unary:  // -INT_MIN and |INT_MIN| wrap to INT_MIN: NoData stays NoData
+          if (i.fn == Fn::Neg)
+            g.vpsubd(d, kZeros, z(i.a));
+          else
+            g.vpabsd(d, z(i.a));
+          break;
+        case Instr::Op::Binary: {
+          const Zmm a = z(i.a), b = z(i.b);
+          g.vpcmpeqd(g.k1, a, kIntMins);  // NoData where either operand is; before d is written
+          g.vpcmpeqd(g.k3, b, kIntMins);
+          g.korw(g.k1, g.k1, g.k3);
+          switch (i.fn) {
+            case Fn::Add:
+              g.vpaddd(d, a, b);
+              break;
+            case Fn::Sub:
+              g.vpsubd(d, a, b);
+              break;
+            case Fn::Mul:  // the low 32 bits: Scala's wrapping product
+              g.vpmulld(d, a, b);
+              break;
+            case Fn::Min:
+              g.vpminsd(d, a, b);
+              break;
+            default:
+              g.vpmaxsd(d, a, b);
+              break;
+          }
+          g.vmovdqa32(d | g.k1, kIntMins);
+          break;
+        }
+        default:
+          throw std::runtime_error("unsupported instruction");
+      }
+    }
+    // The result: NoData as the type's NoData (0 without one), the rest truncated to the type, as
+    // narrow_from_double wraps them.
+    const Zmm t(28);
+    g.vmovdqa32(t, z(s_.result));
+    const std::int64_t nd = s_.out_ct.has_nodata() ? static_cast<std::int64_t>(s_.out_ct.nodata()) : 0;
+    if (nd != kIntNoData) {
+      g.vpcmpeqd(g.k1, t, kIntMins);
+      g.vpbroadcastd(t | g.k1,
+                     g.ptr[g.rip + constant(static_cast<std::uint32_t>(static_cast<std::int32_t>(nd)))]);
+    }
+    const Address at = tail ? g.ptr[g.rsi + g.rcx * out_bytes_] | g.k2 : g.ptr[g.rsi + g.rcx * out_bytes_];
+    if (out_bytes_ == 1)
+      g.vpmovdb(at, t);
+    else if (out_bytes_ == 2)
+      g.vpmovdw(at, t);
+    else
+      streaming ? g.vmovntdq(at, t) : g.vmovdqu32(at, t);
+  }
+
   struct Pooled {
     std::uint64_t bits;
     std::unique_ptr<Label> label;
@@ -554,6 +675,7 @@ class Emitter {
   CodeGenerator& m_;
   const ProgramJit::Source& s_;
   bool dbl_;
+  bool int_;
   int out_bytes_;  // bytes per stored cell (the output's cell type)
   std::vector<int> reg_;
   std::vector<int> load_index_;
@@ -577,15 +699,16 @@ std::shared_ptr<const ProgramJit> ProgramJit::compile(const Source& s) {
 #if defined(TRELLIS_HAVE_XBYAK)
   const Isa isa = chosen_isa();
   if (isa == Isa::None) return nullptr;
+  const bool int_mode = int_program(s);
   std::vector<Held> held;
-  if (!supported(s.code, s.regs, held)) return nullptr;
+  if (!int_mode && !supported(s.code, s.regs, held)) return nullptr;
   // How the result is stored: a floating result computed in place, or double stored as float32; a flag
   // as float32, float64 (double lanes) or int8 with its constant NoData (a comparison's own type).
   // User-defined NoData is left to the interpreter.
-  const Held result = held[static_cast<std::size_t>(s.result)];
+  const Held result = int_mode ? Held::None : held[static_cast<std::size_t>(s.result)];
   const CellKind out = s.out_ct.kind;
   const bool ud = s.out_ct.mode == NoDataMode::UserDefined;
-  bool stored = false;
+  bool stored = int_mode;  // int_program() checked the result type
   if (result == Held::Floating)
     stored = s.result_in_place || (!s.single && out == CellKind::Float32 && !ud);
   else if (result == Held::Flag)
@@ -596,10 +719,10 @@ std::shared_ptr<const ProgramJit> ProgramJit::compile(const Source& s) {
   try {
     p->machine_ = std::make_unique<Machine>(4096 + 512 * s.code.size());
     if (isa == Isa::Avx512) {
-      Emitter(*p->machine_, s).emit();
+      Emitter(*p->machine_, s, int_mode).emit();
     } else {
-      emit_avx2(*p->machine_, s);
-      p->whole_vectors_ = s.single ? 8 : 4;
+      emit_avx2(*p->machine_, s, int_mode);
+      p->whole_vectors_ = int_mode || s.single ? 8 : 4;
     }
     p->machine_->setProtectModeRE();
     p->machine_->kernel = p->machine_->getCode<Kernel>();

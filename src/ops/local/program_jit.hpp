@@ -9,12 +9,15 @@
 // order and at the same precision (float where LocalProgram::single_precision() says so, else double),
 // and the same NoData rules. tests/ops/local_program_jit_test.cpp compares the two bit for bit.
 //
-// Compiled only where every value is floating point (registers of kind Double), or an Int flag
+// Compiled where every value is floating point (registers of kind Double), or an Int flag
 // (comparisons, and/or/xor/not, isnodata/isdata: 0, 1 or NoData, held as 0.0, 1.0 or NaN) or an Int
 // constant that only flags, if() and conversions use; the result is stored with NaN as NoData (computed
 // in place, or double stored as float32), or is a flag stored as float or as int8 with NoData -128, and
-// every operation is one of those above, Neg, Abs or Select. Everything else (Int arithmetic, other
-// Int results, mean, exp, log, pow, round) is left to the interpreter.
+// every operation is one of those above, Neg, Abs or Select. Also compiled: Int programs
+// (jit::int_program: + - * min max, unary - and abs of integer layers, in int32 lanes with NoData
+// INT_MIN, as the interpreter's Int registers, stored as an integer type). Everything else (Int
+// division, comparisons in an Int program, other Int results, mean, exp, log, pow, round) is left to the
+// interpreter.
 //
 // The code is AVX-512 (F, DQ, VL, and BMI2) where the CPU has it, else AVX2 (program_jit_avx2.cpp: the
 // same operations in ymm registers, vector masks for k registers); TRELLIS_JIT=avx2 asks for AVX2 code

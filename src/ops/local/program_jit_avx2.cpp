@@ -7,10 +7,12 @@
 
 #if defined(TRELLIS_HAVE_XBYAK)
 
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "core/tile.hpp"
@@ -24,22 +26,32 @@ using Instr = LocalProgram::Instr;
 using Num = LocalProgram::Num;
 using Fn = LocalProgram::Fn;
 
-// Value registers ymm0..ymm11; ymm12 and ymm13 hold masks and conversions, ymm14 zeros, ymm15 NaNs.
+// Value registers ymm0..ymm11; ymm12 and ymm13 hold masks and conversions, ymm14 zeros, ymm15 NaNs (or,
+// in an Int program, INT_MIN, its NoData).
 constexpr int kValueRegs = 12;
-const Ymm kT1(12), kT2(13), kZeros(14), kNaNs(15);
+const Ymm kT1(12), kT2(13), kZeros(14), kNaNs(15), kIntMins(15);
 
 class Avx2Emitter {
  public:
-  Avx2Emitter(CodeGenerator& m, const ProgramJit::Source& s)
-      : m_(m), s_(s), dbl_(!s.single), lanes_(dbl_ ? 4 : 8), out_bytes_(s.out_ct.bytes()) {}
+  Avx2Emitter(CodeGenerator& m, const ProgramJit::Source& s, bool int_mode)
+      : m_(m),
+        s_(s),
+        dbl_(!s.single && !int_mode),
+        int_(int_mode),
+        lanes_(dbl_ ? 4 : 8),
+        out_bytes_(s.out_ct.bytes()) {}
 
   void emit() {
     reg_ = allocate_registers(s_, kValueRegs);
     int loads = 0;
     for (const Instr& i : s_.code) load_index_.push_back(i.op == Instr::Op::Load ? loads++ : -1);
     Label loop, done;
-    dbl_ ? m_.vbroadcastsd(kNaNs, m_.ptr[m_.rip + constant(nan_)])
-         : m_.vbroadcastss(kNaNs, m_.ptr[m_.rip + constant(nan_)]);
+    if (int_)
+      m_.vmovdqa(kIntMins, vec(constant_bits(0x80000000u)));
+    else if (dbl_)
+      m_.vbroadcastsd(kNaNs, m_.ptr[m_.rip + constant(nan_)]);
+    else
+      m_.vbroadcastss(kNaNs, m_.ptr[m_.rip + constant(nan_)]);
     m_.vxorps(kZeros, kZeros, kZeros);
     m_.xor_(m_.rcx, m_.rcx);
     m_.mov(m_.r10, m_.rdx);
@@ -65,19 +77,29 @@ class Avx2Emitter {
                               : std::bit_cast<std::uint32_t>(static_cast<float>(v)));
   }
   Label& constant_bits(std::uint64_t lane_bits) {
-    pool_.push_back({lane_bits, std::make_unique<Label>()});
+    pool_.push_back({lane_bits, {}, std::make_unique<Label>()});
+    return *pool_.back().label;
+  }
+  // 32 bytes given one by one (vpshufb's patterns).
+  Label& constant_bytes(const std::array<std::uint8_t, 32>& bytes) {
+    pool_.push_back({0, bytes, std::make_unique<Label>()});
     return *pool_.back().label;
   }
   void constants() {
     m_.align(32);
     for (auto& c : pool_) {
       m_.L(*c.label);
+      if (c.bytes) {
+        for (std::uint8_t b : *c.bytes) m_.db(b);
+        continue;
+      }
       for (int l = 0; l < lanes_; ++l) dbl_ ? m_.dq(c.bits) : m_.dd(static_cast<std::uint32_t>(c.bits));
     }
   }
   Address vec(Label& l) { return m_.ptr[m_.rip + l]; }
 
   void body() {
+    if (int_) return int_body();
     for (std::size_t j = 0; j < s_.code.size(); ++j) {
       const Instr& i = s_.code[j];
       switch (i.op) {
@@ -318,13 +340,113 @@ class Avx2Emitter {
     g.vmovups(at, x1);
   }
 
+  // An Int program (int_program()): int32 lanes, NoData INT_MIN, as the AVX-512 code computes it.
+  void int_body() {
+    auto& g = m_;
+    for (std::size_t j = 0; j < s_.code.size(); ++j) {
+      const Instr& i = s_.code[j];
+      const Ymm d = y(i.dst);
+      switch (i.op) {
+        case Instr::Op::Load: {
+          const CellType& ct = s_.inputs[static_cast<std::size_t>(i.input)].cell_type;
+          g.mov(g.rax, g.ptr[g.rdi + 8 * load_index_[j]]);
+          dispatch_kind(ct.kind, [&](auto tag) {
+            using T = decltype(tag);
+            if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+              const NoDataTest<T> nd(ct);
+              const Address at = g.ptr[g.rax + g.rcx * static_cast<int>(sizeof(T))];
+              if constexpr (sizeof(T) == 4)
+                g.vmovdqu(d, at);
+              else
+                extend_to_int32(d, at, sizeof(T), std::is_signed_v<T>);
+              if (nd.has_value) {  // NoData -> INT_MIN, compared as int32
+                g.vpcmpeqd(
+                    kT1, d,
+                    vec(constant_bits(static_cast<std::uint32_t>(static_cast<std::int32_t>(nd.value)))));
+                g.vpblendvb(d, d, kIntMins, kT1);
+              }
+            } else {
+              throw std::runtime_error("not an integer layer");
+            }
+          });
+          break;
+        }
+        case Instr::Op::Const:
+          g.vmovdqa(d, vec(constant_bits(static_cast<std::uint32_t>(static_cast<std::int32_t>(i.value)))));
+          break;
+        case Instr::Op::Unary:  // -INT_MIN and |INT_MIN| wrap to INT_MIN: NoData stays NoData
+          if (i.fn == Fn::Neg)
+            g.vpsubd(d, kZeros, y(i.a));
+          else
+            g.vpabsd(d, y(i.a));
+          break;
+        case Instr::Op::Binary: {
+          const Ymm a = y(i.a), b = y(i.b);
+          g.vpcmpeqd(kT1, a, kIntMins);  // NoData where either operand is; before d is written
+          g.vpcmpeqd(kT2, b, kIntMins);
+          g.vpor(kT1, kT1, kT2);
+          switch (i.fn) {
+            case Fn::Add:
+              g.vpaddd(d, a, b);
+              break;
+            case Fn::Sub:
+              g.vpsubd(d, a, b);
+              break;
+            case Fn::Mul:  // the low 32 bits: Scala's wrapping product
+              g.vpmulld(d, a, b);
+              break;
+            case Fn::Min:
+              g.vpminsd(d, a, b);
+              break;
+            default:
+              g.vpmaxsd(d, a, b);
+              break;
+          }
+          g.vpblendvb(d, d, kIntMins, kT1);
+          break;
+        }
+        default:
+          throw std::runtime_error("unsupported instruction");
+      }
+    }
+    // The result: NoData as the type's NoData (0 without one), the rest truncated to the type (the low
+    // bytes of each lane gathered by vpshufb within each 128-bit half, then the halves joined).
+    const Ymm r = y(s_.result);
+    const Xmm x1(kT1.getIdx()), x2(kT2.getIdx());
+    const std::int64_t nd = s_.out_ct.has_nodata() ? static_cast<std::int64_t>(s_.out_ct.nodata()) : 0;
+    g.vpcmpeqd(kT2, r, kIntMins);
+    g.vpblendvb(kT1, r, vec(constant_bits(static_cast<std::uint32_t>(static_cast<std::int32_t>(nd)))), kT2);
+    const Address at = g.ptr[g.rsi + g.rcx * out_bytes_];
+    if (out_bytes_ == 4) {
+      g.vmovdqu(at, kT1);
+      return;
+    }
+    std::array<std::uint8_t, 32> pick{};
+    pick.fill(0x80);  // zero
+    for (int half = 0; half < 2; ++half)
+      for (int k = 0; k < 4; ++k)
+        for (int b = 0; b < out_bytes_; ++b)
+          pick[16 * half + out_bytes_ * k + b] = static_cast<std::uint8_t>(4 * k + b);
+    g.vpshufb(kT1, kT1, vec(constant_bytes(pick)));
+    g.vextracti128(x2, kT1, 1);
+    if (out_bytes_ == 1) {
+      g.vpunpckldq(x1, x1, x2);
+      g.vmovq(at, x1);
+    } else {
+      g.vpunpcklqdq(x1, x1, x2);
+      g.vmovdqu(at, x1);
+    }
+  }
+
   struct Pooled {
     std::uint64_t bits;
+    std::optional<std::array<std::uint8_t, 32>> bytes;
     std::unique_ptr<Label> label;
   };
   CodeGenerator& m_;
   const ProgramJit::Source& s_;
   bool dbl_;
+  bool int_;
   int lanes_;
   int out_bytes_;
   std::vector<int> reg_;
@@ -335,8 +457,8 @@ class Avx2Emitter {
 
 }  // namespace
 
-void emit_avx2(CodeGenerator& m, const ProgramJit::Source& s) {
-  Avx2Emitter(m, s).emit();
+void emit_avx2(CodeGenerator& m, const ProgramJit::Source& s, bool int_mode) {
+  Avx2Emitter(m, s, int_mode).emit();
 }
 
 }  // namespace trellis::ops::jit

@@ -29,10 +29,18 @@ int comparison_predicate(LocalProgram::Fn f);
 // std::runtime_error when the program needs more than `count` live registers.
 std::vector<int> allocate_registers(const ProgramJit::Source& s, int count);
 
-// Emits the AVX2 kernel of `s` (whose instructions supported() accepted) into `m`: it computes the
-// cells [0, n - n % lanes) (lanes: 8 floats or 4 doubles); ProgramJit::run passes the remainder through
-// a vector's worth of scratch. Throws Xbyak::Error or std::runtime_error (the interpreter runs then).
-void emit_avx2(Xbyak::CodeGenerator& m, const ProgramJit::Source& s);
+// Whether `s` is an Int program the machine code computes in int32 lanes (NoData INT_MIN, as the
+// interpreter's Int registers): every register Int; loads of 8-, 16- or 32-bit integer layers; Int
+// constants; + - * (wrapping), min, max, unary - and abs; the result stored as int8, uint8, int16,
+// uint16 or int32, NoData as the type's NoData (0 without one), other values wrapped to the type as the
+// interpreter's narrowing does. Not collective, deterministic, does not throw.
+bool int_program(const ProgramJit::Source& s);
+
+// Emits the AVX2 kernel of `s` (whose instructions supported() accepted, or an Int program) into `m`:
+// it computes the cells [0, n - n % lanes) (lanes: 8 floats or int32, or 4 doubles); ProgramJit::run
+// passes the remainder through a vector's worth of scratch. Throws Xbyak::Error or std::runtime_error
+// (the interpreter runs then).
+void emit_avx2(Xbyak::CodeGenerator& m, const ProgramJit::Source& s, bool int_mode);
 
 }  // namespace trellis::ops::jit
 #endif

@@ -1,7 +1,8 @@
 #pragma once
-// What the two code generators of local programs share (internal to ops/local): program_jit.cpp emits
-// AVX-512 code, program_jit_avx2.cpp AVX2 code for CPUs without AVX-512 (AMD Zen 2 and 3, Intel before
-// Skylake-X). Both compute the interpreter's cells (program_jit.hpp says how).
+// What the two code generators of local programs share (internal to ops/local): program_jit_avx512.cpp
+// emits AVX-512 code, program_jit_avx2.cpp AVX2 code for CPUs without AVX-512 (AMD Zen 2 and 3, Intel
+// before Skylake-X); program_jit.cpp defines the rest. Both compute the interpreter's cells (program_jit.hpp
+// says how).
 #if defined(TRELLIS_HAVE_XBYAK)
 #include <xbyak/xbyak.h>
 
@@ -35,6 +36,11 @@ std::vector<int> allocate_registers(const ProgramJit::Source& s, int count);
 // uint16 or int32, NoData as the type's NoData (0 without one), other values wrapped to the type as the
 // interpreter's narrowing does. Not collective, deterministic, does not throw.
 bool int_program(const ProgramJit::Source& s);
+
+// Emits the AVX-512 kernel of `s` (whose instructions supported() accepted, or an Int program) into
+// `m`: it computes the cells [0, n), the first and last through masked passes. Throws Xbyak::Error or
+// std::runtime_error (the interpreter runs then).
+void emit_avx512(Xbyak::CodeGenerator& m, const ProgramJit::Source& s, bool int_mode);
 
 // Emits the AVX2 kernel of `s` (whose instructions supported() accepted, or an Int program) into `m`:
 // it computes the cells [0, n - n % lanes) (lanes: 8 floats or int32, or 4 doubles); ProgramJit::run

@@ -102,6 +102,48 @@ bool int_program(const ProgramJit::Source& s) {
          out == CellKind::UInt16 || out == CellKind::Int32;
 }
 
+bool emit_plain(Xbyak::CodeGenerator& g, bool dbl, Fn f, const Xbyak::Xmm& d, const Xbyak::Xmm& a,
+                const Xbyak::Xmm& b) {
+  switch (f) {
+    case Fn::Add:
+      dbl ? g.vaddpd(d, a, b) : g.vaddps(d, a, b);
+      return true;
+    case Fn::Sub:
+      dbl ? g.vsubpd(d, a, b) : g.vsubps(d, a, b);
+      return true;
+    case Fn::Mul:
+      dbl ? g.vmulpd(d, a, b) : g.vmulps(d, a, b);
+      return true;
+    case Fn::Sqrt:
+      dbl ? g.vsqrtpd(d, a) : g.vsqrtps(d, a);
+      return true;
+    default:
+      return false;
+  }
+}
+
+void emit_int(Xbyak::CodeGenerator& g, Fn f, const Xbyak::Xmm& d, const Xbyak::Xmm& a, const Xbyak::Xmm& b) {
+  switch (f) {
+    case Fn::Add:
+      g.vpaddd(d, a, b);
+      break;
+    case Fn::Sub:
+      g.vpsubd(d, a, b);
+      break;
+    case Fn::Mul:
+      g.vpmulld(d, a, b);
+      break;
+    case Fn::Min:
+      g.vpminsd(d, a, b);
+      break;
+    case Fn::Max:
+      g.vpmaxsd(d, a, b);
+      break;
+    default:
+      throw std::runtime_error("unsupported Int operation");
+  }
+}
+
 }  // namespace jit
 
 namespace {

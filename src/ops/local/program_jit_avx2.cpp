@@ -213,6 +213,7 @@ class Avx2Emitter {
   void unary(const Instr& i) {
     const Ymm d = y(i.dst), a = y(i.a);
     auto& g = m_;
+    if (emit_plain(g, dbl_, i.fn, d, a, a)) return;  // sqrt
     switch (i.fn) {
       case Fn::Neg: {  // the sign bit flipped, as C++'s unary minus
         Label& l = constant_bits(dbl_ ? 0x8000000000000000ull : 0x80000000ull);
@@ -224,9 +225,6 @@ class Avx2Emitter {
         dbl_ ? g.vandpd(d, a, vec(l)) : g.vandps(d, a, vec(l));
         break;
       }
-      case Fn::Sqrt:
-        dbl_ ? g.vsqrtpd(d, a) : g.vsqrtps(d, a);
-        break;
       case Fn::Floor:  // round toward -inf (1), precision exception suppressed (8)
         dbl_ ? g.vroundpd(d, a, 0x09) : g.vroundps(d, a, 0x09);
         break;
@@ -241,16 +239,8 @@ class Avx2Emitter {
   void binary(const Instr& i) {
     const Ymm d = y(i.dst), a = y(i.a), b = y(i.b);
     auto& g = m_;
+    if (emit_plain(g, dbl_, i.fn, d, a, b)) return;  // + - *
     switch (i.fn) {
-      case Fn::Add:
-        dbl_ ? g.vaddpd(d, a, b) : g.vaddps(d, a, b);
-        break;
-      case Fn::Sub:
-        dbl_ ? g.vsubpd(d, a, b) : g.vsubps(d, a, b);
-        break;
-      case Fn::Mul:
-        dbl_ ? g.vmulpd(d, a, b) : g.vmulps(d, a, b);
-        break;
       case Fn::Div:  // x / 0 is NaN (GeoTrellis)
         compare(kT1, b, kZeros, kEqOq);
         dbl_ ? g.vdivpd(d, a, b) : g.vdivps(d, a, b);
@@ -385,23 +375,7 @@ class Avx2Emitter {
           g.vpcmpeqd(kT1, a, kIntMins);  // NoData where either operand is; before d is written
           g.vpcmpeqd(kT2, b, kIntMins);
           g.vpor(kT1, kT1, kT2);
-          switch (i.fn) {
-            case Fn::Add:
-              g.vpaddd(d, a, b);
-              break;
-            case Fn::Sub:
-              g.vpsubd(d, a, b);
-              break;
-            case Fn::Mul:  // the low 32 bits: Scala's wrapping product
-              g.vpmulld(d, a, b);
-              break;
-            case Fn::Min:
-              g.vpminsd(d, a, b);
-              break;
-            default:
-              g.vpmaxsd(d, a, b);
-              break;
-          }
+          emit_int(g, i.fn, d, a, b);
           g.vpblendvb(d, d, kIntMins, kT1);
           break;
         }

@@ -257,6 +257,7 @@ class Emitter {
   void unary(const Instr& i) {
     const Zmm d = z(i.dst), a = z(i.a);
     auto& g = m_;
+    if (emit_plain(g, dbl_, i.fn, d, a, a)) return;  // sqrt
     switch (i.fn) {
       case Fn::Neg: {  // the sign bit flipped, as C++'s unary minus
         Label& l = constant(dbl_ ? 0x8000000000000000ull : 0x80000000ull);
@@ -268,9 +269,6 @@ class Emitter {
         dbl_ ? g.vandpd(d, a, g.ptr_b[g.rip + l]) : g.vandps(d, a, g.ptr_b[g.rip + l]);
         break;
       }
-      case Fn::Sqrt:
-        dbl_ ? g.vsqrtpd(d, a) : g.vsqrtps(d, a);
-        break;
       case Fn::Floor:  // round toward -inf (1), precision exception suppressed (8)
         dbl_ ? g.vrndscalepd(d, a, 0x09) : g.vrndscaleps(d, a, 0x09);
         break;
@@ -285,16 +283,8 @@ class Emitter {
   void binary(const Instr& i) {
     const Zmm d = z(i.dst), a = z(i.a), b = z(i.b);
     auto& g = m_;
+    if (emit_plain(g, dbl_, i.fn, d, a, b)) return;  // + - *
     switch (i.fn) {
-      case Fn::Add:
-        dbl_ ? g.vaddpd(d, a, b) : g.vaddps(d, a, b);
-        break;
-      case Fn::Sub:
-        dbl_ ? g.vsubpd(d, a, b) : g.vsubps(d, a, b);
-        break;
-      case Fn::Mul:
-        dbl_ ? g.vmulpd(d, a, b) : g.vmulps(d, a, b);
-        break;
       case Fn::Div:  // x / 0 is NaN (GeoTrellis)
         compare(g.k1, b, kZeros, kEqOq);
         dbl_ ? g.vdivpd(d, a, b) : g.vdivps(d, a, b);
@@ -440,23 +430,7 @@ class Emitter {
           g.vpcmpeqd(g.k1, a, kIntMins);  // NoData where either operand is; before d is written
           g.vpcmpeqd(g.k3, b, kIntMins);
           g.korw(g.k1, g.k1, g.k3);
-          switch (i.fn) {
-            case Fn::Add:
-              g.vpaddd(d, a, b);
-              break;
-            case Fn::Sub:
-              g.vpsubd(d, a, b);
-              break;
-            case Fn::Mul:  // the low 32 bits: Scala's wrapping product
-              g.vpmulld(d, a, b);
-              break;
-            case Fn::Min:
-              g.vpminsd(d, a, b);
-              break;
-            default:
-              g.vpmaxsd(d, a, b);
-              break;
-          }
+          emit_int(g, i.fn, d, a, b);
           g.vmovdqa32(d | g.k1, kIntMins);
           break;
         }

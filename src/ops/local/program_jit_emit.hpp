@@ -24,6 +24,16 @@ inline constexpr int kEqOq = 0x00, kLtOq = 0x11, kLeOq = 0x12, kUnordQ = 0x03, k
 // deterministic, does not throw.
 int comparison_predicate(LocalProgram::Fn f);
 
+// Operations whose VEX (ymm) and EVEX (zmm) forms are the same call and need no mask. Each reads its
+// operands before it writes d. Deterministic; emit_plain returns false for any other operation.
+//   emit_plain: d <- a (+ - *) b, or sqrt(a), in float or double lanes;
+//   emit_int: d <- a (+ - * min max) b in int32 lanes (the low 32 bits of the product: Scala's wrapping
+//   Int), NoData left to the caller.
+bool emit_plain(Xbyak::CodeGenerator& g, bool dbl, LocalProgram::Fn f, const Xbyak::Xmm& d,
+                const Xbyak::Xmm& a, const Xbyak::Xmm& b);
+void emit_int(Xbyak::CodeGenerator& g, LocalProgram::Fn f, const Xbyak::Xmm& d, const Xbyak::Xmm& a,
+              const Xbyak::Xmm& b);
+
 // The vector register (0 .. count - 1) of each program register, allocated by liveness in program order:
 // an operand whose last use is an instruction frees its register for that instruction's destination
 // (every emitted sequence reads its operands before it writes its destination). Deterministic; throws

@@ -229,16 +229,31 @@ TEST_P(ProgramJit, GivesTheInterpretersCellsForEveryCellType) {
   EXPECT_GT(compiled, 1200);
 }
 
-// Int programs (int32 lanes, NoData INT_MIN): + - * min max, unary - and abs over every integer cell
-// type, stored as every integer type, wrapped and with NoData as the interpreter stores them.
+// Int programs (int32 lanes, NoData INT_MIN): + - * min max, unary - and abs, comparisons, logic,
+// isnodata, isdata and if over every integer cell type, stored as every integer type, wrapped and with
+// NoData as the interpreter stores them.
 TEST_P(ProgramJit, IntProgramsGiveTheInterpretersCells) {
   std::mt19937_64 rng(42);
   const int cols = 37, rows = 29;  // 1,073 cells: a partial vector at the end
   const char* const int_types[] = {"int8raw",    "int8",      "int8ud-7", "uint8raw",     "uint8",
                                    "uint8ud200", "int16raw",  "int16",    "int16ud-9999", "uint16raw",
                                    "uint16",     "uint16ud7", "int32raw", "int32",        "int32ud-5"};
-  const char* const expressions[] = {"a + b",         "a - b",       "a * b",       "min(a, b)",
-                                     "max(a, b) - 3", "-a + abs(b)", "a * 300 + 7", "b - a * a * a"};
+  const char* const expressions[] = {"a + b",
+                                     "a - b",
+                                     "a * b",
+                                     "min(a, b)",
+                                     "max(a, b) - 3",
+                                     "-a + abs(b)",
+                                     "a * 300 + 7",
+                                     "b - a * a * a",
+                                     "if(a > b, a, b * 2)",
+                                     "(a >= 3) + (b != a) * 5 - (a <= b) + (a < 1) + (a == b) + (b > 0)",
+                                     "if(isnodata(a), b, a) + isdata(b)",
+                                     "if(((a < 0) and (b <= 1)) or ((not (a == b)) xor (b > 3)), a, -b)",
+                                     "if(a, b, 2)",
+                                     "a > b",
+                                     "not a",
+                                     "(a and b) + (a or b) * 2 + (a xor b) * 4"};
   int compiled = 0;
   for (const char* at : int_types)
     for (const char* bt : {"uint8", "int16ud-9999", at}) {
@@ -258,7 +273,7 @@ TEST_P(ProgramJit, IntProgramsGiveTheInterpretersCells) {
           EXPECT_EQ(differing_cells(got, want), 0);
         }
     }
-  EXPECT_EQ(compiled, 15 * 3 * 8 * 8);
+  EXPECT_EQ(compiled, 15 * 3 * 16 * 8);
   // Overflow wraps as Scala's Int: 2^31 - 1 + 1 is INT_MIN, which is NoData from then on.
   const CellType i32 = CellType::parse("int32");
   Tile a(i32, 9, 1), b(i32, 9, 1);

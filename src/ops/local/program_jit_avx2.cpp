@@ -330,6 +330,48 @@ class Avx2Emitter {
     g.vmovups(at, x1);
   }
 
+  // mask <- all ones where the comparison or logic operation `f` of Int lanes a, b is true (and, or,
+  // xor, not: of their truth, != 0), as run_compare computes it. Writes `mask` and kT2.
+  void int_truth(const Ymm& mask, Fn f, const Ymm& a, const Ymm& b) {
+    auto& g = m_;
+    const Address ones = vec(constant_bits(0xffffffffu));
+    switch (f) {
+      case Fn::Eq:
+        g.vpcmpeqd(mask, a, b);
+        break;
+      case Fn::Ne:
+        g.vpcmpeqd(mask, a, b);
+        g.vpxor(mask, mask, ones);
+        break;
+      case Fn::Gt:
+        g.vpcmpgtd(mask, a, b);
+        break;
+      case Fn::Lt:
+        g.vpcmpgtd(mask, b, a);
+        break;
+      case Fn::Le:
+        g.vpcmpgtd(mask, a, b);
+        g.vpxor(mask, mask, ones);
+        break;
+      case Fn::Ge:
+        g.vpcmpgtd(mask, b, a);
+        g.vpxor(mask, mask, ones);
+        break;
+      case Fn::Not:
+        g.vpcmpeqd(mask, a, kZeros);
+        break;
+      default:  // and, or, xor of a != 0 and b != 0, from a == 0 (mask) and b == 0 (kT2)
+        g.vpcmpeqd(mask, a, kZeros);
+        g.vpcmpeqd(kT2, b, kZeros);
+        if (f == Fn::Xor) {  // (a != 0) != (b != 0)  <=>  (a == 0) != (b == 0)
+          g.vpxor(mask, mask, kT2);
+        } else {
+          f == Fn::And ? g.vpor(mask, mask, kT2) : g.vpand(mask, mask, kT2);  // and: neither is 0
+          g.vpxor(mask, mask, ones);
+        }
+    }
+  }
+
   // An Int program (int_program()): int32 lanes, NoData INT_MIN, as the AVX-512 code computes it.
   void int_body() {
     auto& g = m_;
@@ -364,19 +406,41 @@ class Avx2Emitter {
         case Instr::Op::Const:
           g.vmovdqa(d, vec(constant_bits(static_cast<std::uint32_t>(static_cast<std::int32_t>(i.value)))));
           break;
-        case Instr::Op::Unary:  // -INT_MIN and |INT_MIN| wrap to INT_MIN: NoData stays NoData
-          if (i.fn == Fn::Neg)
+        case Instr::Op::Unary:
+          if (i.fn == Fn::IsNoData || i.fn == Fn::IsData) {  // 1 or 0, never NoData
+            g.vpcmpeqd(kT1, y(i.a), kIntMins);
+            if (i.fn == Fn::IsData) g.vpxor(kT1, kT1, vec(constant_bits(0xffffffffu)));
+            g.vpsrld(d, kT1, 31);
+          } else if (i.fn == Fn::Neg) {  // -INT_MIN and |INT_MIN| wrap to INT_MIN: NoData stays NoData
             g.vpsubd(d, kZeros, y(i.a));
-          else
+          } else {
             g.vpabsd(d, y(i.a));
+          }
           break;
         case Instr::Op::Binary: {
           const Ymm a = y(i.a), b = y(i.b);
+          if (LocalProgram::gives_flag(i.fn)) {  // d is written last: it may be a or b
+            int_truth(kT1, i.fn, a, b);
+            g.vpsrld(kT1, kT1, 31);
+            // NoData where either operand is: INT_MIN is the least int32, so where min(a, b) is.
+            g.vpminsd(kT2, a, b);
+            g.vpcmpeqd(kT2, kT2, kIntMins);
+            g.vpblendvb(d, kT1, kIntMins, kT2);
+            break;
+          }
           g.vpcmpeqd(kT1, a, kIntMins);  // NoData where either operand is; before d is written
           g.vpcmpeqd(kT2, b, kIntMins);
           g.vpor(kT1, kT1, kT2);
           emit_int(g, i.fn, d, a, b);
           g.vpblendvb(d, d, kIntMins, kT1);
+          break;
+        }
+        case Instr::Op::Select: {  // if(a, b, c): NoData where a is, c where a == 0, else b
+          const Ymm a = y(i.a);
+          g.vpcmpeqd(kT1, a, kZeros);
+          g.vpcmpeqd(kT2, a, kIntMins);
+          g.vpblendvb(d, y(i.b), y(i.c), kT1);
+          g.vpblendvb(d, d, kIntMins, kT2);
           break;
         }
         default:

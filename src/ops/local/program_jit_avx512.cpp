@@ -385,6 +385,51 @@ class Emitter {
     streaming ? g.vmovntps(at, y) : g.vmovups(at, y);
   }
 
+  // k <- where the comparison or logic operation `f` of Int lanes a, b is true (and, or, xor, not: of
+  // their truth, != 0), as run_compare computes it.
+  void int_truth(const Opmask& k, Fn f, const Zmm& a, const Zmm& b) {
+    auto& g = m_;
+    switch (f) {
+      case Fn::Eq:
+        g.vpcmpd(k, a, b, 0);
+        break;
+      case Fn::Ne:
+        g.vpcmpd(k, a, b, 4);
+        break;
+      case Fn::Lt:
+        g.vpcmpd(k, a, b, 1);
+        break;
+      case Fn::Le:
+        g.vpcmpd(k, a, b, 2);
+        break;
+      case Fn::Gt:
+        g.vpcmpd(k, a, b, 6);  // not <=
+        break;
+      case Fn::Ge:
+        g.vpcmpd(k, a, b, 5);  // not <
+        break;
+      case Fn::Not:
+        g.vpcmpd(k, a, kZeros, 0);
+        break;
+      default: {  // and, or, xor of a != 0 and b != 0
+        const Opmask other(5);
+        g.vpcmpd(k, a, kZeros, 4);
+        g.vpcmpd(other, b, kZeros, 4);
+        if (f == Fn::And)
+          g.kandw(k, k, other);
+        else if (f == Fn::Or)
+          g.korw(k, k, other);
+        else
+          g.kxorw(k, k, other);
+      }
+    }
+  }
+  // d <- 1 where k, else 0.
+  void int_flag(const Zmm& d, const Opmask& k) {
+    m_.vpmovm2d(d, k);
+    m_.vpsrld(d, d, 31);
+  }
+
   // An Int program (int_program()): int32 lanes, NoData INT_MIN, as the interpreter's Int registers.
   void int_body(bool tail, bool streaming) {
     auto& g = m_;
@@ -419,18 +464,35 @@ class Emitter {
           g.vpbroadcastd(
               d, g.ptr[g.rip + constant(static_cast<std::uint32_t>(static_cast<std::int32_t>(i.value)))]);
           break;
-        case Instr::Op::Unary:  // -INT_MIN and |INT_MIN| wrap to INT_MIN: NoData stays NoData
-          if (i.fn == Fn::Neg)
+        case Instr::Op::Unary:
+          if (i.fn == Fn::IsNoData || i.fn == Fn::IsData) {                  // 1 or 0, never NoData
+            g.vpcmpd(g.k3, z(i.a), kIntMins, i.fn == Fn::IsNoData ? 0 : 4);  // EQ, NE
+            int_flag(d, g.k3);
+          } else if (i.fn == Fn::Neg) {  // -INT_MIN and |INT_MIN| wrap to INT_MIN: NoData stays NoData
             g.vpsubd(d, kZeros, z(i.a));
-          else
+          } else {
             g.vpabsd(d, z(i.a));
+          }
           break;
         case Instr::Op::Binary: {
           const Zmm a = z(i.a), b = z(i.b);
           g.vpcmpeqd(g.k1, a, kIntMins);  // NoData where either operand is; before d is written
           g.vpcmpeqd(g.k3, b, kIntMins);
           g.korw(g.k1, g.k1, g.k3);
-          emit_int(g, i.fn, d, a, b);
+          if (LocalProgram::gives_flag(i.fn)) {
+            int_truth(g.k3, i.fn, a, b);
+            int_flag(d, g.k3);
+          } else {
+            emit_int(g, i.fn, d, a, b);
+          }
+          g.vmovdqa32(d | g.k1, kIntMins);
+          break;
+        }
+        case Instr::Op::Select: {  // if(a, b, c): NoData where a is, b where a != 0, else c
+          const Zmm a = z(i.a);
+          g.vpcmpeqd(g.k1, a, kIntMins);
+          g.vpcmpd(g.k3, a, kZeros, 4);  // NE
+          g.vpblendmd(d | g.k3, z(i.c), z(i.b));
           g.vmovdqa32(d | g.k1, kIntMins);
           break;
         }

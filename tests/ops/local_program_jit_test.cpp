@@ -183,9 +183,10 @@ TEST_P(ProgramJit, CompilesTheProgramsItSupports) {
   EXPECT_TRUE(compile("a + b", u8, 1, u8, std::nullopt).machine_code());
   EXPECT_TRUE(
       compile("max(a, b) * 3 - abs(-b)", u8, 1, CellType::parse("int16"), std::nullopt).machine_code());
-  // Int division, Int arithmetic of flags, an Int condition that is not a flag, two constants compared;
+  // Int pow, Int arithmetic of flags, an Int condition that is not a flag, two constants compared;
   // mean, libm, round; an integer result of floating values, user-defined NoData of a float result.
-  EXPECT_FALSE(compile("a / b", u8, 1, u8, std::nullopt).machine_code());
+  EXPECT_TRUE(compile("a / b", u8, 1, u8, std::nullopt).machine_code());
+  EXPECT_FALSE(compile("pow(a, b)", u8, 1, u8, std::nullopt).machine_code());
   EXPECT_FALSE(compile("a + b", u8, 1, u8, CellType::parse("float32")).interpreted().machine_code());
   EXPECT_FALSE(compile("(a > 1) + (b > 1) + a", f32, 1, f32, std::nullopt).machine_code());
   EXPECT_FALSE(compile("if(a, b, b)", u8, 1, f32, std::nullopt).machine_code());
@@ -253,7 +254,9 @@ TEST_P(ProgramJit, IntProgramsGiveTheInterpretersCells) {
                                      "if(a, b, 2)",
                                      "a > b",
                                      "not a",
-                                     "(a and b) + (a or b) * 2 + (a xor b) * 4"};
+                                     "(a and b) + (a or b) * 2 + (a xor b) * 4",
+                                     "a / b",
+                                     "(a * 7 + 3) / (b - 3) - b / -2"};
   int compiled = 0;
   for (const char* at : int_types)
     for (const char* bt : {"uint8", "int16ud-9999", at}) {
@@ -273,7 +276,7 @@ TEST_P(ProgramJit, IntProgramsGiveTheInterpretersCells) {
           EXPECT_EQ(differing_cells(got, want), 0);
         }
     }
-  EXPECT_EQ(compiled, 15 * 3 * 16 * 8);
+  EXPECT_EQ(compiled, 15 * 3 * 18 * 8);
   // Overflow wraps as Scala's Int: 2^31 - 1 + 1 is INT_MIN, which is NoData from then on.
   const CellType i32 = CellType::parse("int32");
   Tile a(i32, 9, 1), b(i32, 9, 1);
@@ -284,7 +287,7 @@ TEST_P(ProgramJit, IntProgramsGiveTheInterpretersCells) {
     a.band_as<std::int32_t>(0)[c] = av[c];
     b.band_as<std::int32_t>(0)[c] = bv[c];
   }
-  for (const char* text : {"a + b", "a * b", "a - b + 1", "(a + b) * 0 + 1"}) {
+  for (const char* text : {"a + b", "a * b", "a - b + 1", "(a + b) * 0 + 1", "a / b", "b / a"}) {
     SCOPED_TRACE(text);
     const LocalProgram p = compile(text, i32, 1, i32, std::nullopt);
     expect_code(p);

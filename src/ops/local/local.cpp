@@ -151,12 +151,12 @@ one loop that computes each cell's whole expression in vector registers and stor
 at most 12 live values). It uses `+ - * /`, unary `-`, `abs`, `sqrt`, `floor`, `ceil`, `min`, `max`, the
 comparisons, `and or xor not`, `isnodata`, `isdata` and `if`, so thresholds and masks such as
 `if(ndvi > 0.2, ndvi, 0)` or `ndvi > 0.2` (an `int8` of 0 and 1) are compiled, and it gives exactly the
-cells of the block program. Integer programs over integer layers (`+ - *`, `min`, `max`, unary `-`,
+cells of the block program. Integer programs over integer layers (`+ - * /`, `min`, `max`, unary `-`,
 `abs`, whole-number constants, the comparisons, the logic, `isnodata`, `isdata` and `if`; `b4 - b3` or
 `if(b4 > 100, b4, 0)` over `uint8` bands, say) are compiled too, in 32-bit integer lanes that wrap as
 Scala's `Int` does, with the result stored as `int8`, `uint8`, `int16`, `uint16` or `int32`. Anything
-else (integer division, `exp`, `log`, `pow`, `round`, `mean`, a floating result with user-defined
-NoData, a comparison of floating values stored as another integer type) runs as the block program.
+else (`exp`, `log`, `pow`, `round`, `mean`, a floating result with user-defined NoData, a comparison
+of floating values stored as another integer type) runs as the block program.
 `TRELLIS_JIT=0` in the environment turns the machine code off; `TRELLIS_JIT=avx2` asks for AVX2 code
 on a CPU that has AVX-512 too (both give the same cells).
 

@@ -90,8 +90,8 @@ bool int_program(const ProgramJit::Source& s) {
         if (i.fn != Fn::Neg && i.fn != Fn::Abs && i.fn != Fn::IsNoData && i.fn != Fn::IsData) return false;
         break;
       case Instr::Op::Binary:
-        if (i.fn != Fn::Add && i.fn != Fn::Sub && i.fn != Fn::Mul && i.fn != Fn::Min && i.fn != Fn::Max &&
-            !LocalProgram::gives_flag(i.fn))
+        if (i.fn != Fn::Add && i.fn != Fn::Sub && i.fn != Fn::Mul && i.fn != Fn::Div && i.fn != Fn::Min &&
+            i.fn != Fn::Max && !LocalProgram::gives_flag(i.fn))
           return false;
         break;
       case Instr::Op::Select:  // an Int condition (every register is Int)

@@ -14,10 +14,10 @@
 // constant that only flags, if() and conversions use; the result is stored with NaN as NoData (computed
 // in place, or double stored as float32), or is a flag stored as float or as int8 with NoData -128, and
 // every operation is one of those above, Neg, Abs or Select. Also compiled: Int programs
-// (jit::int_program: + - * min max, unary - and abs, comparisons, logic, isnodata, isdata and if of
+// (jit::int_program: + - * / min max, unary - and abs, comparisons, logic, isnodata, isdata and if of
 // integer layers, in int32 lanes with NoData INT_MIN, as the interpreter's Int registers, stored as an
-// integer type). Everything else (Int division, other Int results, mean, exp, log, pow, round) is left
-// to the interpreter.
+// integer type). Everything else (other Int results, mean, exp, log, pow, round) is left to the
+// interpreter.
 //
 // The code is AVX-512 (F, DQ, VL, and BMI2) where the CPU has it, else AVX2 (program_jit_avx2.cpp: the
 // same operations in ymm registers, vector masks for k registers); TRELLIS_JIT=avx2 asks for AVX2 code

@@ -42,7 +42,8 @@ class Avx2Emitter {
         out_bytes_(s.out_ct.bytes()) {}
 
   void emit() {
-    reg_ = allocate_registers(s_, kValueRegs);
+    // An Int program keeps ymm10 and ymm11 for division.
+    reg_ = allocate_registers(s_, int_ ? kValueRegs - 2 : kValueRegs);
     int loads = 0;
     for (const Instr& i : s_.code) load_index_.push_back(i.op == Instr::Op::Load ? loads++ : -1);
     Label loop, done;
@@ -372,6 +373,30 @@ class Avx2Emitter {
     }
   }
 
+  // d <- a / b truncated toward zero, in double (exact: see the AVX-512 generator's int_divide); NoData
+  // where either is NoData or b is 0. Written last: d may be a or b. Uses kT1, kT2, ymm10 and ymm11.
+  void int_divide(const Ymm& d, const Ymm& a, const Ymm& b) {
+    auto& g = m_;
+    const Ymm hi_a(10), hi_b(11);
+    const Xmm x1(kT1.getIdx()), hi_a_x(10), hi_b_x(11);
+    g.vextracti128(hi_a_x, a, 1);
+    g.vextracti128(hi_b_x, b, 1);
+    g.vcvtdq2pd(hi_a, hi_a_x);
+    g.vcvtdq2pd(hi_b, hi_b_x);
+    g.vdivpd(hi_a, hi_a, hi_b);
+    g.vcvttpd2dq(hi_a_x, hi_a);
+    g.vcvtdq2pd(kT1, Xmm(a.getIdx()));
+    g.vcvtdq2pd(kT2, Xmm(b.getIdx()));
+    g.vdivpd(kT1, kT1, kT2);
+    g.vcvttpd2dq(x1, kT1);
+    g.vinserti128(kT1, kT1, hi_a_x, 1);  // the quotients
+    g.vpcmpeqd(kT2, b, kZeros);          // NoData: b is 0, or either is NoData (min(a, b) is INT_MIN)
+    g.vpminsd(hi_b, a, b);
+    g.vpcmpeqd(hi_b, hi_b, kIntMins);
+    g.vpor(kT2, kT2, hi_b);
+    g.vpblendvb(d, kT1, kIntMins, kT2);
+  }
+
   // An Int program (int_program()): int32 lanes, NoData INT_MIN, as the AVX-512 code computes it.
   void int_body() {
     auto& g = m_;
@@ -426,6 +451,10 @@ class Avx2Emitter {
             g.vpminsd(kT2, a, b);
             g.vpcmpeqd(kT2, kT2, kIntMins);
             g.vpblendvb(d, kT1, kIntMins, kT2);
+            break;
+          }
+          if (i.fn == Fn::Div) {
+            int_divide(d, a, b);
             break;
           }
           g.vpcmpeqd(kT1, a, kIntMins);  // NoData where either operand is; before d is written

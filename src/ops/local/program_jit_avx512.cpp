@@ -92,7 +92,8 @@ class Emitter {
 
   // zmm register of each program register, by liveness in program order; the Load slots.
   void allocate() {
-    reg_ = allocate_registers(s_, kValueRegs);
+    // An Int program keeps zmm26 and zmm27 for division (int_divide).
+    reg_ = allocate_registers(s_, int_ ? kValueRegs - 2 : kValueRegs);
     int loads = 0;
     for (const Instr& i : s_.code) load_index_.push_back(i.op == Instr::Op::Load ? loads++ : -1);
   }
@@ -424,6 +425,28 @@ class Emitter {
       }
     }
   }
+  // d <- a / b truncated toward zero, in double: int32 operands convert exactly, and their correctly
+  // rounded quotient never rounds across a whole number (a quotient that is not whole lies at least
+  // 1 / |b| from one, its rounding error is below |a| / |b| x 2^-53), so truncating it gives the
+  // interpreter's quotient. Lanes of a 0 divisor or NoData are the caller's to blend. Uses zmm26, zmm27,
+  // zmm28 and zmm31 (NaNs, unused by Int programs).
+  void int_divide(const Zmm& d, const Zmm& a, const Zmm& b) {
+    auto& g = m_;
+    const Zmm lo_a(26), lo_b(27), hi_a(28), hi_b(31);
+    const Ymm hi_a_y(28), hi_b_y(31);
+    g.vextracti32x8(hi_a_y, a, 1);
+    g.vextracti32x8(hi_b_y, b, 1);
+    g.vcvtdq2pd(lo_a, Ymm(a.getIdx()));
+    g.vcvtdq2pd(lo_b, Ymm(b.getIdx()));
+    g.vcvtdq2pd(hi_a, hi_a_y);
+    g.vcvtdq2pd(hi_b, hi_b_y);
+    g.vdivpd(lo_a, lo_a, lo_b);
+    g.vdivpd(hi_a, hi_a, hi_b);
+    g.vcvttpd2dq(Ymm(26), lo_a);
+    g.vcvttpd2dq(hi_a_y, hi_a);
+    g.vinserti32x8(d, lo_a, hi_a_y, 1);
+  }
+
   // d <- 1 where k, else 0.
   void int_flag(const Zmm& d, const Opmask& k) {
     m_.vpmovm2d(d, k);
@@ -482,6 +505,12 @@ class Emitter {
           if (LocalProgram::gives_flag(i.fn)) {
             int_truth(g.k3, i.fn, a, b);
             int_flag(d, g.k3);
+          } else if (i.fn == Fn::Div) {
+            // x / 0 is NoData (the truncation of its infinite or NaN quotient is INT_MIN too: the mask
+            // says so, the tests cannot tell the two apart)
+            g.vpcmpeqd(g.k3, b, kZeros);
+            g.korw(g.k1, g.k1, g.k3);
+            int_divide(d, a, b);
           } else {
             emit_int(g, i.fn, d, a, b);
           }

@@ -42,8 +42,8 @@ std::vector<int> allocate_registers(const ProgramJit::Source& s, int count);
 
 // Whether `s` is an Int program the machine code computes in int32 lanes (NoData INT_MIN, as the
 // interpreter's Int registers): every register Int; loads of 8-, 16- or 32-bit integer layers; Int
-// constants; + - * (wrapping), min, max, unary - and abs; comparisons, and/or/xor/not, isnodata,
-// isdata (flags: 0, 1 or NoData) and if; the result stored as int8, uint8, int16,
+// constants; + - * (wrapping), / (truncating; by 0: NoData), min, max, unary - and abs; comparisons,
+// and/or/xor/not, isnodata, isdata (flags: 0, 1 or NoData) and if; the result stored as int8, uint8, int16,
 // uint16 or int32, NoData as the type's NoData (0 without one), other values wrapped to the type as the
 // interpreter's narrowing does. Not collective, deterministic, does not throw.
 bool int_program(const ProgramJit::Source& s);

@@ -1,8 +1,8 @@
 // The AVX2 code generator of local programs (program_jit_emit.hpp): the AVX-512 generator's operations
-// in ymm registers, 8 float or 4 double lanes, without mask registers. Comparisons give vector masks
-// (all ones where true), which vblendvp[sd] uses as the AVX-512 code uses k registers. The kernel takes
-// whole vectors only, with plain (unaligned) loads and stores; run() passes a last partial vector
-// through scratch, so no masked pass is needed.
+// in ymm registers, 8 float, 8 int32 (Int programs) or 4 double lanes, without mask registers. Comparisons
+// give vector masks (all ones where true), which vblendvp[sd] uses as the AVX-512 code uses k registers. The
+// kernel takes whole vectors only, with plain (unaligned) loads and stores; run() passes a last partial
+// vector through scratch, so no masked pass is needed.
 #include "ops/local/program_jit_emit.hpp"
 
 #if defined(TRELLIS_HAVE_XBYAK)

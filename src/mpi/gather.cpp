@@ -232,25 +232,23 @@ void gather_ordered_bytes(
   for (std::size_t i = 0; i < cuts.size(); ++i) {
     const std::size_t end = round_end(local, next, i, local_key);
     std::vector<std::size_t> ends(from.size());
+    // The messages of the round, and on root a buffer per item received (not zero-filled).
     std::size_t pieces = 0;
+    std::vector<std::unique_ptr<std::byte[]>> bufs;
     if (me == root) {
       for (int r = 0; r < n; ++r) {
         ends[r] = round_end(from[r], pos[r], i, record_key);
-        if (r != root)
-          for (std::size_t j = pos[r]; j < ends[r]; ++j) pieces += (from[r][j].bytes + limit - 1) / limit;
+        if (r == root) continue;
+        for (std::size_t j = pos[r]; j < ends[r]; ++j) {
+          pieces += (from[r][j].bytes + limit - 1) / limit;
+          bufs.push_back(std::make_unique_for_overwrite<std::byte[]>(from[r][j].bytes));
+        }
       }
     } else {
       for (std::size_t j = next; j < end; ++j) pieces += (local[j].second.size() + limit - 1) / limit;
     }
     reqs.clear();
     reqs.reserve(pieces);
-    // Root: a buffer per item received, not zero-filled.
-    std::vector<std::unique_ptr<std::byte[]>> bufs;
-    if (me == root)
-      for (int r = 0; r < n; ++r)
-        if (r != root)
-          for (std::size_t j = pos[r]; j < ends[r]; ++j)
-            bufs.push_back(std::make_unique_for_overwrite<std::byte[]>(from[r][j].bytes));
     check_in();
     guarded("gather_ordered_bytes", [&] {
       if (me == root) {

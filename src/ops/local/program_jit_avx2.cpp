@@ -335,14 +335,15 @@ class Avx2Emitter {
   // xor, not: of their truth, != 0), as run_compare computes it. Writes `mask` and kT2.
   void int_truth(const Ymm& mask, Fn f, const Ymm& a, const Ymm& b) {
     auto& g = m_;
-    const Address ones = vec(constant_bits(0xffffffffu));
+    // All ones, pooled only where a mask is inverted.
+    auto ones = [&] { return vec(constant_bits(0xffffffffu)); };
     switch (f) {
       case Fn::Eq:
         g.vpcmpeqd(mask, a, b);
         break;
       case Fn::Ne:
         g.vpcmpeqd(mask, a, b);
-        g.vpxor(mask, mask, ones);
+        g.vpxor(mask, mask, ones());
         break;
       case Fn::Gt:
         g.vpcmpgtd(mask, a, b);
@@ -352,11 +353,11 @@ class Avx2Emitter {
         break;
       case Fn::Le:
         g.vpcmpgtd(mask, a, b);
-        g.vpxor(mask, mask, ones);
+        g.vpxor(mask, mask, ones());
         break;
       case Fn::Ge:
         g.vpcmpgtd(mask, b, a);
-        g.vpxor(mask, mask, ones);
+        g.vpxor(mask, mask, ones());
         break;
       case Fn::Not:
         g.vpcmpeqd(mask, a, kZeros);
@@ -368,7 +369,7 @@ class Avx2Emitter {
           g.vpxor(mask, mask, kT2);
         } else {
           f == Fn::And ? g.vpor(mask, mask, kT2) : g.vpand(mask, mask, kT2);  // and: neither is 0
-          g.vpxor(mask, mask, ones);
+          g.vpxor(mask, mask, ones());
         }
     }
   }

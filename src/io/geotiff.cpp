@@ -381,6 +381,55 @@ Tile read_window(const RasterLayer& layer, const RasterWindow& w) {
   return read_window(s.path, s.cell_type, s.bands, w.col0, w.row0, w.cols, w.rows);
 }
 
+namespace {
+
+// The stored bytes of the blocks of `ds` under cells [c0, c1) x [r0, r1), each block weighted by the share
+// of its cells inside; nullopt when the driver does not tell (not a GeoTIFF).
+std::optional<double> stored_bytes(GDALDataset& ds, long c0, long r0, long c1, long r1) {
+  if (!ds.GetDriver() || !EQUAL(ds.GetDriver()->GetDescription(), "GTiff")) return std::nullopt;
+  // Pixel-interleaved bands share each block; band-interleaved ones have a block each.
+  const char* il = ds.GetMetadataItem("INTERLEAVE", "IMAGE_STRUCTURE");
+  const int planes = ds.GetRasterCount() > 1 && il && EQUAL(il, "BAND") ? ds.GetRasterCount() : 1;
+  double bytes = 0;
+  for (int b = 1; b <= planes; ++b) {
+    GDALRasterBand* band = ds.GetRasterBand(b);
+    int bw = 0, bh = 0;
+    band->GetBlockSize(&bw, &bh);
+    if (bw < 1 || bh < 1) return std::nullopt;
+    for (long by = r0 / bh; by * bh < r1; ++by)
+      for (long bx = c0 / bw; bx * bw < c1; ++bx) {
+        // The block's cells inside the raster (edge blocks are stored whole), and those in the window.
+        const long x0 = bx * bw, x1 = std::min<long>((bx + 1) * bw, band->GetXSize());
+        const long y0 = by * bh, y1 = std::min<long>((by + 1) * bh, band->GetYSize());
+        const long ix = std::min(c1, x1) - std::max(c0, x0), iy = std::min(r1, y1) - std::max(r0, y0);
+        const std::string item = "BLOCK_SIZE_" + std::to_string(bx) + "_" + std::to_string(by);
+        // nullptr: a block a sparse file never wrote, which reads as NoData without any I/O.
+        const char* size = band->GetMetadataItem(item.c_str(), "TIFF");
+        if (size)
+          bytes += std::strtod(size, nullptr) * static_cast<double>(ix * iy) /
+                   static_cast<double>((x1 - x0) * (y1 - y0));
+      }
+  }
+  return bytes;
+}
+
+}  // namespace
+
+std::vector<std::uint64_t> read_costs(const RasterLayer& layer, std::span<const RasterWindow> windows) {
+  gdal_init();
+  std::vector<std::uint64_t> out;
+  out.reserve(windows.size());
+  for (const RasterWindow& w : windows) {
+    const RasterSource& s = layer.sources.at(w.source);
+    const std::optional<double> stored =
+        stored_bytes(*t_cache.get(s.path), w.col0, w.row0, w.col0 + w.cols, w.row0 + w.rows);
+    out.push_back(stored ? static_cast<std::uint64_t>(std::llround(*stored))
+                         : static_cast<std::uint64_t>(w.cols) * static_cast<std::uint64_t>(w.rows) *
+                               static_cast<std::uint64_t>(s.bands * s.cell_type.bytes()));
+  }
+  return out;
+}
+
 void remove_quietly(const std::string& path) {
   VSIStatBufL st;
   if (VSIStatL(path.c_str(), &st) == 0) VSIUnlink(path.c_str());

@@ -61,6 +61,14 @@ Tile read_window(const std::string& path, const CellType& ct, int bands, long co
 // Reads a window of an untiled layer's source (all bands, the source's cell type).
 Tile read_window(const RasterLayer& layer, const RasterWindow& w);
 
+// What reading each window of `layer` costs, in bytes: for a GeoTIFF, the stored (compressed) bytes of
+// the blocks it decodes, a block it shares with other windows counted by the share of its cells the window
+// holds, and a sparse file's missing blocks as 0; for other formats, the window's cell bytes. A block of
+// NoData compresses to almost nothing, so this also tells where the data is before anything is decoded.
+// Reads only the files' block tables, through the calling thread's dataset cache. Not collective;
+// deterministic. Throws IoError when a file cannot be opened.
+std::vector<std::uint64_t> read_costs(const RasterLayer& layer, std::span<const RasterWindow> windows);
+
 // The GeoTIFF codecs trellis writes with (GDAL's COMPRESS names, lower-case).
 enum class Compression { Deflate, Lzw, Zstd, Lzma, PackBits, None };
 inline constexpr EnumName<Compression> kCompressionNames[] = {

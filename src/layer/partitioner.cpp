@@ -1,6 +1,8 @@
 #include "layer/partitioner.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 namespace trellis {
 
@@ -42,7 +44,33 @@ void Partitioner::split(const std::vector<CurvePos>& all) {
   const std::size_t owning = std::min(n, total_);
   starts_.clear();
   starts_.reserve(owning);
-  for (std::size_t r = 0; r < owning; ++r) starts_.push_back(all[r * base + std::min(r, extra)]);
+  counts_.assign(n, 0);
+  for (std::size_t r = 0; r < owning; ++r) {
+    starts_.push_back(all[r * base + std::min(r, extra)]);
+    counts_[r] = base + (r < extra ? 1 : 0);
+  }
+}
+
+void Partitioner::split(const std::vector<CurvePos>& all, const std::vector<std::uint64_t>& weights) {
+  if (weights.size() != all.size())
+    throw std::invalid_argument("Partitioner::split: " + std::to_string(weights.size()) + " weights for " +
+                                std::to_string(all.size()) + " keys");
+  unsigned __int128 total = 0;
+  for (std::uint64_t w : weights) total += w;
+  if (total == 0) return split(all);
+  const std::size_t n = static_cast<std::size_t>(ranks_);
+  total_ = all.size();
+  starts_.clear();
+  counts_.assign(n, 0);
+  unsigned __int128 before = 0;  // weight of the positions before i
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    // The rank holding the middle of position i's weight: floor((before + w/2) * n / total).
+    const auto r = static_cast<std::size_t>(
+        std::min<unsigned __int128>(n - 1, ((2 * before + weights[i]) * n) / (2 * total)));
+    while (starts_.size() <= r) starts_.push_back(all[i]);  // ranks skipped own nothing
+    ++counts_[r];
+    before += weights[i];
+  }
 }
 
 int Partitioner::owner(const SpaceTimeKey& k) const {
@@ -54,10 +82,8 @@ int Partitioner::owner(const SpaceTimeKey& k) const {
 }
 
 std::size_t Partitioner::count(int rank) const {
-  if (rank < 0 || rank >= ranks_) return 0;
-  const std::size_t n = static_cast<std::size_t>(ranks_);
-  const std::size_t r = static_cast<std::size_t>(rank);
-  return total_ / n + (r < total_ % n ? 1 : 0);
+  if (rank < 0 || rank >= ranks_ || counts_.empty()) return 0;
+  return counts_[static_cast<std::size_t>(rank)];
 }
 
 }  // namespace trellis

@@ -30,6 +30,11 @@ class Partitioner {
   // contiguous ranges of (nearly) equal counts: the first total % ranks ranks get one key more; when
   // there are fewer keys than ranks, the last ranks own empty ranges. Deterministic.
   void split(const std::vector<CurvePos>& all_sorted_unique);
+  // Splits them into `ranks()` contiguous ranges of (nearly) equal total weight, weights[i] being that
+  // of all_sorted_unique[i] (the same length): a position goes to the rank in which the middle of its
+  // weight falls, so a rank between two heavy keys may own none. All weights 0: split(). Deterministic
+  // (integer arithmetic); throws std::invalid_argument when the lengths differ.
+  void split(const std::vector<CurvePos>& all_sorted_unique, const std::vector<std::uint64_t>& weights);
 
   // The rank whose range holds the key's curve position (rank 0 if no rank owns any key). Keys outside
   // the bounds are clamped into them for Hilbert and RowMajor.
@@ -42,7 +47,8 @@ class Partitioner {
   int ranks() const { return ranks_; }
   // Number of distinct keys rank r owns.
   std::size_t count(int rank) const;
-  // starts()[r] = first position owned by rank r, for the ranks that own at least one key.
+  // starts()[r] = first position owned by rank r or, when r owns none, by the next rank that owns any;
+  // only up to the last rank that owns a key.
   const std::vector<CurvePos>& starts() const { return starts_; }
 
  private:
@@ -50,6 +56,7 @@ class Partitioner {
   KeyBounds bounds_;
   std::vector<CurvePos> starts_;  // starts_[r] = first position owned by rank r (starts_[0] = minimum)
   std::size_t total_ = 0;
+  std::vector<std::size_t> counts_;  // distinct keys per rank
   int ranks_ = 1;
   int hilbert_xres_ = 0, hilbert_yres_ = 0;
 };

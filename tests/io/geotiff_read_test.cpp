@@ -1,11 +1,14 @@
 // Reading windows of GeoTIFFs: a window that is one whole block of a tiled file is decoded straight into
 // the tile (GDALRasterBand::ReadBlock, past GDAL's block cache); every other window goes through
 // RasterIO. Both give exactly the cells GDAL's RasterIO reads from a fresh dataset, for every data type,
-// band-interleaved and pixel-interleaved files, edge blocks, and windows that are not blocks.
+// band-interleaved and pixel-interleaved files, edge blocks, and windows that are not blocks. What reading
+// a window costs (read_costs) is checked against the block byte counts libtiff reads from the file.
 #include <cpl_string.h>
 #include <gdal_priv.h>
 #include <gtest/gtest.h>
+#include <tiffio.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -128,6 +131,127 @@ TEST(ReadWindow, WholeBlocksBypassGdalsBlockCache) {
   EXPECT_GT(after_edge, before) << "a partial edge block goes through the cache";
   (void)read_window(pixels.string(), ct, 2, kBlock, 0, kBlock, kBlock);
   EXPECT_GT(GDALGetCacheUsed64(), after_edge) << "a pixel-interleaved block goes through the cache";
+}
+
+// The stored byte count of every block of a tiled TIFF, per plane then row-major, as libtiff reads it.
+std::vector<std::uint64_t> tile_byte_counts(const fs::path& path) {
+  TIFF* tif = TIFFOpen(path.c_str(), "r");
+  EXPECT_TRUE(tif);
+  if (!tif) return {};
+  std::vector<std::uint64_t> out(TIFFNumberOfTiles(tif));
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = TIFFGetStrileByteCount(tif, static_cast<uint32_t>(i));
+  TIFFClose(tif);
+  return out;
+}
+
+RasterLayer layer_of(const fs::path& path, const CellType& ct, int bands) {
+  RasterLayer l;
+  RasterSource s;
+  s.path = path.string();
+  s.grid = GridExtent{{0, 0, kCols, kRows}, kCols, kRows};
+  s.cell_type = ct;
+  s.bands = bands;
+  l.sources.push_back(s);
+  return l;
+}
+
+RasterWindow window_of(const Window& w) {
+  RasterWindow r;
+  r.col0 = w.c0;
+  r.row0 = w.r0;
+  r.cols = w.cols;
+  r.rows = w.rows;
+  return r;
+}
+
+// Brute force: each block's count times the share of the block's cells (inside the raster) the window
+// holds, over the planes.
+double expected_cost(const std::vector<std::uint64_t>& counts, int planes, const Window& w) {
+  const int across = (kCols + kBlock - 1) / kBlock, down = (kRows + kBlock - 1) / kBlock;
+  double sum = 0;
+  for (int p = 0; p < planes; ++p)
+    for (int by = 0; by < down; ++by)
+      for (int bx = 0; bx < across; ++bx) {
+        long inside = 0, in_window = 0;
+        for (long r = by * kBlock; r < std::min<long>((by + 1) * kBlock, kRows); ++r)
+          for (long c = bx * kBlock; c < std::min<long>((bx + 1) * kBlock, kCols); ++c) {
+            ++inside;
+            in_window += c >= w.c0 && c < w.c0 + w.cols && r >= w.r0 && r < w.r0 + w.rows;
+          }
+        sum += static_cast<double>(counts[(static_cast<std::size_t>(p) * down + by) * across + bx]) *
+               static_cast<double>(in_window) / static_cast<double>(inside);
+      }
+  return sum;
+}
+
+TEST(ReadCosts, StoredBytesOfTheBlocksUnderEachWindow) {
+  TempDir dir;
+  const CellType ct = CellType::parse("int16raw");
+  for (const int bands : {1, 3})
+    for (const char* il : {"BAND", "PIXEL"}) {
+      if (bands == 1 && std::string(il) == "PIXEL") continue;
+      const std::string name = std::to_string(bands) + "-" + il + ".tif";
+      SCOPED_TRACE(name);
+      const fs::path path = make_file(dir, name, GDT_Int16, bands, il);
+      const std::vector<std::uint64_t> counts = tile_byte_counts(path);
+      const int planes = std::string(il) == "BAND" ? bands : 1;
+      ASSERT_EQ(counts.size(), static_cast<std::size_t>(6 * planes));
+      std::vector<RasterWindow> windows;
+      for (const Window& w : kWindows) windows.push_back(window_of(w));
+      const std::vector<std::uint64_t> got = read_costs(layer_of(path, ct, bands), windows);
+      ASSERT_EQ(got.size(), windows.size());
+      for (std::size_t i = 0; i < windows.size(); ++i) {
+        const double want = expected_cost(counts, planes, kWindows[i]);
+        EXPECT_GT(want, 0);
+        EXPECT_LE(std::fabs(static_cast<double>(got[i]) - want), 0.5) << "window " << i;
+      }
+      // A whole block costs exactly its stored bytes (the first window is block (0, 0)).
+      std::uint64_t first = 0;
+      for (int p = 0; p < planes; ++p) first += counts[static_cast<std::size_t>(p) * 6];
+      EXPECT_EQ(got[0], first);
+    }
+}
+
+TEST(ReadCosts, UnwrittenBlocksCostNothingAndOtherFormatsTheirCells) {
+  TempDir dir;
+  gdal_init();
+  // A sparse file: only block (1, 0) is written.
+  CPLStringList co;
+  co.SetNameValue("TILED", "YES");
+  co.SetNameValue("BLOCKXSIZE", std::to_string(kBlock).c_str());
+  co.SetNameValue("BLOCKYSIZE", std::to_string(kBlock).c_str());
+  co.SetNameValue("COMPRESS", "DEFLATE");
+  co.SetNameValue("SPARSE_OK", "TRUE");
+  const fs::path sparse = dir / "sparse.tif";
+  {
+    auto* gtiff = GetGDALDriverManager()->GetDriverByName("GTiff");
+    GDALDatasetUniquePtr ds(gtiff->Create(sparse.c_str(), kCols, kRows, 1, GDT_Float32, co.List()));
+    ASSERT_TRUE(ds);
+    std::vector<float> block(static_cast<std::size_t>(kBlock) * kBlock);
+    for (std::size_t i = 0; i < block.size(); ++i) block[i] = static_cast<float>(std::sin(0.01 * i));
+    ASSERT_EQ(ds->GetRasterBand(1)->WriteBlock(1, 0, block.data()), CE_None);
+  }
+  const std::vector<std::uint64_t> counts = tile_byte_counts(sparse);
+  ASSERT_EQ(counts.size(), 6u);
+  const CellType ct = CellType::parse("float32raw");
+  const std::vector<RasterWindow> windows = {window_of({0, 0, kBlock, kBlock}),
+                                             window_of({kBlock, 0, kBlock, kBlock}),
+                                             window_of({0, 0, 2 * kBlock, kBlock}), window_of({3, 5, 17, 9})};
+  const std::vector<std::uint64_t> got = read_costs(layer_of(sparse, ct, 1), windows);
+  EXPECT_GT(counts[1], 0u);
+  EXPECT_EQ(got, (std::vector<std::uint64_t>{0, counts[1], counts[1], 0}));
+
+  // Another format: the window's cell bytes.
+  const fs::path vrt = dir / "file.vrt";
+  {
+    GDALDatasetUniquePtr src(GDALDataset::Open(sparse.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY));
+    auto* driver = GetGDALDriverManager()->GetDriverByName("VRT");
+    GDALDatasetUniquePtr out(driver->CreateCopy(vrt.c_str(), src.get(), false, nullptr, nullptr, nullptr));
+    ASSERT_TRUE(out);
+  }
+  const std::vector<std::uint64_t> cells = read_costs(layer_of(vrt, ct, 1), windows);
+  EXPECT_EQ(cells, (std::vector<std::uint64_t>{kBlock * kBlock * 4, kBlock * kBlock * 4,
+                                               2 * kBlock * kBlock * 4, 17 * 9 * 4}));
 }
 
 }  // namespace

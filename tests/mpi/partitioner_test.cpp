@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 #include "mpi/partition.hpp"
 #include "mpi/reduce.hpp"
@@ -146,6 +148,84 @@ TEST(Partitioner, InstantBreaksTies) {
   for (std::size_t i = 1; i < keys.size(); ++i) EXPECT_LE(p.owner(keys[i - 1]), p.owner(keys[i]));
   EXPECT_EQ(p.owner(keys.front()), 0);
   EXPECT_EQ(p.owner(keys.back()), std::min(test::size(), 8) - 1);
+}
+
+// The weighted split, for 1-7 ranks and weights that are random, zero, dominated by one key, sparse,
+// or near 2^60 (the sums overflow 64 bits): contiguous, counted right, and each rank's weight within the
+// largest single weight of an equal share, each key where the middle of its weight falls.
+TEST(Partitioner, WeightedSplitIsContiguousAndEven) {
+  const auto keys = gen_keys(200, 99);
+  const KeyBounds bounds = bounds_of(keys);
+  for (int n = 1; n <= 7; ++n)
+    for (int pattern = 0; pattern < 5; ++pattern) {
+      SCOPED_TRACE("ranks " + std::to_string(n) + " pattern " + std::to_string(pattern));
+      Partitioner p(IndexKind::Hilbert, bounds, n);
+      std::vector<SpaceTimeKey> sorted = keys;
+      std::sort(sorted.begin(), sorted.end(),
+                [&](const auto& a, const auto& b) { return p.position(a) < p.position(b); });
+      std::vector<CurvePos> pos;
+      std::vector<std::uint64_t> w;
+      for (std::size_t i = 0; i < sorted.size(); ++i) {
+        pos.push_back(p.position(sorted[i]));
+        const std::uint64_t h = mix(pattern * 1000 + 7, i);
+        switch (pattern) {
+          case 0:
+            w.push_back(h % 1000);
+            break;
+          case 1:
+            w.push_back(0);
+            break;
+          case 2:
+            w.push_back(i == 37 ? 1000000 : 1);
+            break;
+          case 3:
+            w.push_back(h % 10 == 0 ? h % 500 : 0);
+            break;
+          default:
+            w.push_back((std::uint64_t{1} << 60) + h % 1000);
+            break;
+        }
+      }
+      p.split(pos, w);
+      if (pattern == 1) {  // no weight: the split by count
+        Partitioner q(IndexKind::Hilbert, bounds, n);
+        q.split(pos);
+        EXPECT_EQ(p.starts(), q.starts());
+        for (int r = 0; r < n; ++r) EXPECT_EQ(p.count(r), q.count(r));
+        continue;
+      }
+      EXPECT_EQ(p.total_keys(), sorted.size());
+      long double total = 0, most = 0;
+      for (std::uint64_t x : w) total += static_cast<long double>(x), most = std::max<long double>(most, x);
+      std::vector<long double> per(n, 0);
+      std::vector<std::size_t> counted(n, 0);
+      long double before = 0;
+      int last = 0;
+      for (std::size_t i = 0; i < sorted.size(); ++i) {
+        const int r = p.owner(sorted[i]);
+        ASSERT_GE(r, last) << "contiguous along the curve";
+        last = r;
+        per[r] += static_cast<long double>(w[i]);
+        ++counted[r];
+        // The middle of the key's weight lies in its rank's share (to rounding).
+        const long double mid = (before + static_cast<long double>(w[i]) / 2) * n / total;
+        EXPECT_GE(mid, static_cast<long double>(r) - 1e-9L) << i;
+        if (r < n - 1) {
+          EXPECT_LE(mid, static_cast<long double>(r + 1) + 1e-9L) << i;
+        }
+        before += static_cast<long double>(w[i]);
+      }
+      for (int r = 0; r < n; ++r) {
+        EXPECT_EQ(p.count(r), counted[r]) << "rank " << r;
+        EXPECT_LE(std::fabs(static_cast<double>(per[r] - total / n)), static_cast<double>(most) * (1 + 1e-12))
+            << "rank " << r;
+      }
+      if (pattern == 2 && n >= 4) {  // the heavy key, in the middle of 4+ shares, leaves a rank none
+        EXPECT_TRUE(std::count(counted.begin(), counted.end(), std::size_t{0}) > 0);
+      }
+    }
+  Partitioner p(IndexKind::ZOrder, bounds, 2);
+  EXPECT_THROW(p.split({CurvePos{1, 0}, CurvePos{2, 0}}, {1}), std::invalid_argument);
 }
 
 }  // namespace

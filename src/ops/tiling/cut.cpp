@@ -11,9 +11,10 @@
 
 #include "io/geotiff.hpp"
 #include "job/plan.hpp"
+#include "mpi/collectives.hpp"
 #include "mpi/exchange.hpp"
-#include "mpi/partition.hpp"
 #include "mpi/rebalance.hpp"
+#include "mpi/runtime.hpp"
 
 namespace trellis::ops {
 
@@ -31,6 +32,13 @@ bool aligned(const GridExtent& sg, const GridExtent& tg) {
     return false;
   return near_integer((sg.extent.xmin - tg.extent.xmin) / cw) &&
          near_integer((tg.extent.ymax - sg.extent.ymax) / ch);
+}
+
+// Whether a window on grid sg is exactly the tile on grid tg: its tile can be taken without copying.
+bool is_tile(const GridExtent& sg, const GridExtent& tg) {
+  return sg.cols == tg.cols && sg.rows == tg.rows && aligned(sg, tg) &&
+         std::lround((sg.extent.xmin - tg.extent.xmin) / tg.cell_width()) == 0 &&
+         std::lround((tg.extent.ymax - sg.extent.ymax) / tg.cell_height()) == 0;
 }
 
 }  // namespace
@@ -257,6 +265,31 @@ std::uint64_t planned_tiles(const RasterLayer& in, const LayerMetadata& md) {
   return n;
 }
 
+namespace {
+
+// A window of the layer, what reading it costs (io::read_costs), and the rank whose share it was.
+struct CostedWindow {
+  RasterWindow window;
+  std::uint64_t cost = 0;
+  int share_of = 0;
+};
+
+// A window's keys are weighed by its read cost plus its cell bytes / kCellBytesPerWeight: decoding
+// writes every cell, and a block of NoData, stored in a few hundred bytes, still costs its cells'
+// memory (but makes no tile for the steps that follow).
+constexpr std::uint64_t kCellBytesPerWeight = 64;
+
+// Whether reading `w` decodes only blocks no other window needs: its edges are block edges of its source
+// (or the raster's edges). Strips across a whole row of windows are not.
+bool reads_own_blocks(const RasterSource& s, const RasterWindow& w) {
+  if (s.block_cols < 1 || s.block_rows < 1) return false;
+  const auto on_edge = [](long v, long block, long size) { return v % block == 0 || v == size; };
+  return on_edge(w.col0, s.block_cols, s.grid.cols) && on_edge(w.col0 + w.cols, s.block_cols, s.grid.cols) &&
+         on_edge(w.row0, s.block_rows, s.grid.rows) && on_edge(w.row0 + w.rows, s.block_rows, s.grid.rows);
+}
+
+}  // namespace
+
 TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io::ResampleMethod method,
                              IndexKind index, std::size_t round_bytes, job::Progress* progress) {
   const LayoutDefinition& L = md.layout;
@@ -270,16 +303,61 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
         ks.push_back({static_cast<std::int32_t>(c), static_cast<std::int32_t>(r), t});
     return ks;
   };
-  std::vector<SpaceTimeKey> local_keys;
-  for (const auto& w : in.windows) {
-    auto ks = keys_of(w);
-    local_keys.insert(local_keys.end(), ks.begin(), ks.end());
+  auto cell_bytes = [&](const RasterWindow& w) {
+    return static_cast<std::uint64_t>(w.cols) * static_cast<std::uint64_t>(w.rows) *
+           static_cast<std::uint64_t>(md.bands * md.cell_type.bytes());
+  };
+
+  // read_geotiff gave each rank a contiguous share of the windows by count, but a tile stays with the
+  // rank owning its key, and data is rarely spread evenly (a coast, the gaps of a mosaic). So every rank
+  // learns every window and its read cost (the stored bytes, which a block of NoData barely has), the
+  // keys are split by that cost, and a window whose blocks no other window needs is read by the rank
+  // owning its key: its tile is made where it stays, and nothing travels. Other windows (strips shared
+  // by a row of windows) stay in their share, where a run of neighbours decodes each block once.
+  std::vector<CostedWindow> all;
+  {
+    const std::vector<std::uint64_t> costs = io::read_costs(in, in.windows);
+    std::vector<CostedWindow> share(in.windows.size());
+    for (std::size_t i = 0; i < in.windows.size(); ++i)
+      share[i] = {in.windows[i], costs[i], mpi::Runtime::rank()};
+    all = mpi::allgatherv_values(share);  // in global order: the shares are contiguous runs of it
   }
   TiledLayer out;
   out.md = md;
-  out.partitioner = mpi::balance(local_keys, index, md.bounds);
-  local_keys.clear();
-  local_keys.shrink_to_fit();
+  out.partitioner = Partitioner(index, md.bounds, mpi::Runtime::size());
+  {
+    std::vector<std::pair<CurvePos, std::uint64_t>> weighted;
+    for (const CostedWindow& cw : all) {
+      const auto ks = keys_of(cw.window);
+      // +1: every key weighs something, so an empty layer still splits by count.
+      const std::uint64_t w =
+          (cw.cost + cell_bytes(cw.window) / kCellBytesPerWeight) / std::max<std::size_t>(1, ks.size()) + 1;
+      for (const auto& k : ks) weighted.emplace_back(out.partitioner.position(k), w);
+    }
+    std::sort(weighted.begin(), weighted.end());
+    std::vector<CurvePos> positions;
+    std::vector<std::uint64_t> weights;
+    for (const auto& [pos, w] : weighted) {
+      if (!positions.empty() && positions.back() == pos) {
+        weights.back() += w;
+      } else {
+        positions.push_back(pos);
+        weights.push_back(w);
+      }
+    }
+    out.partitioner.split(positions, weights);
+  }
+  std::vector<RasterWindow> windows;  // the windows this rank reads, in global order
+  for (const CostedWindow& cw : all) {
+    const auto ks = keys_of(cw.window);
+    if (ks.empty()) continue;  // outside the layout: it makes nothing
+    const int reader = reads_own_blocks(in.sources[cw.window.source], cw.window)
+                           ? out.partitioner.owner(ks[ks.size() / 2])
+                           : cw.share_of;
+    if (reader == mpi::Runtime::rank()) windows.push_back(cw.window);
+  }
+  all.clear();
+  all.shrink_to_fit();
 
   // GDAL's block cache must hold what a thread reads again (a striped file's strips under a row of
   // windows): below that, every window decodes its strips anew.
@@ -287,25 +365,29 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
   if (per_thread > 0)
     io::ensure_gdal_cache(per_thread * static_cast<std::uint64_t>(omp_get_max_threads()) +
                           (std::uint64_t{16} << 20));
-  if (progress) progress->begin(in.windows.size(), "windows");
+  if (progress) progress->begin(windows.size(), "windows");
   PieceMerger merger(md.cell_type, L.tile_layout.tile_cols, L.tile_layout.tile_rows, md.bands);
   // Windows worth about round_bytes of cells per round, cut in parallel. Contiguous runs of windows per
   // thread: each thread has its own GDAL dataset (and cached blocks), so neighbouring windows, which
   // share blocks, go to the same thread.
   mpi::route_pieces(
-      in.windows.size(),
-      [&](std::size_t i) {
-        const auto& w = in.windows[i];
-        return static_cast<std::size_t>(w.cols) * w.rows * md.bands * md.cell_type.bytes();
-      },
+      windows.size(), [&](std::size_t i) { return static_cast<std::size_t>(cell_bytes(windows[i])); },
       [&](std::size_t i, std::vector<mpi::Piece>& pieces) {
-        const auto& w = in.windows[i];
+        const auto& w = windows[i];
         Tile src = io::read_window(in, w);
         if (!(src.cell_type() == md.cell_type)) src = src.convert(md.cell_type);
         const GridExtent sg = in.window_grid(w);
-        for (const auto& k : keys_of(w)) {
+        const auto ks = keys_of(w);
+        for (const auto& k : ks) {
           bool any = false;
-          mpi::Piece pc = cut_piece(src, sg, md.crs, L, k, method, &any);
+          mpi::Piece pc;
+          if (ks.size() == 1 && is_tile(sg, L.tile_grid(k.col, k.row))) {  // the window is the tile
+            pc.key = k;
+            pc.tile = std::move(src);
+            any = true;
+          } else {
+            pc = cut_piece(src, sg, md.crs, L, k, method, &any);
+          }
           // Layers are sparse: a piece without a data cell makes no tile (nor any traffic).
           if (!any || (md.cell_type.has_nodata() && pc.tile.all_nodata())) continue;
           pc.order = w.ordinal;
@@ -315,7 +397,7 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
       },
       out.partitioner, [&](mpi::Piece&& p) { merger.add(std::move(p)); }, round_bytes, mpi::Schedule::Static);
   out.tiles = merger.take();
-  // Keys were balanced before anyone knew which windows hold data; the tiles without any were left out.
+  // The split followed the stored bytes; where they misjudged which tiles hold data, even the counts out.
   mpi::rebalance(out, round_bytes);
   return out;
 }

@@ -30,10 +30,13 @@ std::uint64_t planned_tiles(const RasterLayer& in, const LayerMetadata& md);
 mpi::Piece cut_piece(const Tile& src, const GridExtent& sg, const Crs& crs, const LayoutDefinition& layout,
                      const SpaceTimeKey& key, io::ResampleMethod method, bool* any);
 
-// Collective: streams this rank's windows, cuts them into pieces and exchanges them in rounds of about
+// Collective: splits the keys by what reading their windows costs (io::read_costs, shared by every rank),
+// has each window whose blocks are its own read by the owner of its key and the others by the rank
+// whose share of `in` they were, cuts them into pieces and exchanges them in rounds of about
 // `round_bytes`, merging deterministically on the owners (a cell takes the data of the latest window in
-// input order that has data there). Deterministic whatever the rank count. Throws IoError when a
-// window cannot be read, PeerFailure when another rank failed.
+// input order that has data there); then rebalances the tile counts if they ended uneven
+// (mpi::rebalance). The tiles do not depend on the rank count. Throws IoError when a window cannot be
+// read, PeerFailure when another rank failed.
 TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io::ResampleMethod method,
                              IndexKind index, std::size_t round_bytes, job::Progress* progress);
 

@@ -116,11 +116,16 @@ merge).
 - **Merging**: pieces of one key are merged on the rank that owns the key: a cell takes a raster's data
   where it is still NoData, and where two rasters both have data, the later one in input order wins
   (GeoTrellis' `gt-cuttiles-overlapping` case). The result does not depend on the number of ranks.
-- **Distribution**: keys are owned by contiguous ranges of the `partition_index` curve, balanced by tile
-  count. Pieces travel in rounds of about `round_mb` MiB per rank, so memory stays bounded. The keys are
-  balanced before the windows are read; tiles without data are then left out, and when that leaves a
-  rank more than 2 % (plus one tile) above the mean, the keys are balanced again on the tiles that exist
-  and the surplus tiles move once, so the steps that follow share the work evenly.
+- **Distribution**: keys are owned by contiguous ranges of the `partition_index` curve. Before anything
+  is decoded, the ranges are balanced by what reading their windows costs: a GeoTIFF's stored bytes
+  (a block of NoData is stored in a few hundred bytes, so this says where the data is), plus a little
+  per cell; the cells for other formats. A window whose blocks no other window needs (a tiled file's
+  blocks under a tile) is read by the rank that owns its key, so its tile is made where it stays and
+  does not travel; other windows (strips shared by a row of windows) are read in contiguous runs, so each
+  strip is decoded once, and their pieces travel in rounds of about `round_mb` MiB per rank, so memory
+  stays bounded. Tiles without data are left out; when that leaves a rank more than 2 % (plus one tile)
+  above the mean, the keys are balanced again on the tiles that exist and the surplus tiles move once,
+  so the steps that follow share the work evenly.
 - `cut_tiles` is the same operation: trellis keeps one tile per key, so the cut pieces are merged.
 
 ## Example

@@ -79,6 +79,55 @@ TEST(Tile, NewTilesAreNoDataOrZero) {
   EXPECT_TRUE(std::isnan(Tile(ct("float64"), 1, 1).band_as<double>(0)[0]));
 }
 
+// all_nodata() against the brute-force rule (no cell reads as a number), for every kind of cell type,
+// over tiles of one data cell at positions on both sides of the vectorised runs' edges, NaN cells in
+// raw and user-defined float types, and values next to the NoData value.
+TEST(Tile, AllNoDataIsNoCellReadingAsANumber) {
+  for (const char* n : {"bool", "int8", "int8raw", "uint8", "uint8raw", "uint8ud7", "int16", "int16ud-9999",
+                        "uint16", "uint16raw", "int32", "int32ud-5", "float32", "float32raw",
+                        "float32ud-9999.0", "float64", "float64raw", "float64ud-1.5"}) {
+    SCOPED_TRACE(n);
+    const CellType t = ct(n);
+    const int cols = 37, rows = 29, bands = 2;  // 1073 cells a band: runs of 512 end inside
+    Tile tile(t, cols, rows, bands);
+    if (t.has_nodata()) tile.fill_nodata();
+    const bool raw_float = t.is_float() && !t.has_nodata();
+    auto brute = [&] {
+      for (int b = 0; b < bands; ++b)
+        for (int r = 0; r < rows; ++r)
+          for (int c = 0; c < cols; ++c)
+            if (!std::isnan(tile.get(b, c, r))) return false;
+      return true;
+    };
+    if (raw_float) {  // NaN is a raw float's only NoData
+      for (int b = 0; b < bands; ++b)
+        for (int i = 0; i < cols * rows; ++i) tile.set(b, i % cols, i / cols, NAN);
+    }
+    EXPECT_EQ(tile.all_nodata(), brute());
+    const double near = t.has_nodata() && !std::isnan(t.nodata()) ? t.nodata() + 1 : 1;
+    for (int pos : {0, 1, 511, 512, 513, 1023, 1024, 1072, 1073, 1585, 2145}) {
+      for (double v : {near, 0.0}) {
+        const int b = pos / (cols * rows), i = pos % (cols * rows);
+        const double before = tile.get(b, i % cols, i / cols);
+        if (t.kind == CellKind::Bool && v != 0 && v != 1) continue;
+        tile.set(b, i % cols, i / cols, v);
+        EXPECT_EQ(tile.all_nodata(), brute()) << "cell " << pos << " = " << v;
+        // Back as it was: NoData (or NaN for a raw float); raw integer types never had NoData.
+        if (std::isnan(before)) tile.set(b, i % cols, i / cols, NAN);
+      }
+    }
+    if (t.is_float() && t.has_nodata()) {  // a stored NaN in a user-defined float type is NoData too
+      ASSERT_TRUE(tile.all_nodata());
+      if (t.kind == CellKind::Float32)
+        tile.band_as<float>(1)[100] = NAN;
+      else
+        tile.band_as<double>(1)[100] = NAN;
+      EXPECT_TRUE(brute());
+      EXPECT_TRUE(tile.all_nodata());
+    }
+  }
+}
+
 TEST(Tile, GetSetRoundTrip) {
   Tile t(ct("float64"), 4, 3, 2);
   t.set(0, 1, 2, 3.25);

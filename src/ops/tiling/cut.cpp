@@ -348,13 +348,22 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
     out.partitioner.split(positions, weights);
   }
   std::vector<RasterWindow> windows;  // the windows this rank reads, in global order
+  // The bytes each sends or holds as a piece before merging, which the rounds bound: none for a window
+  // that is exactly a tile this rank owns, whose tile becomes the layer's as it is. Weighing those
+  // windows by their cells would cut a rank's reading into rounds that cost unlike the other ranks'
+  // (a run of sea, then one of land), each waiting for the slowest at every round.
+  std::vector<std::uint64_t> round_weights;
   for (const CostedWindow& cw : all) {
     const auto ks = keys_of(cw.window);
     if (ks.empty()) continue;  // outside the layout: it makes nothing
     const int reader = reads_own_blocks(in.sources[cw.window.source], cw.window)
                            ? out.partitioner.owner(ks[ks.size() / 2])
                            : cw.share_of;
-    if (reader == mpi::Runtime::rank()) windows.push_back(cw.window);
+    if (reader != mpi::Runtime::rank()) continue;
+    const bool stays = ks.size() == 1 && out.partitioner.owner(ks.front()) == reader &&
+                       is_tile(in.window_grid(cw.window), L.tile_grid(ks.front().col, ks.front().row));
+    windows.push_back(cw.window);
+    round_weights.push_back(stays ? 0 : cell_bytes(cw.window));
   }
   all.clear();
   all.shrink_to_fit();
@@ -371,7 +380,7 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
   // thread: each thread has its own GDAL dataset (and cached blocks), so neighbouring windows, which
   // share blocks, go to the same thread.
   mpi::route_pieces(
-      windows.size(), [&](std::size_t i) { return static_cast<std::size_t>(cell_bytes(windows[i])); },
+      windows.size(), [&](std::size_t i) { return static_cast<std::size_t>(round_weights[i]); },
       [&](std::size_t i, std::vector<mpi::Piece>& pieces) {
         const auto& w = windows[i];
         Tile src = io::read_window(in, w);

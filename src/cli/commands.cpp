@@ -146,6 +146,9 @@ job::ThreadChoice apply_site(job::SiteConfig& site) {
 // be valid: a wrong job is one error line and nothing else).
 void log_setup(const job::SiteConfig& site, const job::ThreadChoice& threads, const job::Logger& log) {
   log.debug(huge_pages_state(), {{"event", "memory"}});
+  // Every rank's count: the launcher's sockets are per process (mpi/sockets.hpp).
+  log.debug_all("TCP_NODELAY set on " + std::to_string(mpi::Runtime::nodelay_sockets()) +
+                " launcher socket(s)");
   if (reexecuted_for_huge_pages())
     log.debug("the engine started again to set glibc's tunable (the `trellis` launcher spares that start)",
               {{"event", "memory_reexec"}});

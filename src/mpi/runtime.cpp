@@ -18,6 +18,7 @@ struct State {
   int rank = 0;
   int size = 1;
   int node_size = 1;
+  int nodelay_sockets = 0;
   int thread_level = MPI_THREAD_SINGLE;
   MPI_Comm data = MPI_COMM_NULL;
   MPI_Comm control = MPI_COMM_NULL;
@@ -61,7 +62,7 @@ void Runtime::init(int* argc, char*** argv) {
     // The launcher's sockets, which MPI_Finalize uses again (sockets.hpp); TRELLIS_PMIX_NODELAY=0
     // leaves them as MPI made them.
     const char* nodelay = std::getenv("TRELLIS_PMIX_NODELAY");
-    if (!(nodelay && std::string_view(nodelay) == "0")) set_nodelay_on_tcp_sockets();
+    if (!(nodelay && std::string_view(nodelay) == "0")) s.nodelay_sockets = set_nodelay_on_tcp_sockets();
     s.owns_mpi = true;
     s.thread_level = provided;
   } else {
@@ -96,6 +97,7 @@ void Runtime::finalize() {
   s.rank = 0;
   s.size = 1;
   s.node_size = 1;
+  s.nodelay_sockets = 0;
   if (s.owns_mpi && !finalized) MPI_Finalize();
   s.owns_mpi = false;
 }
@@ -111,6 +113,9 @@ int Runtime::size() {
 }
 int Runtime::node_size() {
   return state().node_size;
+}
+int Runtime::nodelay_sockets() {
+  return state().nodelay_sockets;
 }
 int Runtime::thread_level() {
   return state().thread_level;

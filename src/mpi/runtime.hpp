@@ -24,6 +24,9 @@ class Runtime {
   static int node_size();
   // The thread support MPI provided (an MPI_THREAD_* level).
   static int thread_level();
+  // How many of the launcher's TCP sockets init() set TCP_NODELAY on (mpi/sockets.hpp); 0 before init(),
+  // for a singleton, with TRELLIS_PMIX_NODELAY=0, or when MPI was initialised by someone else.
+  static int nodelay_sockets();
   // Seconds since an arbitrary origin (steady clock; usable before init()).
   static double wtime();
 };

@@ -267,7 +267,8 @@ std::uint64_t planned_tiles(const RasterLayer& in, const LayerMetadata& md) {
 
 namespace {
 
-// A window of the layer, what reading it costs (io::read_costs), and the rank whose share it was.
+// A window of the layer, what reading it costs (io::read_costs; 0 unless it reads its own blocks), and
+// the rank whose share it was.
 struct CostedWindow {
   RasterWindow window;
   std::uint64_t cost = 0;
@@ -303,6 +304,9 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
         ks.push_back({static_cast<std::int32_t>(c), static_cast<std::int32_t>(r), t});
     return ks;
   };
+  const std::uint64_t tile_bytes = static_cast<std::uint64_t>(L.tile_layout.tile_cols) *
+                                   static_cast<std::uint64_t>(L.tile_layout.tile_rows) *
+                                   static_cast<std::uint64_t>(md.bands * md.cell_type.bytes());
   auto cell_bytes = [&](const RasterWindow& w) {
     return static_cast<std::uint64_t>(w.cols) * static_cast<std::uint64_t>(w.rows) *
            static_cast<std::uint64_t>(md.bands * md.cell_type.bytes());
@@ -316,34 +320,53 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
   // by a row of windows) stay in their share, where a run of neighbours decodes each block once.
   std::vector<CostedWindow> all;
   {
-    const std::vector<std::uint64_t> costs = io::read_costs(in, in.windows);
+    // Only the windows their owners will read need a cost (a striped file has a strip per row or so:
+    // asking for each under every window would cost more than it tells).
+    std::vector<RasterWindow> own;
+    for (const RasterWindow& w : in.windows)
+      if (reads_own_blocks(in.sources[w.source], w)) own.push_back(w);
+    const std::vector<std::uint64_t> costs = io::read_costs(in, own);
     std::vector<CostedWindow> share(in.windows.size());
-    for (std::size_t i = 0; i < in.windows.size(); ++i)
-      share[i] = {in.windows[i], costs[i], mpi::Runtime::rank()};
+    for (std::size_t i = 0, j = 0; i < in.windows.size(); ++i) {
+      const bool is_own = j < own.size() && own[j].ordinal == in.windows[i].ordinal;
+      share[i] = {in.windows[i], is_own ? costs[j++] : 0, mpi::Runtime::rank()};
+    }
     all = mpi::allgatherv_values(share);  // in global order: the shares are contiguous runs of it
   }
   TiledLayer out;
   out.md = md;
   out.partitioner = Partitioner(index, md.bounds, mpi::Runtime::size());
   {
-    std::vector<std::pair<CurvePos, std::uint64_t>> weighted;
+    // Per key: the read costs of the windows its owner reads, and whether a window read in its share
+    // makes it. The owner pays for reading a window only when it reads it; a key made by a window read in
+    // its share weighs one whole tile, so such keys split by count, as every key did before the costs
+    // were known (a striped file's strips say nothing of where the data is).
+    struct Weighed {
+      CurvePos pos;
+      std::uint64_t cost;
+      bool shared;
+      bool operator<(const Weighed& o) const { return pos < o.pos; }
+    };
+    std::vector<Weighed> weighed;
     for (const CostedWindow& cw : all) {
       const auto ks = keys_of(cw.window);
-      // +1: every key weighs something, so an empty layer still splits by count.
-      const std::uint64_t w =
-          (cw.cost + cell_bytes(cw.window) / kCellBytesPerWeight) / std::max<std::size_t>(1, ks.size()) + 1;
-      for (const auto& k : ks) weighted.emplace_back(out.partitioner.position(k), w);
+      const bool own = reads_own_blocks(in.sources[cw.window.source], cw.window);
+      const std::uint64_t cost =
+          own ? (cw.cost + cell_bytes(cw.window) / kCellBytesPerWeight) / std::max<std::size_t>(1, ks.size())
+              : 0;
+      for (const auto& k : ks) weighed.push_back({out.partitioner.position(k), cost, !own});
     }
-    std::sort(weighted.begin(), weighted.end());
+    std::sort(weighed.begin(), weighed.end());
     std::vector<CurvePos> positions;
     std::vector<std::uint64_t> weights;
-    for (const auto& [pos, w] : weighted) {
-      if (!positions.empty() && positions.back() == pos) {
-        weights.back() += w;
-      } else {
-        positions.push_back(pos);
-        weights.push_back(w);
-      }
+    for (std::size_t i = 0; i < weighed.size();) {
+      std::uint64_t cost = 0;
+      bool shared = false;
+      const CurvePos pos = weighed[i].pos;
+      for (; i < weighed.size() && weighed[i].pos == pos; ++i)
+        cost += weighed[i].cost, shared |= weighed[i].shared;
+      positions.push_back(pos);
+      weights.push_back(cost + (shared ? tile_bytes : 0) + 1);  // +1: an empty layer splits by count
     }
     out.partitioner.split(positions, weights);
   }

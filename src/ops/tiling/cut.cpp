@@ -275,9 +275,9 @@ struct CostedWindow {
   int share_of = 0;
 };
 
-// A window's keys are weighed by its read cost plus its cell bytes / kCellBytesPerWeight: decoding
-// writes every cell, and a block of NoData, stored in a few hundred bytes, still costs its cells'
-// memory (but makes no tile for the steps that follow).
+// The keys of a window its owner reads weigh its read cost plus its cell bytes / kCellBytesPerWeight:
+// decoding writes every cell, and a block of NoData, stored in a few hundred bytes, still costs its
+// cells' memory (but makes no tile for the steps that follow).
 constexpr std::uint64_t kCellBytesPerWeight = 64;
 
 // Whether reading `w` decodes only blocks no other window needs: its edges are block edges of its source

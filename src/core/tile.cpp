@@ -156,14 +156,15 @@ void Tile::blank_outside(int col0, int row0, int col1, int row1) {
 }
 
 bool Tile::all_nodata() const {
-  // CellType::is_nodata on the stored values (a NaN is NoData in any float type, raw ones too, as
-  // read_cell makes it), tested in runs of cells without an exit inside, so the compiler vectorises
-  // them: every read window is tested, and most of a coast's are NoData throughout.
-  const bool has_value = ct_.kind != CellKind::Bool && ct_.mode != NoDataMode::Raw &&
-                         (ct_.mode == NoDataMode::UserDefined || !ct_.is_float());
-  const double value = has_value ? ct_.nodata() : 0.0;
+  // NoDataTest on the stored values (read_cell's rule), in runs of cells without an exit inside, so the
+  // compiler vectorises them: every read window is tested, and most of a coast's are NoData throughout.
   return dispatch_kind(ct_.kind, [&](auto tag) -> bool {
     using T = decltype(tag);
+    // The test's parts as locals: the compiler then hoists has_value out of the loop (38 against 58 us per
+    // 256x256 float tile here).
+    const NoDataTest<T> test(ct_);
+    const bool has_value = test.has_value;
+    const T value = test.value;
     const T* p = reinterpret_cast<const T*>(data_.data());
     const std::size_t n = cells() * static_cast<std::size_t>(bands_);
     constexpr std::size_t kRun = 512;
@@ -171,7 +172,7 @@ bool Tile::all_nodata() const {
       const std::size_t i1 = std::min(n, i0 + kRun);
       bool data = false;
       for (std::size_t i = i0; i < i1; ++i) {
-        bool nodata = has_value && static_cast<double>(p[i]) == value;
+        bool nodata = has_value && p[i] == value;
         if constexpr (std::is_floating_point_v<T>) nodata = nodata || p[i] != p[i];
         data |= !nodata;
       }

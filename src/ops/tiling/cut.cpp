@@ -267,12 +267,13 @@ std::uint64_t planned_tiles(const RasterLayer& in, const LayerMetadata& md) {
 
 namespace {
 
-// A window of the layer, what reading it costs (io::read_costs; 0 unless it reads its own blocks), and
-// the rank whose share it was.
+// A window of the layer, whether it reads its own blocks (reads_own_blocks), what reading it costs
+// (io::read_costs; 0 unless it reads its own blocks), and the rank whose share it was.
 struct CostedWindow {
   RasterWindow window;
   std::uint64_t cost = 0;
   int share_of = 0;
+  bool own = false;
 };
 
 // The keys of a window its owner reads weigh its read cost plus its cell bytes / kCellBytesPerWeight:
@@ -322,20 +323,28 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
   {
     // Only the windows their owners will read need a cost (a striped file has a strip per row or so:
     // asking for each under every window would cost more than it tells).
-    std::vector<RasterWindow> own;
-    for (const RasterWindow& w : in.windows)
-      if (reads_own_blocks(in.sources[w.source], w)) own.push_back(w);
-    const std::vector<std::uint64_t> costs = io::read_costs(in, own);
     std::vector<CostedWindow> share(in.windows.size());
-    for (std::size_t i = 0, j = 0; i < in.windows.size(); ++i) {
-      const bool is_own = j < own.size() && own[j].ordinal == in.windows[i].ordinal;
-      share[i] = {in.windows[i], is_own ? costs[j++] : 0, mpi::Runtime::rank()};
+    std::vector<RasterWindow> own;
+    std::vector<std::size_t> own_at;  // their places in `share`
+    for (std::size_t i = 0; i < in.windows.size(); ++i) {
+      const RasterWindow& w = in.windows[i];
+      share[i] = {w, 0, mpi::Runtime::rank(), reads_own_blocks(in.sources[w.source], w)};
+      if (share[i].own) own.push_back(w), own_at.push_back(i);
     }
+    const std::vector<std::uint64_t> costs = io::read_costs(in, own);
+    for (std::size_t j = 0; j < own.size(); ++j) share[own_at[j]].cost = costs[j];
     all = mpi::allgatherv_values(share);  // in global order: the shares are contiguous runs of it
   }
   TiledLayer out;
   out.md = md;
   out.partitioner = Partitioner(index, md.bounds, mpi::Runtime::size());
+  // Per window of `all`: the key its owner reads it for (the middle one), whether it is its only key,
+  // and whether it has any (a window outside the layout makes nothing).
+  struct Home {
+    SpaceTimeKey key;
+    bool only = false, any = false;
+  };
+  std::vector<Home> homes(all.size());
   {
     // Per key: the read costs of the windows its owner reads, and whether a window read in its share
     // makes it. The owner pays for reading a window only when it reads it; a key made by a window read in
@@ -348,13 +357,14 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
       bool operator<(const Weighed& o) const { return pos < o.pos; }
     };
     std::vector<Weighed> weighed;
-    for (const CostedWindow& cw : all) {
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const CostedWindow& cw = all[i];
       const auto ks = keys_of(cw.window);
-      const bool own = reads_own_blocks(in.sources[cw.window.source], cw.window);
-      const std::uint64_t cost =
-          own ? (cw.cost + cell_bytes(cw.window) / kCellBytesPerWeight) / std::max<std::size_t>(1, ks.size())
-              : 0;
-      for (const auto& k : ks) weighed.push_back({out.partitioner.position(k), cost, !own});
+      if (!ks.empty()) homes[i] = {ks[ks.size() / 2], ks.size() == 1, true};
+      const std::uint64_t cost = cw.own ? (cw.cost + cell_bytes(cw.window) / kCellBytesPerWeight) /
+                                              std::max<std::size_t>(1, ks.size())
+                                        : 0;
+      for (const auto& k : ks) weighed.push_back({out.partitioner.position(k), cost, !cw.own});
     }
     std::sort(weighed.begin(), weighed.end());
     std::vector<CurvePos> positions;
@@ -376,20 +386,22 @@ TiledLayer tile_raster_layer(const RasterLayer& in, const LayerMetadata& md, io:
   // windows by their cells would cut a rank's reading into rounds that cost unlike the other ranks'
   // (a run of sea, then one of land), each waiting for the slowest at every round.
   std::vector<std::uint64_t> round_weights;
-  for (const CostedWindow& cw : all) {
-    const auto ks = keys_of(cw.window);
-    if (ks.empty()) continue;  // outside the layout: it makes nothing
-    const int reader = reads_own_blocks(in.sources[cw.window.source], cw.window)
-                           ? out.partitioner.owner(ks[ks.size() / 2])
-                           : cw.share_of;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const CostedWindow& cw = all[i];
+    const Home& h = homes[i];
+    if (!h.any) continue;
+    const int owner = out.partitioner.owner(h.key);
+    const int reader = cw.own ? owner : cw.share_of;
     if (reader != mpi::Runtime::rank()) continue;
-    const bool stays = ks.size() == 1 && out.partitioner.owner(ks.front()) == reader &&
-                       is_tile(in.window_grid(cw.window), L.tile_grid(ks.front().col, ks.front().row));
+    const bool stays =
+        h.only && owner == reader && is_tile(in.window_grid(cw.window), L.tile_grid(h.key.col, h.key.row));
     windows.push_back(cw.window);
     round_weights.push_back(stays ? 0 : cell_bytes(cw.window));
   }
   all.clear();
   all.shrink_to_fit();
+  homes.clear();
+  homes.shrink_to_fit();
 
   // GDAL's block cache must hold what a thread reads again (a striped file's strips under a row of
   // windows): below that, every window decodes its strips anew.
